@@ -1,0 +1,559 @@
+//! The calling thread's collector: CPython's `gc` module.
+//!
+//! Every function here acts on the calling thread's heap (each thread has
+//! its own; see [`crate::sync`] for the shared heap).
+//!
+//! # Examples
+//!
+//! ```
+//! use gc_core::{gc, Gc, Trace};
+//! use std::cell::RefCell;
+//!
+//! #[derive(Trace)]
+//! struct Person { name: String, friend: RefCell<Option<Gc<Person>>> }
+//!
+//! let alice = Gc::new(Person { name: "Alice".into(), friend: RefCell::new(None) });
+//! let bob = Gc::new(Person { name: "Bob".into(), friend: RefCell::new(None) });
+//! *alice.friend.borrow_mut() = Some(bob.clone());
+//! *bob.friend.borrow_mut() = Some(alice.clone());
+//! drop((alice, bob));             // refcounts alone cannot free the pair
+//! assert_eq!(gc::collect(), 2);   // the cycle collector can
+//! ```
+
+use crate::collector;
+use crate::handle::any::GcAny;
+use crate::heap::header::Header;
+use crate::heap::{heap_or_panic, list, Heap, NUM_GENERATIONS};
+use crate::trace::{TraceMode, Tracer};
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+use std::ptr::NonNull;
+use std::time::Duration;
+
+/// Per-generation statistics, as `gc.get_stats()` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GenerationStats {
+    /// Collections of this generation so far.
+    pub collections: usize,
+    /// Objects collected by those collections.
+    pub collected: usize,
+    /// Objects found uncollectable (legacy finalizers) by those collections.
+    pub uncollectable: usize,
+}
+
+/// The debugging flags of `gc.set_debug`, bit-or-able.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc::DebugFlags;
+/// let f = DebugFlags::COLLECTABLE | DebugFlags::UNCOLLECTABLE;
+/// assert!(DebugFlags::LEAK.contains(f));
+/// assert!(!f.contains(DebugFlags::SAVEALL));
+/// assert_eq!(DebugFlags::empty().bits(), 0);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DebugFlags(u32);
+
+impl DebugFlags {
+    /// Print statistics during collection (`DEBUG_STATS`).
+    pub const STATS: DebugFlags = DebugFlags(1);
+    /// Print collectable objects found (`DEBUG_COLLECTABLE`).
+    pub const COLLECTABLE: DebugFlags = DebugFlags(2);
+    /// Print uncollectable objects found (`DEBUG_UNCOLLECTABLE`).
+    pub const UNCOLLECTABLE: DebugFlags = DebugFlags(4);
+    /// Append every unreachable object to [`garbage`] instead of freeing it
+    /// (`DEBUG_SAVEALL`).
+    pub const SAVEALL: DebugFlags = DebugFlags(32);
+    /// `COLLECTABLE | UNCOLLECTABLE | SAVEALL` (`DEBUG_LEAK`).
+    pub const LEAK: DebugFlags = DebugFlags(2 | 4 | 32);
+
+    /// No flags.
+    pub const fn empty() -> DebugFlags {
+        DebugFlags(0)
+    }
+
+    /// The flags as CPython's integer.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Flags from CPython's integer (unknown bits are kept, as CPython does).
+    pub const fn from_bits(bits: u32) -> DebugFlags {
+        DebugFlags(bits)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: DebugFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether no flag is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for DebugFlags {
+    type Output = DebugFlags;
+    fn bitor(self, rhs: DebugFlags) -> DebugFlags {
+        DebugFlags(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for DebugFlags {
+    fn bitor_assign(&mut self, rhs: DebugFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for DebugFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (DebugFlags::STATS, "STATS"),
+            (DebugFlags::COLLECTABLE, "COLLECTABLE"),
+            (DebugFlags::UNCOLLECTABLE, "UNCOLLECTABLE"),
+            (DebugFlags::SAVEALL, "SAVEALL"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, n)| *n)
+            .collect();
+        if set.is_empty() {
+            f.write_str("DebugFlags(empty)")
+        } else {
+            write!(f, "DebugFlags({})", set.join(" | "))
+        }
+    }
+}
+
+/// When a `gc` callback is called: before or after a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Before the collection (`"start"`).
+    Start,
+    /// After the collection (`"stop"`).
+    Stop,
+}
+
+/// What a `gc` callback is told about a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectionInfo {
+    /// The generation being collected.
+    pub generation: usize,
+    /// Objects collected (0 at [`Phase::Start`]).
+    pub collected: usize,
+    /// Objects found uncollectable (0 at [`Phase::Start`]).
+    pub uncollectable: usize,
+    /// How long the collection took (zero at [`Phase::Start`]).
+    pub duration: Duration,
+}
+
+/// Identifies a callback registered with [`add_callback`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallbackId(u64);
+
+fn heap() -> &'static Heap {
+    heap_or_panic()
+}
+
+fn check_generation(generation: usize) {
+    if generation >= NUM_GENERATIONS {
+        panic!("invalid generation: {generation} (generations are 0, 1 and 2)");
+    }
+}
+
+/// Run a full collection; returns the number of unreachable objects found
+/// (collected plus uncollectable), or 0 if a collection is already running
+/// (called from a finalizer or callback).
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, Trace};
+/// use std::cell::RefCell;
+/// #[derive(Trace)]
+/// struct L(RefCell<Vec<Gc<L>>>);
+/// let l = Gc::new(L(RefCell::new(vec![])));
+/// l.0.borrow_mut().push(l.clone()); // a list appended to itself
+/// drop(l);
+/// assert_eq!(gc::collect(), 1);
+/// ```
+pub fn collect() -> usize {
+    collector::collect_with_callback(heap(), NUM_GENERATIONS - 1)
+}
+
+/// Collect generation `generation` (and the younger ones).
+///
+/// # Panics
+///
+/// If `generation > 2`: "invalid generation".
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc;
+/// assert_eq!(gc::collect_generation(0), 0);
+/// ```
+///
+/// ```should_panic
+/// gc_core::gc::collect_generation(3); // panics: invalid generation
+/// ```
+pub fn collect_generation(generation: usize) -> usize {
+    check_generation(generation);
+    collector::collect_with_callback(heap(), generation)
+}
+
+/// Turn automatic collection on.
+///
+/// # Examples
+///
+/// ```
+/// gc_core::gc::disable();
+/// gc_core::gc::enable();
+/// assert!(gc_core::gc::is_enabled());
+/// ```
+pub fn enable() {
+    heap().enabled.set(true)
+}
+
+/// Turn automatic collection off (`collect()` still works).
+///
+/// # Examples
+///
+/// ```
+/// gc_core::gc::disable();
+/// assert!(!gc_core::gc::is_enabled());
+/// ```
+pub fn disable() {
+    heap().enabled.set(false)
+}
+
+/// Whether automatic collection is on.
+///
+/// # Examples
+///
+/// ```
+/// assert!(gc_core::gc::is_enabled());
+/// ```
+pub fn is_enabled() -> bool {
+    heap().enabled.get()
+}
+
+/// The collection thresholds, `(700, 10, 10)` by default.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(gc_core::gc::get_threshold(), (700, 10, 10));
+/// ```
+pub fn get_threshold() -> (usize, usize, usize) {
+    let t = &heap().threshold;
+    (t[0].get(), t[1].get(), t[2].get())
+}
+
+/// Set the collection thresholds. `t0 == 0` turns automatic collection off.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc;
+/// gc::set_threshold(100, 5, 5);
+/// assert_eq!(gc::get_threshold(), (100, 5, 5));
+/// # gc::set_threshold(700, 10, 10);
+/// ```
+pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
+    let t = &heap().threshold;
+    t[0].set(t0);
+    t[1].set(t1);
+    t[2].set(t2);
+}
+
+/// The current collection counts: tracked allocations minus deallocations
+/// since the last gen-0 collection, gen-0 collections since the last gen-1
+/// collection, gen-1 collections since the last gen-2 collection.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, Trace};
+/// #[derive(Trace)]
+/// struct T(Option<Gc<T>>);
+/// gc::collect();
+/// let t = Gc::new(T(None));
+/// assert_eq!(gc::get_count().0, 1);
+/// # drop(t);
+/// ```
+pub fn get_count() -> (usize, usize, usize) {
+    let c = &heap().count;
+    (c[0].get(), c[1].get(), c[2].get())
+}
+
+/// Collection statistics per generation, since the thread started.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc;
+/// let before = gc::get_stats()[2].collections;
+/// gc::collect();
+/// assert_eq!(gc::get_stats()[2].collections, before + 1);
+/// ```
+pub fn get_stats() -> [GenerationStats; 3] {
+    let s = &heap().stats;
+    [s[0].get(), s[1].get(), s[2].get()]
+}
+
+/// Set the debugging flags.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc::{self, DebugFlags};
+/// gc::set_debug(DebugFlags::SAVEALL);
+/// assert_eq!(gc::get_debug(), DebugFlags::SAVEALL);
+/// gc::set_debug(DebugFlags::empty());
+/// ```
+pub fn set_debug(flags: DebugFlags) {
+    heap().debug.set(flags)
+}
+
+/// The debugging flags.
+///
+/// # Examples
+///
+/// ```
+/// assert!(gc_core::gc::get_debug().is_empty());
+/// ```
+pub fn get_debug() -> DebugFlags {
+    heap().debug.get()
+}
+
+/// A snapshot of `gc.garbage`: uncollectable objects (those with a legacy
+/// finalizer found in cyclic trash) and, under [`DebugFlags::SAVEALL`],
+/// every unreachable object. The list keeps them alive.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc::{self, DebugFlags};
+/// use gc_core::{Gc, Trace};
+/// use std::cell::RefCell;
+/// #[derive(Trace)]
+/// struct N(RefCell<Option<Gc<N>>>);
+/// gc::set_debug(DebugFlags::SAVEALL);
+/// let n = Gc::new(N(RefCell::new(None)));
+/// *n.0.borrow_mut() = Some(n.clone());
+/// drop(n);
+/// assert_eq!(gc::collect(), 1);
+/// assert_eq!(gc::garbage().len(), 1);
+/// gc::set_debug(DebugFlags::empty());
+/// let saved = gc::take_garbage();
+/// saved[0].downcast_ref::<N>().unwrap().0.borrow_mut().take(); // break it
+/// ```
+pub fn garbage() -> Vec<GcAny> {
+    heap().garbage.borrow().clone()
+}
+
+/// Empty `gc.garbage`, returning what it held.
+///
+/// # Examples
+///
+/// ```
+/// assert!(gc_core::gc::take_garbage().is_empty());
+/// ```
+pub fn take_garbage() -> Vec<GcAny> {
+    std::mem::take(&mut *heap().garbage.borrow_mut())
+}
+
+/// Register a callback called with [`Phase::Start`] before and
+/// [`Phase::Stop`] after every collection (`gc.callbacks`). A panicking
+/// callback is reported on stderr; the collection goes on.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::gc::{self, Phase};
+/// use std::{cell::RefCell, rc::Rc};
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let sink = log.clone();
+/// let id = gc::add_callback(move |phase, info| sink.borrow_mut().push((phase, info.generation)));
+/// gc::collect();
+/// assert_eq!(*log.borrow(), [(Phase::Start, 2), (Phase::Stop, 2)]);
+/// assert!(gc::remove_callback(id));
+/// ```
+pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + 'static) -> CallbackId {
+    let heap = heap();
+    let id = heap.next_callback_id.get();
+    heap.next_callback_id.set(id + 1);
+    heap.callbacks
+        .borrow_mut()
+        .push((CallbackId(id), std::rc::Rc::new(std::cell::RefCell::new(f))));
+    CallbackId(id)
+}
+
+/// Unregister a callback; `false` if it was not registered.
+///
+/// # Examples
+///
+/// ```
+/// let id = gc_core::gc::add_callback(|_, _| {});
+/// assert!(gc_core::gc::remove_callback(id));
+/// assert!(!gc_core::gc::remove_callback(id));
+/// ```
+pub fn remove_callback(id: CallbackId) -> bool {
+    let removed = {
+        let mut cbs = heap().callbacks.borrow_mut();
+        cbs.iter()
+            .position(|(i, _)| *i == id)
+            .map(|at| cbs.remove(at))
+    };
+    removed.is_some()
+}
+
+fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
+    for node in list::iter(head) {
+        // SAFETY: objects on generation lists are live, with strong > 0.
+        out.push(unsafe { GcAny::new_ref(Header::obj(node)) });
+    }
+}
+
+/// Every object the collector tracks (generations 0–2), or those of one
+/// generation.
+///
+/// # Panics
+///
+/// If `generation` is `Some(g)` with `g > 2`.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, GcAny, Trace};
+/// #[derive(Trace)]
+/// struct T(Option<Gc<T>>);
+/// let t = Gc::new(T(None));
+/// assert!(gc::get_objects(Some(0)).iter().any(|o| GcAny::ptr_eq(o, &Gc::to_any(&t))));
+/// ```
+pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
+    let heap = heap();
+    let mut out = Vec::new();
+    match generation {
+        Some(g) => {
+            if g >= NUM_GENERATIONS {
+                panic!("generation parameter must be less than the number of available generations (3), got {g}");
+            }
+            handles_of(heap.gen_head(g), &mut out);
+        }
+        None => {
+            for g in 0..NUM_GENERATIONS {
+                handles_of(heap.gen_head(g), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// The tracked objects (generations 0–2) that hold a strong handle to
+/// `target`.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, GcAny, Trace};
+/// #[derive(Trace)]
+/// struct Holder(Gc<i32>);
+/// let x = Gc::new(1);
+/// let h = Gc::new(Holder(x.clone()));
+/// let referrers = gc::get_referrers(&Gc::to_any(&x));
+/// assert_eq!(referrers.len(), 1);
+/// assert!(GcAny::ptr_eq(&referrers[0], &Gc::to_any(&h)));
+/// ```
+pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
+    let heap = heap();
+    let target_ptr = target.obj.counts.as_ptr() as *const ();
+    let mut out = Vec::new();
+    for g in 0..NUM_GENERATIONS {
+        for node in list::iter(heap.gen_head(g)) {
+            let mut tracer = Tracer::new(TraceMode::RefersTo {
+                target: target_ptr,
+                found: false,
+            });
+            let obj = Header::obj(node);
+            // SAFETY: linked objects are live with intact values.
+            unsafe { (obj.vtable.trace)(obj.counts, &mut tracer) };
+            if let TraceMode::RefersTo { found: true, .. } = tracer.mode {
+                // SAFETY: live, strong > 0.
+                out.push(unsafe { GcAny::new_ref(obj) });
+            }
+        }
+    }
+    out
+}
+
+/// The objects `object` holds strong handles to (what its `trace` reports).
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, Trace};
+/// #[derive(Trace)]
+/// struct Pair(Gc<i32>, Gc<i32>);
+/// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
+/// assert_eq!(gc::get_referents(&Gc::to_any(&p)).len(), 2);
+/// ```
+pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
+    let mut out = Vec::new();
+    let mut tracer = Tracer::new(TraceMode::Referents { out: &mut out });
+    // SAFETY: `object` keeps its value alive.
+    unsafe { (object.obj.vtable.trace)(object.obj.counts, &mut tracer) };
+    out
+}
+
+/// Move every tracked object to the permanent generation, which
+/// collections ignore (`gc.freeze()`).
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{gc, Gc, Trace};
+/// #[derive(Trace)]
+/// struct T(Option<Gc<T>>);
+/// let t = Gc::new(T(None));
+/// gc::freeze();
+/// assert!(gc::get_freeze_count() >= 1);
+/// gc::unfreeze();
+/// assert_eq!(gc::get_freeze_count(), 0);
+/// # drop(t);
+/// ```
+pub fn freeze() {
+    let heap = heap();
+    for g in 0..NUM_GENERATIONS {
+        list::merge(heap.gen_head(g), heap.permanent.head());
+    }
+    heap.count[0].set(0);
+}
+
+/// Move the permanent generation back into the oldest generation.
+///
+/// # Examples
+///
+/// ```
+/// gc_core::gc::unfreeze();
+/// assert_eq!(gc_core::gc::get_freeze_count(), 0);
+/// ```
+pub fn unfreeze() {
+    let heap = heap();
+    list::merge(heap.permanent.head(), heap.gen_head(NUM_GENERATIONS - 1));
+}
+
+/// The number of objects in the permanent generation.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(gc_core::gc::get_freeze_count(), 0);
+/// ```
+pub fn get_freeze_count() -> usize {
+    list::len(heap().permanent.head())
+}

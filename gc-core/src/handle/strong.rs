@@ -1,0 +1,583 @@
+//! `Gc<T>`: the strong, refcounted handle.
+
+use crate::handle::any::GcAny;
+use crate::handle::weak::Weak;
+use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release};
+use crate::heap::header::{counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
+use crate::heap::{heap, list};
+use crate::trace::{Trace, Tracer};
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+/// A strong, reference-counted handle to a value on the calling thread's
+/// heap, with CPython's semantics: the value is reclaimed as soon as the last
+/// handle is dropped (after its finalizer, if any), and cycles of `Gc`
+/// handles are found and reclaimed by the cycle collector ([`crate::gc`]).
+///
+/// `Gc` is `!Send` and `!Sync`: each thread has its own heap. Use
+/// `gc_core::sync::Gc` (the thread-safe heap) to share a graph between threads.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::Gc;
+///
+/// let a = Gc::new(String::from("hello"));
+/// let b = a.clone();
+/// assert_eq!(Gc::strong_count(&a), 2);
+/// assert!(Gc::ptr_eq(&a, &b));
+/// assert_eq!(*b, "hello");
+/// ```
+pub struct Gc<T: Trace + 'static> {
+    pub(crate) ptr: NonNull<GcBox<T>>,
+    _owns: PhantomData<GcBox<T>>,
+}
+
+impl<T: Trace + 'static> Gc<T> {
+    #[inline(always)]
+    pub(crate) fn counts(&self) -> &Counts {
+        // SAFETY: a Gc keeps its object alive (strong > 0, I1).
+        unsafe { &self.ptr.as_ref().counts }
+    }
+
+    #[inline(always)]
+    pub(crate) fn obj(&self) -> ObjPtr {
+        ObjPtr {
+            counts: self.ptr.cast(),
+            vtable: GcBox::<T>::vtable(),
+        }
+    }
+
+    /// Wrap a pointer that already owns one strong reference.
+    ///
+    /// # Safety
+    /// `ptr` points at a live `GcBox<T>` and the caller transfers one strong
+    /// reference to the new handle.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw_owned(ptr: NonNull<GcBox<T>>) -> Self {
+        Gc {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Put `value` on the heap. If `T` can own handles the object is tracked:
+    /// it joins generation 0 and counts towards the automatic collection
+    /// threshold (which may start a collection right here, before the object
+    /// exists).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let five = Gc::new(5);
+    /// assert_eq!(*five, 5);
+    /// assert!(!Gc::is_tracked(&five)); // an i32 can own no handle
+    /// ```
+    #[inline]
+    pub fn new(value: T) -> Gc<T> {
+        let heap = if T::__gc_tracked() { heap() } else { None };
+        if let Some(heap) = heap {
+            heap.note_alloc();
+        }
+        let ptr = GcBox::<T>::allocate(1, 1);
+        // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
+        unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
+        if let Some(heap) = heap {
+            heap.track_new(counts_to_header(ptr.cast()));
+        }
+        Gc {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Build a value that holds weak handles to itself. While `data_fn` runs
+    /// the object does not exist yet: `upgrade` on the weak handle returns
+    /// `None` and the collector cannot see it (HAZARDS 15).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::{Gc, Trace, Weak};
+    ///
+    /// #[derive(Trace)]
+    /// struct Me { me: Weak<Me> }
+    ///
+    /// let me = Gc::new_cyclic(|w| {
+    ///     assert!(w.upgrade().is_none());
+    ///     Me { me: w.clone() }
+    /// });
+    /// assert!(Gc::ptr_eq(&me.me.upgrade().unwrap(), &me));
+    /// ```
+    pub fn new_cyclic(data_fn: impl FnOnce(&Weak<T>) -> T) -> Gc<T> {
+        let heap = if T::__gc_tracked() { heap() } else { None };
+        if let Some(heap) = heap {
+            heap.note_alloc();
+        }
+        // strong 0; weak = implicit + the one lent to `data_fn`.
+        let ptr = GcBox::<T>::allocate(0, 2);
+        let weak = ManuallyDrop::new(Weak::from_raw(ptr));
+        // If `data_fn` panics, release the implicit weak; `weak`'s own drop
+        // (in the guard) releases the lent one and frees if it was the last.
+        struct Abort<T: Trace + 'static>(NonNull<GcBox<T>>);
+        impl<T: Trace + 'static> Drop for Abort<T> {
+            fn drop(&mut self) {
+                // SAFETY: the box is live (weak > 0); the value was never
+                // written, so freeing it drops nothing.
+                let counts = unsafe { &self.0.as_ref().counts };
+                if counts.dec_weak() {
+                    // SAFETY: no handle is left (I1).
+                    unsafe { GcBox::<T>::dealloc(self.0) };
+                }
+            }
+        }
+        let guard = Abort(ptr);
+        let value = data_fn(&weak);
+        std::mem::forget(guard);
+        // SAFETY: the slot is uninitialised and nobody reads it while strong
+        // is 0 (upgrades fail).
+        unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
+        // SAFETY: live box.
+        let counts = unsafe { &ptr.as_ref().counts };
+        counts.set_strong(1);
+        drop(ManuallyDrop::into_inner(weak));
+        if let Some(heap) = heap {
+            heap.track_new(counts_to_header(ptr.cast()));
+        }
+        Gc {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Make a weak handle: it does not keep the value alive, and
+    /// [`Weak::upgrade`] returns `None` once the value is reclaimed (or known
+    /// to be cyclic trash).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let strong = Gc::new(1);
+    /// let weak = Gc::downgrade(&strong);
+    /// assert_eq!(weak.upgrade().as_deref(), Some(&1));
+    /// drop(strong);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(this: &Self) -> Weak<T> {
+        this.counts().inc_weak();
+        Weak::from_raw(this.ptr)
+    }
+
+    /// Make a weak handle with a callback, as `weakref.ref(obj, callback)`.
+    ///
+    /// The callback belongs to the returned handle (its clones are plain weak
+    /// handles). It runs at most once, when the referent dies, and only if
+    /// this handle is still alive then and is not itself part of the cyclic
+    /// trash being reclaimed: at refcount death after the referent's
+    /// finalizer (not at all if the finalizer resurrected it); for cyclic
+    /// trash in the collector's weak phase, before any finalizer runs.
+    /// Callbacks of one referent run newest first. A panicking callback is
+    /// reported on stderr and does not stop the others.
+    ///
+    /// On a thread whose heap is already destroyed (thread exit) the
+    /// callback is dropped without running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// use std::{cell::Cell, rc::Rc};
+    ///
+    /// let called = Rc::new(Cell::new(false));
+    /// let flag = called.clone();
+    /// let obj = Gc::new(42);
+    /// let weak = Gc::downgrade_with_callback(&obj, move || flag.set(true));
+    /// drop(obj);
+    /// assert!(called.get());
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade_with_callback(this: &Self, callback: impl FnOnce() + 'static) -> Weak<T> {
+        let mut weak = Gc::downgrade(this);
+        if let Some(heap) = heap() {
+            let addr = this.ptr.as_ptr() as usize;
+            let id = heap
+                .weak_callbacks
+                .borrow_mut()
+                .register(addr, Box::new(callback));
+            this.counts().set_flag(HAS_CALLBACKS);
+            weak.callback = Some(id);
+        }
+        weak
+    }
+
+    /// The number of strong handles (`sys.getrefcount(x) - 1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(());
+    /// let b = a.clone();
+    /// assert_eq!(Gc::strong_count(&a), 2);
+    /// drop(b);
+    /// assert_eq!(Gc::strong_count(&a), 1);
+    /// ```
+    pub fn strong_count(this: &Self) -> usize {
+        this.counts().strong() as usize
+    }
+
+    /// The number of weak handles.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(());
+    /// let w = Gc::downgrade(&a);
+    /// assert_eq!(Gc::weak_count(&a), 1);
+    /// # drop(w);
+    /// ```
+    pub fn weak_count(this: &Self) -> usize {
+        // Minus the implicit weak held while the value is alive (I1).
+        this.counts().weak() as usize - 1
+    }
+
+    /// Whether two handles point at the same object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(1);
+    /// assert!(Gc::ptr_eq(&a, &a.clone()));
+    /// assert!(!Gc::ptr_eq(&a, &Gc::new(1)));
+    /// ```
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// A pointer to the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(7);
+    /// assert_eq!(unsafe { *Gc::as_ptr(&a) }, 7);
+    /// ```
+    pub fn as_ptr(this: &Self) -> *const T {
+        // SAFETY: in-bounds projection of a live box.
+        unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value).cast() }
+    }
+
+    /// Whether the collector tracks the object (it is on a generation list).
+    /// Objects of types that can own no handle are never tracked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::{Gc, Trace};
+    /// #[derive(Trace)]
+    /// struct Leaf(u32);
+    /// #[derive(Trace)]
+    /// struct Branch(Gc<Leaf>);
+    /// let leaf = Gc::new(Leaf(1));
+    /// assert!(!Gc::is_tracked(&leaf));
+    /// assert!(Gc::is_tracked(&Gc::new(Branch(leaf))));
+    /// ```
+    pub fn is_tracked(this: &Self) -> bool {
+        this.obj()
+            .header()
+            // SAFETY: live object, live header.
+            .is_some_and(|h| unsafe { h.as_ref() }.is_linked())
+    }
+
+    /// Whether the object's finalizer has run (`gc.is_finalized`). True
+    /// for an object resurrected by its finalizer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// assert!(!Gc::is_finalized(&Gc::new(1)));
+    /// ```
+    pub fn is_finalized(this: &Self) -> bool {
+        this.counts().has_flag(FINALIZED)
+    }
+
+    /// A new strong, type-erased handle to the same object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(3_u8);
+    /// let any = Gc::to_any(&a);
+    /// assert_eq!(any.as_ptr(), Gc::as_ptr(&a) as *const ());
+    /// assert_eq!(Gc::strong_count(&a), 2);
+    /// ```
+    pub fn to_any(this: &Self) -> GcAny {
+        let this = ManuallyDrop::new(this.clone());
+        // SAFETY: the clone's strong reference moves into the GcAny.
+        unsafe { GcAny::from_obj(this.obj()) }
+    }
+
+    /// Take the value out if this is the only strong handle; otherwise give
+    /// the handle back. On success the object leaves the heap: weak handles
+    /// to it are cleared and their callbacks run; its finalizer does not run
+    /// (the value lives on, owned by the caller).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(String::from("x"));
+    /// assert_eq!(Gc::try_unwrap(a), Ok(String::from("x")));
+    /// let b = Gc::new(1);
+    /// let _b2 = b.clone();
+    /// assert!(Gc::try_unwrap(b).is_err());
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        if this.counts().strong() != 1 || this.is_owned_by_collection() {
+            return Err(this);
+        }
+        let this = ManuallyDrop::new(this);
+        let obj = this.obj();
+        let counts = this.counts();
+        counts.set_strong(0);
+        let heap = heap();
+        clear_weak_handles_and_run_callbacks(obj, heap);
+        if let Some(h) = obj.header() {
+            // SAFETY: live header.
+            if unsafe { h.as_ref() }.is_linked() {
+                list::remove(h);
+            }
+            if let Some(heap) = heap {
+                heap.note_dealloc();
+            }
+        }
+        // SAFETY: strong is 0 and upgrades fail: we own the value; it is
+        // moved out exactly once and never dropped in place (I1).
+        let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
+        if counts.dec_weak() {
+            // SAFETY: last reference; the value was moved out.
+            unsafe { GcBox::<T>::dealloc(this.ptr) };
+        }
+        Ok(value)
+    }
+
+    /// The value, if this is the only strong handle (see [`Gc::try_unwrap`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// assert_eq!(Gc::into_inner(Gc::new(4)), Some(4));
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        Gc::try_unwrap(this).ok()
+    }
+
+    /// The value, taken out if this handle is unique, cloned otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(vec![1]);
+    /// let b = a.clone();
+    /// assert_eq!(Gc::unwrap_or_clone(a), vec![1]);
+    /// assert_eq!(Gc::unwrap_or_clone(b), vec![1]);
+    /// ```
+    pub fn unwrap_or_clone(this: Self) -> T
+    where
+        T: Clone,
+    {
+        Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
+    }
+
+    /// A mutable reference to the value, if this is the only handle (no
+    /// other strong and no weak handle).
+    ///
+    /// Also `None` for an object that a running collection owns (a
+    /// finalizer's view of other cyclic trash).
+    ///
+    /// While the `&mut T` may be live the collector must not trace the value,
+    /// so a tracked object is untracked here; it is tracked again by the next
+    /// `clone` of the handle (the only way it can become part of a cycle).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let mut a = Gc::new(1);
+    /// *Gc::get_mut(&mut a).unwrap() += 1;
+    /// assert_eq!(*a, 2);
+    /// let _b = a.clone();
+    /// assert!(Gc::get_mut(&mut a).is_none());
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        let counts = this.counts();
+        if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
+            return None;
+        }
+        if let Some(h) = this.obj().header() {
+            // SAFETY: live header.
+            if unsafe { h.as_ref() }.is_linked() {
+                list::remove(h);
+            }
+        }
+        // SAFETY: the handle is unique (strong 1, no weak) and borrowed
+        // mutably, and the object is unlinked so the collector cannot reach
+        // the value (I6).
+        Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+    }
+
+    /// Cyclic trash of a running collection (I5): reachable from user code
+    /// only through a finalizer that took a handle out of another trash
+    /// object. It must stay on the collector's list.
+    fn is_owned_by_collection(&self) -> bool {
+        self.obj()
+            .header()
+            // SAFETY: live object, live header.
+            .is_some_and(|h| unsafe { h.as_ref() }.is_collecting())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retrack(&self) {
+        if let (Some(h), Some(heap)) = (self.obj().header(), heap()) {
+            // SAFETY: live header.
+            let hr = unsafe { h.as_ref() };
+            if !hr.is_linked() {
+                hr.prev.set(0);
+                list::append(h, heap.gen_head(0));
+            }
+        }
+    }
+}
+
+impl<T: Trace + 'static> Clone for Gc<T> {
+    /// Another strong handle to the same object.
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        let counts = self.counts();
+        let old = counts.strong();
+        counts.inc_strong();
+        if old == 1 && T::__gc_tracked() {
+            // A unique handle may have been untracked by `get_mut`.
+            // SAFETY: live header of a tracked type.
+            if !unsafe { counts_to_header(self.ptr.cast()).as_ref() }.is_linked() {
+                self.retrack();
+            }
+        }
+        Gc {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T: Trace + 'static> Drop for Gc<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.counts().dec_strong() {
+            // SAFETY: we owned the last strong reference of a live object.
+            unsafe { release(self.obj()) }
+        }
+    }
+}
+
+impl<T: Trace + 'static> Deref for Gc<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: strong > 0 keeps the value alive and it is only mutated
+        // through `get_mut` on a unique handle (I6).
+        unsafe { &self.ptr.as_ref().value }
+    }
+}
+
+// SAFETY: reports the one handle it owns.
+unsafe impl<T: Trace + 'static> Trace for Gc<T> {
+    #[inline(always)]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.visit_gc(self);
+    }
+}
+
+impl<T: Trace + 'static> AsRef<T> for Gc<T> {
+    fn as_ref(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Trace + 'static> Borrow<T> for Gc<T> {
+    fn borrow(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Trace + 'static> From<T> for Gc<T> {
+    fn from(value: T) -> Self {
+        Gc::new(value)
+    }
+}
+
+impl<T: Trace + Default + 'static> Default for Gc<T> {
+    fn default() -> Self {
+        Gc::new(T::default())
+    }
+}
+
+impl<T: Trace + fmt::Debug + 'static> fmt::Debug for Gc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Trace + fmt::Display + 'static> fmt::Display for Gc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: Trace + 'static> fmt::Pointer for Gc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Pointer::fmt(&Gc::as_ptr(self), f)
+    }
+}
+
+impl<T: Trace + PartialEq + 'static> PartialEq for Gc<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Trace + Eq + 'static> Eq for Gc<T> {}
+
+impl<T: Trace + PartialOrd + 'static> PartialOrd for Gc<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        (**self).partial_cmp(&**other)
+    }
+}
+
+impl<T: Trace + Ord + 'static> Ord for Gc<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl<T: Trace + Hash + 'static> Hash for Gc<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}

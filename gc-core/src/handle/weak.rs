@@ -1,0 +1,200 @@
+//! `Weak<T>`: a handle that does not keep its referent alive.
+
+use crate::handle::strong::Gc;
+use crate::heap::header::{GcBox, WEAK_CLEARED};
+use crate::heap::heap;
+use crate::trace::{Trace, Tracer};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+/// A weak handle: it does not keep the value alive. [`Weak::upgrade`] gives a
+/// [`Gc`] while the value lives, and `None` once it was reclaimed or found to
+/// be cyclic trash (weak handles to trash are cleared before any finalizer
+/// runs, as CPython clears weakrefs).
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{Gc, Weak};
+/// let empty: Weak<i32> = Weak::new();
+/// assert!(empty.upgrade().is_none());
+/// let a = Gc::new(5);
+/// let w = Gc::downgrade(&a);
+/// assert_eq!(*w.upgrade().unwrap(), 5);
+/// ```
+pub struct Weak<T: Trace + 'static> {
+    /// `None` for `Weak::new()`.
+    ptr: Option<NonNull<GcBox<T>>>,
+    /// The id of the callback this handle owns (`downgrade_with_callback`).
+    pub(crate) callback: Option<u64>,
+    _marker: PhantomData<GcBox<T>>,
+}
+
+impl<T: Trace + 'static> Weak<T> {
+    /// A weak handle that points nowhere; `upgrade` always returns `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Weak;
+    /// assert!(Weak::<u8>::new().upgrade().is_none());
+    /// ```
+    pub fn new() -> Weak<T> {
+        Weak {
+            ptr: None,
+            callback: None,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Wrap a pointer that already owns one weak reference.
+    pub(crate) fn from_raw(ptr: NonNull<GcBox<T>>) -> Weak<T> {
+        Weak {
+            ptr: Some(ptr),
+            callback: None,
+            _marker: PhantomData,
+        }
+    }
+
+    /// A strong handle to the value, if it is still alive and not cyclic trash.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new("x".to_string());
+    /// let w = Gc::downgrade(&a);
+    /// assert!(w.upgrade().is_some());
+    /// drop(a);
+    /// assert!(w.upgrade().is_none());
+    /// ```
+    pub fn upgrade(&self) -> Option<Gc<T>> {
+        let ptr = self.ptr?;
+        // SAFETY: a weak handle keeps the allocation alive (I1).
+        let counts = unsafe { &ptr.as_ref().counts };
+        if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) {
+            return None; // I2
+        }
+        counts.inc_strong();
+        // SAFETY: we just added the strong reference the handle owns.
+        Some(unsafe { Gc::from_raw_owned(ptr) })
+    }
+
+    /// The number of strong handles to the referent (0 once it is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(1);
+    /// let w = Gc::downgrade(&a);
+    /// assert_eq!(w.strong_count(), 1);
+    /// drop(a);
+    /// assert_eq!(w.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        match self.ptr {
+            // SAFETY: the allocation is alive while this handle is (I1).
+            Some(p) => unsafe { p.as_ref() }.counts.strong() as usize,
+            None => 0,
+        }
+    }
+
+    /// The number of weak handles to the referent (0 once it is gone, as
+    /// `Rc`'s `Weak::weak_count`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(1);
+    /// let w = Gc::downgrade(&a);
+    /// assert_eq!(w.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        match self.ptr {
+            Some(p) => {
+                // SAFETY: the allocation is alive while this handle is (I1).
+                let counts = unsafe { &p.as_ref().counts };
+                if counts.strong() == 0 {
+                    0
+                } else {
+                    counts.weak() as usize - 1
+                }
+            }
+            None => 0,
+        }
+    }
+
+    /// Whether two weak handles point at the same allocation (two
+    /// `Weak::new()` handles are equal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_core::Gc;
+    /// let a = Gc::new(1);
+    /// assert!(Gc::downgrade(&a).ptr_eq(&Gc::downgrade(&a)));
+    /// ```
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
+impl<T: Trace + 'static> Default for Weak<T> {
+    fn default() -> Self {
+        Weak::new()
+    }
+}
+
+impl<T: Trace + 'static> Clone for Weak<T> {
+    /// A plain weak handle (a callback stays with the original).
+    fn clone(&self) -> Self {
+        if let Some(p) = self.ptr {
+            // SAFETY: alive while this handle is (I1).
+            unsafe { p.as_ref() }.counts.inc_weak();
+        }
+        Weak {
+            ptr: self.ptr,
+            callback: None,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: Trace + 'static> Drop for Weak<T> {
+    fn drop(&mut self) {
+        let Some(p) = self.ptr else { return };
+        if let Some(id) = self.callback {
+            if let Some(heap) = heap() {
+                let removed = heap
+                    .weak_callbacks
+                    .borrow_mut()
+                    .unregister(p.as_ptr() as usize, id);
+                drop(removed); // may run user Drop code: outside the borrow
+            }
+        }
+        // SAFETY: alive while this handle is (I1).
+        if unsafe { p.as_ref() }.counts.dec_weak() {
+            // SAFETY: last reference: the value was dropped already (the
+            // implicit weak is released only after that, I1).
+            unsafe { GcBox::<T>::dealloc(p) }
+        }
+    }
+}
+
+impl<T: Trace + 'static> fmt::Debug for Weak<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(Weak)")
+    }
+}
+
+// SAFETY: a weak handle owns no strong edge; it reports its callback id so
+// the collector can tell which callbacks belong to cyclic trash.
+unsafe impl<T: Trace + 'static> Trace for Weak<T> {
+    #[inline(always)]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        tracer.visit_weak(self.callback);
+    }
+}

@@ -1,0 +1,445 @@
+//! Object layout: the header every heap object carries, its flag bits, and
+//! the invariants that the rest of the crate relies on.
+//!
+//! # Layout
+//!
+//! Every `Gc<T>` points at a [`GcBox<T>`]: the reference counts followed by the
+//! value.
+//!
+//! ```text
+//!  tracked T (may own handles)                 untracked T (owns none)
+//!  ┌──────────────────────────────┐ ◄─ Header
+//!  │ next   usize  (list link)    │
+//!  │ prev   usize  (link | flags) │
+//!  │ vtable &'static VTable       │
+//!  ├──────────────────────────────┤ ◄─ GcBox   ┌──────────────────────────┐ ◄─ GcBox
+//!  │ strong u32                   │            │ strong u32               │
+//!  │ weak   u32  (count | flags)  │            │ weak   u32 (count|flags) │
+//!  ├──────────────────────────────┤            ├──────────────────────────┤
+//!  │ value: T                     │            │ value: T                 │
+//!  └──────────────────────────────┘            └──────────────────────────┘
+//!   header: 32 bytes (for align(T) <= 8)         header: 8 bytes
+//! ```
+//!
+//! A type is *tracked* when `T::__gc_tracked()` is true (the derive computes
+//! it from the fields: a type that can never own a `Gc`/`Weak` is untracked).
+//! Only tracked objects carry the [`Header`]; it sits immediately before the
+//! [`Counts`], so `counts = header + HEADER_SIZE` and back, for every `T`. When
+//! `align(T) > 8`, padding goes *before* the header, never between header and
+//! counts.
+//!
+//! # Invariants
+//!
+//! * **I1 (counts).** `strong` is the number of live `Gc` handles (plus one,
+//!   temporarily, while a refcount-death finalizer runs). The weak word's count
+//!   is the number of live `Weak` handles **plus one implicit weak** that stands
+//!   for "the value has not been dropped yet". The allocation is freed exactly
+//!   when that count reaches zero, and the value is dropped exactly once, before
+//!   the implicit weak is released.
+//! * **I2 (upgrade).** A `Weak` may create a `Gc` only while `strong > 0` and
+//!   [`WEAK_CLEARED`] is unset. `WEAK_CLEARED` is set before weak callbacks run
+//!   (refcount death) and for all cyclic trash before any finalizer runs; it is
+//!   never unset.
+//! * **I3 (finalized).** [`FINALIZED`] is set before `Finalize::finalize` is
+//!   called and never unset: no object is finalized twice.
+//! * **I4 (tracking).** A tracked-type object is *linked* (on exactly one
+//!   generation list, or on one of the collector's private lists during a
+//!   collection) iff `next != 0`. It is linked from allocation until its value
+//!   is about to be dropped. An unlinked object's `prev` is either 0 or the
+//!   trashcan's deferred-deallocation link.
+//! * **I5 (collecting).** [`PREV_COLLECTING`] is set only by the collector,
+//!   on objects of the set being collected; outside a collection no object
+//!   has it. While it is set the upper bits of `prev` hold `gc_refs` instead
+//!   of a pointer, until `move_unreachable` restores the link. An object that
+//!   keeps the flag after `move_unreachable` is cyclic trash, owned by the
+//!   collector: a drop of its last strong handle does nothing (the collector
+//!   drops its value and frees it in `delete_garbage`).
+//! * **I6 (values).** A value is only ever accessed through `&T` while
+//!   `strong > 0` or while the collector/dealloc owns the object (finalizer
+//!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
+//!   handle is unique (strong == 1, no weak handles).
+
+use crate::trace::{FinalizerKind, Trace, Tracer};
+use std::alloc::Layout;
+use std::any::TypeId;
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+
+/// Set in `prev` for objects of the set being collected (CPython's
+/// `PREV_MASK_COLLECTING`).
+pub(crate) const PREV_COLLECTING: usize = 1;
+/// Number of low bits of `prev` reserved for flags; `gc_refs` lives above.
+pub(crate) const PREV_SHIFT: u32 = 2;
+/// Mask of the flag bits of `prev`.
+pub(crate) const PREV_FLAGS: usize = (1 << PREV_SHIFT) - 1;
+/// Set in `next` for objects tentatively moved to the unreachable list
+/// (CPython's `NEXT_MASK_UNREACHABLE`); only during `move_unreachable`.
+pub(crate) const NEXT_UNREACHABLE: usize = 1;
+
+/// Weak word: `Finalize::finalize` has been called (or is running).
+pub(crate) const FINALIZED: u32 = 1 << 31;
+/// Weak word: weak handles to the object are dead (`upgrade` fails).
+pub(crate) const WEAK_CLEARED: u32 = 1 << 30;
+/// Weak word: the weak-callback registry may hold entries for this object.
+pub(crate) const HAS_CALLBACKS: u32 = 1 << 29;
+/// Weak word: the bits that count weak handles (+1 implicit).
+pub(crate) const WEAK_COUNT_MASK: u32 = HAS_CALLBACKS - 1;
+
+/// The reference counts at the start of every [`GcBox`].
+#[repr(C)]
+pub(crate) struct Counts {
+    strong: Cell<u32>,
+    weak: Cell<u32>,
+}
+
+/// The list links of a tracked object, just before its [`Counts`].
+#[repr(C)]
+pub(crate) struct Header {
+    /// Next object on the list (`0` = not linked); low bit: [`NEXT_UNREACHABLE`].
+    pub(crate) next: Cell<usize>,
+    /// Previous object on the list, or `gc_refs << PREV_SHIFT`; low bits: flags.
+    pub(crate) prev: Cell<usize>,
+    /// How to trace, finalize, drop and free the object.
+    pub(crate) vtable: &'static VTable,
+}
+
+/// Size of [`Header`]; the counts follow it directly.
+pub(crate) const HEADER_SIZE: usize = std::mem::size_of::<Header>();
+const _: () = assert!(HEADER_SIZE == 24);
+const _: () = assert!(std::mem::align_of::<Header>() == 8);
+const _: () = assert!(std::mem::size_of::<Counts>() == 8);
+
+/// A heap object: counts, then the value.
+#[repr(C)]
+pub(crate) struct GcBox<T> {
+    pub(crate) counts: Counts,
+    pub(crate) value: ManuallyDrop<T>,
+}
+
+/// Per-type operations, so the collector can handle objects type-erased.
+pub(crate) struct VTable {
+    pub(crate) trace: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
+    pub(crate) finalize: unsafe fn(NonNull<Counts>),
+    pub(crate) finalizer_kind: fn() -> FinalizerKind,
+    pub(crate) drop_value: unsafe fn(NonNull<Counts>),
+    pub(crate) dealloc: unsafe fn(NonNull<Counts>),
+    pub(crate) type_id: fn() -> TypeId,
+    pub(crate) type_name: fn() -> &'static str,
+    pub(crate) tracked: fn() -> bool,
+    pub(crate) value_offset: usize,
+}
+
+/// The vtable of the list heads (sentinels); never called.
+pub(crate) static SENTINEL_VTABLE: VTable = VTable {
+    trace: |_, _| {},
+    finalize: |_| {},
+    finalizer_kind: || FinalizerKind::None,
+    drop_value: |_| {},
+    dealloc: |_| {},
+    type_id: TypeId::of::<()>,
+    type_name: || "<list head>",
+    tracked: || false,
+    value_offset: 0,
+};
+
+impl<T: Trace + 'static> GcBox<T> {
+    /// The vtable of `GcBox<T>`.
+    pub(crate) const VTABLE: VTable = VTable {
+        trace: Self::trace_erased,
+        finalize: Self::finalize_erased,
+        finalizer_kind: T::__gc_finalizer,
+        drop_value: Self::drop_value_erased,
+        dealloc: Self::dealloc_erased,
+        type_id: TypeId::of::<T>,
+        type_name: std::any::type_name::<T>,
+        tracked: T::__gc_tracked,
+        value_offset: std::mem::offset_of!(GcBox<T>, value),
+    };
+
+    /// The vtable of `GcBox<T>`, as a `'static` reference.
+    #[inline(always)]
+    pub(crate) fn vtable() -> &'static VTable {
+        &Self::VTABLE
+    }
+
+    /// Layout of the allocation, and the offset of the `GcBox` within it.
+    #[inline(always)]
+    pub(crate) fn allocation_layout() -> (Layout, usize) {
+        let boxed = Layout::new::<GcBox<T>>();
+        if T::__gc_tracked() {
+            let align = boxed.align().max(std::mem::align_of::<Header>());
+            // The smallest multiple of `align` that leaves room for the header.
+            let offset = HEADER_SIZE.div_ceil(align) * align;
+            let size = offset + boxed.size();
+            // A layout this size with this align was valid for GcBox<T> alone,
+            // and `offset` is < 2 * align + HEADER_SIZE: this cannot overflow
+            // isize for any type that fits in memory.
+            let layout = Layout::from_size_align(size, align)
+                .expect("gc: object too large for its layout");
+            (layout, offset)
+        } else {
+            (boxed, 0)
+        }
+    }
+
+    unsafe fn trace_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+        // SAFETY: the vtable of `GcBox<T>` is only stored with pointers to a
+        // `GcBox<T>` whose value is initialised and not dropped (I6; the
+        // caller guarantees the object is not mid-drop).
+        let value = unsafe { &obj.cast::<GcBox<T>>().as_ref().value };
+        T::trace(value, tracer);
+    }
+
+    unsafe fn finalize_erased(obj: NonNull<Counts>) {
+        // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
+        let value = unsafe { &obj.cast::<GcBox<T>>().as_ref().value };
+        T::__gc_finalize(value);
+    }
+
+    unsafe fn drop_value_erased(obj: NonNull<Counts>) {
+        // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
+        // it exactly once (I1) and nothing reads it afterwards.
+        unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T>>().as_ptr()).value) }
+    }
+
+    unsafe fn dealloc_erased(obj: NonNull<Counts>) {
+        // SAFETY: forwarded contract: the weak count reached zero (I1).
+        unsafe { Self::dealloc(obj.cast()) }
+    }
+
+    /// Free the allocation of `obj`.
+    ///
+    /// # Safety
+    /// `obj` was allocated by [`GcBox::allocate`] for this `T`, its value has
+    /// been dropped or moved out (or never initialised), and no handle refers
+    /// to it any more (the weak count reached zero, I1).
+    pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T>>) {
+        let (layout, offset) = Self::allocation_layout();
+        // SAFETY: `allocate` placed the GcBox `offset` bytes into an
+        // allocation of `layout`; we free that same allocation.
+        unsafe {
+            let base = obj.as_ptr().cast::<u8>().sub(offset);
+            std::alloc::dealloc(base, layout);
+        }
+    }
+
+    /// Allocate an object with `strong`/`weak` counts and an uninitialised
+    /// value. A tracked type's header is written unlinked (`next == 0`).
+    pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T>> {
+        let (layout, offset) = Self::allocation_layout();
+        // SAFETY: the layout has non-zero size (it holds the counts).
+        let base = unsafe { std::alloc::alloc(layout) };
+        if base.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
+        // box lies inside the allocation, aligned (offset is a multiple of
+        // the box's alignment).
+        let obj = unsafe { base.add(offset) }.cast::<GcBox<T>>();
+        // SAFETY: in bounds and aligned, see above; writing plain data.
+        unsafe {
+            std::ptr::addr_of_mut!((*obj).counts).write(Counts {
+                strong: Cell::new(strong),
+                weak: Cell::new(weak),
+            });
+            if T::__gc_tracked() {
+                obj.cast::<u8>()
+                    .sub(HEADER_SIZE)
+                    .cast::<Header>()
+                    .write(Header {
+                        next: Cell::new(0),
+                        prev: Cell::new(0),
+                        vtable: Self::vtable(),
+                    });
+            }
+        }
+        // SAFETY: derived from a non-null allocation.
+        unsafe { NonNull::new_unchecked(obj) }
+    }
+}
+
+impl Counts {
+    #[inline(always)]
+    pub(crate) fn strong(&self) -> u32 {
+        self.strong.get()
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_strong(&self, n: u32) {
+        self.strong.set(n)
+    }
+
+    /// Add a strong reference; aborts on overflow, as `Rc` does (HAZARDS 7).
+    #[inline(always)]
+    pub(crate) fn inc_strong(&self) {
+        let n = self.strong.get().wrapping_add(1);
+        self.strong.set(n);
+        if n == 0 {
+            count_overflow();
+        }
+    }
+
+    /// Drop a strong reference; returns `true` when it was the last.
+    #[inline(always)]
+    pub(crate) fn dec_strong(&self) -> bool {
+        let n = self.strong.get() - 1;
+        self.strong.set(n);
+        n == 0
+    }
+
+    /// The weak handles, plus one while the value is not dropped (I1).
+    #[inline(always)]
+    pub(crate) fn weak(&self) -> u32 {
+        self.weak.get() & WEAK_COUNT_MASK
+    }
+
+    #[inline(always)]
+    pub(crate) fn inc_weak(&self) {
+        let w = self.weak.get();
+        if w & WEAK_COUNT_MASK == WEAK_COUNT_MASK {
+            count_overflow();
+        }
+        self.weak.set(w + 1);
+    }
+
+    /// Drop a weak reference; returns `true` when the count reached zero.
+    #[inline(always)]
+    pub(crate) fn dec_weak(&self) -> bool {
+        let w = self.weak.get() - 1;
+        self.weak.set(w);
+        w & WEAK_COUNT_MASK == 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn has_flag(&self, flag: u32) -> bool {
+        self.weak.get() & flag != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_flag(&self, flag: u32) {
+        self.weak.set(self.weak.get() | flag)
+    }
+
+    #[inline(always)]
+    pub(crate) fn clear_flag(&self, flag: u32) {
+        self.weak.set(self.weak.get() & !flag)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn count_overflow() -> ! {
+    eprintln!("gc: reference count overflow (a handle was leaked with mem::forget in a loop?); aborting");
+    std::process::abort()
+}
+
+/// A type-erased pointer to a heap object (its counts) with its vtable.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ObjPtr {
+    pub(crate) counts: NonNull<Counts>,
+    pub(crate) vtable: &'static VTable,
+}
+
+impl std::fmt::Debug for VTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str((self.type_name)())
+    }
+}
+
+impl PartialEq for VTable {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+impl Eq for VTable {}
+
+impl ObjPtr {
+    /// # Safety
+    /// `counts` points at a live allocation (weak count > 0, I1).
+    #[inline(always)]
+    pub(crate) unsafe fn counts<'a>(self) -> &'a Counts {
+        // SAFETY: forwarded: the allocation is live.
+        unsafe { self.counts.as_ref() }
+    }
+
+    /// The header of a tracked-type object.
+    #[inline(always)]
+    pub(crate) fn header(self) -> Option<NonNull<Header>> {
+        if (self.vtable.tracked)() {
+            Some(counts_to_header(self.counts))
+        } else {
+            None
+        }
+    }
+
+    /// A pointer to the value.
+    #[inline(always)]
+    pub(crate) fn value_ptr(self) -> *const () {
+        self.counts
+            .as_ptr()
+            .cast::<u8>()
+            .wrapping_add(self.vtable.value_offset)
+            .cast()
+    }
+}
+
+/// The header of a tracked object, from its counts.
+#[inline(always)]
+pub(crate) fn counts_to_header(counts: NonNull<Counts>) -> NonNull<Header> {
+    // SAFETY: for tracked objects the header lies HEADER_SIZE bytes before
+    // the counts in the same allocation (layout above); the result is non-null.
+    unsafe { NonNull::new_unchecked(counts.as_ptr().cast::<u8>().sub(HEADER_SIZE).cast()) }
+}
+
+/// The counts of a tracked object, from its header.
+#[inline(always)]
+pub(crate) fn header_to_counts(header: NonNull<Header>) -> NonNull<Counts> {
+    // SAFETY: inverse of `counts_to_header`; stays in the allocation.
+    unsafe { NonNull::new_unchecked(header.as_ptr().cast::<u8>().add(HEADER_SIZE).cast()) }
+}
+
+impl Header {
+    /// The type-erased object this header belongs to.
+    #[inline(always)]
+    pub(crate) fn obj(this: NonNull<Header>) -> ObjPtr {
+        // SAFETY: headers handed around by the heap are live (I4).
+        let vtable = unsafe { this.as_ref().vtable };
+        ObjPtr {
+            counts: header_to_counts(this),
+            vtable,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_linked(&self) -> bool {
+        self.next.get() != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_collecting(&self) -> bool {
+        self.prev.get() & PREV_COLLECTING != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn gc_refs(&self) -> usize {
+        self.prev.get() >> PREV_SHIFT
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_gc_refs(&self, refs: usize) {
+        self.prev
+            .set((refs << PREV_SHIFT) | (self.prev.get() & PREV_FLAGS))
+    }
+
+    /// `gc_refs = refs` and set [`PREV_COLLECTING`] (CPython's `gc_reset_refs`).
+    #[inline(always)]
+    pub(crate) fn reset_gc_refs(&self, refs: usize) {
+        self.prev.set((refs << PREV_SHIFT) | PREV_COLLECTING)
+    }
+
+    #[inline(always)]
+    pub(crate) fn clear_collecting(&self) {
+        self.prev.set(self.prev.get() & !PREV_COLLECTING)
+    }
+}

@@ -1,0 +1,210 @@
+//! The per-thread heap: generation lists, counters, the registries, and the
+//! thread-local that holds them.
+//!
+//! # Thread exit (HAZARDS 9)
+//!
+//! The heap pointer lives in a `const`-initialised thread-local without a
+//! destructor, so it can be read at any point of thread exit, including from
+//! other thread-locals' destructors. A second thread-local, [`HeapGuard`],
+//! runs at thread exit: it drops the heap's registries (garbage list, gc
+//! callbacks, weak callbacks) and frees the heap if no tracked object is left
+//! on its lists; otherwise it leaks the heap (objects still link to its list
+//! heads). After it is freed, the pointer holds [`DESTROYED`]: handles made or
+//! dropped after that point run without a heap (no tracking, no trashcan,
+//! no weak callbacks), never touching freed memory.
+
+pub(crate) mod dealloc;
+pub(crate) mod header;
+pub(crate) mod list;
+pub(crate) mod weakcb;
+
+use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
+use crate::handle::any::GcAny;
+use header::Header;
+use list::List;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+/// Number of generations (CPython's `NUM_GENERATIONS`).
+pub(crate) const NUM_GENERATIONS: usize = 3;
+
+/// A registered `gc` callback.
+pub(crate) type GcCallback = Rc<RefCell<dyn FnMut(Phase, &CollectionInfo)>>;
+
+/// The per-thread heap.
+pub(crate) struct Heap {
+    /// Generation lists 0, 1, 2.
+    pub(crate) generations: [List; NUM_GENERATIONS],
+    /// The permanent generation (`gc.freeze()`).
+    pub(crate) permanent: List,
+    /// `count[0]`: tracked allocations minus deallocations since the last
+    /// gen-0 collection; `count[g]`: collections of `g - 1` since the last
+    /// collection of `g`.
+    pub(crate) count: [Cell<usize>; NUM_GENERATIONS],
+    pub(crate) threshold: [Cell<usize>; NUM_GENERATIONS],
+    pub(crate) enabled: Cell<bool>,
+    /// A collection is running (no nesting).
+    pub(crate) collecting: Cell<bool>,
+    pub(crate) long_lived_total: Cell<usize>,
+    pub(crate) long_lived_pending: Cell<usize>,
+    pub(crate) stats: [Cell<GenerationStats>; NUM_GENERATIONS],
+    pub(crate) debug: Cell<DebugFlags>,
+    pub(crate) garbage: RefCell<Vec<GcAny>>,
+    pub(crate) callbacks: RefCell<Vec<(CallbackId, GcCallback)>>,
+    pub(crate) next_callback_id: Cell<u64>,
+    pub(crate) weak_callbacks: RefCell<weakcb::Registry>,
+    /// Trashcan: current nesting depth of refcount deallocations.
+    pub(crate) trash_depth: Cell<usize>,
+    /// Trashcan: deferred deallocations, linked through `Header::prev`.
+    pub(crate) trash_delete_later: Cell<usize>,
+}
+
+/// The state of the thread-local heap pointer after the heap was freed.
+const DESTROYED: usize = 1;
+
+thread_local! {
+    static HEAP: Cell<*const Heap> = const { Cell::new(std::ptr::null()) };
+    static GUARD: HeapGuard = const { HeapGuard };
+}
+
+struct HeapGuard;
+
+impl Drop for HeapGuard {
+    fn drop(&mut self) {
+        let ptr = HEAP.with(Cell::get);
+        if ptr.is_null() || ptr as usize == DESTROYED {
+            return;
+        }
+        // SAFETY: a non-null, non-DESTROYED pointer is a live leaked heap of
+        // this thread.
+        let heap = unsafe { &*ptr };
+        if heap.collecting.get() {
+            return;
+        }
+        // Drop what the registries hold; that may run user code which may
+        // register more, so repeat until nothing is left.
+        for _ in 0..16 {
+            let garbage = std::mem::take(&mut *heap.garbage.borrow_mut());
+            let callbacks = std::mem::take(&mut *heap.callbacks.borrow_mut());
+            let weak = heap.weak_callbacks.borrow_mut().take_all();
+            let empty = garbage.is_empty() && callbacks.is_empty() && weak.is_empty();
+            drop((garbage, callbacks, weak));
+            if empty {
+                break;
+            }
+        }
+        let lists_empty = heap
+            .generations
+            .iter()
+            .chain(std::iter::once(&heap.permanent))
+            .all(|l| list::is_empty(l.head()));
+        if lists_empty && heap.trash_depth.get() == 0 {
+            HEAP.with(|h| h.set(DESTROYED as *const Heap));
+            // SAFETY: the heap was leaked from a Box in `heap()`; no object
+            // links to its list heads (all empty) and the thread-local no
+            // longer hands it out.
+            drop(unsafe { Box::from_raw(ptr as *mut Heap) });
+        }
+    }
+}
+
+impl Heap {
+    fn new() -> Heap {
+        Heap {
+            generations: [List::new(), List::new(), List::new()],
+            permanent: List::new(),
+            count: Default::default(),
+            threshold: [Cell::new(700), Cell::new(10), Cell::new(10)],
+            enabled: Cell::new(true),
+            collecting: Cell::new(false),
+            long_lived_total: Cell::new(0),
+            long_lived_pending: Cell::new(0),
+            stats: Default::default(),
+            debug: Cell::new(DebugFlags::empty()),
+            garbage: RefCell::new(Vec::new()),
+            callbacks: RefCell::new(Vec::new()),
+            next_callback_id: Cell::new(1),
+            weak_callbacks: RefCell::new(weakcb::Registry::default()),
+            trash_depth: Cell::new(0),
+            trash_delete_later: Cell::new(0),
+        }
+    }
+
+    /// Head of generation `g`'s list.
+    #[inline(always)]
+    pub(crate) fn gen_head(&self, g: usize) -> NonNull<Header> {
+        self.generations[g].head()
+    }
+
+    /// Count a tracked allocation and, as CPython's `_PyObject_GC_Link` does,
+    /// start an automatic collection when `count[0] > threshold[0]` (if
+    /// enabled, `threshold[0] != 0` and no collection runs). Called before the
+    /// new object exists, so the collection never sees it half-built.
+    #[inline(always)]
+    pub(crate) fn note_alloc(&'static self) {
+        let c = self.count[0].get() + 1;
+        self.count[0].set(c);
+        let t0 = self.threshold[0].get();
+        if c > t0 && t0 != 0 {
+            self.collect_if_enabled();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn collect_if_enabled(&'static self) {
+        if self.enabled.get() && !self.collecting.get() {
+            crate::collector::collect_generations(self);
+        }
+    }
+
+    /// Link a newly allocated object into generation 0 (already counted by
+    /// [`Heap::note_alloc`]).
+    #[inline(always)]
+    pub(crate) fn track_new(&self, header: NonNull<Header>) {
+        list::append(header, self.gen_head(0));
+    }
+
+    /// A tracked object is being deallocated: `count[0] -= 1` (never below 0).
+    #[inline(always)]
+    pub(crate) fn note_dealloc(&self) {
+        let c = self.count[0].get();
+        self.count[0].set(c.saturating_sub(1));
+    }
+}
+
+/// The calling thread's heap, created on first use; `None` once the thread is
+/// exiting and the heap has been freed.
+#[inline(always)]
+pub(crate) fn heap() -> Option<&'static Heap> {
+    let ptr = HEAP.with(Cell::get);
+    if (ptr as usize) > DESTROYED {
+        // SAFETY: a pointer above DESTROYED is this thread's live, leaked
+        // heap; `Heap` is !Sync so the reference cannot leave the thread, and
+        // it is only freed by `HeapGuard` when nothing can reach it any more.
+        Some(unsafe { &*ptr })
+    } else {
+        heap_slow(ptr)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn heap_slow(ptr: *const Heap) -> Option<&'static Heap> {
+    if ptr as usize == DESTROYED {
+        return None;
+    }
+    // Register the exit guard; this fails only during thread exit.
+    if GUARD.try_with(|_| ()).is_err() {
+        return None;
+    }
+    let heap: &'static Heap = Box::leak(Box::new(Heap::new()));
+    HEAP.with(|h| h.set(heap));
+    Some(heap)
+}
+
+/// The calling thread's heap; panics only during thread exit.
+pub(crate) fn heap_or_panic() -> &'static Heap {
+    heap().expect("gc: the thread's heap was destroyed (thread exiting)")
+}

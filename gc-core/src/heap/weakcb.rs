@@ -1,0 +1,100 @@
+//! The registry of weak-handle callbacks and `weakref::finalize` entries.
+//!
+//! CPython keeps a list of weakref objects on each referent. Here weak handles
+//! are plain pointers, so callbacks live in a side table keyed by the
+//! referent's address, and the object's [`HAS_CALLBACKS`](super::header::HAS_CALLBACKS)
+//! bit says whether to look. An entry exists exactly while its owner is
+//! alive: the `Weak` handle made by `downgrade_with_callback` removes its
+//! entry when dropped; a `weakref::finalize` entry is owned by the registry
+//! until it runs or is detached. The memory of a referent cannot be reused
+//! while a `Weak` to it exists (I1), and ids are never reused, so a stale
+//! removal can never hit another object's entry.
+
+use std::collections::HashMap;
+
+/// A callback: runs at most once.
+pub(crate) type Callback = Box<dyn FnOnce()>;
+
+/// One registered callback.
+pub(crate) struct Entry {
+    pub(crate) id: u64,
+    pub(crate) callback: Callback,
+}
+
+/// Callbacks by referent address.
+#[derive(Default)]
+pub(crate) struct Registry {
+    next_id: u64,
+    by_object: HashMap<usize, Vec<Entry>>,
+}
+
+impl Registry {
+    /// Register `callback` for the object at `object`; returns its id (never 0).
+    pub(crate) fn register(&mut self, object: usize, callback: Callback) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.by_object
+            .entry(object)
+            .or_default()
+            .push(Entry { id, callback });
+        id
+    }
+
+    /// Remove one entry (its owner died or detached it).
+    pub(crate) fn unregister(&mut self, object: usize, id: u64) -> Option<Entry> {
+        let entries = self.by_object.get_mut(&object)?;
+        let at = entries.iter().position(|e| e.id == id)?;
+        let entry = entries.remove(at);
+        if entries.is_empty() {
+            self.by_object.remove(&object);
+        }
+        Some(entry)
+    }
+
+    /// Whether the entry is still registered.
+    pub(crate) fn contains(&self, object: usize, id: u64) -> bool {
+        self.by_object
+            .get(&object)
+            .is_some_and(|v| v.iter().any(|e| e.id == id))
+    }
+
+    /// Remove and return the newest entry of `object`.
+    pub(crate) fn pop_newest(&mut self, object: usize) -> Option<Entry> {
+        let entries = self.by_object.get_mut(&object)?;
+        let entry = entries.pop();
+        if entries.is_empty() {
+            self.by_object.remove(&object);
+        }
+        entry
+    }
+
+    /// Take every entry of `object`, oldest first.
+    pub(crate) fn take(&mut self, object: usize) -> Vec<Entry> {
+        self.by_object.remove(&object).unwrap_or_default()
+    }
+
+    /// Take every entry (thread exit).
+    pub(crate) fn take_all(&mut self) -> Vec<Entry> {
+        self.by_object.drain().flat_map(|(_, v)| v).collect()
+    }
+}
+
+/// Run `f`, catching a panic and reporting it on stderr the way CPython's
+/// unraisable hook reports an exception in `__del__` or a callback. Returns
+/// whether `f` completed.
+pub(crate) fn run_reporting_panics(what: &dyn Fn() -> String, f: impl FnOnce()) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(()) => true,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "<non-string panic payload>".to_string());
+            eprintln!("Exception ignored in: {}\npanic: {message}", what());
+            // Dropping the payload could itself panic; forget it to stay safe.
+            std::mem::forget(payload);
+            false
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! CPython's memory management for Rust object graphs.
+//!
+//! `Gc<T>` is a refcounted handle: the value is reclaimed the moment its
+//! last handle is dropped, like `Rc`. Unlike `Rc`, cycles are not leaked: a
+//! generational cycle collector finds unreachable cycles by *trial deletion*
+//! over three generations, exactly as CPython's `gc` module does
+//! (thresholds `(700, 10, 10)`, PEP 442 finalizers, legacy finalizers in
+//! [`gc::garbage`], weak handles with callbacks, `gc.callbacks`, SAVEALL,
+//! freeze, `get_referrers`).
+//!
+//! ```
+//! use gc_core::{gc, Finalize, Gc, Trace};
+//! use std::cell::RefCell;
+//!
+//! #[derive(Trace)]
+//! #[trace(finalize)]
+//! struct Node {
+//!     name: String,
+//!     next: RefCell<Option<Gc<Node>>>,
+//! }
+//!
+//! impl Finalize for Node {
+//!     fn finalize(&self) {
+//!         println!("Deleting {}", self.name);
+//!     }
+//! }
+//!
+//! let a = Gc::new(Node { name: "a".into(), next: RefCell::new(None) });
+//! let b = Gc::new(Node { name: "b".into(), next: RefCell::new(Some(a.clone())) });
+//! *a.next.borrow_mut() = Some(b.clone());
+//! assert_eq!(Gc::strong_count(&a), 2);
+//! drop((a, b));                 // a cycle: refcounts never reach zero
+//! assert_eq!(gc::collect(), 2); // prints "Deleting a", "Deleting b"
+//! ```
+//!
+//! See `DESIGN.md` in the repository for the object layout, the collector's
+//! phases and the soundness argument.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+extern crate self as gc_core;
+
+mod collector;
+pub mod gc;
+mod handle;
+mod heap;
+pub mod trace;
+mod trace_impls;
+pub mod weakref;
+
+pub use handle::any::GcAny;
+pub use handle::strong::Gc;
+pub use handle::weak::Weak;
+pub use trace::{Finalize, Trace, Tracer};
+
+#[cfg(feature = "derive")]
+pub use gc_derive::Trace;
+
+/// Items used by the code `#[derive(Trace)]` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::trace::FinalizerKind;
+
+    /// Implemented by `#[derive(Trace)]` for the derived type, and for every
+    /// type that implements `Drop`. The two impls conflict when a derived type
+    /// also implements `Drop`: derived types must put their "on destruction"
+    /// logic in `Finalize` (see the `Trace` safety contract, rule 5).
+    #[allow(non_camel_case_types)]
+    pub trait DeriveTraceForbidsDrop_ImplementFinalizeInstead {}
+
+    #[allow(drop_bounds)]
+    impl<T: Drop> DeriveTraceForbidsDrop_ImplementFinalizeInstead for T {}
+
+    /// Bytes an object of type `T` carries before its value: the header of
+    /// a tracked type (links, vtable, counts) or the counts of an untracked
+    /// one, plus alignment padding (for tests and benchmarks).
+    pub fn header_bytes<T: crate::Trace + 'static>() -> usize {
+        let (_, offset) = crate::heap::header::GcBox::<T>::allocation_layout();
+        offset + std::mem::offset_of!(crate::heap::header::GcBox<T>, value)
+    }
+}

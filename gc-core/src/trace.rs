@@ -1,0 +1,226 @@
+//! The tracing contract: [`Trace`], [`Finalize`] and the opaque [`Tracer`].
+//!
+//! The collector never looks inside a value by itself. It asks the value to
+//! *trace* itself: to call [`Trace::trace`] on every field that may own a
+//! [`Gc`](crate::Gc) or [`Weak`](crate::Weak) handle. `#[derive(Trace)]` writes
+//! that method for you; writing it by hand is `unsafe` because the collector's
+//! soundness rests on it (see the contract on [`Trace`]).
+
+use crate::handle::any::GcAny;
+use crate::heap::header::Header;
+use std::ptr::NonNull;
+
+/// How a type's values are finalized. Written by `#[derive(Trace)]`; see
+/// [`Trace::__gc_finalizer`].
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalizerKind {
+    /// No finalizer: the value is dropped, nothing else runs.
+    None,
+    /// PEP 442 (`#[trace(finalize)]`): `Finalize::finalize` runs once, before
+    /// the value is dropped, also for cyclic trash.
+    Pep442,
+    /// CPython's legacy `tp_del` (`#[trace(legacy_finalize)]`): finalized
+    /// normally at refcount death, but cyclic trash that reaches such an
+    /// object is uncollectable and lands in `gc::garbage()`.
+    Legacy,
+}
+
+/// A value the cycle collector can look inside.
+///
+/// # Safety
+///
+/// Implementing `Trace` by hand is `unsafe` because the collector trusts it.
+/// `#[derive(Trace)]` upholds every rule below; prefer it. A manual
+/// implementation must uphold:
+///
+/// 1. **Report each owned edge at most once per call.** `trace` calls
+///    [`Trace::trace`] on each field that can own a handle, once. Reporting a
+///    handle twice, or reporting a handle the value does not own, makes the
+///    collector subtract more references than exist. (The collector detects
+///    a count that would go below zero, treats the object as reachable and
+///    panics in debug builds, but the result is undefined collection figures.)
+/// 2. **Under-reporting is allowed, and leaks.** A handle that `trace` does not
+///    report counts as a reference from outside the heap: its target is kept
+///    alive (the cycle through it is never collected), never freed early.
+/// 3. **Do not mutate the object graph, allocate handles, or drop handles in
+///    `trace`.** It runs while the collector's lists are in an intermediate
+///    state. It must also not panic: a panic inside `trace` during a
+///    collection aborts the process (the collector cannot safely continue).
+/// 4. **The answer must be stable while no user code runs**: the same value
+///    reports the same handles each time it is traced within one collection,
+///    unless a finalizer or callback changed it in between.
+/// 5. **`Drop` must not dereference handles.** A type that owns handles must
+///    not read through them in its `Drop` impl: when a cycle is collected its
+///    members are dropped in an unspecified order, and a handle's target may
+///    already have been dropped. Put such logic in [`Finalize`] instead (the
+///    derive forbids `Drop` on derived types for this reason).
+/// 6. **[`Trace::__gc_tracked`] may only return `false` if no value of the
+///    type ever owns a `Gc` or `Weak`.** (Returning `false` wrongly is still
+///    not unsound — the handles count as outside references — but cycles
+///    through such values are never collected.)
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{Gc, Trace};
+/// use std::cell::RefCell;
+///
+/// #[derive(Trace)]
+/// struct Node {
+///     name: String,
+///     next: RefCell<Option<Gc<Node>>>,
+/// }
+///
+/// let a = Gc::new(Node { name: "a".into(), next: RefCell::new(None) });
+/// *a.next.borrow_mut() = Some(a.clone()); // a self-cycle
+/// drop(a);
+/// assert_eq!(gc_core::gc::collect(), 1);
+/// ```
+///
+/// A manual implementation forwards to each field:
+///
+/// ```
+/// use gc_core::{Gc, Trace, Tracer};
+///
+/// struct Pair(Gc<i32>, Gc<i32>);
+///
+/// // SAFETY: reports each owned handle exactly once, has no `Drop`.
+/// unsafe impl Trace for Pair {
+///     fn trace(&self, tracer: &mut Tracer<'_>) {
+///         self.0.trace(tracer);
+///         self.1.trace(tracer);
+///     }
+/// }
+/// # let _ = Gc::new(Pair(Gc::new(1), Gc::new(2)));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Trace`",
+    label = "this type cannot be traced by the cycle collector",
+    note = "derive it with `#[derive(Trace)]`, or mark the field `#[trace(skip)]` (its handles then count as outside references)"
+)]
+pub unsafe trait Trace {
+    /// Report every handle this value owns to `tracer`, by calling `trace` on
+    /// each field that may own one.
+    fn trace(&self, tracer: &mut Tracer<'_>);
+
+    /// Whether a value of this type may own a handle. `Gc<T>` of a type for
+    /// which this is `false` is *untracked*: it never enters a generation list
+    /// and costs the collector nothing (CPython's untracked atomic objects).
+    /// The derive computes it from the fields; the default is `true`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __gc_tracked() -> bool
+    where
+        Self: Sized,
+    {
+        true
+    }
+
+    /// The finalizer kind of the type, from `#[trace(finalize)]` or
+    /// `#[trace(legacy_finalize)]`. Only the outermost type in a `Gc` matters.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __gc_finalizer() -> FinalizerKind
+    where
+        Self: Sized,
+    {
+        FinalizerKind::None
+    }
+
+    /// Run the type's finalizer (`Finalize::finalize`) if it has one.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __gc_finalize(&self) {}
+}
+
+/// A finalizer: code that runs once, before the value is dropped, with the
+/// whole value (and everything it points to) still intact.
+///
+/// Enable it with `#[trace(finalize)]` (PEP 442 semantics: runs for refcount
+/// death and for cyclic trash, at most once per object, may resurrect) or
+/// `#[trace(legacy_finalize)]` (CPython's `tp_del`: cyclic trash reaching such
+/// an object is uncollectable and appended to [`gc::garbage`](crate::gc::garbage)).
+///
+/// Types that derive [`Trace`] may not implement `Drop`; `Finalize` is where
+/// the "on destruction" logic goes.
+///
+/// # Examples
+///
+/// ```
+/// use gc_core::{Finalize, Gc, Trace};
+/// use std::cell::Cell;
+///
+/// thread_local!(static DESTRUCTED: Cell<u32> = Cell::new(0));
+///
+/// #[derive(Trace)]
+/// #[trace(finalize)]
+/// struct Track;
+///
+/// impl Finalize for Track {
+///     fn finalize(&self) {
+///         DESTRUCTED.with(|d| d.set(d.get() + 1));
+///     }
+/// }
+///
+/// drop(Gc::new(Track));
+/// assert_eq!(DESTRUCTED.with(Cell::get), 1);
+/// ```
+pub trait Finalize {
+    /// Called once before the object is reclaimed. May read every handle the
+    /// object owns (all of their targets are still alive), may store a handle
+    /// somewhere (resurrection: the object then lives on and is never
+    /// finalized again), and may panic (the panic is caught and reported on
+    /// stderr; reclamation goes on).
+    fn finalize(&self);
+}
+
+/// What the collector is doing while it traces (crate-private).
+pub(crate) enum TraceMode<'a> {
+    /// subtract_refs: decrement `gc_refs` of every collecting referent.
+    SubtractRefs,
+    /// move_unreachable's visit_reachable: rescue referents, append them to `young`.
+    VisitReachable { young: NonNull<Header> },
+    /// move_legacy_finalizer_reachable: move unreachable referents to `finalizers`.
+    MoveToList { list: NonNull<Header> },
+    /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
+    WeakHandles { ids: &'a mut Vec<u64> },
+    /// get_referents: collect a strong, type-erased handle to each referent.
+    Referents { out: &'a mut Vec<GcAny> },
+    /// get_referrers: does the traced value own a handle to `target`?
+    RefersTo { target: *const (), found: bool },
+    /// reachability search used by the debugging tools: push each tracked referent.
+    Push { out: &'a mut Vec<NonNull<Header>> },
+}
+
+/// The visitor handed to [`Trace::trace`].
+///
+/// It is opaque: a `trace` implementation only passes it on, by calling
+/// `trace(tracer)` on its fields. The collector decides what a visit does.
+pub struct Tracer<'a> {
+    pub(crate) mode: TraceMode<'a>,
+    /// Set when a `RefCell` could not be borrowed during this trace.
+    pub(crate) saw_borrowed_cell: bool,
+}
+
+impl<'a> Tracer<'a> {
+    pub(crate) fn new(mode: TraceMode<'a>) -> Self {
+        Tracer {
+            mode,
+            saw_borrowed_cell: false,
+        }
+    }
+
+    /// A `RefCell` could not be borrowed: its content is treated as an
+    /// outside root for this collection (its edges are not reported).
+    #[inline]
+    pub(crate) fn note_borrowed_cell(&mut self) {
+        self.saw_borrowed_cell = true;
+    }
+}
+
+impl std::fmt::Debug for Tracer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer").finish_non_exhaustive()
+    }
+}

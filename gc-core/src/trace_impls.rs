@@ -1,0 +1,327 @@
+//! `Trace` for std types and `smallvec::SmallVec`.
+//!
+//! Leaf types (numbers, strings, ...) own no handle: `__gc_tracked` is false
+//! and `trace` does nothing. Containers trace their elements and are tracked
+//! iff their element type is. Shared-ownership types (`Rc`, `Arc`) and locks
+//! (`Mutex`, `RwLock`) deliberately have no impl: tracing through a shared
+//! `Rc` would report its edges once per owner (HAZARDS 1), and a lock held by
+//! another thread cannot be read.
+
+use crate::trace::{Trace, Tracer};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
+use std::marker::PhantomData;
+
+macro_rules! leaf {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: owns no handle; reports nothing.
+        unsafe impl Trace for $t {
+            #[inline(always)]
+            fn trace(&self, _: &mut Tracer<'_>) {}
+            #[inline(always)]
+            fn __gc_tracked() -> bool { false }
+        }
+    )*};
+}
+
+leaf!(
+    (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64,
+    String, std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32,
+    std::num::NonZeroU64, std::num::NonZeroU128, std::num::NonZeroUsize, std::num::NonZeroI8,
+    std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64, std::num::NonZeroI128,
+    std::num::NonZeroIsize, std::time::Duration, std::time::Instant, std::time::SystemTime,
+    std::path::PathBuf, std::ffi::OsString, std::ffi::CString, std::cmp::Ordering,
+    std::sync::atomic::AtomicBool, std::sync::atomic::AtomicUsize, std::sync::atomic::AtomicIsize,
+    std::sync::atomic::AtomicU8, std::sync::atomic::AtomicU16, std::sync::atomic::AtomicU32,
+    std::sync::atomic::AtomicU64, std::sync::atomic::AtomicI8, std::sync::atomic::AtomicI16,
+    std::sync::atomic::AtomicI32, std::sync::atomic::AtomicI64,
+    std::net::IpAddr, std::net::SocketAddr, std::any::TypeId,
+);
+
+// SAFETY: owns no handle.
+unsafe impl Trace for str {
+    fn trace(&self, _: &mut Tracer<'_>) {}
+}
+
+// SAFETY: a shared reference owns nothing: not reporting what it points to
+// is an under-report (contract rule 2), never an over-report.
+unsafe impl<T: ?Sized> Trace for &'static T {
+    #[inline(always)]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        false
+    }
+}
+
+// SAFETY: owns no value of `T`.
+unsafe impl<T: ?Sized> Trace for PhantomData<T> {
+    #[inline(always)]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        false
+    }
+}
+
+// SAFETY: a `Copy` type cannot own a handle (handles are not `Copy`).
+unsafe impl<T: Copy> Trace for Cell<T> {
+    #[inline(always)]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        false
+    }
+}
+
+// SAFETY: reports the content when it can be borrowed. A cell that is
+// mutably borrowed while the collector runs reports nothing: its handles
+// count as outside references for this collection (HAZARDS 3).
+unsafe impl<T: Trace> Trace for RefCell<T> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        match self.try_borrow() {
+            Ok(value) => value.trace(tracer),
+            Err(_) => tracer.note_borrowed_cell(),
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: reports the content once set.
+unsafe impl<T: Trace> Trace for OnceCell<T> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if let Some(value) = self.get() {
+            value.trace(tracer)
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: reports the owned value.
+unsafe impl<T: Trace> Trace for Box<T> {
+    #[inline(always)]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        (**self).trace(tracer)
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: owns no handle.
+unsafe impl Trace for Box<str> {
+    #[inline(always)]
+    fn trace(&self, _: &mut Tracer<'_>) {}
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        false
+    }
+}
+
+// SAFETY: reports each owned element once.
+unsafe impl<T: Trace> Trace for [T] {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::__gc_tracked() {
+            for v in self {
+                v.trace(tracer)
+            }
+        }
+    }
+}
+
+// SAFETY: reports each owned element once.
+unsafe impl<T: Trace> Trace for Box<[T]> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        (**self).trace(tracer)
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: a trait object reports what its impl reports.
+unsafe impl<'a> Trace for Box<dyn Trace + 'a> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        (**self).trace(tracer)
+    }
+}
+
+// SAFETY: reports the owned value, if any.
+unsafe impl<T: Trace> Trace for Option<T> {
+    #[inline(always)]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if let Some(v) = self {
+            v.trace(tracer)
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: reports the owned value.
+unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        match self {
+            Ok(v) => v.trace(tracer),
+            Err(e) => e.trace(tracer),
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked() || E::__gc_tracked()
+    }
+}
+
+// SAFETY: reports each owned element once.
+unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::__gc_tracked() {
+            for v in self {
+                v.trace(tracer)
+            }
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        N > 0 && T::__gc_tracked()
+    }
+}
+
+macro_rules! sequence {
+    ($($name:ident < $($p:ident),* >),* $(,)?) => {$(
+        // SAFETY: reports each owned element once.
+        unsafe impl<$($p: Trace),*> Trace for $name<$($p),*> {
+            #[inline]
+            fn trace(&self, tracer: &mut Tracer<'_>) {
+                if Self::__gc_tracked() {
+                    for v in self {
+                        v.trace(tracer)
+                    }
+                }
+            }
+            #[inline(always)]
+            fn __gc_tracked() -> bool {
+                false $(|| $p::__gc_tracked())*
+            }
+        }
+    )*};
+}
+
+sequence!(Vec<T>, VecDeque<T>, LinkedList<T>, BTreeSet<T>, BinaryHeap<T>);
+
+// SAFETY: reports each owned element once.
+unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::__gc_tracked() {
+            for v in self {
+                v.trace(tracer)
+            }
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        T::__gc_tracked()
+    }
+}
+
+// SAFETY: reports each owned key and value once.
+unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if Self::__gc_tracked() {
+            for (k, v) in self {
+                k.trace(tracer);
+                v.trace(tracer);
+            }
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        K::__gc_tracked() || V::__gc_tracked()
+    }
+}
+
+// SAFETY: reports each owned key and value once.
+unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if Self::__gc_tracked() {
+            for (k, v) in self {
+                k.trace(tracer);
+                v.trace(tracer);
+            }
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        K::__gc_tracked() || V::__gc_tracked()
+    }
+}
+
+// SAFETY: reports each owned element once.
+unsafe impl<A: smallvec::Array> Trace for smallvec::SmallVec<A>
+where
+    A::Item: Trace,
+{
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if A::Item::__gc_tracked() {
+            for v in self {
+                v.trace(tracer)
+            }
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked() -> bool {
+        A::Item::__gc_tracked()
+    }
+}
+
+macro_rules! tuple {
+    ($(($($p:ident $i:tt),+)),* $(,)?) => {$(
+        // SAFETY: reports each owned element once.
+        unsafe impl<$($p: Trace),+> Trace for ($($p,)+) {
+            #[inline]
+            fn trace(&self, tracer: &mut Tracer<'_>) {
+                $(self.$i.trace(tracer);)+
+            }
+            #[inline(always)]
+            fn __gc_tracked() -> bool {
+                false $(|| $p::__gc_tracked())+
+            }
+        }
+    )*};
+}
+
+tuple!(
+    (A 0),
+    (A 0, B 1),
+    (A 0, B 1, C 2),
+    (A 0, B 1, C 2, D 3),
+    (A 0, B 1, C 2, D 3, E 4),
+    (A 0, B 1, C 2, D 3, E 4, F 5),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11),
+);

@@ -1,0 +1,2 @@
+//! The seed tour (placeholder until the tour lands).
+fn main() {}
