@@ -189,8 +189,6 @@ pub(crate) enum TraceMode<'a> {
     Referents { out: &'a mut Vec<GcAny> },
     /// get_referrers: does the traced value own a handle to `target`?
     RefersTo { target: *const (), found: bool },
-    /// reachability search used by the debugging tools: push each tracked referent.
-    Push { out: &'a mut Vec<NonNull<Header>> },
 }
 
 /// The visitor handed to [`Trace::trace`].

@@ -25,17 +25,57 @@ macro_rules! leaf {
 }
 
 leaf!(
-    (), bool, char, u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64,
-    String, std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32,
-    std::num::NonZeroU64, std::num::NonZeroU128, std::num::NonZeroUsize, std::num::NonZeroI8,
-    std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64, std::num::NonZeroI128,
-    std::num::NonZeroIsize, std::time::Duration, std::time::Instant, std::time::SystemTime,
-    std::path::PathBuf, std::ffi::OsString, std::ffi::CString, std::cmp::Ordering,
-    std::sync::atomic::AtomicBool, std::sync::atomic::AtomicUsize, std::sync::atomic::AtomicIsize,
-    std::sync::atomic::AtomicU8, std::sync::atomic::AtomicU16, std::sync::atomic::AtomicU32,
-    std::sync::atomic::AtomicU64, std::sync::atomic::AtomicI8, std::sync::atomic::AtomicI16,
-    std::sync::atomic::AtomicI32, std::sync::atomic::AtomicI64,
-    std::net::IpAddr, std::net::SocketAddr, std::any::TypeId,
+    (),
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    String,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroU128,
+    std::num::NonZeroUsize,
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64,
+    std::num::NonZeroI128,
+    std::num::NonZeroIsize,
+    std::time::Duration,
+    std::time::Instant,
+    std::time::SystemTime,
+    std::path::PathBuf,
+    std::ffi::OsString,
+    std::ffi::CString,
+    std::cmp::Ordering,
+    std::sync::atomic::AtomicBool,
+    std::sync::atomic::AtomicUsize,
+    std::sync::atomic::AtomicIsize,
+    std::sync::atomic::AtomicU8,
+    std::sync::atomic::AtomicU16,
+    std::sync::atomic::AtomicU32,
+    std::sync::atomic::AtomicU64,
+    std::sync::atomic::AtomicI8,
+    std::sync::atomic::AtomicI16,
+    std::sync::atomic::AtomicI32,
+    std::sync::atomic::AtomicI64,
+    std::net::IpAddr,
+    std::net::SocketAddr,
+    std::any::TypeId,
 );
 
 // SAFETY: owns no handle.
@@ -224,7 +264,13 @@ macro_rules! sequence {
     )*};
 }
 
-sequence!(Vec<T>, VecDeque<T>, LinkedList<T>, BTreeSet<T>, BinaryHeap<T>);
+sequence!(
+    Vec<T>,
+    VecDeque<T>,
+    LinkedList<T>,
+    BTreeSet<T>,
+    BinaryHeap<T>
+);
 
 // SAFETY: reports each owned element once.
 unsafe impl<T: Trace, S> Trace for HashSet<T, S> {

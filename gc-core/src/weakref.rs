@@ -72,7 +72,11 @@ impl Finalizer {
     /// drop(obj);
     /// ```
     pub fn detach(&self) -> bool {
-        let entry = heap().and_then(|h| h.weak_callbacks.borrow_mut().unregister(self.object, self.id));
+        let entry = heap().and_then(|h| {
+            h.weak_callbacks
+                .borrow_mut()
+                .unregister(self.object, self.id)
+        });
         entry.is_some()
     }
 
@@ -92,7 +96,11 @@ impl Finalizer {
     /// assert_eq!(n.get(), 1); // once
     /// ```
     pub fn call(&self) -> bool {
-        let entry = heap().and_then(|h| h.weak_callbacks.borrow_mut().unregister(self.object, self.id));
+        let entry = heap().and_then(|h| {
+            h.weak_callbacks
+                .borrow_mut()
+                .unregister(self.object, self.id)
+        });
         match entry {
             Some(entry) => {
                 (entry.callback)();

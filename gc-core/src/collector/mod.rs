@@ -40,6 +40,7 @@
 use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::any::GcAny;
 use crate::handle::strong::Gc;
+use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_FLAGS,
     WEAK_CLEARED,
@@ -138,11 +139,6 @@ impl Tracer<'_> {
                     t.clear_collecting();
                 }
             }
-            TraceMode::Push { out } => {
-                if t.is_linked() {
-                    out.push(target)
-                }
-            }
             TraceMode::WeakHandles { .. }
             | TraceMode::Referents { .. }
             | TraceMode::RefersTo { .. } => {}
@@ -182,7 +178,10 @@ fn update_refs(containers: NonNull<Header>) {
             // SAFETY: linked objects are live.
             unsafe { obj.counts() }.strong()
         };
-        debug_assert!(strong > 0, "gc: an object with strong count 0 is on a generation list");
+        debug_assert!(
+            strong > 0,
+            "gc: an object with strong count 0 is on a generation list"
+        );
         h.reset_gc_refs(strong as usize);
         node = list::ptr(h.next.get());
     }
@@ -246,11 +245,12 @@ fn move_unreachable(young: NonNull<Header>, unreachable: NonNull<Header>) {
             // Move to unreachable; `young` is singly linked here.
             hdr(prev).next.set(h.next.get());
             let last = list::ptr(hdr(unreachable).prev.get() & !PREV_FLAGS);
-            hdr(last).next.set(NEXT_UNREACHABLE | node.as_ptr() as usize);
+            hdr(last)
+                .next
+                .set(NEXT_UNREACHABLE | node.as_ptr() as usize);
             h.prev
                 .set(last.as_ptr() as usize | (h.prev.get() & PREV_FLAGS));
-            h.next
-                .set(NEXT_UNREACHABLE | unreachable.as_ptr() as usize);
+            h.next.set(NEXT_UNREACHABLE | unreachable.as_ptr() as usize);
             hdr(unreachable).prev.set(node.as_ptr() as usize);
         }
         node = list::ptr(hdr(prev).next.get());
@@ -290,7 +290,11 @@ fn validate_list(head: NonNull<Header>, collecting: Option<bool>) {
     let mut node = list::next(head);
     while node != head {
         let h = hdr(node);
-        assert_eq!(h.next.get() & NEXT_UNREACHABLE, 0, "gc: stray NEXT_UNREACHABLE");
+        assert_eq!(
+            h.next.get() & NEXT_UNREACHABLE,
+            0,
+            "gc: stray NEXT_UNREACHABLE"
+        );
         assert_eq!(list::prev(node), prev, "gc: list links disagree");
         if let Some(c) = collecting {
             assert_eq!(h.is_collecting(), c, "gc: COLLECTING flag not as expected");
@@ -404,16 +408,17 @@ fn finalize_garbage(collectable: NonNull<Header>) {
         let obj = Header::obj(node);
         // SAFETY: trash is live until delete_garbage.
         let counts = unsafe { obj.counts() };
-        if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442
-            && !counts.has_flag(FINALIZED)
-        {
+        if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !counts.has_flag(FINALIZED) {
             counts.set_flag(FINALIZED);
             counts.inc_strong();
-            run_reporting_panics(&|| format!("finalizer of {}", (obj.vtable.type_name)()), || {
-                // SAFETY: the value is intact (nothing is dropped before
-                // delete_garbage) and we hold a strong reference.
-                unsafe { (obj.vtable.finalize)(obj.counts) }
-            });
+            run_reporting_panics(
+                &|| format!("finalizer of {}", (obj.vtable.type_name)()),
+                || {
+                    // SAFETY: the value is intact (nothing is dropped before
+                    // delete_garbage) and we hold a strong reference.
+                    unsafe { (obj.vtable.finalize)(obj.counts) }
+                },
+            );
             // May reach 0: the object has COLLECTING, so release() leaves it.
             if counts.dec_strong() {
                 // SAFETY: we owned that strong reference; release sees
@@ -469,6 +474,15 @@ fn delete_garbage(heap: &'static Heap, collectable: NonNull<Header>, old: NonNul
         heap.garbage.borrow_mut().extend(saved);
         return;
     }
+    // Callbacks registered on trash after handle_weakrefs (by a finalizer):
+    // run them now, as CPython does when tp_clear lets the object die.
+    for node in list::iter(collectable) {
+        let obj = Header::obj(node);
+        // SAFETY: live trash.
+        if unsafe { obj.counts() }.has_flag(HAS_CALLBACKS) {
+            clear_weak_handles_and_run_callbacks(obj, Some(heap));
+        }
+    }
     for node in list::iter(collectable) {
         let obj = Header::obj(node);
         run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
@@ -507,7 +521,11 @@ fn delete_garbage(heap: &'static Heap, collectable: NonNull<Header>, old: NonNul
 
 /// Phase 9. Objects with a legacy finalizer (all of `finalizers` under
 /// SAVEALL) go to `gc.garbage`; the list joins `old`.
-fn handle_legacy_finalizers(heap: &'static Heap, finalizers: NonNull<Header>, old: NonNull<Header>) {
+fn handle_legacy_finalizers(
+    heap: &'static Heap,
+    finalizers: NonNull<Header>,
+    old: NonNull<Header>,
+) {
     let save_all = heap.debug.get().contains(DebugFlags::SAVEALL);
     let mut saved = Vec::new();
     for node in list::iter(finalizers) {
@@ -522,7 +540,11 @@ fn handle_legacy_finalizers(heap: &'static Heap, finalizers: NonNull<Header>, ol
 
 fn debug_cycle(what: &str, node: NonNull<Header>) {
     let obj = Header::obj(node);
-    eprintln!("gc: {what} <{} {:p}>", (obj.vtable.type_name)(), obj.value_ptr());
+    eprintln!(
+        "gc: {what} <{} {:p}>",
+        (obj.vtable.type_name)(),
+        obj.value_ptr()
+    );
 }
 
 // ---------------------------------------------------------------------------

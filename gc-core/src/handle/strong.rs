@@ -42,8 +42,10 @@ pub struct Gc<T: Trace + 'static> {
 impl<T: Trace + 'static> Gc<T> {
     #[inline(always)]
     pub(crate) fn counts(&self) -> &Counts {
-        // SAFETY: a Gc keeps its object alive (strong > 0, I1).
-        unsafe { &self.ptr.as_ref().counts }
+        // SAFETY: a Gc keeps its object alive (strong > 0, I1). Only the
+        // counts field is borrowed, never the whole box (the value may be
+        // mutably borrowed through `get_mut`).
+        unsafe { &(*self.ptr.as_ptr()).counts }
     }
 
     #[inline(always)]
@@ -131,7 +133,11 @@ impl<T: Trace + 'static> Gc<T> {
             fn drop(&mut self) {
                 // SAFETY: the box is live (weak > 0); the value was never
                 // written, so freeing it drops nothing.
-                let counts = unsafe { &self.0.as_ref().counts };
+                let counts = unsafe { &(*self.0.as_ptr()).counts };
+                // Release the lent weak (never dropped: ManuallyDrop) and the
+                // implicit one; clones the closure kept stay valid handles.
+                let lent_was_last = counts.dec_weak();
+                debug_assert!(!lent_was_last);
                 if counts.dec_weak() {
                     // SAFETY: no handle is left (I1).
                     unsafe { GcBox::<T>::dealloc(self.0) };
@@ -145,7 +151,7 @@ impl<T: Trace + 'static> Gc<T> {
         // is 0 (upgrades fail).
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         // SAFETY: live box.
-        let counts = unsafe { &ptr.as_ref().counts };
+        let counts = unsafe { &(*ptr.as_ptr()).counts };
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
         if let Some(heap) = heap {
@@ -173,6 +179,11 @@ impl<T: Trace + 'static> Gc<T> {
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
         this.counts().inc_weak();
+        if T::__gc_tracked() && !Gc::is_tracked(this) {
+            // After `get_mut` the object is untracked; a weak handle can
+            // later make a second strong one, so track it again now.
+            this.retrack();
+        }
         Weak::from_raw(this.ptr)
     }
 

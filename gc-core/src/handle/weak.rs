@@ -72,7 +72,7 @@ impl<T: Trace + 'static> Weak<T> {
     pub fn upgrade(&self) -> Option<Gc<T>> {
         let ptr = self.ptr?;
         // SAFETY: a weak handle keeps the allocation alive (I1).
-        let counts = unsafe { &ptr.as_ref().counts };
+        let counts = unsafe { &(*ptr.as_ptr()).counts };
         if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) {
             return None; // I2
         }
@@ -96,7 +96,7 @@ impl<T: Trace + 'static> Weak<T> {
     pub fn strong_count(&self) -> usize {
         match self.ptr {
             // SAFETY: the allocation is alive while this handle is (I1).
-            Some(p) => unsafe { p.as_ref() }.counts.strong() as usize,
+            Some(p) => unsafe { &(*p.as_ptr()).counts }.strong() as usize,
             None => 0,
         }
     }
@@ -116,7 +116,7 @@ impl<T: Trace + 'static> Weak<T> {
         match self.ptr {
             Some(p) => {
                 // SAFETY: the allocation is alive while this handle is (I1).
-                let counts = unsafe { &p.as_ref().counts };
+                let counts = unsafe { &(*p.as_ptr()).counts };
                 if counts.strong() == 0 {
                     0
                 } else {
@@ -153,7 +153,7 @@ impl<T: Trace + 'static> Clone for Weak<T> {
     fn clone(&self) -> Self {
         if let Some(p) = self.ptr {
             // SAFETY: alive while this handle is (I1).
-            unsafe { p.as_ref() }.counts.inc_weak();
+            unsafe { &(*p.as_ptr()).counts }.inc_weak();
         }
         Weak {
             ptr: self.ptr,
@@ -176,7 +176,7 @@ impl<T: Trace + 'static> Drop for Weak<T> {
             }
         }
         // SAFETY: alive while this handle is (I1).
-        if unsafe { p.as_ref() }.counts.dec_weak() {
+        if unsafe { &(*p.as_ptr()).counts }.dec_weak() {
             // SAFETY: last reference: the value was dropped already (the
             // implicit weak is released only after that, I1).
             unsafe { GcBox::<T>::dealloc(p) }

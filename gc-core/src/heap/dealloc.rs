@@ -23,9 +23,7 @@
 //! panic in the value's own `Drop` (a skipped field's type) propagates; the
 //! object is then leaked, never freed twice or half-freed.
 
-use super::header::{
-    ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED,
-};
+use super::header::{ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
 use crate::trace::FinalizerKind;

@@ -175,8 +175,8 @@ impl<T: Trace + 'static> GcBox<T> {
             // A layout this size with this align was valid for GcBox<T> alone,
             // and `offset` is < 2 * align + HEADER_SIZE: this cannot overflow
             // isize for any type that fits in memory.
-            let layout = Layout::from_size_align(size, align)
-                .expect("gc: object too large for its layout");
+            let layout =
+                Layout::from_size_align(size, align).expect("gc: object too large for its layout");
             (layout, offset)
         } else {
             (boxed, 0)
@@ -330,7 +330,9 @@ impl Counts {
 #[cold]
 #[inline(never)]
 fn count_overflow() -> ! {
-    eprintln!("gc: reference count overflow (a handle was leaked with mem::forget in a loop?); aborting");
+    eprintln!(
+        "gc: reference count overflow (a handle was leaked with mem::forget in a loop?); aborting"
+    );
     std::process::abort()
 }
 
