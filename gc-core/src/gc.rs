@@ -20,7 +20,6 @@
 //! assert_eq!(gc::collect(), 2);   // the cycle collector can
 //! ```
 
-use crate::collector;
 use crate::handle::any::GcAny;
 use crate::heap::header::Header;
 use crate::heap::{heap_or_panic, list, Heap, NUM_GENERATIONS};
@@ -181,7 +180,7 @@ fn check_generation(generation: usize) {
 /// assert_eq!(gc::collect(), 1);
 /// ```
 pub fn collect() -> usize {
-    collector::collect_with_callback(heap(), NUM_GENERATIONS - 1)
+    heap().collect(NUM_GENERATIONS - 1)
 }
 
 /// Collect generation `generation` (and the younger ones).
@@ -202,7 +201,7 @@ pub fn collect() -> usize {
 /// ```
 pub fn collect_generation(generation: usize) -> usize {
     check_generation(generation);
-    collector::collect_with_callback(heap(), generation)
+    heap().collect(generation)
 }
 
 /// Turn automatic collection on.

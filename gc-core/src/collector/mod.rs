@@ -34,24 +34,83 @@
 //!   finalizers run before any value is dropped, so they see intact objects
 //!   (HAZARDS 10); values are all dropped before any memory is freed
 //!   (HAZARDS 11).
-//! * A collection never nests: `Heap::collecting` is set for its duration,
-//!   including the `gc` callbacks.
+//! * A collection never nests: the heap's `collecting` flag is set for its
+//!   duration, including the `gc` callbacks.
+//!
+//! # One core, two heaps
+//!
+//! The phases are generic over [`CollectorHeap`]: how an object's counts are
+//! read and written (plain cells for the per-thread heap, atomics for the
+//! sync heap), where the generation bookkeeping lives, and how the world is
+//! stopped. The per-thread heap's `stop_world`/`resume_world` do nothing;
+//! the sync heap's stop every mutator that could change an edge or a list
+//! (see `sync`'s module docs). The world is stopped for phases 1–4 and the
+//! weak-clearing half of phase 5, released while user code runs (callbacks,
+//! finalizers), stopped again for phase 7, and released for phase 8: user
+//! code never runs while the world is stopped (HAZARDS 18).
 
 use crate::gc::{CollectionInfo, DebugFlags, Phase};
-use crate::handle::any::GcAny;
 use crate::handle::strong::Gc;
-use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_FLAGS,
     WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
-use crate::heap::{Heap, NUM_GENERATIONS};
+use crate::heap::NUM_GENERATIONS;
 use crate::trace::{FinalizerKind, Trace, TraceMode, Tracer};
 use std::collections::HashSet;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
+
+/// What the collector needs from a heap (per-thread or sync).
+///
+/// # Contract
+/// Implementations guarantee that while the world is stopped
+/// ([`CollectorHeap::stop_world`] .. [`CollectorHeap::resume_world`]) no
+/// other thread links, unlinks or reads list headers, changes a traced
+/// edge, upgrades a weak handle or starts a refcount death; and that
+/// [`CollectorHeap::lock_lists`] excludes list changes by other threads.
+pub(crate) trait CollectorHeap {
+    /// A weak callback (`Box<dyn FnOnce()>`, `+ Send` for sync).
+    type Callback: FnOnce();
+    /// Proof that the lists are locked (`()` for the per-thread heap).
+    type ListGuard<'a>
+    where
+        Self: 'a;
+
+    fn gen_head(&self, generation: usize) -> NonNull<Header>;
+    fn permanent_head(&self) -> NonNull<Header>;
+    fn lock_lists(&self) -> Self::ListGuard<'_>;
+    fn stop_world(&self);
+    fn resume_world(&self);
+
+    /// The object's strong count.
+    fn strong(obj: ObjPtr) -> u32;
+    fn inc_strong(obj: ObjPtr);
+    /// Decrement; `true` if it reached zero.
+    fn dec_strong(obj: ObjPtr) -> bool;
+    fn has_flag(obj: ObjPtr, flag: u32) -> bool;
+    fn set_flag(obj: ObjPtr, flag: u32);
+    fn clear_flag(obj: ObjPtr, flag: u32);
+    /// Release one weak reference; `true` if none is left.
+    fn dec_weak(obj: ObjPtr) -> bool;
+
+    /// Take every weak callback registered for `obj`, oldest first.
+    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
+    /// Refcount-death style: clear, then run `obj`'s callbacks one by one.
+    fn run_weak_callbacks(&self, obj: ObjPtr);
+    /// Append new strong handles to `objs` to `gc.garbage`.
+    fn save_garbage(&self, objs: Vec<ObjPtr>);
+
+    fn debug(&self) -> DebugFlags;
+    /// Counter updates at the start of a collection of `generation`.
+    fn begin_collection(&self, generation: usize);
+    fn add_long_lived_pending(&self, survivors: usize);
+    fn set_long_lived(&self, total: usize);
+    fn note_dealloc(&self);
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize);
+}
 
 #[inline(always)]
 fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
@@ -169,19 +228,16 @@ thread_local! {
 /// Phase 1. For each object in `containers`: `gc_refs = strong` and set
 /// COLLECTING. Afterwards `prev` holds counts, not links: the list is
 /// singly linked until `move_unreachable` restores it.
-fn update_refs(containers: NonNull<Header>) {
+///
+/// An object whose strong count is already 0 is being released by another
+/// thread that is waiting for the world (sync heap only): it counts as
+/// referenced from outside (that thread owns it), so it and what it reaches
+/// survive this collection.
+fn update_refs<H: CollectorHeap>(containers: NonNull<Header>) {
     let mut node = list::next(containers);
     while node != containers {
         let h = hdr(node);
-        let strong = {
-            let obj = Header::obj(node);
-            // SAFETY: linked objects are live.
-            unsafe { obj.counts() }.strong()
-        };
-        debug_assert!(
-            strong > 0,
-            "gc: an object with strong count 0 is on a generation list"
-        );
+        let strong = H::strong(Header::obj(node)).max(1);
         h.reset_gc_refs(strong as usize);
         node = list::ptr(h.next.get());
     }
@@ -263,10 +319,10 @@ fn move_unreachable(young: NonNull<Header>, unreachable: NonNull<Header>) {
 
 /// Phases 1–3 (CPython's deduce_unreachable). Also handles HAZARDS 1: if a
 /// count went below zero, everything is declared reachable.
-fn deduce_unreachable(base: NonNull<Header>, unreachable: NonNull<Header>) {
+fn deduce_unreachable<H: CollectorHeap>(base: NonNull<Header>, unreachable: NonNull<Header>) {
     let guard = AbortOnPanic;
     OVER_REPORTED.with(|f| f.set(false));
-    update_refs(base);
+    update_refs::<H>(base);
     subtract_refs(base);
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
@@ -347,11 +403,16 @@ fn move_legacy_finalizer_reachable(finalizers: NonNull<Header>) {
 // Weak handles, finalizers, resurrection
 // ---------------------------------------------------------------------------
 
-/// Phase 5. Clear every weak handle to trash (set WEAK_CLEARED), then run
-/// the callbacks whose handles are alive and not themselves owned by trash.
-/// Returns the number of weak handles freed here (always 0: weak handles are
-/// not heap objects; CPython counts its weakref objects).
-fn handle_weakrefs(unreachable: NonNull<Header>, heap: &'static Heap) -> usize {
+/// Phase 5a (world stopped). Clear every weak handle to trash (set
+/// WEAK_CLEARED) and take the callbacks that must run: those whose handles
+/// are alive and not themselves owned by trash. The others are returned too
+/// (to be dropped once the world runs again: dropping a closure runs user
+/// code).
+#[allow(clippy::type_complexity)]
+fn clear_weakrefs<H: CollectorHeap>(
+    heap: &H,
+    unreachable: NonNull<Header>,
+) -> (Vec<(ObjPtr, Entry<H::Callback>)>, Vec<Entry<H::Callback>>) {
     // Which callback-owning weak handles live inside trash?
     let mut ids = Vec::new();
     {
@@ -362,20 +423,14 @@ fn handle_weakrefs(unreachable: NonNull<Header>, heap: &'static Heap) -> usize {
         }
     }
     let in_trash: HashSet<u64> = ids.into_iter().collect();
-    let mut to_call: Vec<(ObjPtr, Entry)> = Vec::new();
-    let mut discarded: Vec<Entry> = Vec::new();
+    let mut to_call = Vec::new();
+    let mut discarded = Vec::new();
     for node in list::iter(unreachable) {
         let obj = Header::obj(node);
-        // SAFETY: trash objects are live until delete_garbage.
-        let counts = unsafe { obj.counts() };
-        counts.set_flag(WEAK_CLEARED);
-        if counts.has_flag(HAS_CALLBACKS) {
-            counts.clear_flag(HAS_CALLBACKS);
-            let entries = heap
-                .weak_callbacks
-                .borrow_mut()
-                .take(obj.counts.as_ptr() as usize);
-            for entry in entries.into_iter().rev() {
+        H::set_flag(obj, WEAK_CLEARED);
+        if H::has_flag(obj, HAS_CALLBACKS) {
+            H::clear_flag(obj, HAS_CALLBACKS);
+            for entry in heap.take_weak_callbacks(obj).into_iter().rev() {
                 if in_trash.contains(&entry.id) {
                     discarded.push(entry);
                 } else {
@@ -384,7 +439,16 @@ fn handle_weakrefs(unreachable: NonNull<Header>, heap: &'static Heap) -> usize {
             }
         }
     }
-    // Dropping closures may run user code: only now, with the registry free.
+    (to_call, discarded)
+}
+
+/// Phase 5b (world running). Drop the discarded callbacks, run the others.
+/// Returns the number of weak handles freed here (always 0: weak handles
+/// are not heap objects; CPython counts its weakref objects).
+fn run_weak_callbacks<C: FnOnce()>(
+    to_call: Vec<(ObjPtr, Entry<C>)>,
+    discarded: Vec<Entry<C>>,
+) -> usize {
     drop(discarded);
     for (obj, entry) in to_call {
         let type_name = obj.vtable.type_name;
@@ -400,17 +464,15 @@ fn handle_weakrefs(unreachable: NonNull<Header>, heap: &'static Heap) -> usize {
 /// finalizer and is not finalized yet. The object holds an extra strong
 /// reference during the call; the list is not modified by user code (trash
 /// cannot be unlinked while COLLECTING is set).
-fn finalize_garbage(collectable: NonNull<Header>) {
+fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) {
     let seen = List::new();
     while !list::is_empty(collectable) {
         let node = list::next(collectable);
         list::move_to(node, seen.head());
         let obj = Header::obj(node);
-        // SAFETY: trash is live until delete_garbage.
-        let counts = unsafe { obj.counts() };
-        if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !counts.has_flag(FINALIZED) {
-            counts.set_flag(FINALIZED);
-            counts.inc_strong();
+        if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !H::has_flag(obj, FINALIZED) {
+            H::set_flag(obj, FINALIZED);
+            H::inc_strong(obj);
             run_reporting_panics(
                 &|| format!("finalizer of {}", (obj.vtable.type_name)()),
                 || {
@@ -419,12 +481,9 @@ fn finalize_garbage(collectable: NonNull<Header>) {
                     unsafe { (obj.vtable.finalize)(obj.counts) }
                 },
             );
-            // May reach 0: the object has COLLECTING, so release() leaves it.
-            if counts.dec_strong() {
-                // SAFETY: we owned that strong reference; release sees
-                // COLLECTING and returns (I5).
-                unsafe { crate::heap::dealloc::release(obj) };
-            }
+            // May reach 0: the object has COLLECTING, so its release would
+            // do nothing (I5); there is nothing to call.
+            H::dec_strong(obj);
         }
     }
     list::merge(seen.head(), collectable);
@@ -433,7 +492,7 @@ fn finalize_garbage(collectable: NonNull<Header>) {
 /// Phase 7. Recompute reachability inside `unreachable` with current counts:
 /// whatever a finalizer made reachable again (and all it reaches) survives
 /// and moves to `old`; the rest goes to `still_unreachable`.
-fn handle_resurrected_objects(
+fn handle_resurrected_objects<H: CollectorHeap>(
     unreachable: NonNull<Header>,
     still_unreachable: NonNull<Header>,
     old: NonNull<Header>,
@@ -441,7 +500,7 @@ fn handle_resurrected_objects(
     for node in list::iter(unreachable) {
         hdr(node).clear_collecting();
     }
-    deduce_unreachable(unreachable, still_unreachable);
+    deduce_unreachable::<H>(unreachable, still_unreachable);
     // CPython's clear_unreachable_mask.
     let mut node = list::next(still_unreachable);
     while node != still_unreachable {
@@ -462,25 +521,24 @@ fn handle_resurrected_objects(
 /// place first — dropping one may bring another trash object's strong count
 /// to zero, which does nothing while it has COLLECTING — and only then
 /// unlink and free them (HAZARDS 11).
-fn delete_garbage(heap: &'static Heap, collectable: NonNull<Header>, old: NonNull<Header>) {
-    if heap.debug.get().contains(DebugFlags::SAVEALL) {
+fn delete_garbage<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>, old: NonNull<Header>) {
+    if heap.debug().contains(DebugFlags::SAVEALL) {
         let mut saved = Vec::new();
         for node in list::iter(collectable) {
             hdr(node).clear_collecting();
-            // SAFETY: live trash object, value intact.
-            saved.push(unsafe { GcAny::new_ref(Header::obj(node)) });
+            saved.push(Header::obj(node));
         }
+        heap.save_garbage(saved);
+        let _lists = heap.lock_lists();
         list::merge(collectable, old);
-        heap.garbage.borrow_mut().extend(saved);
         return;
     }
-    // Callbacks registered on trash after handle_weakrefs (by a finalizer):
+    // Callbacks registered on trash after clear_weakrefs (by a finalizer):
     // run them now, as CPython does when tp_clear lets the object die.
     for node in list::iter(collectable) {
         let obj = Header::obj(node);
-        // SAFETY: live trash.
-        if unsafe { obj.counts() }.has_flag(HAS_CALLBACKS) {
-            clear_weak_handles_and_run_callbacks(obj, Some(heap));
+        if H::has_flag(obj, HAS_CALLBACKS) {
+            heap.run_weak_callbacks(obj);
         }
     }
     for node in list::iter(collectable) {
@@ -498,21 +556,19 @@ fn delete_garbage(heap: &'static Heap, collectable: NonNull<Header>, old: NonNul
         list::remove(node);
         hdr(node).prev.set(0); // clears COLLECTING
         heap.note_dealloc();
-        // SAFETY: live until the implicit weak is released below.
-        let counts = unsafe { obj.counts() };
-        if counts.strong() != 0 {
+        let strong = H::strong(obj);
+        if strong != 0 {
             // Something still holds a strong handle to a dropped value:
             // only a Trace impl that broke its contract can cause this.
             // Leak the memory rather than free it under the handle.
             eprintln!(
-                "gc: a collected `{}` still has {} strong handles after its cycle was dropped \
+                "gc: a collected `{}` still has {strong} strong handles after its cycle was dropped \
                  (a Trace impl reports edges it does not own?); leaking it",
                 (obj.vtable.type_name)(),
-                counts.strong()
             );
             continue;
         }
-        if counts.dec_weak() {
+        if H::dec_weak(obj) {
             // SAFETY: the implicit weak was the last reference (I1).
             unsafe { (obj.vtable.dealloc)(obj.counts) };
         }
@@ -521,21 +577,19 @@ fn delete_garbage(heap: &'static Heap, collectable: NonNull<Header>, old: NonNul
 
 /// Phase 9. Objects with a legacy finalizer (all of `finalizers` under
 /// SAVEALL) go to `gc.garbage`; the list joins `old`.
-fn handle_legacy_finalizers(
-    heap: &'static Heap,
+fn handle_legacy_finalizers<H: CollectorHeap>(
+    heap: &H,
     finalizers: NonNull<Header>,
     old: NonNull<Header>,
 ) {
-    let save_all = heap.debug.get().contains(DebugFlags::SAVEALL);
-    let mut saved = Vec::new();
-    for node in list::iter(finalizers) {
-        if save_all || has_legacy_finalizer(node) {
-            // SAFETY: live object, value intact.
-            saved.push(unsafe { GcAny::new_ref(Header::obj(node)) });
-        }
-    }
+    let save_all = heap.debug().contains(DebugFlags::SAVEALL);
+    let saved: Vec<ObjPtr> = list::iter(finalizers)
+        .filter(|&node| save_all || has_legacy_finalizer(node))
+        .map(Header::obj)
+        .collect();
+    heap.save_garbage(saved);
+    let _lists = heap.lock_lists();
     list::merge(finalizers, old);
-    heap.garbage.borrow_mut().extend(saved);
 }
 
 fn debug_cycle(what: &str, node: NonNull<Header>) {
@@ -552,10 +606,12 @@ fn debug_cycle(what: &str, node: NonNull<Header>) {
 // ---------------------------------------------------------------------------
 
 /// CPython's `gc_collect_main`: collect `generation`; returns
-/// `(collected, uncollectable)`. The caller has set `heap.collecting`.
-fn collect_main(heap: &'static Heap, generation: usize) -> (usize, usize) {
-    let debug = heap.debug.get();
+/// `(collected, uncollectable)`. The caller has made sure no other
+/// collection of this heap runs.
+pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (usize, usize) {
+    let debug = heap.debug();
     let started = Instant::now();
+    heap.stop_world();
     if debug.contains(DebugFlags::STATS) {
         eprintln!("gc: collecting generation {generation}...");
         eprintln!(
@@ -566,16 +622,10 @@ fn collect_main(heap: &'static Heap, generation: usize) -> (usize, usize) {
         );
         eprintln!(
             "gc: objects in permanent generation: {}",
-            list::len(heap.permanent.head())
+            list::len(heap.permanent_head())
         );
     }
-    if generation + 1 < NUM_GENERATIONS {
-        let c = &heap.count[generation + 1];
-        c.set(c.get() + 1);
-    }
-    for c in &heap.count[..=generation] {
-        c.set(0);
-    }
+    heap.begin_collection(generation);
     for younger in 0..generation {
         list::merge(heap.gen_head(younger), heap.gen_head(generation));
     }
@@ -588,18 +638,16 @@ fn collect_main(heap: &'static Heap, generation: usize) -> (usize, usize) {
     validate_list(young, Some(false));
 
     let unreachable = List::new();
-    deduce_unreachable(young, unreachable.head());
+    deduce_unreachable::<H>(young, unreachable.head());
 
     // Survivors age.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {
-            heap.long_lived_pending
-                .set(heap.long_lived_pending.get() + list::len(young));
+            heap.add_long_lived_pending(list::len(young));
         }
         list::merge(young, old);
     } else {
-        heap.long_lived_pending.set(0);
-        heap.long_lived_total.set(list::len(young));
+        heap.set_long_lived(list::len(young));
     }
 
     let finalizers = List::new();
@@ -608,19 +656,24 @@ fn collect_main(heap: &'static Heap, generation: usize) -> (usize, usize) {
     validate_list(finalizers.head(), Some(false));
     validate_list(unreachable.head(), Some(true));
 
+    let (to_call, discarded) = clear_weakrefs(heap, unreachable.head());
+    heap.resume_world();
+
+    // From here on user code runs: the trash is private to this collection.
     if debug.contains(DebugFlags::COLLECTABLE) {
         for node in list::iter(unreachable.head()) {
             debug_cycle("collectable", node);
         }
     }
-
-    let mut collected = handle_weakrefs(unreachable.head(), heap);
+    let mut collected = run_weak_callbacks(to_call, discarded);
     validate_list(unreachable.head(), Some(true));
 
-    finalize_garbage(unreachable.head());
+    finalize_garbage::<H>(unreachable.head());
 
     let final_unreachable = List::new();
-    handle_resurrected_objects(unreachable.head(), final_unreachable.head(), old);
+    heap.stop_world();
+    handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old);
+    heap.resume_world();
 
     collected += list::len(final_unreachable.head());
     delete_garbage(heap, final_unreachable.head(), old);
@@ -641,55 +694,25 @@ fn collect_main(heap: &'static Heap, generation: usize) -> (usize, usize) {
         );
     }
     handle_legacy_finalizers(heap, finalizers.head(), old);
-
-    let stats = &heap.stats[generation];
-    let mut s = stats.get();
-    s.collections += 1;
-    s.collected += collected;
-    s.uncollectable += uncollectable;
-    stats.set(s);
+    heap.record_stats(generation, collected, uncollectable);
     (collected, uncollectable)
 }
 
-/// Run the `gc` callbacks for `phase`, each with its own panic guard.
-fn invoke_callbacks(heap: &'static Heap, phase: Phase, info: &CollectionInfo) {
-    let callbacks: Vec<_> = heap
-        .callbacks
-        .borrow()
-        .iter()
-        .map(|(_, cb)| cb.clone())
-        .collect();
-    for cb in callbacks {
-        run_reporting_panics(&|| "gc callback".to_string(), || {
-            if let Ok(mut f) = cb.try_borrow_mut() {
-                f(phase, info)
-            }
-        });
-    }
-}
-
-/// Collect `generation` with the `gc` callbacks around it; 0 if a
-/// collection is already running. CPython's `gc_collect_with_callback` plus
-/// the `collecting` guard of its callers.
-pub(crate) fn collect_with_callback(heap: &'static Heap, generation: usize) -> usize {
-    if heap.collecting.get() {
-        return 0;
-    }
-    heap.collecting.set(true);
-    struct Done(&'static Heap);
-    impl Drop for Done {
-        fn drop(&mut self) {
-            self.0.collecting.set(false);
-        }
-    }
-    let _done = Done(heap);
+/// Run `collect_main` between `Phase::Start` and `Phase::Stop` callbacks
+/// (CPython's `gc_collect_with_callback`). `invoke` runs the heap's `gc`
+/// callbacks.
+pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
+    heap: &H,
+    generation: usize,
+    invoke: impl Fn(Phase, &CollectionInfo),
+) -> usize {
     let start_info = CollectionInfo {
         generation,
         collected: 0,
         uncollectable: 0,
         duration: Duration::ZERO,
     };
-    invoke_callbacks(heap, Phase::Start, &start_info);
+    invoke(Phase::Start, &start_info);
     let started = Instant::now();
     let (collected, uncollectable) = collect_main(heap, generation);
     let stop_info = CollectionInfo {
@@ -698,23 +721,21 @@ pub(crate) fn collect_with_callback(heap: &'static Heap, generation: usize) -> u
         uncollectable,
         duration: started.elapsed(),
     };
-    invoke_callbacks(heap, Phase::Stop, &stop_info);
+    invoke(Phase::Stop, &stop_info);
     collected + uncollectable
 }
 
-/// The automatic trigger: collect the oldest generation whose count exceeds
-/// its threshold, skipping a full collection while
+/// CPython's `gc_collect_generations` choice: the oldest generation whose
+/// count exceeds its threshold, skipping a full collection while
 /// `long_lived_pending < long_lived_total / 4`.
-pub(crate) fn collect_generations(heap: &'static Heap) -> usize {
-    for g in (0..NUM_GENERATIONS).rev() {
-        if heap.count[g].get() > heap.threshold[g].get() {
-            if g == NUM_GENERATIONS - 1
-                && heap.long_lived_pending.get() < heap.long_lived_total.get() / 4
-            {
-                continue;
-            }
-            return collect_with_callback(heap, g);
-        }
-    }
-    0
+pub(crate) fn generation_to_collect(
+    count: [usize; NUM_GENERATIONS],
+    threshold: [usize; NUM_GENERATIONS],
+    long_lived_pending: usize,
+    long_lived_total: usize,
+) -> Option<usize> {
+    (0..NUM_GENERATIONS).rev().find(|&g| {
+        count[g] > threshold[g]
+            && !(g == NUM_GENERATIONS - 1 && long_lived_pending < long_lived_total / 4)
+    })
 }

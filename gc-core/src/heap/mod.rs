@@ -20,7 +20,7 @@ pub(crate) mod weakcb;
 
 use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
 use crate::handle::any::GcAny;
-use header::Header;
+use header::{Header, ObjPtr};
 use list::List;
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
@@ -155,7 +155,7 @@ impl Heap {
     #[inline(never)]
     fn collect_if_enabled(&'static self) {
         if self.enabled.get() && !self.collecting.get() {
-            crate::collector::collect_generations(self);
+            self.collect_generations();
         }
     }
 
@@ -207,4 +207,147 @@ fn heap_slow(ptr: *const Heap) -> Option<&'static Heap> {
 /// The calling thread's heap; panics only during thread exit.
 pub(crate) fn heap_or_panic() -> &'static Heap {
     heap().expect("gc: the thread's heap was destroyed (thread exiting)")
+}
+
+impl Heap {
+    /// Collect `generation` with the `gc` callbacks around it; 0 if a
+    /// collection is already running (no nesting).
+    pub(crate) fn collect(&'static self, generation: usize) -> usize {
+        if self.collecting.get() {
+            return 0;
+        }
+        self.collecting.set(true);
+        struct Done(&'static Heap);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.collecting.set(false);
+            }
+        }
+        let _done = Done(self);
+        crate::collector::collect_with_callbacks(self, generation, |phase, info| {
+            let callbacks: Vec<GcCallback> = self
+                .callbacks
+                .borrow()
+                .iter()
+                .map(|(_, cb)| cb.clone())
+                .collect();
+            for cb in callbacks {
+                weakcb::run_reporting_panics(&|| "gc callback".to_string(), || {
+                    if let Ok(mut f) = cb.try_borrow_mut() {
+                        f(phase, info)
+                    }
+                });
+            }
+        })
+    }
+
+    /// The automatic trigger (CPython's `gc_collect_generations`).
+    pub(crate) fn collect_generations(&'static self) -> usize {
+        let get = |cells: &[Cell<usize>; NUM_GENERATIONS]| {
+            [cells[0].get(), cells[1].get(), cells[2].get()]
+        };
+        match crate::collector::generation_to_collect(
+            get(&self.count),
+            get(&self.threshold),
+            self.long_lived_pending.get(),
+            self.long_lived_total.get(),
+        ) {
+            Some(g) => self.collect(g),
+            None => 0,
+        }
+    }
+}
+
+impl crate::collector::CollectorHeap for Heap {
+    type Callback = weakcb::Callback;
+    type ListGuard<'a> = ();
+
+    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+        self.generations[generation].head()
+    }
+    fn permanent_head(&self) -> NonNull<Header> {
+        self.permanent.head()
+    }
+    fn lock_lists(&self) {}
+    fn stop_world(&self) {}
+    fn resume_world(&self) {}
+
+    #[inline(always)]
+    fn strong(obj: ObjPtr) -> u32 {
+        // SAFETY: the collector only passes live objects.
+        unsafe { obj.counts() }.strong()
+    }
+    fn inc_strong(obj: ObjPtr) {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.inc_strong()
+    }
+    fn dec_strong(obj: ObjPtr) -> bool {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.dec_strong()
+    }
+    fn has_flag(obj: ObjPtr, flag: u32) -> bool {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.has_flag(flag)
+    }
+    fn set_flag(obj: ObjPtr, flag: u32) {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.set_flag(flag)
+    }
+    fn clear_flag(obj: ObjPtr, flag: u32) {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.clear_flag(flag)
+    }
+    fn dec_weak(obj: ObjPtr) -> bool {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.dec_weak()
+    }
+    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<weakcb::Entry> {
+        self.weak_callbacks
+            .borrow_mut()
+            .take(obj.counts.as_ptr() as usize)
+    }
+    fn run_weak_callbacks(&self, obj: ObjPtr) {
+        // The per-thread heap is leaked ('static) while objects exist.
+        let heap = heap();
+        dealloc::clear_weak_handles_and_run_callbacks(obj, heap);
+    }
+    fn save_garbage(&self, objs: Vec<ObjPtr>) {
+        // SAFETY: the collector passes live objects with intact values.
+        let handles: Vec<GcAny> = objs
+            .into_iter()
+            .map(|o| unsafe { GcAny::new_ref(o) })
+            .collect();
+        self.garbage.borrow_mut().extend(handles);
+    }
+    fn debug(&self) -> DebugFlags {
+        self.debug.get()
+    }
+    fn begin_collection(&self, generation: usize) {
+        if generation + 1 < NUM_GENERATIONS {
+            let c = &self.count[generation + 1];
+            c.set(c.get() + 1);
+        }
+        for c in &self.count[..=generation] {
+            c.set(0);
+        }
+    }
+    fn add_long_lived_pending(&self, survivors: usize) {
+        self.long_lived_pending
+            .set(self.long_lived_pending.get() + survivors);
+    }
+    fn set_long_lived(&self, total: usize) {
+        self.long_lived_pending.set(0);
+        self.long_lived_total.set(total);
+    }
+    fn note_dealloc(&self) {
+        Heap::note_dealloc(self)
+    }
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
+        let stats = &self.stats[generation];
+        let mut s = stats.get();
+        s.collections += 1;
+        s.collected += collected;
+        s.uncollectable += uncollectable;
+        stats.set(s);
+    }
 }

@@ -15,22 +15,31 @@ use std::collections::HashMap;
 /// A callback: runs at most once.
 pub(crate) type Callback = Box<dyn FnOnce()>;
 
-/// One registered callback.
-pub(crate) struct Entry {
+/// One registered callback (`C`: `Box<dyn FnOnce()>`, or `+ Send` for the
+/// sync heap).
+pub(crate) struct Entry<C = Callback> {
     pub(crate) id: u64,
-    pub(crate) callback: Callback,
+    pub(crate) callback: C,
 }
 
 /// Callbacks by referent address.
-#[derive(Default)]
-pub(crate) struct Registry {
+pub(crate) struct Registry<C = Callback> {
     next_id: u64,
-    by_object: HashMap<usize, Vec<Entry>>,
+    by_object: HashMap<usize, Vec<Entry<C>>>,
 }
 
-impl Registry {
+impl<C> Default for Registry<C> {
+    fn default() -> Self {
+        Registry {
+            next_id: 0,
+            by_object: HashMap::new(),
+        }
+    }
+}
+
+impl<C> Registry<C> {
     /// Register `callback` for the object at `object`; returns its id (never 0).
-    pub(crate) fn register(&mut self, object: usize, callback: Callback) -> u64 {
+    pub(crate) fn register(&mut self, object: usize, callback: C) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         self.by_object
@@ -41,7 +50,7 @@ impl Registry {
     }
 
     /// Remove one entry (its owner died or detached it).
-    pub(crate) fn unregister(&mut self, object: usize, id: u64) -> Option<Entry> {
+    pub(crate) fn unregister(&mut self, object: usize, id: u64) -> Option<Entry<C>> {
         let entries = self.by_object.get_mut(&object)?;
         let at = entries.iter().position(|e| e.id == id)?;
         let entry = entries.remove(at);
@@ -59,7 +68,7 @@ impl Registry {
     }
 
     /// Remove and return the newest entry of `object`.
-    pub(crate) fn pop_newest(&mut self, object: usize) -> Option<Entry> {
+    pub(crate) fn pop_newest(&mut self, object: usize) -> Option<Entry<C>> {
         let entries = self.by_object.get_mut(&object)?;
         let entry = entries.pop();
         if entries.is_empty() {
@@ -69,12 +78,12 @@ impl Registry {
     }
 
     /// Take every entry of `object`, oldest first.
-    pub(crate) fn take(&mut self, object: usize) -> Vec<Entry> {
+    pub(crate) fn take(&mut self, object: usize) -> Vec<Entry<C>> {
         self.by_object.remove(&object).unwrap_or_default()
     }
 
     /// Take every entry (thread exit).
-    pub(crate) fn take_all(&mut self) -> Vec<Entry> {
+    pub(crate) fn take_all(&mut self) -> Vec<Entry<C>> {
         self.by_object.drain().flat_map(|(_, v)| v).collect()
     }
 }
