@@ -153,6 +153,12 @@ pub struct CollectionInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CallbackId(u64);
 
+impl CallbackId {
+    pub(crate) fn new(id: u64) -> Self {
+        CallbackId(id)
+    }
+}
+
 fn heap() -> &'static Heap {
     heap_or_panic()
 }

@@ -44,6 +44,8 @@ mod collector;
 pub mod gc;
 mod handle;
 mod heap;
+mod primitive;
+pub mod sync;
 pub mod trace;
 mod trace_impls;
 pub mod weakref;
@@ -59,7 +61,7 @@ pub use gc_derive::Trace;
 /// Items used by the code `#[derive(Trace)]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::trace::FinalizerKind;
+    pub use crate::trace::{FinalizerKind, Fuel};
 
     /// Implemented by `#[derive(Trace)]` for the derived type, and for every
     /// type that implements `Drop`. The two impls conflict when a derived type

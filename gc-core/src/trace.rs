@@ -26,6 +26,47 @@ pub enum FinalizerKind {
     Legacy,
 }
 
+/// A type-level recursion budget for [`Trace::__gc_tracked_with`].
+#[doc(hidden)]
+pub trait Fuel {
+    /// One less.
+    type Less: Fuel;
+    /// No budget left.
+    const EMPTY: bool;
+}
+
+/// An exhausted budget.
+#[doc(hidden)]
+pub struct FuelZero;
+
+/// One more than `F`.
+#[doc(hidden)]
+pub struct FuelMore<F>(std::marker::PhantomData<F>);
+
+impl Fuel for FuelZero {
+    type Less = FuelZero;
+    const EMPTY: bool = true;
+}
+
+impl<F: Fuel> Fuel for FuelMore<F> {
+    type Less = F;
+    const EMPTY: bool = false;
+}
+
+/// The budget `__gc_tracked` starts with: 12 levels of derived types.
+#[doc(hidden)]
+pub type FuelFull = FuelMore<
+    FuelMore<
+        FuelMore<
+            FuelMore<
+                FuelMore<
+                    FuelMore<FuelMore<FuelMore<FuelMore<FuelMore<FuelMore<FuelMore<FuelZero>>>>>>>,
+                >,
+            >,
+        >,
+    >,
+>;
+
 /// A value the cycle collector can look inside.
 ///
 /// # Safety
@@ -107,10 +148,24 @@ pub unsafe trait Trace {
     /// Whether a value of this type may own a handle. `Gc<T>` of a type for
     /// which this is `false` is *untracked*: it never enters a generation list
     /// and costs the collector nothing (CPython's untracked atomic objects).
-    /// The derive computes it from the fields; the default is `true`.
+    /// Do not override this; override [`Trace::__gc_tracked_with`].
     #[doc(hidden)]
     #[inline(always)]
     fn __gc_tracked() -> bool
+    where
+        Self: Sized,
+    {
+        Self::__gc_tracked_with::<FuelFull>()
+    }
+
+    /// [`Trace::__gc_tracked`] with a type-level recursion budget `F`: a
+    /// derived type answers `true` when `F` is exhausted, and asks its field
+    /// types with `F::Less`, so mutually recursive types (`A` holds `Vec<B>`,
+    /// `B` holds `Vec<A>`) terminate; containers pass `F` through. The
+    /// derive computes it from the fields; the default is `true`.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __gc_tracked_with<F: Fuel>() -> bool
     where
         Self: Sized,
     {
@@ -197,6 +252,8 @@ pub(crate) enum TraceMode<'a> {
 /// `trace(tracer)` on its fields. The collector decides what a visit does.
 pub struct Tracer<'a> {
     pub(crate) mode: TraceMode<'a>,
+    /// The sync heap is collecting (else the per-thread heap, or a query).
+    pub(crate) sync: bool,
     /// Set when a `RefCell` could not be borrowed during this trace.
     pub(crate) saw_borrowed_cell: bool,
 }
@@ -205,6 +262,15 @@ impl<'a> Tracer<'a> {
     pub(crate) fn new(mode: TraceMode<'a>) -> Self {
         Tracer {
             mode,
+            sync: false,
+            saw_borrowed_cell: false,
+        }
+    }
+
+    pub(crate) fn for_heap(mode: TraceMode<'a>, sync: bool) -> Self {
+        Tracer {
+            mode,
+            sync,
             saw_borrowed_cell: false,
         }
     }

@@ -19,7 +19,7 @@ macro_rules! leaf {
             #[inline(always)]
             fn trace(&self, _: &mut Tracer<'_>) {}
             #[inline(always)]
-            fn __gc_tracked() -> bool { false }
+            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool { false }
         }
     )*};
 }
@@ -89,7 +89,7 @@ unsafe impl<T: ?Sized> Trace for &'static T {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
     #[inline(always)]
-    fn __gc_tracked() -> bool {
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
         false
     }
 }
@@ -99,7 +99,7 @@ unsafe impl<T: ?Sized> Trace for PhantomData<T> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
     #[inline(always)]
-    fn __gc_tracked() -> bool {
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
         false
     }
 }
@@ -109,7 +109,7 @@ unsafe impl<T: Copy> Trace for Cell<T> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
     #[inline(always)]
-    fn __gc_tracked() -> bool {
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
         false
     }
 }
@@ -126,8 +126,8 @@ unsafe impl<T: Trace> Trace for RefCell<T> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -140,8 +140,8 @@ unsafe impl<T: Trace> Trace for OnceCell<T> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -152,8 +152,8 @@ unsafe impl<T: Trace> Trace for Box<T> {
         (**self).trace(tracer)
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -162,7 +162,7 @@ unsafe impl Trace for Box<str> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
     #[inline(always)]
-    fn __gc_tracked() -> bool {
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
         false
     }
 }
@@ -186,8 +186,8 @@ unsafe impl<T: Trace> Trace for Box<[T]> {
         (**self).trace(tracer)
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -208,8 +208,8 @@ unsafe impl<T: Trace> Trace for Option<T> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -223,8 +223,8 @@ unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked() || E::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>() || E::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -239,8 +239,8 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        N > 0 && T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        N > 0 && T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -257,8 +257,8 @@ macro_rules! sequence {
                 }
             }
             #[inline(always)]
-            fn __gc_tracked() -> bool {
-                false $(|| $p::__gc_tracked())*
+            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+                false $(|| $p::__gc_tracked_with::<Fu>())*
             }
         }
     )*};
@@ -283,8 +283,8 @@ unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        T::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -300,8 +300,8 @@ unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        K::__gc_tracked() || V::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -317,8 +317,8 @@ unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        K::__gc_tracked() || V::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -336,8 +336,8 @@ where
         }
     }
     #[inline(always)]
-    fn __gc_tracked() -> bool {
-        A::Item::__gc_tracked()
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        A::Item::__gc_tracked_with::<Fu>()
     }
 }
 
@@ -350,8 +350,8 @@ macro_rules! tuple {
                 $(self.$i.trace(tracer);)+
             }
             #[inline(always)]
-            fn __gc_tracked() -> bool {
-                false $(|| $p::__gc_tracked())+
+            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+                false $(|| $p::__gc_tracked_with::<Fu>())+
             }
         }
     )*};

@@ -72,6 +72,9 @@ use std::time::{Duration, Instant};
 /// edge, upgrades a weak handle or starts a refcount death; and that
 /// [`CollectorHeap::lock_lists`] excludes list changes by other threads.
 pub(crate) trait CollectorHeap {
+    /// Whether this is the sync heap (its objects are visited through
+    /// `sync::Gc` handles; the per-thread heap's through `Gc`).
+    const SYNC: bool;
     /// A weak callback (`Box<dyn FnOnce()>`, `+ Send` for sync).
     type Callback: FnOnce();
     /// Proof that the lists are locked (`()` for the per-thread heap).
@@ -160,8 +163,32 @@ impl Tracer<'_> {
                 }
             }
             _ => {
-                if T::__gc_tracked() {
+                if T::__gc_tracked() && !self.sync {
                     self.visit_tracked(counts_to_header(gc.ptr.cast()));
+                }
+            }
+        }
+    }
+
+    /// Visit a strong handle of the sync heap. Only the sync collector
+    /// follows it: for the per-thread collector a sync object is outside the
+    /// collected set (and its header belongs to another lock domain).
+    #[inline(always)]
+    pub(crate) fn visit_sync(
+        &mut self,
+        counts: NonNull<crate::heap::header::Counts>,
+        tracked: bool,
+    ) {
+        match &mut self.mode {
+            TraceMode::RefersTo { target, found } => {
+                if counts.as_ptr() as *const () == *target {
+                    *found = true;
+                }
+            }
+            TraceMode::Referents { .. } => {}
+            _ => {
+                if tracked && self.sync {
+                    self.visit_tracked(counts_to_header(counts));
                 }
             }
         }
@@ -247,8 +274,8 @@ fn update_refs<H: CollectorHeap>(containers: NonNull<Header>) {
 /// `gc_refs` counts the references from outside the set. A `RefCell` that
 /// cannot be borrowed reports no edges, so its targets stay outside-referenced
 /// (HAZARDS 3).
-fn subtract_refs(containers: NonNull<Header>) {
-    let mut tracer = Tracer::new(TraceMode::SubtractRefs);
+fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
+    let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
     let mut node = list::next(containers);
     while node != containers {
         trace_object(node, &mut tracer);
@@ -286,10 +313,10 @@ fn visit_reachable(target: NonNull<Header>, young: NonNull<Header>) {
 /// Phase 3. Split `young` into reachable (stays, links restored, COLLECTING
 /// cleared) and `unreachable` (COLLECTING kept, `next` tagged with
 /// NEXT_UNREACHABLE until `move_legacy_finalizers` clears it).
-fn move_unreachable(young: NonNull<Header>, unreachable: NonNull<Header>) {
+fn move_unreachable<H: CollectorHeap>(young: NonNull<Header>, unreachable: NonNull<Header>) {
     let mut prev = young;
     let mut node = list::next(young);
-    let mut tracer = Tracer::new(TraceMode::VisitReachable { young });
+    let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
     while node != young {
         let h = hdr(node);
         if h.gc_refs() > 0 {
@@ -323,7 +350,7 @@ fn deduce_unreachable<H: CollectorHeap>(base: NonNull<Header>, unreachable: NonN
     let guard = AbortOnPanic;
     OVER_REPORTED.with(|f| f.set(false));
     update_refs::<H>(base);
-    subtract_refs(base);
+    subtract_refs::<H>(base);
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
         while node != base {
@@ -331,7 +358,7 @@ fn deduce_unreachable<H: CollectorHeap>(base: NonNull<Header>, unreachable: NonN
             node = list::ptr(hdr(node).next.get());
         }
     }
-    move_unreachable(base, unreachable);
+    move_unreachable::<H>(base, unreachable);
     drop(guard);
     validate_list(base, Some(false));
 }
@@ -389,9 +416,9 @@ fn move_legacy_finalizers(unreachable: NonNull<Header>, finalizers: NonNull<Head
 
 /// Phase 4b. Everything unreachable that `finalizers` reaches is
 /// uncollectable too: move it over (the scan covers what it appends).
-fn move_legacy_finalizer_reachable(finalizers: NonNull<Header>) {
+fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>) {
     let _guard = AbortOnPanic;
-    let mut tracer = Tracer::new(TraceMode::MoveToList { list: finalizers });
+    let mut tracer = Tracer::for_heap(TraceMode::MoveToList { list: finalizers }, H::SYNC);
     let mut node = list::next(finalizers);
     while node != finalizers {
         trace_object(node, &mut tracer);
@@ -417,7 +444,7 @@ fn clear_weakrefs<H: CollectorHeap>(
     let mut ids = Vec::new();
     {
         let _guard = AbortOnPanic;
-        let mut tracer = Tracer::new(TraceMode::WeakHandles { ids: &mut ids });
+        let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
         for node in list::iter(unreachable) {
             trace_object(node, &mut tracer);
         }
@@ -652,7 +679,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
 
     let finalizers = List::new();
     move_legacy_finalizers(unreachable.head(), finalizers.head());
-    move_legacy_finalizer_reachable(finalizers.head());
+    move_legacy_finalizer_reachable::<H>(finalizers.head());
     validate_list(finalizers.head(), Some(false));
     validate_list(unreachable.head(), Some(true));
 

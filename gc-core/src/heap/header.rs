@@ -110,11 +110,28 @@ const _: () = assert!(HEADER_SIZE == 24);
 const _: () = assert!(std::mem::align_of::<Header>() == 8);
 const _: () = assert!(std::mem::size_of::<Counts>() == 8);
 
-/// A heap object: counts, then the value.
+/// A heap object: counts, then the value. `C` is [`Counts`] for the
+/// per-thread heap and `sync::SyncCounts` (atomics) for the sync heap; both
+/// are 8 bytes with the same field order.
 #[repr(C)]
-pub(crate) struct GcBox<T> {
-    pub(crate) counts: Counts,
+pub(crate) struct GcBox<T, C = Counts> {
+    pub(crate) counts: C,
     pub(crate) value: ManuallyDrop<T>,
+}
+
+/// The two count representations.
+pub(crate) trait CountsKind: Sized + 'static {
+    fn new(strong: u32, weak: u32) -> Self;
+}
+
+impl CountsKind for Counts {
+    #[inline(always)]
+    fn new(strong: u32, weak: u32) -> Self {
+        Counts {
+            strong: Cell::new(strong),
+            weak: Cell::new(weak),
+        }
+    }
 }
 
 /// Per-type operations, so the collector can handle objects type-erased.
@@ -143,8 +160,8 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     value_offset: 0,
 };
 
-impl<T: Trace + 'static> GcBox<T> {
-    /// The vtable of `GcBox<T>`.
+impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
+    /// The vtable of `GcBox<T, C>`.
     pub(crate) const VTABLE: VTable = VTable {
         trace: Self::trace_erased,
         finalize: Self::finalize_erased,
@@ -154,7 +171,7 @@ impl<T: Trace + 'static> GcBox<T> {
         type_id: TypeId::of::<T>,
         type_name: std::any::type_name::<T>,
         tracked: T::__gc_tracked,
-        value_offset: std::mem::offset_of!(GcBox<T>, value),
+        value_offset: std::mem::offset_of!(GcBox<T, C>, value),
     };
 
     /// The vtable of `GcBox<T>`, as a `'static` reference.
@@ -166,7 +183,7 @@ impl<T: Trace + 'static> GcBox<T> {
     /// Layout of the allocation, and the offset of the `GcBox` within it.
     #[inline(always)]
     pub(crate) fn allocation_layout() -> (Layout, usize) {
-        let boxed = Layout::new::<GcBox<T>>();
+        let boxed = Layout::new::<GcBox<T, C>>();
         if T::__gc_tracked() {
             let align = boxed.align().max(std::mem::align_of::<Header>());
             // The smallest multiple of `align` that leaves room for the header.
@@ -187,20 +204,20 @@ impl<T: Trace + 'static> GcBox<T> {
         // SAFETY: the vtable of `GcBox<T>` is only stored with pointers to a
         // `GcBox<T>` whose value is initialised and not dropped (I6; the
         // caller guarantees the object is not mid-drop).
-        let value = unsafe { &obj.cast::<GcBox<T>>().as_ref().value };
+        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
         T::trace(value, tracer);
     }
 
     unsafe fn finalize_erased(obj: NonNull<Counts>) {
         // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
-        let value = unsafe { &obj.cast::<GcBox<T>>().as_ref().value };
+        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
         T::__gc_finalize(value);
     }
 
     unsafe fn drop_value_erased(obj: NonNull<Counts>) {
         // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
         // it exactly once (I1) and nothing reads it afterwards.
-        unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T>>().as_ptr()).value) }
+        unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
     }
 
     unsafe fn dealloc_erased(obj: NonNull<Counts>) {
@@ -214,11 +231,13 @@ impl<T: Trace + 'static> GcBox<T> {
     /// `obj` was allocated by [`GcBox::allocate`] for this `T`, its value has
     /// been dropped or moved out (or never initialised), and no handle refers
     /// to it any more (the weak count reached zero, I1).
-    pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T>>) {
+    pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
         let (layout, offset) = Self::allocation_layout();
         // SAFETY: `allocate` placed the GcBox `offset` bytes into an
-        // allocation of `layout`; we free that same allocation.
+        // allocation of `layout`; we drop the counts (loom's atomics own
+        // model state) and free that same allocation.
         unsafe {
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
             let base = obj.as_ptr().cast::<u8>().sub(offset);
             std::alloc::dealloc(base, layout);
         }
@@ -226,7 +245,7 @@ impl<T: Trace + 'static> GcBox<T> {
 
     /// Allocate an object with `strong`/`weak` counts and an uninitialised
     /// value. A tracked type's header is written unlinked (`next == 0`).
-    pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T>> {
+    pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
         // SAFETY: the layout has non-zero size (it holds the counts).
         let base = unsafe { std::alloc::alloc(layout) };
@@ -236,13 +255,10 @@ impl<T: Trace + 'static> GcBox<T> {
         // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
-        let obj = unsafe { base.add(offset) }.cast::<GcBox<T>>();
+        let obj = unsafe { base.add(offset) }.cast::<GcBox<T, C>>();
         // SAFETY: in bounds and aligned, see above; writing plain data.
         unsafe {
-            std::ptr::addr_of_mut!((*obj).counts).write(Counts {
-                strong: Cell::new(strong),
-                weak: Cell::new(weak),
-            });
+            std::ptr::addr_of_mut!((*obj).counts).write(C::new(strong, weak));
             if T::__gc_tracked() {
                 obj.cast::<u8>()
                     .sub(HEADER_SIZE)

@@ -259,6 +259,7 @@ impl Heap {
 }
 
 impl crate::collector::CollectorHeap for Heap {
+    const SYNC: bool = false;
     type Callback = weakcb::Callback;
     type ListGuard<'a> = ();
 

@@ -1,0 +1,221 @@
+//! The sync heap's collector: the `gc` API for [`sync::Gc`](super::Gc).
+//!
+//! Collections run on the calling thread and stop the world only while
+//! they read the graph (see the `sync` module docs). A thread that holds a
+//! `GcMutex`/`GcRwLock` guard cannot collect (`collect` returns 0 there).
+//!
+//! # Examples
+//!
+//! ```
+//! use gc_core::sync::{self, GcMutex};
+//! use gc_core::Trace;
+//!
+//! #[derive(Trace)]
+//! struct Peer { other: GcMutex<Option<sync::Gc<Peer>>> }
+//!
+//! let a = sync::Gc::new(Peer { other: GcMutex::new(None) });
+//! let b = sync::Gc::new(Peer { other: GcMutex::new(Some(a.clone())) });
+//! *a.other.lock() = Some(b.clone());
+//! let weak = sync::Gc::downgrade(&a);
+//! drop((a, b));
+//! sync::gc::collect();
+//! assert!(weak.upgrade().is_none());
+//! ```
+
+use super::{heap, GcAny};
+use crate::gc::{CallbackId, CollectionInfo, GenerationStats, Phase};
+use crate::heap::NUM_GENERATIONS;
+use crate::primitive::{self, Mutex, Ordering};
+use std::sync::Arc;
+
+/// Full collection of the sync heap; the number of unreachable objects
+/// found, or 0 if another collection runs or this thread holds a guard.
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::collect();
+/// ```
+pub fn collect() -> usize {
+    heap().collect(NUM_GENERATIONS - 1)
+}
+
+/// Collect one generation.
+///
+/// # Panics
+///
+/// If `generation > 2` ("invalid generation").
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::collect_generation(0);
+/// ```
+pub fn collect_generation(generation: usize) -> usize {
+    if generation >= NUM_GENERATIONS {
+        panic!("invalid generation: {generation} (generations are 0, 1 and 2)");
+    }
+    heap().collect(generation)
+}
+
+/// Turn automatic collection on.
+///
+/// # Examples
+///
+/// ```
+/// gc_core::sync::gc::enable();
+/// assert!(gc_core::sync::gc::is_enabled());
+/// ```
+pub fn enable() {
+    heap().lock_state().gen.enabled = true;
+}
+
+/// Turn automatic collection off.
+///
+/// # Examples
+///
+/// ```
+/// gc_core::sync::gc::disable();
+/// gc_core::sync::gc::enable();
+/// ```
+pub fn disable() {
+    heap().lock_state().gen.enabled = false;
+}
+
+/// Whether automatic collection is on.
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::is_enabled();
+/// ```
+pub fn is_enabled() -> bool {
+    heap().lock_state().gen.enabled
+}
+
+/// The current counts (see [`crate::gc::get_count`]).
+///
+/// # Examples
+///
+/// ```
+/// let (_c0, _c1, _c2) = gc_core::sync::gc::get_count();
+/// ```
+pub fn get_count() -> (usize, usize, usize) {
+    let c = heap().lock_state().gen.count;
+    (c[0], c[1], c[2])
+}
+
+/// The thresholds, `(700, 10, 10)` by default.
+///
+/// # Examples
+///
+/// ```
+/// let (t0, _, _) = gc_core::sync::gc::get_threshold();
+/// assert!(t0 > 0 || t0 == 0);
+/// ```
+pub fn get_threshold() -> (usize, usize, usize) {
+    let t = heap().lock_state().gen.threshold;
+    (t[0], t[1], t[2])
+}
+
+/// Set the thresholds; `t0 == 0` turns automatic collection off.
+///
+/// # Examples
+///
+/// ```
+/// let old = gc_core::sync::gc::get_threshold();
+/// gc_core::sync::gc::set_threshold(old.0, old.1, old.2);
+/// ```
+pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
+    heap().lock_state().gen.threshold = [t0, t1, t2];
+}
+
+/// Statistics per generation.
+///
+/// # Examples
+///
+/// ```
+/// let before = gc_core::sync::gc::get_stats()[2].collections;
+/// if gc_core::sync::gc::collect() > 0 || true {
+///     assert!(gc_core::sync::gc::get_stats()[2].collections >= before);
+/// }
+/// ```
+pub fn get_stats() -> [GenerationStats; 3] {
+    heap().lock_state().gen.stats
+}
+
+/// Register a `gc` callback (`Send`; it runs on the collecting thread).
+///
+/// # Examples
+///
+/// ```
+/// let id = gc_core::sync::gc::add_callback(|_phase, _info| {});
+/// assert!(gc_core::sync::gc::remove_callback(id));
+/// ```
+pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + Send + 'static) -> CallbackId {
+    let heap = heap();
+    let id = CallbackId::new(heap.next_callback_id.fetch_add(1, Ordering::Relaxed));
+    let cb: super::SyncGcCallback = Arc::new(Mutex::new(f));
+    primitive::lock(&heap.callbacks).push((id, cb));
+    id
+}
+
+/// Unregister a callback; `false` if unknown.
+///
+/// # Examples
+///
+/// ```
+/// let id = gc_core::sync::gc::add_callback(|_, _| {});
+/// assert!(gc_core::sync::gc::remove_callback(id));
+/// assert!(!gc_core::sync::gc::remove_callback(id));
+/// ```
+pub fn remove_callback(id: CallbackId) -> bool {
+    let removed = {
+        let mut cbs = primitive::lock(&heap().callbacks);
+        cbs.iter()
+            .position(|(i, _)| *i == id)
+            .map(|at| cbs.remove(at))
+    };
+    removed.is_some()
+}
+
+/// A snapshot of the sync heap's `gc.garbage`.
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::garbage();
+/// ```
+pub fn garbage() -> Vec<GcAny> {
+    primitive::lock(&heap().garbage).clone()
+}
+
+/// Empty the sync heap's `gc.garbage`.
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::take_garbage();
+/// ```
+pub fn take_garbage() -> Vec<GcAny> {
+    std::mem::take(&mut *primitive::lock(&heap().garbage))
+}
+
+/// Strong handles to the tracked objects of the sync heap (all
+/// generations, or one).
+///
+/// # Panics
+///
+/// If `generation` is `Some(g)` with `g > 2`.
+///
+/// # Examples
+///
+/// ```
+/// let _ = gc_core::sync::gc::get_objects(None);
+/// ```
+pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
+    if let Some(g) = generation {
+        assert!(g < NUM_GENERATIONS, "invalid generation: {g}");
+    }
+    heap().objects(generation)
+}

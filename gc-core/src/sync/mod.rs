@@ -1,0 +1,682 @@
+//! The thread-safe heap: [`Gc`], [`Weak`], [`GcAny`], [`GcMutex`],
+//! [`GcRwLock`] and the [`gc`] module that collects it.
+//!
+//! Objects of this heap may be shared between threads (`T: Send + Sync`),
+//! mutable state lives in [`GcMutex`] / [`GcRwLock`], and cycles across
+//! threads are collected by the same collector core as the per-thread heap
+//! (`collector::collect_main`, generic over `CollectorHeap`), on whichever
+//! thread calls [`gc::collect`] or crosses the allocation threshold.
+//!
+//! # Synchronisation design
+//!
+//! Trial deletion needs a graph that holds still. The *world* is a
+//! reader/collector lock (`World`): every guard of a `GcMutex` or
+//! `GcRwLock` and every `Weak::upgrade` holds a *permit* (a reader); the
+//! collector *stops the world* by waiting until no permit is held and
+//! blocking new ones. The world's mutex also guards the generation lists
+//! and counters: allocation links, refcount death unlinks, both only while
+//! the world runs.
+//!
+//! Invariants (S1–S6), relied on by the `// SAFETY:` comments here:
+//!
+//! * **S1 (edges).** A traced edge changes only through a `GcMutex` /
+//!   `GcRwLock` guard (which holds a permit) or when its owner's value is
+//!   dropped. So while the world is stopped no edge of a linked object
+//!   changes.
+//! * **S2 (new strong handles).** A strong handle is made only by cloning an
+//!   existing one (its object is already counted as referenced, or reached
+//!   through a reachable object's field) or by `Weak::upgrade`, which holds a
+//!   permit. So while the world is stopped the collector never misses an
+//!   outside reference: increments by other threads only make `gc_refs` too
+//!   large (conservative).
+//! * **S3 (pending deaths).** A thread whose drop brought a strong count to
+//!   zero may be waiting for the world; `update_refs` counts a zero strong
+//!   count as one outside reference (that thread owns the object), so the
+//!   object survives the collection and that thread finishes its death later.
+//! * **S4 (lists).** Headers' `next`/`prev` words are read or written only
+//!   under the world mutex while the world runs, or by the collector while
+//!   it has stopped the world, or (trash) by the collector alone: trash is
+//!   reachable from no other thread (no outside strong handle, weak handles
+//!   cleared while stopped).
+//! * **S5 (user code).** Finalizers, weak callbacks and `gc` callbacks run on
+//!   the collecting thread with the world *running* (HAZARDS 18): they may
+//!   lock `GcMutex`es held by other threads without deadlock. The world is
+//!   stopped for phases 1–5a and for phase 7 only, and no user code but
+//!   `Trace::trace` runs then.
+//! * **S6 (no self-deadlock).** A thread that holds a permit (a guard) never
+//!   stops the world: `gc::collect` returns 0 there, and automatic
+//!   collection waits for an allocation made without a guard.
+//!
+//! Counts are atomics with the orderings `std::sync::Arc` uses (see
+//! [`SyncCounts`]).
+
+mod handle;
+mod lock;
+
+pub mod gc;
+
+pub use handle::{Gc, GcAny, Weak};
+pub use lock::{GcMutex, GcMutexGuard, GcRwLock, GcRwLockReadGuard, GcRwLockWriteGuard};
+
+use crate::collector::CollectorHeap;
+use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
+use crate::heap::header::{
+    CountsKind, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+};
+use crate::heap::list::{self, List};
+use crate::heap::weakcb::{run_reporting_panics, Entry, Registry};
+use crate::heap::NUM_GENERATIONS;
+use crate::primitive::{
+    self, fence, AtomicBool, AtomicU32, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
+};
+use crate::trace::FinalizerKind;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// A weak callback of the sync heap.
+pub(crate) type SyncCallback = Box<dyn FnOnce() + Send>;
+/// A `gc` callback of the sync heap.
+pub(crate) type SyncGcCallback = Arc<Mutex<dyn FnMut(Phase, &CollectionInfo) + Send>>;
+
+/// Atomic reference counts (same layout as the per-thread `Counts`).
+#[repr(C)]
+pub(crate) struct SyncCounts {
+    strong: AtomicU32,
+    weak: AtomicU32,
+}
+
+/// Counts above this abort, leaving room for racing increments (as `Arc`
+/// aborts above `isize::MAX`).
+const MAX_STRONG: u32 = u32::MAX >> 1;
+
+impl CountsKind for SyncCounts {
+    fn new(strong: u32, weak: u32) -> Self {
+        SyncCounts {
+            strong: AtomicU32::new(strong),
+            weak: AtomicU32::new(weak),
+        }
+    }
+}
+
+impl SyncCounts {
+    /// # Safety
+    /// `obj` is a live object of the sync heap.
+    #[inline(always)]
+    pub(crate) unsafe fn of<'a>(obj: NonNull<crate::heap::header::Counts>) -> &'a SyncCounts {
+        // SAFETY: sync objects store `SyncCounts` where the per-thread heap
+        // stores `Counts` (GcBox<T, SyncCounts>); live per the caller.
+        unsafe { obj.cast::<SyncCounts>().as_ref() }
+    }
+
+    #[inline(always)]
+    pub(crate) fn strong(&self) -> u32 {
+        // Acquire: pairs with the Release decrement so that a reader that
+        // sees a count also sees the writes made before it changed.
+        self.strong.load(Ordering::Acquire)
+    }
+
+    /// Clone: Relaxed, as `Arc::clone` — a new reference can only be made
+    /// from an existing one, which already keeps the object alive.
+    #[inline(always)]
+    pub(crate) fn inc_strong(&self) {
+        if self.strong.fetch_add(1, Ordering::Relaxed) > MAX_STRONG {
+            overflow();
+        }
+    }
+
+    /// Drop: Release so that this thread's uses of the value happen before
+    /// the deallocation; the thread that reaches zero issues an Acquire fence
+    /// (as `Arc::drop`) before touching the value.
+    #[inline(always)]
+    pub(crate) fn dec_strong(&self) -> bool {
+        if self.strong.fetch_sub(1, Ordering::Release) == 1 {
+            fence(Ordering::Acquire);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `Weak::upgrade`: increment only from non-zero (HAZARDS 16), never
+    /// after `WEAK_CLEARED`. Acquire on success, as `Arc`'s upgrade.
+    pub(crate) fn try_inc_strong(&self) -> bool {
+        let mut s = self.strong.load(Ordering::Relaxed);
+        loop {
+            if s == 0 || self.has_flag(WEAK_CLEARED) {
+                return false;
+            }
+            if s > MAX_STRONG {
+                overflow();
+            }
+            match self
+                .strong
+                .compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Set the strong count while no other handle exists (finalizer).
+    pub(crate) fn set_strong(&self, n: u32) {
+        self.strong.store(n, Ordering::Release)
+    }
+
+    #[inline(always)]
+    pub(crate) fn weak(&self) -> u32 {
+        self.weak.load(Ordering::Acquire) & WEAK_COUNT_MASK
+    }
+
+    /// Downgrade: Relaxed, as `Arc::downgrade` (the caller's strong or weak
+    /// handle keeps the allocation alive).
+    pub(crate) fn inc_weak(&self) {
+        if self.weak.fetch_add(1, Ordering::Relaxed) & WEAK_COUNT_MASK > WEAK_COUNT_MASK / 2 {
+            overflow();
+        }
+    }
+
+    /// Release + Acquire fence on reaching zero, as `Weak::drop` of `Arc`.
+    pub(crate) fn dec_weak(&self) -> bool {
+        if self.weak.fetch_sub(1, Ordering::Release) & WEAK_COUNT_MASK == 1 {
+            fence(Ordering::Acquire);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Flags: AcqRel read-modify-writes, so a flag set before an event is
+    /// seen by whoever observes the event (e.g. `WEAK_CLEARED` before a
+    /// failed upgrade).
+    pub(crate) fn has_flag(&self, flag: u32) -> bool {
+        self.weak.load(Ordering::Acquire) & flag != 0
+    }
+
+    /// Set a flag; returns whether it was already set.
+    pub(crate) fn set_flag(&self, flag: u32) -> bool {
+        self.weak.fetch_or(flag, Ordering::AcqRel) & flag != 0
+    }
+
+    pub(crate) fn clear_flag(&self, flag: u32) -> bool {
+        self.weak.fetch_and(!flag, Ordering::AcqRel) & flag != 0
+    }
+}
+
+#[cold]
+fn overflow() -> ! {
+    eprintln!("gc: reference count overflow; aborting");
+    std::process::abort()
+}
+
+/// The generation bookkeeping, under the world mutex.
+pub(crate) struct GenState {
+    pub(crate) count: [usize; NUM_GENERATIONS],
+    pub(crate) threshold: [usize; NUM_GENERATIONS],
+    pub(crate) enabled: bool,
+    pub(crate) long_lived_total: usize,
+    pub(crate) long_lived_pending: usize,
+    pub(crate) stats: [GenerationStats; NUM_GENERATIONS],
+    pub(crate) debug: DebugFlags,
+}
+
+/// The world's state: permits held, whether a collector stopped it, and
+/// the generation bookkeeping.
+pub(crate) struct WorldState {
+    readers: usize,
+    stopped: bool,
+    pub(crate) gen: GenState,
+}
+
+/// The sync heap (one per process).
+pub(crate) struct SyncHeap {
+    world: Mutex<WorldState>,
+    world_changed: Condvar,
+    generations: [List; NUM_GENERATIONS],
+    permanent: List,
+    /// A collection is running (no nesting, one collector at a time).
+    collecting: AtomicBool,
+    pub(crate) garbage: Mutex<Vec<GcAny>>,
+    pub(crate) callbacks: Mutex<Vec<(CallbackId, SyncGcCallback)>>,
+    pub(crate) next_callback_id: AtomicU64,
+    pub(crate) weak_callbacks: Mutex<Registry<SyncCallback>>,
+}
+
+// SAFETY: the list heads (`Cell`s inside `Header`) are only touched under
+// the world mutex or by the collector while the world is stopped (S4);
+// everything else is a lock or an atomic.
+unsafe impl Sync for SyncHeap {}
+// SAFETY: as above; the heap is a process-wide static.
+unsafe impl Send for SyncHeap {}
+
+#[cfg(not(loom))]
+static HEAP: std::sync::LazyLock<SyncHeap> = std::sync::LazyLock::new(SyncHeap::new);
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref HEAP: SyncHeap = SyncHeap::new();
+}
+
+/// The process-wide sync heap.
+pub(crate) fn heap() -> &'static SyncHeap {
+    &HEAP
+}
+
+// loom's `thread_local!` has no `const` form; keep one spelling for both.
+#[allow(clippy::missing_const_for_thread_local)]
+mod tls {
+    use super::*;
+    primitive::thread_local! {
+    /// Permits (guards, upgrades in progress) held by this thread (S6).
+    pub(super) static PERMITS: Cell<usize> = Cell::new(0);
+    /// This thread's trashcan: nesting depth and deferred deaths.
+    pub(super) static TRASH: RefCell<(usize, Vec<ObjPtr>)> = RefCell::new((0, Vec::new()));
+    }
+}
+use tls::{PERMITS, TRASH};
+
+fn permits_held() -> usize {
+    PERMITS.with(Cell::get)
+}
+
+/// A held permit: while any exists, the world cannot be stopped.
+pub(crate) struct Permit {
+    heap: &'static SyncHeap,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        PERMITS.with(|p| p.set(p.get() - 1));
+        let mut w = primitive::lock(&self.heap.world);
+        w.readers -= 1;
+        if w.readers == 0 {
+            self.heap.world_changed.notify_all();
+        }
+    }
+}
+
+impl SyncHeap {
+    fn new() -> SyncHeap {
+        SyncHeap {
+            world: Mutex::new(WorldState {
+                readers: 0,
+                stopped: false,
+                gen: GenState {
+                    count: [0; NUM_GENERATIONS],
+                    threshold: [700, 10, 10],
+                    enabled: true,
+                    long_lived_total: 0,
+                    long_lived_pending: 0,
+                    stats: Default::default(),
+                    debug: DebugFlags::empty(),
+                },
+            }),
+            world_changed: Condvar::new(),
+            generations: [List::new(), List::new(), List::new()],
+            permanent: List::new(),
+            collecting: AtomicBool::new(false),
+            garbage: Mutex::new(Vec::new()),
+            callbacks: Mutex::new(Vec::new()),
+            next_callback_id: AtomicU64::new(1),
+            weak_callbacks: Mutex::new(Registry::default()),
+        }
+    }
+
+    /// Lock the world mutex once the world runs (waits out a stopped phase).
+    pub(crate) fn lock_running(&self) -> MutexGuard<'_, WorldState> {
+        let mut w = primitive::lock(&self.world);
+        while w.stopped {
+            w = self
+                .world_changed
+                .wait(w)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        w
+    }
+
+    /// Lock the world mutex without waiting for it to run (the collector,
+    /// which stopped it, and counter reads).
+    pub(crate) fn lock_state(&self) -> MutexGuard<'_, WorldState> {
+        primitive::lock(&self.world)
+    }
+
+    /// Take a permit (S1, S2): waits while the world is stopped.
+    pub(crate) fn permit(&'static self) -> Permit {
+        let mut w = self.lock_running();
+        w.readers += 1;
+        drop(w);
+        PERMITS.with(|p| p.set(p.get() + 1));
+        Permit { heap: self }
+    }
+
+    /// Link a new object into generation 0 and count it; returns whether an
+    /// automatic collection is due.
+    pub(crate) fn track_new(&self, header: NonNull<Header>) -> bool {
+        let mut w = self.lock_running();
+        list::append(header, self.generations[0].head());
+        let g = &mut w.gen;
+        g.count[0] += 1;
+        g.count[0] > g.threshold[0] && g.threshold[0] != 0 && g.enabled
+    }
+
+    /// Collect `generation` with the `gc` callbacks; 0 if a collection runs
+    /// already or this thread holds a guard (S6).
+    pub(crate) fn collect(&'static self, generation: usize) -> usize {
+        if permits_held() > 0 {
+            return 0;
+        }
+        if self
+            .collecting
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return 0;
+        }
+        struct Done(&'static SyncHeap);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.collecting.store(false, Ordering::Release);
+            }
+        }
+        let _done = Done(self);
+        crate::collector::collect_with_callbacks(self, generation, |phase, info| {
+            let callbacks: Vec<SyncGcCallback> = primitive::lock(&self.callbacks)
+                .iter()
+                .map(|(_, cb)| cb.clone())
+                .collect();
+            for cb in callbacks {
+                run_reporting_panics(&|| "gc callback".to_string(), || {
+                    if let Ok(mut f) = cb.try_lock() {
+                        f(phase, info)
+                    }
+                });
+            }
+        })
+    }
+
+    /// The automatic trigger.
+    pub(crate) fn collect_generations(&'static self) -> usize {
+        let choice = {
+            let w = self.lock_state();
+            let g = &w.gen;
+            crate::collector::generation_to_collect(
+                g.count,
+                g.threshold,
+                g.long_lived_pending,
+                g.long_lived_total,
+            )
+        };
+        match choice {
+            Some(g) => self.collect(g),
+            None => 0,
+        }
+    }
+
+    /// All objects of the lists (for tests/tools), as new strong handles.
+    pub(crate) fn objects(&self, generation: Option<usize>) -> Vec<GcAny> {
+        let _w = self.lock_running();
+        let mut out = Vec::new();
+        let gens: Vec<usize> = match generation {
+            Some(g) => vec![g],
+            None => (0..NUM_GENERATIONS).collect(),
+        };
+        for g in gens {
+            for node in list::iter(self.generations[g].head()) {
+                let obj = Header::obj(node);
+                // SAFETY: linked sync objects are live (S4 under the lock);
+                // a zero count is a pending death (S3): skip it.
+                let counts = unsafe { SyncCounts::of(obj.counts) };
+                if counts.strong() > 0 {
+                    counts.inc_strong();
+                    // SAFETY: we just added the reference the handle owns.
+                    out.push(unsafe { GcAny::from_obj(obj) });
+                }
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Refcount death (the sync twin of heap/dealloc.rs)
+// ---------------------------------------------------------------------------
+
+/// Past this nesting depth deaths are deferred (trashcan).
+const TRASHCAN_LIMIT: usize = 50;
+
+/// The strong count of `obj` just reached zero on this thread.
+///
+/// # Safety
+/// `obj` is a live sync object whose last strong reference the caller just
+/// released.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn release(obj: ObjPtr) {
+    let deferred = TRASH.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.0 >= TRASHCAN_LIMIT {
+            t.1.push(obj);
+            true
+        } else {
+            t.0 += 1;
+            false
+        }
+    });
+    if deferred {
+        return;
+    }
+    struct Depth;
+    impl Drop for Depth {
+        fn drop(&mut self) {
+            TRASH.with(|t| t.borrow_mut().0 -= 1);
+        }
+    }
+    {
+        let _depth = Depth;
+        // SAFETY: forwarded from the caller.
+        unsafe { destroy(obj) };
+    }
+    loop {
+        let next = TRASH.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.0 == 0 {
+                t.1.pop()
+            } else {
+                None
+            }
+        });
+        let Some(obj) = next else { break };
+        TRASH.with(|t| t.borrow_mut().0 += 1);
+        let _depth = Depth;
+        // SAFETY: deferred objects had their last strong reference dropped
+        // on this thread and were not touched since.
+        unsafe { destroy(obj) };
+    }
+}
+
+/// CPython's order: finalize (maybe resurrect), clear weak handles + run
+/// callbacks, unlink, drop, free.
+unsafe fn destroy(obj: ObjPtr) {
+    let heap = heap();
+    // SAFETY: live (caller's contract).
+    let counts = unsafe { SyncCounts::of(obj.counts) };
+    let header = obj.header();
+    if let Some(h) = header {
+        let _w = heap.lock_running();
+        // SAFETY: live header, read under the world mutex (S4).
+        let hr = unsafe { h.as_ref() };
+        if hr.is_collecting() {
+            return; // trash: the collector owns it (I5)
+        }
+        if hr.is_linked() {
+            list::remove(h);
+        }
+    }
+    let vt = obj.vtable;
+    if (vt.finalizer_kind)() != FinalizerKind::None && !counts.set_flag(FINALIZED) {
+        counts.set_strong(1);
+        run_reporting_panics(&|| format!("finalizer of {}", (vt.type_name)()), || {
+            // SAFETY: intact value, we hold a strong reference.
+            unsafe { (vt.finalize)(obj.counts) }
+        });
+        if !counts.dec_strong() {
+            // Resurrected (maybe by another thread's upgrade during the call).
+            if let Some(h) = header {
+                let _w = heap.lock_running();
+                // SAFETY: live header, under the world mutex.
+                if !unsafe { h.as_ref() }.is_linked() {
+                    // SAFETY: as above.
+                    unsafe { h.as_ref() }.prev.set(0);
+                    list::append(h, heap.generations[0].head());
+                }
+            }
+            return;
+        }
+    }
+    clear_weak_handles_and_run_callbacks(heap, obj);
+    if header.is_some() {
+        heap.note_dealloc();
+    }
+    // SAFETY: strong 0 and WEAK_CLEARED: nobody can reach the value.
+    unsafe { (vt.drop_value)(obj.counts) };
+    if counts.dec_weak() {
+        // SAFETY: the implicit weak was the last reference (I1).
+        unsafe { (vt.dealloc)(obj.counts) };
+    }
+}
+
+fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr) {
+    // SAFETY: callers pass live objects.
+    let counts = unsafe { SyncCounts::of(obj.counts) };
+    counts.set_flag(WEAK_CLEARED);
+    if !counts.clear_flag(HAS_CALLBACKS) {
+        return;
+    }
+    let addr = obj.counts.as_ptr() as usize;
+    loop {
+        let entry = primitive::lock(&heap.weak_callbacks).pop_newest(addr);
+        let Some(entry) = entry else { break };
+        let type_name = obj.vtable.type_name;
+        run_reporting_panics(
+            &|| format!("weak callback of {}", type_name()),
+            entry.callback,
+        );
+    }
+}
+
+impl SyncHeap {
+    fn note_dealloc(&self) {
+        let mut w = self.lock_state();
+        w.gen.count[0] = w.gen.count[0].saturating_sub(1);
+    }
+}
+
+impl CollectorHeap for SyncHeap {
+    const SYNC: bool = true;
+    type Callback = SyncCallback;
+    type ListGuard<'a> = MutexGuard<'a, WorldState>;
+
+    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+        self.generations[generation].head()
+    }
+    fn permanent_head(&self) -> NonNull<Header> {
+        self.permanent.head()
+    }
+    fn lock_lists(&self) -> MutexGuard<'_, WorldState> {
+        self.lock_running()
+    }
+    fn stop_world(&self) {
+        let mut w = primitive::lock(&self.world);
+        while w.readers > 0 || w.stopped {
+            w = self
+                .world_changed
+                .wait(w)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        w.stopped = true;
+    }
+    fn resume_world(&self) {
+        let mut w = primitive::lock(&self.world);
+        w.stopped = false;
+        drop(w);
+        self.world_changed.notify_all();
+    }
+
+    fn strong(obj: ObjPtr) -> u32 {
+        // SAFETY: the collector passes live sync objects.
+        unsafe { SyncCounts::of(obj.counts) }.strong()
+    }
+    fn inc_strong(obj: ObjPtr) {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.inc_strong()
+    }
+    fn dec_strong(obj: ObjPtr) -> bool {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.dec_strong()
+    }
+    fn has_flag(obj: ObjPtr, flag: u32) -> bool {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.has_flag(flag)
+    }
+    fn set_flag(obj: ObjPtr, flag: u32) {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.set_flag(flag);
+    }
+    fn clear_flag(obj: ObjPtr, flag: u32) {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.clear_flag(flag);
+    }
+    fn dec_weak(obj: ObjPtr) -> bool {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.dec_weak()
+    }
+    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
+        primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)
+    }
+    fn run_weak_callbacks(&self, obj: ObjPtr) {
+        clear_weak_handles_and_run_callbacks(self, obj)
+    }
+    fn save_garbage(&self, objs: Vec<ObjPtr>) {
+        let handles: Vec<GcAny> = objs
+            .into_iter()
+            .map(|o| {
+                // SAFETY: the collector passes live objects it owns.
+                unsafe { SyncCounts::of(o.counts) }.inc_strong();
+                // SAFETY: the reference just added moves into the handle.
+                unsafe { GcAny::from_obj(o) }
+            })
+            .collect();
+        primitive::lock(&self.garbage).extend(handles);
+    }
+    fn debug(&self) -> DebugFlags {
+        self.lock_state().gen.debug
+    }
+    fn begin_collection(&self, generation: usize) {
+        let mut w = self.lock_state();
+        if generation + 1 < NUM_GENERATIONS {
+            w.gen.count[generation + 1] += 1;
+        }
+        for c in &mut w.gen.count[..=generation] {
+            *c = 0;
+        }
+    }
+    fn add_long_lived_pending(&self, survivors: usize) {
+        self.lock_state().gen.long_lived_pending += survivors;
+    }
+    fn set_long_lived(&self, total: usize) {
+        let mut w = self.lock_state();
+        w.gen.long_lived_pending = 0;
+        w.gen.long_lived_total = total;
+    }
+    fn note_dealloc(&self) {
+        SyncHeap::note_dealloc(self)
+    }
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
+        let mut w = self.lock_state();
+        let s = &mut w.gen.stats[generation];
+        s.collections += 1;
+        s.collected += collected;
+        s.uncollectable += uncollectable;
+    }
+}

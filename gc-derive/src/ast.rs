@@ -1,0 +1,108 @@
+//! The derive input as the rest of the derive sees it: the shape of the type
+//! with its `trace` attributes already parsed. Every node keeps a reference to
+//! the user's syntax, so later errors and generated code carry its spans.
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+use proc_macro2::Span;
+use syn::{DeriveInput, Generics, Ident, Index, Member, Type};
+
+/// The struct or enum `#[derive(Trace)]` is applied to.
+pub(crate) struct Container<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::Container,
+    pub(crate) data: Data<'a>,
+    pub(crate) generics: &'a Generics,
+    pub(crate) original: &'a DeriveInput,
+}
+
+/// The shape of the type. Unions are rejected while parsing.
+pub(crate) enum Data<'a> {
+    Struct(Vec<Field<'a>>),
+    Enum(Vec<Variant<'a>>),
+}
+
+pub(crate) struct Variant<'a> {
+    pub(crate) ident: &'a Ident,
+    #[allow(dead_code)] // parsed for its errors; variants have no keys yet
+    pub(crate) attrs: attr::Variant,
+    pub(crate) fields: Vec<Field<'a>>,
+}
+
+pub(crate) struct Field<'a> {
+    /// `name` or `0`, as written after `self.`.
+    pub(crate) member: Member,
+    pub(crate) attrs: attr::Field,
+    pub(crate) ty: &'a Type,
+}
+
+impl<'a> Container<'a> {
+    /// Parse the derive input. Returns `None` (after reporting to `cx`) only
+    /// for shapes the derive cannot handle at all; bad attributes are
+    /// reported but still give a `Container`, so that every problem is seen.
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
+        let attrs = attr::Container::from_ast(cx, &input.attrs);
+        let data = match &input.data {
+            syn::Data::Struct(data) => Data::Struct(fields_from_ast(cx, &data.fields)),
+            syn::Data::Enum(data) => Data::Enum(
+                data.variants
+                    .iter()
+                    .map(|variant| Variant {
+                        ident: &variant.ident,
+                        attrs: attr::Variant::from_ast(cx, &variant.attrs),
+                        fields: fields_from_ast(cx, &variant.fields),
+                    })
+                    .collect(),
+            ),
+            syn::Data::Union(data) => {
+                let (union, ident) = (data.union_token, &input.ident);
+                cx.error_spanned_by(
+                    quote::quote!(#union #ident),
+                    "`Trace` cannot be derived for unions: the collector cannot tell which \
+                     field holds the value; implement `Trace` by hand instead",
+                );
+                return None;
+            }
+        };
+        Some(Container {
+            ident: &input.ident,
+            attrs,
+            data,
+            generics: &input.generics,
+            original: input,
+        })
+    }
+
+    /// Every field the collector must trace, over all variants.
+    pub(crate) fn traced_fields(&self) -> impl Iterator<Item = &Field<'a>> {
+        let fields: Box<dyn Iterator<Item = &Field<'a>>> = match &self.data {
+            Data::Struct(fields) => Box::new(fields.iter()),
+            Data::Enum(variants) => Box::new(variants.iter().flat_map(|v| v.fields.iter())),
+        };
+        fields.filter(|field| field.is_traced())
+    }
+}
+
+impl Field<'_> {
+    pub(crate) fn is_traced(&self) -> bool {
+        self.attrs.skip.is_none()
+    }
+}
+
+fn fields_from_ast<'a>(cx: &Ctxt, fields: &'a syn::Fields) -> Vec<Field<'a>> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| Field {
+            member: match &field.ident {
+                Some(ident) => Member::Named(ident.clone()),
+                None => Member::Unnamed(Index {
+                    index: index as u32,
+                    span: Span::call_site(),
+                }),
+            },
+            attrs: attr::Field::from_ast(cx, &field.attrs),
+            ty: &field.ty,
+        })
+        .collect()
+}

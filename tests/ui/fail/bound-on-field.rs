@@ -1,0 +1,9 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+struct Wrapper<T> {
+    #[trace(bound = "T: Trace")]
+    inner: T,
+}
+
+fn main() {}

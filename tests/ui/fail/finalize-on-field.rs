@@ -1,0 +1,9 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+struct File {
+    #[trace(finalize)]
+    fd: i32,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use gc_core::Gc;
+
+fn main() {
+    let g = Gc::new(1_i32);
+    std::thread::spawn(move || drop(g));
+}

@@ -1,0 +1,10 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+enum Handle {
+    #[trace(legacy_finalize)]
+    Open(i32),
+    Closed,
+}
+
+fn main() {}

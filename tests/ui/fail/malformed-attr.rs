@@ -1,0 +1,10 @@
+use gc_core::Trace;
+use std::rc::Rc;
+
+#[derive(Trace)]
+struct Cache {
+    #[trace]
+    entries: Rc<Vec<u8>>,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use gc_core::{Gc, Trace};
+use std::sync::Mutex;
+
+#[derive(Trace)]
+struct Shared {
+    value: Mutex<Gc<i32>>,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+#[repr(C, packed)]
+struct Header {
+    tag: u8,
+    len: u32,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use gc_core::Trace;
+use std::rc::Rc;
+
+#[derive(Trace)]
+struct Cache {
+    #[trace(skip = true)]
+    entries: Rc<Vec<u8>>,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+union IntOrFloat {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+#[trace(finalise)]
+struct Resource {
+    id: u32,
+}
+
+fn main() {}

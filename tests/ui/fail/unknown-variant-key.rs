@@ -1,0 +1,10 @@
+use gc_core::Trace;
+
+#[derive(Trace)]
+enum Shape {
+    #[trace(untracked)]
+    Point,
+    Circle(f64),
+}
+
+fn main() {}
