@@ -1,0 +1,216 @@
+//! loom models of the sync heap (`gc_core::sync`).
+//!
+//! Run with (see README):
+//! `RUSTFLAGS="--cfg loom" cargo test -p gc-tests --release --test loom`
+//! Each model explores every interleaving of the sync heap's atomics and
+//! locks up to `LOOM_MAX_PREEMPTIONS` (CI sets 2; unbounded when unset) and
+//! prints the number of executions it explored.
+#![cfg(loom)]
+
+use gc_core::sync::{self, GcMutex};
+use gc_core::{Finalize, Trace};
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+/// Counts drops of the value it is part of (a skipped, non-traced field).
+struct DropProbe(Arc<AtomicUsize>);
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct Node {
+    next: GcMutex<Option<sync::Gc<Node>>>,
+    #[trace(skip)]
+    drops: DropProbe,
+    #[trace(skip)]
+    finalized: Arc<AtomicUsize>,
+}
+
+impl Finalize for Node {
+    fn finalize(&self) {
+        self.finalized.fetch_add(1, SeqCst);
+        // Finalizers may read their edges (the targets are intact).
+        if let Some(next) = &*self.next.lock() {
+            let _ = next.finalized.load(SeqCst);
+        }
+    }
+}
+
+struct Probes {
+    drops: Arc<AtomicUsize>,
+    finalized: Arc<AtomicUsize>,
+}
+
+impl Probes {
+    fn new() -> Self {
+        Probes {
+            drops: Arc::new(AtomicUsize::new(0)),
+            finalized: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn node(&self, next: Option<sync::Gc<Node>>) -> sync::Gc<Node> {
+        sync::Gc::new(Node {
+            next: GcMutex::new(next),
+            drops: DropProbe(self.drops.clone()),
+            finalized: self.finalized.clone(),
+        })
+    }
+}
+
+/// Run `f` under loom and report how many executions were explored.
+fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    let executions = Arc::new(AtomicUsize::new(0));
+    let counter = executions.clone();
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        if let Ok(bound) = std::env::var("LOOM_MAX_PREEMPTIONS") {
+            builder.preemption_bound = bound.parse().ok();
+        }
+    }
+    builder.check(move || {
+        counter.fetch_add(1, SeqCst);
+        // Keep automatic collection out of the models: each one collects
+        // explicitly where it means to.
+        sync::gc::set_threshold(0, 10, 10);
+        f();
+    });
+    println!(
+        "loom model {name}: {} executions explored (preemption bound {:?})",
+        executions.load(SeqCst),
+        std::env::var("LOOM_MAX_PREEMPTIONS").ok()
+    );
+}
+
+/// Two threads drop the last two handles: exactly one of them finalizes
+/// and frees, exactly once.
+#[test]
+fn clone_drop_race_to_last_drop() {
+    model("clone_drop_race_to_last_drop", || {
+        let probes = Probes::new();
+        let a = probes.node(None);
+        let b = a.clone();
+        let t = thread::spawn(move || drop(b));
+        drop(a);
+        t.join().unwrap();
+        assert_eq!(probes.finalized.load(SeqCst), 1);
+        assert_eq!(probes.drops.load(SeqCst), 1);
+    });
+}
+
+/// `Weak::upgrade` racing the last strong drop never resurrects freed
+/// memory: it either gets a usable handle or `None`.
+#[test]
+fn weak_upgrade_against_last_strong_drop() {
+    model("weak_upgrade_against_last_strong_drop", || {
+        let probes = Probes::new();
+        let a = probes.node(None);
+        let w = sync::Gc::downgrade(&a);
+        let t = thread::spawn(move || {
+            if let Some(strong) = w.upgrade() {
+                // Usable: the value is intact.
+                assert!(strong.next.lock().is_none());
+            }
+        });
+        drop(a);
+        t.join().unwrap();
+        assert_eq!(probes.drops.load(SeqCst), 1);
+        assert_eq!(probes.finalized.load(SeqCst), 1);
+    });
+}
+
+/// `downgrade` on one thread against the drop of another handle.
+#[test]
+fn downgrade_against_drop() {
+    model("downgrade_against_drop", || {
+        let probes = Probes::new();
+        let a = probes.node(None);
+        let b = a.clone();
+        let t = thread::spawn(move || {
+            let w = sync::Gc::downgrade(&b);
+            drop(b);
+            w
+        });
+        drop(a);
+        let w = t.join().unwrap();
+        assert!(w.upgrade().is_none());
+        assert_eq!(probes.drops.load(SeqCst), 1);
+    });
+}
+
+/// A collection runs while another thread moves an edge from one live
+/// object to another: the moved target must survive and stay usable.
+#[test]
+fn collector_against_mutator_moving_an_edge() {
+    model("collector_against_mutator_moving_an_edge", || {
+        let probes = Probes::new();
+        let target = probes.node(None);
+        let a = probes.node(Some(target));
+        let b = probes.node(None);
+        let (a2, b2) = (a.clone(), b.clone());
+        let t = thread::spawn(move || {
+            let moved = a2.next.lock().take();
+            *b2.next.lock() = moved;
+        });
+        sync::gc::collect();
+        t.join().unwrap();
+        assert_eq!(probes.drops.load(SeqCst), 0, "nothing reachable was freed");
+        let moved = b.next.lock().clone().expect("edge moved to b");
+        assert!(moved.next.lock().is_none());
+        drop(moved);
+        drop((a, b));
+        assert_eq!(probes.drops.load(SeqCst), 3);
+    });
+}
+
+/// A cycle is collected on one thread (its finalizers run there) while
+/// another thread drops the last handle of an object the cycle points to.
+#[test]
+fn finalizer_racing_a_drop() {
+    model("finalizer_racing_a_drop", || {
+        let probes = Probes::new();
+        let outside = probes.node(None);
+        let x = probes.node(Some(outside.clone()));
+        let y = probes.node(Some(x.clone()));
+        // x -> outside; make x <-> y a cycle: x.next = y would drop the
+        // edge to outside, so let y point at x and x at outside, and close
+        // the cycle through outside.next = y.
+        *outside.next.lock() = Some(y.clone());
+        drop((x, y));
+        let t = thread::spawn(move || drop(outside));
+        sync::gc::collect();
+        t.join().unwrap();
+        sync::gc::collect();
+        assert_eq!(probes.drops.load(SeqCst), 3);
+        assert_eq!(probes.finalized.load(SeqCst), 3, "each finalized exactly once");
+    });
+}
+
+/// A weak callback runs exactly once whether the referent dies by the
+/// other thread's drop or by a collection on this thread.
+#[test]
+fn weak_callback_racing_a_drop() {
+    model("weak_callback_racing_a_drop", || {
+        let probes = Probes::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let a = probes.node(None);
+        *a.next.lock() = Some(a.clone()); // self-cycle
+        let c = calls.clone();
+        let w = sync::Gc::downgrade_with_callback(&a, move || {
+            c.fetch_add(1, SeqCst);
+        });
+        let t = thread::spawn(move || drop(a));
+        sync::gc::collect();
+        t.join().unwrap();
+        sync::gc::collect();
+        assert_eq!(calls.load(SeqCst), 1);
+        assert!(w.upgrade().is_none());
+        assert_eq!(probes.drops.load(SeqCst), 1);
+    });
+}
