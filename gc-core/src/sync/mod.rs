@@ -159,6 +159,27 @@ impl SyncCounts {
         }
     }
 
+    /// Increment only from non-zero (a zero count is a death in progress on
+    /// another thread, S3); `false` if it was zero.
+    pub(crate) fn try_inc_strong_from_nonzero(&self) -> bool {
+        let mut s = self.strong.load(Ordering::Relaxed);
+        loop {
+            if s == 0 {
+                return false;
+            }
+            if s > MAX_STRONG {
+                overflow();
+            }
+            match self
+                .strong
+                .compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
     /// Set the strong count while no other handle exists (finalizer).
     pub(crate) fn set_strong(&self, n: u32) {
         self.strong.store(n, Ordering::Release)
@@ -277,7 +298,9 @@ mod tls {
 use tls::{PERMITS, TRASH};
 
 fn permits_held() -> usize {
-    PERMITS.with(Cell::get)
+    // During thread exit the count is gone: report "held" so this thread
+    // never tries to stop the world then.
+    PERMITS.try_with(Cell::get).unwrap_or(1)
 }
 
 /// A held permit: while any exists, the world cannot be stopped.
@@ -287,7 +310,7 @@ pub(crate) struct Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        PERMITS.with(|p| p.set(p.get() - 1));
+        let _ = PERMITS.try_with(|p| p.set(p.get() - 1));
         let mut w = primitive::lock(&self.heap.world);
         w.readers -= 1;
         if w.readers == 0 {
@@ -346,7 +369,7 @@ impl SyncHeap {
         let mut w = self.lock_running();
         w.readers += 1;
         drop(w);
-        PERMITS.with(|p| p.set(p.get() + 1));
+        let _ = PERMITS.try_with(|p| p.set(p.get() + 1));
         Permit { heap: self }
     }
 
@@ -427,8 +450,7 @@ impl SyncHeap {
                 // SAFETY: linked sync objects are live (S4 under the lock);
                 // a zero count is a pending death (S3): skip it.
                 let counts = unsafe { SyncCounts::of(obj.counts) };
-                if counts.strong() > 0 {
-                    counts.inc_strong();
+                if counts.try_inc_strong_from_nonzero() {
                     // SAFETY: we just added the reference the handle owns.
                     out.push(unsafe { GcAny::from_obj(obj) });
                 }
@@ -453,7 +475,7 @@ const TRASHCAN_LIMIT: usize = 50;
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn release(obj: ObjPtr) {
-    let deferred = TRASH.with(|t| {
+    let deferred = TRASH.try_with(|t| {
         let mut t = t.borrow_mut();
         if t.0 >= TRASHCAN_LIMIT {
             t.1.push(obj);
@@ -463,13 +485,20 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
             false
         }
     });
-    if deferred {
-        return;
+    match deferred {
+        Ok(true) => return,
+        Ok(false) => {}
+        Err(_) => {
+            // Thread exit destroyed the trashcan (HAZARDS 9): no deferral.
+            // SAFETY: forwarded from the caller.
+            unsafe { destroy(obj) };
+            return;
+        }
     }
     struct Depth;
     impl Drop for Depth {
         fn drop(&mut self) {
-            TRASH.with(|t| t.borrow_mut().0 -= 1);
+            let _ = TRASH.try_with(|t| t.borrow_mut().0 -= 1);
         }
     }
     {
@@ -478,16 +507,22 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
         unsafe { destroy(obj) };
     }
     loop {
-        let next = TRASH.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.0 == 0 {
-                t.1.pop()
-            } else {
-                None
-            }
-        });
+        let next = TRASH
+            .try_with(|t| {
+                let mut t = t.borrow_mut();
+                if t.0 == 0 {
+                    let next = t.1.pop();
+                    if next.is_some() {
+                        t.0 += 1;
+                    }
+                    next
+                } else {
+                    None
+                }
+            })
+            .ok()
+            .flatten();
         let Some(obj) = next else { break };
-        TRASH.with(|t| t.borrow_mut().0 += 1);
         let _depth = Depth;
         // SAFETY: deferred objects had their last strong reference dropped
         // on this thread and were not touched since.
