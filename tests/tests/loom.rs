@@ -183,7 +183,13 @@ fn finalizer_racing_a_drop() {
         // the cycle through outside.next = y.
         *outside.next.lock() = Some(y.clone());
         drop((x, y));
-        let t = thread::spawn(move || drop(outside));
+        let t = thread::spawn(move || {
+            // Touch the cycle through a guard (a permit), then drop the last
+            // outside handle, racing the collector's world stops.
+            let linked = outside.next.lock().is_some();
+            assert!(linked);
+            drop(outside);
+        });
         sync::gc::collect();
         t.join().unwrap();
         sync::gc::collect();
@@ -205,7 +211,14 @@ fn weak_callback_racing_a_drop() {
         let w = sync::Gc::downgrade_with_callback(&a, move || {
             c.fetch_add(1, SeqCst);
         });
-        let t = thread::spawn(move || drop(a));
+        let plain = w.clone();
+        let t = thread::spawn(move || {
+            drop(a);
+            // Upgrading races the collection that clears weak handles.
+            if let Some(again) = plain.upgrade() {
+                assert!(again.next.lock().is_some());
+            }
+        });
         sync::gc::collect();
         t.join().unwrap();
         sync::gc::collect();
