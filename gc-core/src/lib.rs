@@ -41,6 +41,7 @@
 extern crate self as gc_core;
 
 mod collector;
+pub mod debug;
 pub mod gc;
 mod handle;
 mod heap;

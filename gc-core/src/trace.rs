@@ -244,6 +244,10 @@ pub(crate) enum TraceMode<'a> {
     Referents { out: &'a mut Vec<GcAny> },
     /// get_referrers: does the traced value own a handle to `target`?
     RefersTo { target: *const (), found: bool },
+    /// debugging tools: every handle the value owns, tracked or not.
+    Edges {
+        out: &'a mut Vec<crate::heap::header::ObjPtr>,
+    },
 }
 
 /// The visitor handed to [`Trace::trace`].

@@ -157,6 +157,7 @@ impl Tracer<'_> {
     pub(crate) fn visit_gc<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
         match &mut self.mode {
             TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
+            TraceMode::Edges { out } => out.push(gc.obj()),
             TraceMode::RefersTo { target, found } => {
                 if gc.ptr.as_ptr() as *const () == *target {
                     *found = true;
@@ -185,7 +186,7 @@ impl Tracer<'_> {
                     *found = true;
                 }
             }
-            TraceMode::Referents { .. } => {}
+            TraceMode::Referents { .. } | TraceMode::Edges { .. } => {}
             _ => {
                 if tracked && self.sync {
                     self.visit_tracked(counts_to_header(counts));
@@ -227,6 +228,7 @@ impl Tracer<'_> {
             }
             TraceMode::WeakHandles { .. }
             | TraceMode::Referents { .. }
+            | TraceMode::Edges { .. }
             | TraceMode::RefersTo { .. } => {}
         }
     }
