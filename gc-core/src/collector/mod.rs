@@ -99,6 +99,8 @@ pub(crate) trait CollectorHeap {
     /// Release one weak reference; `true` if none is left.
     fn dec_weak(obj: ObjPtr) -> bool;
 
+    /// Whether any weak callback is registered at all.
+    fn has_weak_callbacks(&self) -> bool;
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
     /// Refcount-death style: clear, then run `obj`'s callbacks one by one.
@@ -315,7 +317,13 @@ fn visit_reachable(target: NonNull<Header>, young: NonNull<Header>) {
 /// Phase 3. Split `young` into reachable (stays, links restored, COLLECTING
 /// cleared) and `unreachable` (COLLECTING kept, `next` tagged with
 /// NEXT_UNREACHABLE until `move_legacy_finalizers` clears it).
-fn move_unreachable<H: CollectorHeap>(young: NonNull<Header>, unreachable: NonNull<Header>) {
+///
+/// Returns the number of reachable objects left in `young`.
+fn move_unreachable<H: CollectorHeap>(
+    young: NonNull<Header>,
+    unreachable: NonNull<Header>,
+) -> usize {
+    let mut reachable = 0;
     let mut prev = young;
     let mut node = list::next(young);
     let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
@@ -326,6 +334,7 @@ fn move_unreachable<H: CollectorHeap>(young: NonNull<Header>, unreachable: NonNu
             // Relink to prev (the prev field held gc_refs).
             h.prev.set(prev.as_ptr() as usize); // also clears COLLECTING
             prev = node;
+            reachable += 1;
         } else {
             // Move to unreachable; `young` is singly linked here.
             hdr(prev).next.set(h.next.get());
@@ -344,11 +353,15 @@ fn move_unreachable<H: CollectorHeap>(young: NonNull<Header>, unreachable: NonNu
     // The unreachable head's next may carry the tag; clean it.
     let un = hdr(unreachable);
     un.next.set(un.next.get() & !NEXT_UNREACHABLE);
+    reachable
 }
 
 /// Phases 1–3 (CPython's deduce_unreachable). Also handles HAZARDS 1: if a
 /// count went below zero, everything is declared reachable.
-fn deduce_unreachable<H: CollectorHeap>(base: NonNull<Header>, unreachable: NonNull<Header>) {
+fn deduce_unreachable<H: CollectorHeap>(
+    base: NonNull<Header>,
+    unreachable: NonNull<Header>,
+) -> usize {
     let guard = AbortOnPanic;
     OVER_REPORTED.with(|f| f.set(false));
     update_refs::<H>(base);
@@ -360,9 +373,10 @@ fn deduce_unreachable<H: CollectorHeap>(base: NonNull<Header>, unreachable: NonN
             node = list::ptr(hdr(node).next.get());
         }
     }
-    move_unreachable::<H>(base, unreachable);
+    let reachable = move_unreachable::<H>(base, unreachable);
     drop(guard);
     validate_list(base, Some(false));
+    reachable
 }
 
 /// Debug builds: check that `head` is a well-formed list and, if given,
@@ -442,9 +456,10 @@ fn clear_weakrefs<H: CollectorHeap>(
     heap: &H,
     unreachable: NonNull<Header>,
 ) -> (Vec<(ObjPtr, Entry<H::Callback>)>, Vec<Entry<H::Callback>>) {
-    // Which callback-owning weak handles live inside trash?
+    // Which callback-owning weak handles live inside trash? (Nothing to
+    // find, and nothing to clear but flags, when no callback exists.)
     let mut ids = Vec::new();
-    {
+    if heap.has_weak_callbacks() {
         let _guard = AbortOnPanic;
         let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
         for node in list::iter(unreachable) {
@@ -493,7 +508,11 @@ fn run_weak_callbacks<C: FnOnce()>(
 /// finalizer and is not finalized yet. The object holds an extra strong
 /// reference during the call; the list is not modified by user code (trash
 /// cannot be unlinked while COLLECTING is set).
-fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) {
+///
+/// Returns whether any finalizer ran (if none did, no user code could have
+/// made trash reachable again, and phase 7 has nothing to find).
+fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) -> bool {
+    let mut ran = false;
     let seen = List::new();
     while !list::is_empty(collectable) {
         let node = list::next(collectable);
@@ -502,6 +521,7 @@ fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) {
         if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !H::has_flag(obj, FINALIZED) {
             H::set_flag(obj, FINALIZED);
             H::inc_strong(obj);
+            ran = true;
             run_reporting_panics(
                 &|| format!("finalizer of {}", (obj.vtable.type_name)()),
                 || {
@@ -516,6 +536,7 @@ fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) {
         }
     }
     list::merge(seen.head(), collectable);
+    ran
 }
 
 /// Phase 7. Recompute reachability inside `unreachable` with current counts:
@@ -529,7 +550,7 @@ fn handle_resurrected_objects<H: CollectorHeap>(
     for node in list::iter(unreachable) {
         hdr(node).clear_collecting();
     }
-    deduce_unreachable::<H>(unreachable, still_unreachable);
+    let _resurrected = deduce_unreachable::<H>(unreachable, still_unreachable);
     // CPython's clear_unreachable_mask.
     let mut node = list::next(still_unreachable);
     while node != still_unreachable {
@@ -564,10 +585,12 @@ fn delete_garbage<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>, old:
     }
     // Callbacks registered on trash after clear_weakrefs (by a finalizer):
     // run them now, as CPython does when tp_clear lets the object die.
-    for node in list::iter(collectable) {
-        let obj = Header::obj(node);
-        if H::has_flag(obj, HAS_CALLBACKS) {
-            heap.run_weak_callbacks(obj);
+    if heap.has_weak_callbacks() {
+        for node in list::iter(collectable) {
+            let obj = Header::obj(node);
+            if H::has_flag(obj, HAS_CALLBACKS) {
+                heap.run_weak_callbacks(obj);
+            }
         }
     }
     for node in list::iter(collectable) {
@@ -667,16 +690,16 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     validate_list(young, Some(false));
 
     let unreachable = List::new();
-    deduce_unreachable::<H>(young, unreachable.head());
+    let survivors = deduce_unreachable::<H>(young, unreachable.head());
 
     // Survivors age.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {
-            heap.add_long_lived_pending(list::len(young));
+            heap.add_long_lived_pending(survivors);
         }
         list::merge(young, old);
     } else {
-        heap.set_long_lived(list::len(young));
+        heap.set_long_lived(survivors);
     }
 
     let finalizers = List::new();
@@ -697,12 +720,19 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     let mut collected = run_weak_callbacks(to_call, discarded);
     validate_list(unreachable.head(), Some(true));
 
-    finalize_garbage::<H>(unreachable.head());
+    let finalizers_ran = finalize_garbage::<H>(unreachable.head());
 
+    // Only a finalizer can hand out a reference to trash (weak handles are
+    // cleared, trash is on no generation list, callbacks' captures are
+    // outside references): without one, the trash is final as it is.
     let final_unreachable = List::new();
-    heap.stop_world();
-    handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old);
-    heap.resume_world();
+    if finalizers_ran {
+        heap.stop_world();
+        handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old);
+        heap.resume_world();
+    } else {
+        list::merge(unreachable.head(), final_unreachable.head());
+    }
 
     collected += list::len(final_unreachable.head());
     delete_garbage(heap, final_unreachable.head(), old);

@@ -302,6 +302,9 @@ impl crate::collector::CollectorHeap for Heap {
         // SAFETY: live object.
         unsafe { obj.counts() }.dec_weak()
     }
+    fn has_weak_callbacks(&self) -> bool {
+        !self.weak_callbacks.borrow().is_empty()
+    }
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<weakcb::Entry> {
         self.weak_callbacks
             .borrow_mut()

@@ -60,6 +60,11 @@ impl<C> Registry<C> {
         Some(entry)
     }
 
+    /// Whether no entry is registered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_object.is_empty()
+    }
+
     /// Whether the entry is still registered.
     pub(crate) fn contains(&self, object: usize, id: u64) -> bool {
         self.by_object

@@ -666,6 +666,9 @@ impl CollectorHeap for SyncHeap {
         // SAFETY: live.
         unsafe { SyncCounts::of(obj.counts) }.dec_weak()
     }
+    fn has_weak_callbacks(&self) -> bool {
+        !primitive::lock(&self.weak_callbacks).is_empty()
+    }
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
         primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)
     }
