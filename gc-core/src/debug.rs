@@ -50,6 +50,10 @@ use std::process::{Command, Stdio};
 /// Every handle `obj` owns (what its `trace` reports).
 fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
     let mut out = Vec::new();
+    // SAFETY: as below.
+    if unsafe { obj.counts() }.has_flag(crate::heap::header::MUT_EXPOSED) {
+        return out; // a `&mut` from `Gc::get_mut` may be live (header I6)
+    }
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut out });
     // SAFETY: callers pass objects kept alive by a handle or linked on a
     // generation list (live, intact values).

@@ -52,8 +52,8 @@
 use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
-    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_FLAGS,
-    WEAK_CLEARED,
+    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
+    PREV_FLAGS, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -124,10 +124,16 @@ fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
     unsafe { p.as_ref() }
 }
 
-/// Trace the object of `header` with `tracer`.
+/// Trace the object of `header` with `tracer` — unless `Gc::get_mut` may
+/// have a `&mut` to its value live (MUT_EXPOSED, header I6): then it
+/// reports nothing, and what it holds counts as referenced from outside.
 #[inline(always)]
-fn trace_object(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
+pub(crate) fn trace_object(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
     let obj = Header::obj(header);
+    // SAFETY: objects on the collector's lists are live.
+    if unsafe { obj.counts() }.has_flag(MUT_EXPOSED) {
+        return;
+    }
     // SAFETY: objects on the collector's lists have live, undropped values
     // (values are only dropped in delete_garbage, after the last trace).
     unsafe { (obj.vtable.trace)(obj.counts, tracer) }
@@ -212,6 +218,13 @@ impl Tracer<'_> {
             TraceMode::SubtractRefs => {
                 // CPython's visit_decref.
                 if t.is_collecting() {
+                    if !self.sync {
+                        // An edge to it from a traced object: its unique
+                        // handle was moved there, so no `&mut` from
+                        // `get_mut` can be live any more (header I6).
+                        // SAFETY: collecting objects are live.
+                        unsafe { Header::obj(target).counts() }.clear_flag(MUT_EXPOSED);
+                    }
                     let refs = t.gc_refs();
                     if refs == 0 {
                         over_reported(target);
@@ -264,11 +277,19 @@ thread_local! {
 /// thread that is waiting for the world (sync heap only): it counts as
 /// referenced from outside (that thread owns it), so it and what it reaches
 /// survive this collection.
-fn update_refs<H: CollectorHeap>(containers: NonNull<Header>) {
+///
+/// In the resurrection pass (`zero_is_pending == false`) a zero count is
+/// trash that a finalizer let go of: it stays garbage.
+fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is_pending: bool) {
     let mut node = list::next(containers);
     while node != containers {
         let h = hdr(node);
-        let strong = H::strong(Header::obj(node)).max(1);
+        let strong = H::strong(Header::obj(node));
+        let strong = if zero_is_pending {
+            strong.max(1)
+        } else {
+            strong
+        };
         h.reset_gc_refs(strong as usize);
         node = list::ptr(h.next.get());
     }
@@ -278,12 +299,36 @@ fn update_refs<H: CollectorHeap>(containers: NonNull<Header>) {
 /// `gc_refs` counts the references from outside the set. A `RefCell` that
 /// cannot be borrowed reports no edges, so its targets stay outside-referenced
 /// (HAZARDS 3).
+///
+/// Objects whose value `Gc::get_mut` may have lent out (MUT_EXPOSED) are
+/// skipped; if another object's edge to one of them shows that its handle
+/// was moved into the heap (which clears the flag), it is traced after all,
+/// at the end: subtraction does not depend on order.
 fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
+    let mut skipped = Vec::new();
     let mut node = list::next(containers);
     while node != containers {
-        trace_object(node, &mut tracer);
+        if H::has_flag(Header::obj(node), MUT_EXPOSED) {
+            skipped.push(node);
+        } else {
+            trace_object(node, &mut tracer);
+        }
         node = list::ptr(hdr(node).next.get());
+    }
+    loop {
+        let before = skipped.len();
+        skipped.retain(|&node| {
+            if H::has_flag(Header::obj(node), MUT_EXPOSED) {
+                true
+            } else {
+                trace_object(node, &mut tracer);
+                false
+            }
+        });
+        if skipped.len() == before {
+            break;
+        }
     }
 }
 
@@ -361,10 +406,11 @@ fn move_unreachable<H: CollectorHeap>(
 fn deduce_unreachable<H: CollectorHeap>(
     base: NonNull<Header>,
     unreachable: NonNull<Header>,
+    zero_is_pending: bool,
 ) -> usize {
     let guard = AbortOnPanic;
     OVER_REPORTED.with(|f| f.set(false));
-    update_refs::<H>(base);
+    update_refs::<H>(base, zero_is_pending);
     subtract_refs::<H>(base);
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
@@ -550,7 +596,7 @@ fn handle_resurrected_objects<H: CollectorHeap>(
     for node in list::iter(unreachable) {
         hdr(node).clear_collecting();
     }
-    let _resurrected = deduce_unreachable::<H>(unreachable, still_unreachable);
+    let _resurrected = deduce_unreachable::<H>(unreachable, still_unreachable, false);
     // CPython's clear_unreachable_mask.
     let mut node = list::next(still_unreachable);
     while node != still_unreachable {
@@ -690,7 +736,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     validate_list(young, Some(false));
 
     let unreachable = List::new();
-    let survivors = deduce_unreachable::<H>(young, unreachable.head());
+    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC);
 
     // Survivors age.
     if young != old {

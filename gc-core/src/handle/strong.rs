@@ -3,7 +3,9 @@
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
 use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release};
-use crate::heap::header::{counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
+use crate::heap::header::{
+    counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED,
+};
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
 use std::borrow::Borrow;
@@ -179,11 +181,8 @@ impl<T: Trace + 'static> Gc<T> {
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
         this.counts().inc_weak();
-        if T::__gc_tracked() && !Gc::is_tracked(this) {
-            // After `get_mut` the object is untracked; a weak handle can
-            // later make a second strong one, so track it again now.
-            this.retrack();
-        }
+        // Using the handle again ends any `&mut` from `get_mut` (I6).
+        this.counts().clear_flag(MUT_EXPOSED);
         Weak::from_raw(this.ptr)
     }
 
@@ -421,9 +420,10 @@ impl<T: Trace + 'static> Gc<T> {
     /// Also `None` for an object that a running collection owns (a
     /// finalizer's view of other cyclic trash).
     ///
-    /// While the `&mut T` may be live the collector must not trace the value,
-    /// so a tracked object is untracked here; it is tracked again by the next
-    /// `clone` of the handle (the only way it can become part of a cycle).
+    /// While the `&mut T` may be live the collector must not trace the value:
+    /// until the handle is used again (cloned, downgraded) or moved into a
+    /// traced object, the collector treats the value like a mutably borrowed
+    /// `RefCell` (what it holds counts as referenced from outside).
     ///
     /// # Examples
     ///
@@ -440,15 +440,10 @@ impl<T: Trace + 'static> Gc<T> {
         if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
             return None;
         }
-        if let Some(h) = this.obj().header() {
-            // SAFETY: live header.
-            if unsafe { h.as_ref() }.is_linked() {
-                list::remove(h);
-            }
-        }
+        counts.set_flag(MUT_EXPOSED);
         // SAFETY: the handle is unique (strong 1, no weak) and borrowed
-        // mutably, and the object is unlinked so the collector cannot reach
-        // the value (I6).
+        // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
+        // from the value while the `&mut` may be live (I6).
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
     }
 
@@ -461,19 +456,6 @@ impl<T: Trace + 'static> Gc<T> {
             // SAFETY: live object, live header.
             .is_some_and(|h| unsafe { h.as_ref() }.is_collecting())
     }
-
-    #[cold]
-    #[inline(never)]
-    fn retrack(&self) {
-        if let (Some(h), Some(heap)) = (self.obj().header(), heap()) {
-            // SAFETY: live header.
-            let hr = unsafe { h.as_ref() };
-            if !hr.is_linked() {
-                hr.prev.set(0);
-                list::append(h, heap.gen_head(0));
-            }
-        }
-    }
 }
 
 impl<T: Trace + 'static> Clone for Gc<T> {
@@ -483,12 +465,9 @@ impl<T: Trace + 'static> Clone for Gc<T> {
         let counts = self.counts();
         let old = counts.strong();
         counts.inc_strong();
-        if old == 1 && T::__gc_tracked() {
-            // A unique handle may have been untracked by `get_mut`.
-            // SAFETY: live header of a tracked type.
-            if !unsafe { counts_to_header(self.ptr.cast()).as_ref() }.is_linked() {
-                self.retrack();
-            }
+        if old == 1 && counts.has_flag(MUT_EXPOSED) {
+            // Using the handle again ends any `&mut` from `get_mut` (I6).
+            counts.clear_flag(MUT_EXPOSED);
         }
         Gc {
             ptr: self.ptr,

@@ -57,7 +57,9 @@
 //! * **I6 (values).** A value is only ever accessed through `&T` while
 //!   `strong > 0` or while the collector/dealloc owns the object (finalizer
 //!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
-//!   handle is unique (strong == 1, no weak handles).
+//!   handle is unique (strong == 1, no weak handles); it sets
+//!   [`MUT_EXPOSED`], and nothing traces the value or makes a new handle to
+//!   it until that flag is cleared by an event that proves the `&mut` dead.
 
 use crate::trace::{FinalizerKind, Trace, Tracer};
 use std::alloc::Layout;
@@ -83,8 +85,16 @@ pub(crate) const FINALIZED: u32 = 1 << 31;
 pub(crate) const WEAK_CLEARED: u32 = 1 << 30;
 /// Weak word: the weak-callback registry may hold entries for this object.
 pub(crate) const HAS_CALLBACKS: u32 = 1 << 29;
+/// Weak word: `Gc::get_mut` handed out a `&mut T` that may still be live.
+/// The collector does not trace such an object (its edges count as outside
+/// references, like a mutably borrowed `RefCell`), and no API hands out a
+/// new handle to it. Cleared by the next `clone`/`downgrade` of the handle
+/// (the `&mut` borrow has ended then) and when the collector finds an edge
+/// to it (its only handle was moved into a traced object: the borrow has
+/// ended too).
+pub(crate) const MUT_EXPOSED: u32 = 1 << 28;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = HAS_CALLBACKS - 1;
+pub(crate) const WEAK_COUNT_MASK: u32 = MUT_EXPOSED - 1;
 
 /// The reference counts at the start of every [`GcBox`].
 #[repr(C)]
