@@ -51,7 +51,7 @@ use std::process::{Command, Stdio};
 fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
     let mut out = Vec::new();
     // SAFETY: as below.
-    if unsafe { obj.counts() }.has_flag(crate::heap::header::MUT_EXPOSED) {
+    if unsafe { obj.counts() }.mut_exposed() {
         return out; // a `&mut` from `Gc::get_mut` may be live (header I6)
     }
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut out });

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::handle::any::GcAny;
-use crate::heap::header::{Header, MUT_EXPOSED};
+use crate::heap::header::Header;
 use crate::heap::{heap_or_panic, list, Heap, NUM_GENERATIONS};
 use crate::trace::{TraceMode, Tracer};
 use std::fmt;
@@ -421,7 +421,7 @@ fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
     for node in list::iter(head) {
         let obj = Header::obj(node);
         // SAFETY: objects on generation lists are live, with strong > 0.
-        if unsafe { obj.counts() }.has_flag(MUT_EXPOSED) {
+        if unsafe { obj.counts() }.mut_exposed() {
             continue; // a `&mut` from `Gc::get_mut` may be live (header I6)
         }
         // SAFETY: as above.
@@ -490,7 +490,7 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
                 found: false,
             });
             let obj = Header::obj(node);
-            crate::collector::trace_object(node, &mut tracer);
+            crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
             if let TraceMode::RefersTo { found: true, .. } = tracer.mode {
                 // SAFETY: live, strong > 0.
                 out.push(unsafe { GcAny::new_ref(obj) });

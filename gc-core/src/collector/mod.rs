@@ -52,8 +52,8 @@
 use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
-    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
-    PREV_FLAGS, WEAK_CLEARED,
+    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_FLAGS,
+    WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -94,6 +94,9 @@ pub(crate) trait CollectorHeap {
     /// Decrement; `true` if it reached zero.
     fn dec_strong(obj: ObjPtr) -> bool;
     fn has_flag(obj: ObjPtr, flag: u32) -> bool;
+    /// Whether `Gc::get_mut` may have lent out the value (header I6);
+    /// always false for the sync heap.
+    fn mut_exposed(obj: ObjPtr) -> bool;
     fn set_flag(obj: ObjPtr, flag: u32);
     fn clear_flag(obj: ObjPtr, flag: u32);
     /// Release one weak reference; `true` if none is left.
@@ -128,10 +131,9 @@ fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
 /// have a `&mut` to its value live (MUT_EXPOSED, header I6): then it
 /// reports nothing, and what it holds counts as referenced from outside.
 #[inline(always)]
-pub(crate) fn trace_object(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
+pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
     let obj = Header::obj(header);
-    // SAFETY: objects on the collector's lists are live.
-    if unsafe { obj.counts() }.has_flag(MUT_EXPOSED) {
+    if H::mut_exposed(obj) {
         return;
     }
     // SAFETY: objects on the collector's lists have live, undropped values
@@ -222,8 +224,9 @@ impl Tracer<'_> {
                         // An edge to it from a traced object: its unique
                         // handle was moved there, so no `&mut` from
                         // `get_mut` can be live any more (header I6).
-                        // SAFETY: collecting objects are live.
-                        unsafe { Header::obj(target).counts() }.clear_flag(MUT_EXPOSED);
+                        // SAFETY: collecting objects of the per-thread heap
+                        // are live and use plain `Counts`.
+                        unsafe { Header::obj(target).counts() }.clear_mut_exposed();
                     }
                     let refs = t.gc_refs();
                     if refs == 0 {
@@ -309,20 +312,20 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
     let mut skipped = Vec::new();
     let mut node = list::next(containers);
     while node != containers {
-        if H::has_flag(Header::obj(node), MUT_EXPOSED) {
+        if H::mut_exposed(Header::obj(node)) {
             skipped.push(node);
         } else {
-            trace_object(node, &mut tracer);
+            trace_object::<H>(node, &mut tracer);
         }
         node = list::ptr(hdr(node).next.get());
     }
     loop {
         let before = skipped.len();
         skipped.retain(|&node| {
-            if H::has_flag(Header::obj(node), MUT_EXPOSED) {
+            if H::mut_exposed(Header::obj(node)) {
                 true
             } else {
-                trace_object(node, &mut tracer);
+                trace_object::<H>(node, &mut tracer);
                 false
             }
         });
@@ -375,7 +378,7 @@ fn move_unreachable<H: CollectorHeap>(
     while node != young {
         let h = hdr(node);
         if h.gc_refs() > 0 {
-            trace_object(node, &mut tracer);
+            trace_object::<H>(node, &mut tracer);
             // Relink to prev (the prev field held gc_refs).
             h.prev.set(prev.as_ptr() as usize); // also clears COLLECTING
             prev = node;
@@ -483,7 +486,7 @@ fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>
     let mut tracer = Tracer::for_heap(TraceMode::MoveToList { list: finalizers }, H::SYNC);
     let mut node = list::next(finalizers);
     while node != finalizers {
-        trace_object(node, &mut tracer);
+        trace_object::<H>(node, &mut tracer);
         node = list::next(node);
     }
 }
@@ -509,7 +512,7 @@ fn clear_weakrefs<H: CollectorHeap>(
         let _guard = AbortOnPanic;
         let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
         for node in list::iter(unreachable) {
-            trace_object(node, &mut tracer);
+            trace_object::<H>(node, &mut tracer);
         }
     }
     let in_trash: HashSet<u64> = ids.into_iter().collect();

@@ -1,7 +1,7 @@
 //! `GcAny`: a strong, type-erased handle.
 
 use crate::handle::strong::Gc;
-use crate::heap::dealloc::release;
+use crate::heap::dealloc::{release, Erased};
 use crate::heap::header::{GcBox, ObjPtr};
 use crate::trace::Trace;
 use std::any::TypeId;
@@ -179,7 +179,7 @@ impl Drop for GcAny {
         // SAFETY: this handle keeps the object alive.
         if unsafe { self.obj.counts() }.dec_strong() {
             // SAFETY: we owned the last strong reference.
-            unsafe { release(self.obj) }
+            unsafe { release(self.obj, Erased) }
         }
     }
 }

@@ -2,10 +2,8 @@
 
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
-use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release};
-use crate::heap::header::{
-    counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED,
-};
+use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release, Typed};
+use crate::heap::header::{counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
 use std::borrow::Borrow;
@@ -182,7 +180,7 @@ impl<T: Trace + 'static> Gc<T> {
     pub fn downgrade(this: &Self) -> Weak<T> {
         this.counts().inc_weak();
         // Using the handle again ends any `&mut` from `get_mut` (I6).
-        this.counts().clear_flag(MUT_EXPOSED);
+        this.counts().clear_mut_exposed();
         Weak::from_raw(this.ptr)
     }
 
@@ -440,7 +438,7 @@ impl<T: Trace + 'static> Gc<T> {
         if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
             return None;
         }
-        counts.set_flag(MUT_EXPOSED);
+        counts.set_mut_exposed();
         // SAFETY: the handle is unique (strong 1, no weak) and borrowed
         // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
         // from the value while the `&mut` may be live (I6).
@@ -462,13 +460,9 @@ impl<T: Trace + 'static> Clone for Gc<T> {
     /// Another strong handle to the same object.
     #[inline(always)]
     fn clone(&self) -> Self {
-        let counts = self.counts();
-        let old = counts.strong();
-        counts.inc_strong();
-        if old == 1 && counts.has_flag(MUT_EXPOSED) {
-            // Using the handle again ends any `&mut` from `get_mut` (I6).
-            counts.clear_flag(MUT_EXPOSED);
-        }
+        // Also clears MUT_EXPOSED: using the handle again ends any `&mut`
+        // from `get_mut` (header I6).
+        self.counts().inc_strong();
         Gc {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -481,7 +475,7 @@ impl<T: Trace + 'static> Drop for Gc<T> {
     fn drop(&mut self) {
         if self.counts().dec_strong() {
             // SAFETY: we owned the last strong reference of a live object.
-            unsafe { release(self.obj()) }
+            unsafe { release(self.obj(), Typed::<T>::OPS) }
         }
     }
 }

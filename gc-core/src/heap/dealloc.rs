@@ -23,24 +23,115 @@
 //! panic in the value's own `Drop` (a skipped field's type) propagates; the
 //! object is then leaked, never freed twice or half-freed.
 
-use super::header::{ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
+use super::header::{GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
-use crate::trace::FinalizerKind;
+use crate::trace::{FinalizerKind, Trace};
 
 /// Nesting depth past which deallocations are deferred (CPython uses 50).
 pub(crate) const TRASHCAN_LIMIT: usize = 50;
+
+/// How to finalize, drop and free an object: through its vtable
+/// ([`Erased`], for `GcAny` and the trashcan) or statically for a known `T`
+/// ([`Typed`], for `Gc<T>`: no indirect calls, the drop glue inlines).
+pub(crate) trait DeathOps: Copy {
+    fn tracked(self, obj: ObjPtr) -> bool;
+    fn finalizer(self, obj: ObjPtr) -> FinalizerKind;
+    /// # Safety
+    /// `obj` is live with an intact value, owned by the caller.
+    unsafe fn finalize(self, obj: ObjPtr);
+    /// # Safety
+    /// The value is dropped exactly once, by its owner (I1).
+    unsafe fn drop_value(self, obj: ObjPtr);
+    /// # Safety
+    /// No reference is left (I1).
+    unsafe fn dealloc(self, obj: ObjPtr);
+}
+
+/// [`DeathOps`] through the vtable.
+#[derive(Clone, Copy)]
+pub(crate) struct Erased;
+
+impl DeathOps for Erased {
+    #[inline(always)]
+    fn tracked(self, obj: ObjPtr) -> bool {
+        (obj.vtable.tracked)()
+    }
+    #[inline(always)]
+    fn finalizer(self, obj: ObjPtr) -> FinalizerKind {
+        (obj.vtable.finalizer_kind)()
+    }
+    #[inline(always)]
+    unsafe fn finalize(self, obj: ObjPtr) {
+        // SAFETY: forwarded.
+        unsafe { (obj.vtable.finalize)(obj.counts) }
+    }
+    #[inline(always)]
+    unsafe fn drop_value(self, obj: ObjPtr) {
+        // SAFETY: forwarded.
+        unsafe { (obj.vtable.drop_value)(obj.counts) }
+    }
+    #[inline(always)]
+    unsafe fn dealloc(self, obj: ObjPtr) {
+        // SAFETY: forwarded.
+        unsafe { (obj.vtable.dealloc)(obj.counts) }
+    }
+}
+
+/// [`DeathOps`] for a statically known `T`.
+pub(crate) struct Typed<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Clone for Typed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Typed<T> {}
+
+impl<T: Trace + 'static> Typed<T> {
+    pub(crate) const OPS: Typed<T> = Typed(std::marker::PhantomData);
+}
+
+impl<T: Trace + 'static> DeathOps for Typed<T> {
+    #[inline(always)]
+    fn tracked(self, _: ObjPtr) -> bool {
+        T::__gc_tracked()
+    }
+    #[inline(always)]
+    fn finalizer(self, _: ObjPtr) -> FinalizerKind {
+        T::__gc_finalizer()
+    }
+    #[inline(always)]
+    unsafe fn finalize(self, obj: ObjPtr) {
+        // SAFETY: forwarded; `obj` is a `GcBox<T>` (typed caller).
+        unsafe { GcBox::<T>::finalize_erased(obj.counts) }
+    }
+    #[inline(always)]
+    unsafe fn drop_value(self, obj: ObjPtr) {
+        // SAFETY: forwarded.
+        unsafe { GcBox::<T>::drop_value_erased(obj.counts) }
+    }
+    #[inline(always)]
+    unsafe fn dealloc(self, obj: ObjPtr) {
+        // SAFETY: forwarded.
+        unsafe { GcBox::<T>::dealloc(obj.counts.cast()) }
+    }
+}
 
 /// The strong count of `obj` just reached zero: reclaim it (or not, see the
 /// module docs).
 ///
 /// # Safety
 /// `obj` is a live object whose strong count was just decremented to zero by
-/// the caller, which owned that last strong reference.
+/// the caller, which owned that last strong reference; `ops` fits its type.
 #[cold]
 #[inline(never)]
-pub(crate) unsafe fn release(obj: ObjPtr) {
-    let header = obj.header();
+pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
+    let header = if ops.tracked(obj) {
+        Some(super::header::counts_to_header(obj.counts))
+    } else {
+        None
+    };
     if let Some(h) = header {
         // SAFETY: the object is live (caller's contract), so is its header.
         if unsafe { h.as_ref() }.is_collecting() {
@@ -49,7 +140,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
     }
     let Some(heap) = heap() else {
         // SAFETY: forwarded; no heap means no trashcan and no registry.
-        unsafe { destroy(obj, None) };
+        unsafe { destroy(obj, ops, None) };
         return;
     };
     let depth = heap.trash_depth.get();
@@ -63,12 +154,13 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
         heap.trash_delete_later.set(h.as_ptr() as usize);
         return;
     }
-    let _restore = DepthGuard { heap, depth };
+    let restore = DepthGuard { heap, depth };
     heap.trash_depth.set(depth + 1);
     // SAFETY: forwarded from the caller.
-    unsafe { destroy(obj, Some(heap)) };
+    unsafe { destroy(obj, ops, Some(heap)) };
+    std::mem::forget(restore);
     heap.trash_depth.set(depth);
-    if depth == 0 {
+    if depth == 0 && heap.trash_delete_later.get() != 0 {
         drain_trashcan(heap);
     }
 }
@@ -86,6 +178,8 @@ impl Drop for DepthGuard {
 }
 
 /// Destroy the deferred objects one at a time, at depth 1.
+#[cold]
+#[inline(never)]
 fn drain_trashcan(heap: &'static Heap) {
     loop {
         let top = heap.trash_delete_later.get();
@@ -102,7 +196,7 @@ fn drain_trashcan(heap: &'static Heap) {
         heap.trash_depth.set(1);
         // SAFETY: the deferred object's last strong reference was dropped
         // and nothing else can reach it (strong is 0, upgrades fail).
-        unsafe { destroy(super::header::Header::obj(h), Some(heap)) };
+        unsafe { destroy(super::header::Header::obj(h), Erased, Some(heap)) };
         heap.trash_depth.set(0);
     }
 }
@@ -111,11 +205,15 @@ fn drain_trashcan(heap: &'static Heap) {
 ///
 /// # Safety
 /// As for [`release`]; the object is not linked into a collector-private list.
-unsafe fn destroy(obj: ObjPtr, heap: Option<&'static Heap>) {
+#[inline(always)]
+unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>) {
     // SAFETY: live object (caller's contract).
     let counts = unsafe { obj.counts() };
-    let vt = obj.vtable;
-    let header = obj.header();
+    let header = if ops.tracked(obj) {
+        Some(super::header::counts_to_header(obj.counts))
+    } else {
+        None
+    };
     // Untrack first (CPython's subtype_dealloc does too): while user code
     // runs below, the object has no strong count of its own and must not be
     // seen by a collection that finalizers or callbacks may start.
@@ -125,13 +223,16 @@ unsafe fn destroy(obj: ObjPtr, heap: Option<&'static Heap>) {
             list::remove(h);
         }
     }
-    if (vt.finalizer_kind)() != FinalizerKind::None && !counts.has_flag(FINALIZED) {
+    if ops.finalizer(obj) != FinalizerKind::None && !counts.has_flag(FINALIZED) {
         counts.set_flag(FINALIZED); // I3: before the call.
         counts.set_strong(1);
-        run_reporting_panics(&|| format!("finalizer of {}", (vt.type_name)()), || {
-            // SAFETY: the value is intact and we hold a strong reference.
-            unsafe { (vt.finalize)(obj.counts) }
-        });
+        run_reporting_panics(
+            &|| format!("finalizer of {}", (obj.vtable.type_name)()),
+            || {
+                // SAFETY: the value is intact and we hold a strong reference.
+                unsafe { ops.finalize(obj) }
+            },
+        );
         if !counts.dec_strong() {
             // Resurrected: the object lives on, tracked again so that cycles
             // through it can still be collected.
@@ -146,7 +247,10 @@ unsafe fn destroy(obj: ObjPtr, heap: Option<&'static Heap>) {
             return;
         }
     }
-    clear_weak_handles_and_run_callbacks(obj, heap);
+    counts.set_flag(WEAK_CLEARED);
+    if counts.has_flag(HAS_CALLBACKS) {
+        clear_weak_handles_and_run_callbacks(obj, heap);
+    }
     if header.is_some() {
         if let Some(heap) = heap {
             heap.note_dealloc();
@@ -154,10 +258,10 @@ unsafe fn destroy(obj: ObjPtr, heap: Option<&'static Heap>) {
     }
     // SAFETY: strong is zero, upgrades fail (WEAK_CLEARED): nothing can
     // observe the value any more; it is dropped exactly once (I1).
-    unsafe { (vt.drop_value)(obj.counts) };
+    unsafe { ops.drop_value(obj) };
     if counts.dec_weak() {
         // SAFETY: the implicit weak was the last reference (I1).
-        unsafe { (vt.dealloc)(obj.counts) };
+        unsafe { ops.dealloc(obj) };
     }
 }
 

@@ -294,6 +294,11 @@ impl crate::collector::CollectorHeap for Heap {
         // SAFETY: live object.
         unsafe { obj.counts() }.set_flag(flag)
     }
+    #[inline(always)]
+    fn mut_exposed(obj: ObjPtr) -> bool {
+        // SAFETY: live object.
+        unsafe { obj.counts() }.mut_exposed()
+    }
     fn clear_flag(obj: ObjPtr, flag: u32) {
         // SAFETY: live object.
         unsafe { obj.counts() }.clear_flag(flag)

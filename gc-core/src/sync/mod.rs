@@ -658,6 +658,10 @@ impl CollectorHeap for SyncHeap {
         // SAFETY: live.
         unsafe { SyncCounts::of(obj.counts) }.set_flag(flag);
     }
+    #[inline(always)]
+    fn mut_exposed(_: ObjPtr) -> bool {
+        false // no `get_mut` on the sync heap
+    }
     fn clear_flag(obj: ObjPtr, flag: u32) {
         // SAFETY: live.
         unsafe { SyncCounts::of(obj.counts) }.clear_flag(flag);
