@@ -13,6 +13,9 @@
 //!   `gc_refs` a collection would find after `subtract_refs`.
 //!
 //! All of them look at the calling thread's heap; none of them changes it.
+//! A [`Graph`] or [`AliveReport`] holds strong handles to the objects it
+//! shows: while you keep one, those handles count as outside references in
+//! later calls (drop it before asking again).
 //!
 //! # Examples
 //!
@@ -367,11 +370,15 @@ fn build_graph(start: ObjPtr, max_depth: usize, backwards: bool) -> Graph {
                 });
                 edges.push(if backwards { (j, i) } else { (i, j) });
             }
-        } else if referrers.is_none() {
+        } else {
             // Still draw edges between nodes already shown.
-            for n in edges_of(obj) {
+            let next: Vec<ObjPtr> = match &referrers {
+                None => edges_of(obj),
+                Some(map) => map.get(&key(obj)).cloned().unwrap_or_default(),
+            };
+            for n in next {
                 if let Some(&j) = index.get(&key(n)) {
-                    edges.push((i, j));
+                    edges.push(if backwards { (j, i) } else { (i, j) });
                 }
             }
         }

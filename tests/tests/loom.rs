@@ -194,7 +194,11 @@ fn finalizer_racing_a_drop() {
         t.join().unwrap();
         sync::gc::collect();
         assert_eq!(probes.drops.load(SeqCst), 3);
-        assert_eq!(probes.finalized.load(SeqCst), 3, "each finalized exactly once");
+        assert_eq!(
+            probes.finalized.load(SeqCst),
+            3,
+            "each finalized exactly once"
+        );
     });
 }
 

@@ -55,8 +55,11 @@ fn check(node: &Node) {
 fn run_stress(threads: usize, rounds: usize) {
     let _serial = STRESS.lock().unwrap_or_else(|e| e.into_inner());
     let per_thread = rounds * 6;
-    let drops: Arc<Vec<AtomicUsize>> =
-        Arc::new((0..threads * per_thread).map(|_| AtomicUsize::new(0)).collect());
+    let drops: Arc<Vec<AtomicUsize>> = Arc::new(
+        (0..threads * per_thread)
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let barrier = Arc::new(Barrier::new(threads + 1));
     let collector = {
@@ -152,7 +155,12 @@ fn run_stress(threads: usize, rounds: usize) {
         sync::gc::collect();
     }
     for (id, d) in drops.iter().enumerate() {
-        assert_eq!(d.load(SeqCst), 1, "object {id} dropped {} times", d.load(SeqCst));
+        assert_eq!(
+            d.load(SeqCst),
+            1,
+            "object {id} dropped {} times",
+            d.load(SeqCst)
+        );
     }
 }
 
