@@ -54,6 +54,7 @@
 //! | | | [`seed004_data_objects_and_gc_module::data_object`] | `DataObject` dies at `del`, at reassignment, at function exit, at script end |
 //! | | | [`seed004_data_objects_and_gc_module::node_cycle`] | `Node` cycle with `__del__`: `Collected 2 objects` |
 //! | | | [`seed004_data_objects_and_gc_module::gc_module`] | `gc.isenabled()`, thresholds, `get_count()`, `collect()`, `get_objects()` |
+//! | | | [`objgraph_pictures`] | not in the article: objgraph-style `most_common_types`, `why_alive` on a leaked graph, DOT and SVG pictures of the `alice`/`bob` cycle ([`gc_core::debug`]) |
 //!
 //! What has no analogue is ported by intent and says so, in a comment and in
 //! the printed output: `ctypes` reads of a dead object's refcount become a
@@ -71,12 +72,13 @@
 //! let report = node_cycle::run(&mut out).unwrap();
 //! assert_eq!(report.collected, 2);
 //! assert!(String::from_utf8(out).unwrap().contains("Collected 2 objects"));
-//! assert_eq!(find("seed004").len(), 6);
+//! assert_eq!(find("seed004").len(), 7);
 //! ```
 
 use std::io::{self, Write};
 
 pub mod console;
+pub mod objgraph_pictures;
 pub mod py;
 pub mod seed000_cycles_and_saveall;
 pub mod seed001_refcounts_and_threshold;
@@ -183,6 +185,7 @@ pub const SECTIONS: &[Section] = &[
     seed004_data_objects_and_gc_module::data_object::SECTION,
     seed004_data_objects_and_gc_module::node_cycle::SECTION,
     seed004_data_objects_and_gc_module::gc_module::SECTION,
+    objgraph_pictures::SECTION,
 ];
 
 /// The sections `selector` names: the section of that name, or every

@@ -3,6 +3,7 @@
 //! tests run the whole tour on one thread, and the binary.
 
 use gc_core::gc::Phase;
+use gc_examples::objgraph_pictures as pictures;
 use gc_examples::seed000_cycles_and_saveall as s000;
 use gc_examples::seed001_refcounts_and_threshold as s001;
 use gc_examples::seed002_refcount_peek_and_callbacks as s002;
@@ -10,6 +11,7 @@ use gc_examples::seed003_track_destructors as s003;
 use gc_examples::seed004_data_objects_and_gc_module as s004;
 use gc_examples::{find, Section, SECTIONS};
 use std::io;
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Run a section's `run`, returning its report and its output.
@@ -635,6 +637,196 @@ fn seed004_gc_module() {
     }
 }
 
+/// A fresh directory under the system's temp dir, for one test's SVGs.
+fn temp_out(tag: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("gc-examples-objgraph-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Whether Graphviz's `dot` runs here.
+fn dot_installed() -> bool {
+    gc_core::debug::dot_to_svg("digraph { a -> b }")
+        .expect("dot, when present, accepts a trivial graph")
+        .is_some()
+}
+
+/// The DOT texts a section printed (`digraph ... {` to `}`).
+fn dot_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line.starts_with("digraph ") {
+            current = Some(String::new());
+        }
+        if let Some(block) = &mut current {
+            block.push_str(line);
+            block.push('\n');
+            if line == "}" {
+                blocks.push(current.take().unwrap());
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn seed004_objgraph_pictures() {
+    let dir = temp_out("section");
+    let mut out = Vec::new();
+    let r = pictures::run_in(&mut out, &dir).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_heading(&text, &pictures::SECTION, "004", "bf8fa3a3");
+    let step = |name: &str, strong, outside| pictures::Step {
+        name: name.to_owned(),
+        strong,
+        outside,
+    };
+    let svgs = if dot_installed() {
+        Some(vec![
+            dir.join(pictures::ALICE_BOB_SVG),
+            dir.join(pictures::LEAKED_GRAPH_SVG),
+        ])
+    } else {
+        None
+    };
+    assert_eq!(
+        r,
+        pictures::Report {
+            most_common_types: vec![("Node".to_owned(), 4), ("Person".to_owned(), 2)],
+            leaked_path: vec![
+                step("buffer", 1, 0),
+                step("session", 2, 0),
+                step("registry", 1, 1),
+            ],
+            leaked_reachable: true,
+            alice_bob: pictures::GraphFigures {
+                nodes: 2,
+                edges: 2,
+                in_cycle: 2,
+            },
+            leaked_graph: pictures::GraphFigures {
+                nodes: 4,
+                edges: 4,
+                in_cycle: 2,
+            },
+            svgs: svgs.clone(),
+            collected_alice_bob: 2,
+            collected_leak: 3,
+        }
+    );
+
+    // most_common_types, as objgraph prints it.
+    assert!(text.contains(
+        ">>> objgraph.show_most_common_types()    # debug::most_common_types(None)\n\
+         Node       4\nPerson     2\n>>> why_alive(buffer)"
+    ));
+    // The why_alive report: three steps, the last one the forgotten handle.
+    let norm = normalize(&text);
+    assert!(norm.contains(
+        ">>> why_alive(buffer)    # debug::why_alive(&buffer)\n\
+         why is <Node 0xADDR> alive?\n\
+         \x20    <Node 0xADDR>  strong 1, outside 0\n\
+         \x20 <- <Node 0xADDR>  strong 2, outside 0\n\
+         \x20 <- <Node 0xADDR>  strong 1, outside 1   <- held from outside the heap \
+         (1 reference no Trace reports: a variable, a static, a #[trace(skip)] field or a forgotten handle)\n\
+         # the chain by name: buffer <- session <- registry; reachable: True\n"
+    ), "{norm}");
+    // The DOT texts: alice and bob both red (a cycle); the leaked graph's
+    // root green, session and buffer red, user grey.
+    assert!(
+        norm.contains(
+            "  n0 [label=\"Person\\nstrong 2\\n0xADDR\", fillcolor=\"#ffb3b3\", penwidth=2];\n\
+         \x20 n1 [label=\"Person\\nstrong 2\\n0xADDR\", fillcolor=\"#ffb3b3\"];\n\
+         \x20 n0 -> n1 [color=\"#cc0000\", penwidth=2];\n\
+         \x20 n1 -> n0 [color=\"#cc0000\", penwidth=2];\n}\n"
+        ),
+        "{norm}"
+    );
+    assert!(text.contains("# n0 = registry, n1 = session, n2 = user, n3 = buffer;"));
+    assert!(
+        norm.contains(
+            "  n0 [label=\"Node\\nstrong 1\\n0xADDR\", fillcolor=\"#b8e6b8\", penwidth=2];\n\
+         \x20 n1 [label=\"Node\\nstrong 2\\n0xADDR\", fillcolor=\"#ffb3b3\"];\n\
+         \x20 n2 [label=\"Node\\nstrong 1\\n0xADDR\", fillcolor=\"#f4f4f4\"];\n\
+         \x20 n3 [label=\"Node\\nstrong 1\\n0xADDR\", fillcolor=\"#ffb3b3\"];\n\
+         \x20 n0 -> n1;\n  n1 -> n2;\n"
+        ),
+        "{norm}"
+    );
+    let blocks = dot_blocks(&text);
+    assert_eq!(blocks.len(), 2);
+    for block in &blocks {
+        if let Some(svg) = gc_core::debug::dot_to_svg(block).expect("dot accepts the printed DOT") {
+            assert!(svg.contains("<svg"));
+        }
+    }
+
+    match &svgs {
+        Some(paths) => {
+            for path in paths {
+                let svg = std::fs::read_to_string(path).unwrap();
+                assert!(svg.contains("<svg") && svg.contains("</svg>"), "{path:?}");
+                assert_eq!(count_lines(&text, &format!("wrote {}", path.display())), 1);
+            }
+            assert!(!text.contains("apt-get install graphviz"));
+        }
+        None => {
+            eprintln!("dot not installed: skipping the SVG files of seed004_objgraph_pictures");
+            assert!(text.contains("(`apt-get install graphviz`)"));
+            assert!(!dir.exists(), "nothing written");
+        }
+    }
+    assert!(text.contains(">>> del alice, bob; gc.collect()\n2\n"));
+    assert!(text.contains("# the fix: the session/buffer cycle and user go\n3\n"));
+    // The leak was undone: nothing of the section is left on the heap.
+    assert!(gc_core::debug::most_common_types(None).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn objgraph_pictures_without_dot_says_how_to_install_it() {
+    let dir = temp_out("no-dot");
+    let output = binary()
+        .arg("seed004-objgraph-pictures")
+        .env("PATH", "/nonexistent/gc-examples-no-dot")
+        .env(pictures::OUT_ENV, &dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains(
+        "# Graphviz's `dot` is not installed: no SVG written. \
+         Install it (`apt-get install graphviz`) and run again for the pictures."
+    ));
+    assert!(!text.contains("wrote "));
+    assert_eq!(dot_blocks(&text).len(), 2, "the DOT text is printed anyway");
+    assert!(!dir.exists(), "nothing written");
+}
+
+#[test]
+fn objgraph_pictures_go_where_gc_examples_out_says() {
+    if !dot_installed() {
+        eprintln!("dot not installed: skipping objgraph_pictures_go_where_gc_examples_out_says");
+        return;
+    }
+    let dir = temp_out("env");
+    let output = binary()
+        .arg("seed004-objgraph-pictures")
+        .env(pictures::OUT_ENV, &dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for file in [pictures::ALICE_BOB_SVG, pictures::LEAKED_GRAPH_SVG] {
+        let path = dir.join(file);
+        assert_eq!(count_lines(&text, &format!("wrote {}", path.display())), 1);
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---------------------------------------------------------------- the tour
 
 #[test]
@@ -652,7 +844,7 @@ fn registry_names_are_unique_and_selectable() {
         .iter()
         .map(|s| find(s).len())
         .collect();
-    assert_eq!(per_seed, [3, 4, 3, 7, 6]);
+    assert_eq!(per_seed, [3, 4, 3, 7, 7]);
     assert_eq!(per_seed.iter().sum::<usize>(), SECTIONS.len());
 }
 
