@@ -84,8 +84,8 @@ pub type FuelFull = FuelMore<
 /// 2. **Under-reporting is allowed, and leaks.** A handle that `trace` does not
 ///    report counts as a reference from outside the heap: its target is kept
 ///    alive (the cycle through it is never collected), never freed early.
-/// 3. **Do not mutate the object graph, allocate handles, or drop handles in
-///    `trace`.** It runs while the collector's lists are in an intermediate
+/// 3. **Do not mutate the object graph, allocate handles, drop handles, or
+///    borrow a `RefCell` mutably in `trace`.** It runs while the collector's lists are in an intermediate
 ///    state. It must also not panic: a panic inside `trace` during a
 ///    collection aborts the process (the collector cannot safely continue).
 /// 4. **The answer must be stable while no user code runs**: the same value
@@ -255,6 +255,11 @@ pub(crate) enum TraceMode<'a> {
 /// It is opaque: a `trace` implementation only passes it on, by calling
 /// `trace(tracer)` on its fields. The collector decides what a visit does.
 pub struct Tracer<'a> {
+    /// The per-thread collector's two hot modes, tested before `mode` is
+    /// matched: [`FAST_SUBTRACT`], [`FAST_REACHABLE`] or [`FAST_NONE`].
+    pub(crate) fast: u8,
+    /// `young` of `VisitReachable`, for the fast path.
+    pub(crate) young: *mut Header,
     pub(crate) mode: TraceMode<'a>,
     /// The sync heap is collecting (else the per-thread heap, or a query).
     pub(crate) sync: bool,
@@ -262,17 +267,27 @@ pub struct Tracer<'a> {
     pub(crate) saw_borrowed_cell: bool,
 }
 
+/// `Tracer::fast`: the per-thread collector's `SubtractRefs`.
+pub(crate) const FAST_SUBTRACT: u8 = 0;
+/// `Tracer::fast`: the per-thread collector's `VisitReachable`.
+pub(crate) const FAST_REACHABLE: u8 = 1;
+/// `Tracer::fast`: anything else (match on `mode`).
+pub(crate) const FAST_NONE: u8 = 2;
+
 impl<'a> Tracer<'a> {
     pub(crate) fn new(mode: TraceMode<'a>) -> Self {
-        Tracer {
-            mode,
-            sync: false,
-            saw_borrowed_cell: false,
-        }
+        Tracer::for_heap(mode, false)
     }
 
     pub(crate) fn for_heap(mode: TraceMode<'a>, sync: bool) -> Self {
+        let (fast, young) = match (&mode, sync) {
+            (TraceMode::SubtractRefs, false) => (FAST_SUBTRACT, std::ptr::null_mut()),
+            (TraceMode::VisitReachable { young }, false) => (FAST_REACHABLE, young.as_ptr()),
+            _ => (FAST_NONE, std::ptr::null_mut()),
+        };
         Tracer {
+            fast,
+            young,
             mode,
             sync,
             saw_borrowed_cell: false,

@@ -58,7 +58,7 @@ use crate::heap::header::{
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
 use crate::heap::NUM_GENERATIONS;
-use crate::trace::{FinalizerKind, Trace, TraceMode, Tracer};
+use crate::trace::{FinalizerKind, Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT};
 use std::collections::HashSet;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
@@ -165,6 +165,26 @@ impl Tracer<'_> {
     /// Visit a strong handle.
     #[inline(always)]
     pub(crate) fn visit_gc<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
+        // The per-thread collector's hot paths first.
+        if self.fast == FAST_SUBTRACT {
+            if T::__gc_tracked() {
+                subtract_one(counts_to_header(gc.ptr.cast()));
+            }
+            return;
+        }
+        if self.fast == FAST_REACHABLE {
+            if T::__gc_tracked() {
+                // SAFETY: set from the `young` list head of this collection.
+                let young = unsafe { NonNull::new_unchecked(self.young) };
+                visit_reachable(counts_to_header(gc.ptr.cast()), young);
+            }
+            return;
+        }
+        self.visit_gc_slow(gc)
+    }
+
+    #[inline(never)]
+    fn visit_gc_slow<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
         match &mut self.mode {
             TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
             TraceMode::Edges { out } => out.push(gc.obj()),
@@ -218,22 +238,18 @@ impl Tracer<'_> {
         let t = hdr(target);
         match &mut self.mode {
             TraceMode::SubtractRefs => {
-                // CPython's visit_decref.
-                if t.is_collecting() {
-                    if !self.sync {
-                        // An edge to it from a traced object: its unique
-                        // handle was moved there, so no `&mut` from
-                        // `get_mut` can be live any more (header I6).
-                        // SAFETY: collecting objects of the per-thread heap
-                        // are live and use plain `Counts`.
-                        unsafe { Header::obj(target).counts() }.clear_mut_exposed();
+                if self.sync {
+                    // CPython's visit_decref.
+                    if t.is_collecting() {
+                        let refs = t.gc_refs();
+                        if refs == 0 {
+                            over_reported(target);
+                        } else {
+                            t.set_gc_refs(refs - 1);
+                        }
                     }
-                    let refs = t.gc_refs();
-                    if refs == 0 {
-                        over_reported(target);
-                    } else {
-                        t.set_gc_refs(refs - 1);
-                    }
+                } else {
+                    subtract_one(target)
                 }
             }
             TraceMode::VisitReachable { young } => visit_reachable(target, *young),
@@ -248,6 +264,29 @@ impl Tracer<'_> {
             | TraceMode::Referents { .. }
             | TraceMode::Edges { .. }
             | TraceMode::RefersTo { .. } => {}
+        }
+    }
+}
+
+/// CPython's visit_decref for the per-thread heap: one edge to `target`
+/// from inside the collected set.
+#[inline(always)]
+fn subtract_one(target: NonNull<Header>) {
+    let t = hdr(target);
+    if t.is_collecting() {
+        // An edge to it from a traced object: its unique handle was moved
+        // there, so no `&mut` from `get_mut` can be live any more (I6).
+        // SAFETY: collecting objects of the per-thread heap are live and use
+        // plain `Counts`.
+        let counts = unsafe { Header::obj(target).counts() };
+        if counts.mut_exposed() {
+            counts.clear_mut_exposed();
+        }
+        let refs = t.gc_refs();
+        if refs == 0 {
+            over_reported(target);
+        } else {
+            t.set_gc_refs(refs - 1);
         }
     }
 }
