@@ -78,9 +78,10 @@ pub type FuelFull = FuelMore<
 /// 1. **Report each owned edge at most once per call.** `trace` calls
 ///    [`Trace::trace`] on each field that can own a handle, once. Reporting a
 ///    handle twice, or reporting a handle the value does not own, makes the
-///    collector subtract more references than exist. (The collector detects
-///    a count that would go below zero, treats the object as reachable and
-///    panics in debug builds, but the result is undefined collection figures.)
+///    collector subtract more references than exist: a reachable object could
+///    look unreachable and be freed. (The collector detects a count that
+///    would go below zero, prints a warning and frees nothing in that
+///    collection, but it cannot detect every over-report.)
 /// 2. **Under-reporting is allowed, and leaks.** A handle that `trace` does not
 ///    report counts as a reference from outside the heap: its target is kept
 ///    alive (the cycle through it is never collected), never freed early.

@@ -7,10 +7,13 @@ use crate::trace::Trace;
 
 /// The handle returned by [`finalize`]. Dropping it does **not** cancel the
 /// callback (the registry keeps it, as CPython's `weakref.finalize` does).
+///
+/// It belongs to the thread whose heap registered it (`!Send`).
 #[derive(Debug)]
 pub struct Finalizer {
     object: usize,
     id: u64,
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 /// Register `f` to run exactly once: when `object` is reclaimed (refcount
@@ -39,7 +42,11 @@ pub fn finalize<T: Trace + 'static>(object: &Gc<T>, f: impl FnOnce() + 'static) 
         .borrow_mut()
         .register(addr, Box::new(f));
     object.counts().set_flag(HAS_CALLBACKS);
-    Finalizer { object: addr, id }
+    Finalizer {
+        object: addr,
+        id,
+        _not_send: std::marker::PhantomData,
+    }
 }
 
 impl Finalizer {

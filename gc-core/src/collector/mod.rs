@@ -142,12 +142,24 @@ pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &m
 }
 
 /// Aborts the process if dropped during unwinding: a `Trace` impl panicked
-/// while the lists were being rewritten (HAZARDS 4).
-struct AbortOnPanic;
+/// while the lists were being rewritten (HAZARDS 4). A collection may start
+/// while the thread is already unwinding (a finalizer run by a drop during
+/// a panic): only a panic that began inside the guarded section counts.
+struct AbortOnPanic {
+    was_panicking: bool,
+}
+
+impl AbortOnPanic {
+    fn new() -> Self {
+        AbortOnPanic {
+            was_panicking: std::thread::panicking(),
+        }
+    }
+}
 
 impl Drop for AbortOnPanic {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.was_panicking {
             eprintln!(
                 "gc: a Trace::trace implementation panicked during a collection; \
                  the collector cannot continue safely, aborting"
@@ -450,7 +462,7 @@ fn deduce_unreachable<H: CollectorHeap>(
     unreachable: NonNull<Header>,
     zero_is_pending: bool,
 ) -> usize {
-    let guard = AbortOnPanic;
+    let guard = AbortOnPanic::new();
     OVER_REPORTED.with(|f| f.set(false));
     update_refs::<H>(base, zero_is_pending);
     subtract_refs::<H>(base);
@@ -521,7 +533,7 @@ fn move_legacy_finalizers(unreachable: NonNull<Header>, finalizers: NonNull<Head
 /// Phase 4b. Everything unreachable that `finalizers` reaches is
 /// uncollectable too: move it over (the scan covers what it appends).
 fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>) {
-    let _guard = AbortOnPanic;
+    let _guard = AbortOnPanic::new();
     let mut tracer = Tracer::for_heap(TraceMode::MoveToList { list: finalizers }, H::SYNC);
     let mut node = list::next(finalizers);
     while node != finalizers {
@@ -548,7 +560,7 @@ fn clear_weakrefs<H: CollectorHeap>(
     // find, and nothing to clear but flags, when no callback exists.)
     let mut ids = Vec::new();
     if heap.has_weak_callbacks() {
-        let _guard = AbortOnPanic;
+        let _guard = AbortOnPanic::new();
         let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
         for node in list::iter(unreachable) {
             trace_object::<H>(node, &mut tracer);

@@ -360,9 +360,9 @@ impl<T: Trace + 'static> Gc<T> {
         let this = ManuallyDrop::new(this);
         let obj = this.obj();
         let counts = this.counts();
-        counts.set_strong(0);
         let heap = heap();
-        clear_weak_handles_and_run_callbacks(obj, heap);
+        // Leave the heap first (as refcount death does): the callbacks
+        // below are user code and may list objects or collect.
         if let Some(h) = obj.header() {
             // SAFETY: live header.
             if unsafe { h.as_ref() }.is_linked() {
@@ -372,6 +372,8 @@ impl<T: Trace + 'static> Gc<T> {
                 heap.note_dealloc();
             }
         }
+        counts.set_strong(0);
+        clear_weak_handles_and_run_callbacks(obj, heap);
         // SAFETY: strong is 0 and upgrades fail: we own the value; it is
         // moved out exactly once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };

@@ -144,14 +144,19 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
         return;
     };
     let depth = heap.trash_depth.get();
-    if let (Some(h), true) = (header, depth >= TRASHCAN_LIMIT) {
-        // SAFETY: live header (caller's contract).
-        let hr = unsafe { h.as_ref() };
-        if hr.is_linked() {
-            list::remove(h);
+    if depth >= TRASHCAN_LIMIT {
+        match header {
+            Some(h) => {
+                // SAFETY: live header (caller's contract).
+                let hr = unsafe { h.as_ref() };
+                if hr.is_linked() {
+                    list::remove(h);
+                }
+                hr.prev.set(heap.trash_delete_later.get());
+                heap.trash_delete_later.set(h.as_ptr() as usize);
+            }
+            None => heap.trash_untracked.borrow_mut().push(obj),
         }
-        hr.prev.set(heap.trash_delete_later.get());
-        heap.trash_delete_later.set(h.as_ptr() as usize);
         return;
     }
     let restore = DepthGuard { heap, depth };
@@ -160,7 +165,9 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     unsafe { destroy(obj, ops, Some(heap)) };
     std::mem::forget(restore);
     heap.trash_depth.set(depth);
-    if depth == 0 && heap.trash_delete_later.get() != 0 {
+    if depth == 0
+        && (heap.trash_delete_later.get() != 0 || !heap.trash_untracked.borrow().is_empty())
+    {
         drain_trashcan(heap);
     }
 }
@@ -182,6 +189,16 @@ impl Drop for DepthGuard {
 #[inline(never)]
 fn drain_trashcan(heap: &'static Heap) {
     loop {
+        let untracked = heap.trash_untracked.borrow_mut().pop();
+        if let Some(obj) = untracked {
+            let _restore = DepthGuard { heap, depth: 0 };
+            heap.trash_depth.set(1);
+            // SAFETY: its last strong reference was dropped and nothing can
+            // reach it (strong 0, upgrades fail); deferred exactly once.
+            unsafe { destroy(obj, Erased, Some(heap)) };
+            heap.trash_depth.set(0);
+            continue;
+        }
         let top = heap.trash_delete_later.get();
         if top == 0 {
             break;

@@ -58,6 +58,10 @@ pub(crate) struct Heap {
     pub(crate) trash_depth: Cell<usize>,
     /// Trashcan: deferred deallocations, linked through `Header::prev`.
     pub(crate) trash_delete_later: Cell<usize>,
+    /// Trashcan: deferred deallocations of untracked objects (no header to
+    /// link through; only a type that hides handles in `#[trace(skip)]`
+    /// fields can chain them).
+    pub(crate) trash_untracked: RefCell<Vec<ObjPtr>>,
 }
 
 /// The state of the thread-local heap pointer after the heap was freed.
@@ -128,6 +132,7 @@ impl Heap {
             weak_callbacks: RefCell::new(weakcb::Registry::default()),
             trash_depth: Cell::new(0),
             trash_delete_later: Cell::new(0),
+            trash_untracked: RefCell::new(Vec::new()),
         }
     }
 
