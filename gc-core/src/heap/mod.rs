@@ -204,9 +204,12 @@ fn heap_slow(ptr: *const Heap) -> Option<&'static Heap> {
     if GUARD.try_with(|_| ()).is_err() {
         return None;
     }
-    let heap: &'static Heap = Box::leak(Box::new(Heap::new()));
-    HEAP.with(|h| h.set(heap));
-    Some(heap)
+    // Keep the raw pointer of `into_raw` (not a `&` turned back into a
+    // pointer): `HeapGuard` may free the heap through it.
+    let raw: *mut Heap = Box::into_raw(Box::new(Heap::new()));
+    HEAP.with(|h| h.set(raw));
+    // SAFETY: just allocated; freed only by `HeapGuard` at thread exit.
+    Some(unsafe { &*raw })
 }
 
 /// The calling thread's heap; panics only during thread exit.
