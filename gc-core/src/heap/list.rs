@@ -19,26 +19,39 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 
 /// A list head with a stable address.
+///
+/// The head is held as a raw pointer (from `Box::into_raw`), not a `Box`:
+/// list links reach it through addresses stored as integers, and a `Box`
+/// would assert unique access that those writes violate (Miri, tree
+/// borrows).
 pub(crate) struct List {
-    head: Box<Header>,
+    head: NonNull<Header>,
 }
 
 impl List {
     pub(crate) fn new() -> Self {
-        let head = Box::new(Header {
+        let raw = Box::into_raw(Box::new(Header {
             next: Cell::new(0),
             prev: Cell::new(0),
             vtable: &SENTINEL_VTABLE,
-        });
-        let addr = &*head as *const Header as usize;
-        head.next.set(addr);
-        head.prev.set(addr);
+        }));
+        // SAFETY: `Box::into_raw` never returns null.
+        let head = unsafe { NonNull::new_unchecked(raw) };
+        init(head);
         List { head }
     }
 
     #[inline(always)]
     pub(crate) fn head(&self) -> NonNull<Header> {
-        NonNull::from(&*self.head)
+        self.head
+    }
+}
+
+impl Drop for List {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `Box::into_raw` in `new`, freed once here;
+        // the owner drops a list only when no node links to its head.
+        drop(unsafe { Box::from_raw(self.head.as_ptr()) });
     }
 }
 

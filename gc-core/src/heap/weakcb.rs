@@ -106,8 +106,13 @@ pub(crate) fn run_reporting_panics(what: &dyn Fn() -> String, f: impl FnOnce()) 
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "<non-string panic payload>".to_string());
             eprintln!("Exception ignored in: {}\npanic: {message}", what());
-            // Dropping the payload could itself panic; forget it to stay safe.
-            std::mem::forget(payload);
+            // Dropping the payload could itself panic: catch that too (and
+            // only then leak the second payload).
+            if let Err(again) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+            {
+                std::mem::forget(again);
+            }
             false
         }
     }
