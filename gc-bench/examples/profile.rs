@@ -1,0 +1,111 @@
+//! A small driver for profiling one gc-core workload under callgrind.
+//!
+//! ```text
+//! cargo build -p gc-bench --release --example profile
+//! valgrind --tool=callgrind --toggle-collect='profile::timed_*' \
+//!     target/release/examples/profile b
+//! callgrind_annotate --inclusive=no callgrind.out.<pid> | head -40
+//! ```
+//!
+//! Workloads (sizes are a tenth of the benchmarks' or less, to keep
+//! valgrind fast): `a1`, `a2`, `b`, `c-alive`, `c-dead`, `d`, `e-collect`,
+//! `e-traversal`, `f`. Only the `timed_*` functions are what the benchmark
+//! times, so `--toggle-collect` restricts the profile to them. `a1`, `a2`,
+//! `d` and `f` take a second argument `rc` to run the same on `Rc`, for an
+//! instruction-count comparison.
+
+use gc_bench::gc_core_shapes as s;
+use gc_core::gc;
+use std::hint::black_box;
+
+#[inline(never)]
+fn timed_collect() -> usize {
+    gc::collect()
+}
+
+#[inline(never)]
+fn timed_drop<T>(value: T) {
+    drop(value);
+}
+
+#[inline(never)]
+fn timed_new_drop<T>(n: usize, new: impl Fn() -> T) {
+    for _ in 0..n {
+        drop(black_box(new()));
+    }
+}
+
+#[inline(never)]
+fn timed_clone_drop<T: Clone>(h: &T, n: usize) {
+    for _ in 0..n {
+        drop(black_box(h.clone()));
+    }
+}
+
+#[inline(never)]
+fn timed_churn<T>(n: usize, batch: usize, new: impl Fn() -> T) {
+    let mut live = Vec::with_capacity(batch);
+    for _ in 0..n {
+        live.push(new());
+        if live.len() == batch {
+            live.clear();
+        }
+    }
+}
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "b".into());
+    let rc = std::env::args().nth(2).as_deref() == Some("rc");
+    match which.as_str() {
+        "a1" if rc => timed_drop(gc_bench::rc_shapes::list(100_000)),
+        "a1" => timed_drop(s::list(100_000)),
+        "a2" if rc => timed_new_drop(100_000, gc_bench::rc_shapes::obj),
+        "a2" => timed_new_drop(100_000, s::obj),
+        "b" => {
+            gc::disable();
+            s::dead_pairs(20_000);
+            println!("collected {}", timed_collect());
+        }
+        "c-alive" => {
+            gc::disable();
+            let root = s::tree(100_000);
+            gc::collect();
+            drop(root.clone());
+            println!("collected {}", timed_collect());
+            drop(root);
+        }
+        "c-dead" => {
+            gc::disable();
+            let root = s::tree(100_000);
+            gc::collect();
+            drop(root);
+            println!("collected {}", timed_collect());
+        }
+        "d" if rc => timed_clone_drop(&gc_bench::rc_shapes::obj(), 1_000_000),
+        "d" => timed_clone_drop(&s::obj(), 1_000_000),
+        "e-collect" => {
+            gc::disable();
+            drop(s::rings(100, 20));
+            println!("collected {}", timed_collect());
+        }
+        "e-traversal" => {
+            gc::disable();
+            let top = s::levels(1_000);
+            gc::collect();
+            println!("collected {}", timed_collect());
+            drop(top);
+        }
+        "f" if rc => {
+            let old: Vec<_> = (0..100_000).map(|_| gc_bench::rc_shapes::obj()).collect();
+            timed_churn(1_000_000, 1_000, gc_bench::rc_shapes::obj);
+            drop(old);
+        }
+        "f" => {
+            let old: Vec<_> = (0..100_000).map(|_| s::obj()).collect();
+            gc::collect();
+            timed_churn(1_000_000, 1_000, s::obj);
+            drop(old);
+        }
+        other => panic!("unknown workload {other:?}"),
+    }
+}
