@@ -163,6 +163,32 @@ where
     C::cleanup();
 }
 
+/// The sync heap's clone+drop against `std::sync::Arc` (issue: sync heap).
+fn d_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let gc = gc_core::sync::Gc::new(gc_core::sync::GcMutex::new(
+        Vec::<gc_core::sync::Gc<u64>>::new(),
+    ));
+    g.bench_function("gc-core sync::Gc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(gc.clone()));
+                }
+            })
+        })
+    });
+    let arc = std::sync::Arc::new(std::sync::Mutex::new(Vec::<std::sync::Arc<u64>>::new()));
+    g.bench_function("std::sync::Arc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(arc.clone()));
+                }
+            })
+        })
+    });
+}
+
 // ------------------------------------------------------------------ b, c, e
 
 /// b: 100k two-node cycles made and dropped (untimed, automatic collection
@@ -435,6 +461,10 @@ fn run() {
     );
     g.finish();
 
+    let mut g = group(&mut c, "d_sync_clone_drop", CLONE_DROP, s(2));
+    d_sync(&mut g);
+    g.finish();
+
     let mut g = group(&mut c, "a2_new_drop", NEW_DROP, s(2));
     each!(
         a2,
@@ -534,6 +564,7 @@ const BENCHES: &[(&str, &[&str])] = &[
             "rust-cc",
         ],
     ),
+    ("d_sync_clone_drop", &["gc-core sync::Gc", "std::sync::Arc"]),
     ("a2_new_drop", ALL),
     ("a1_list_drop", ALL),
     ("b_pairs_collect", COLLECTORS),
