@@ -15,6 +15,8 @@ use std::rc::Rc;
 
 use gc_core::gc;
 
+pub mod model;
+
 /// Reset the calling thread's collector to its defaults (enabled, thresholds
 /// `(700, 10, 10)`, no debug flags, empty `garbage()`, no frozen objects) and
 /// run a full collection to flush earlier garbage. Returns what that
