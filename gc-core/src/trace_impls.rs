@@ -294,39 +294,28 @@ unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
     }
 }
 
-// SAFETY: reports each owned key and value once.
-unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if Self::__gc_tracked() {
-            for (k, v) in self {
-                k.trace(tracer);
-                v.trace(tracer);
+macro_rules! map {
+    ($($map:ident < K, V $(, $s:ident)? >),* $(,)?) => {$(
+        // SAFETY: reports each owned key and value once.
+        unsafe impl<K: Trace, V: Trace $(, $s)?> Trace for $map<K, V $(, $s)?> {
+            #[inline]
+            fn trace(&self, tracer: &mut Tracer<'_>) {
+                if Self::__gc_tracked() {
+                    for (k, v) in self {
+                        k.trace(tracer);
+                        v.trace(tracer);
+                    }
+                }
+            }
+            #[inline(always)]
+            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+                K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
             }
         }
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
-        K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
-    }
+    )*};
 }
 
-// SAFETY: reports each owned key and value once.
-unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if Self::__gc_tracked() {
-            for (k, v) in self {
-                k.trace(tracer);
-                v.trace(tracer);
-            }
-        }
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
-        K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
-    }
-}
+map!(HashMap<K, V, S>, BTreeMap<K, V>);
 
 // SAFETY: reports each owned element once.
 unsafe impl<A: smallvec::Array> Trace for smallvec::SmallVec<A>
