@@ -264,8 +264,6 @@ pub struct Tracer<'a> {
     pub(crate) mode: TraceMode<'a>,
     /// The sync heap is collecting (else the per-thread heap, or a query).
     pub(crate) sync: bool,
-    /// Set when a `RefCell` could not be borrowed during this trace.
-    pub(crate) saw_borrowed_cell: bool,
 }
 
 /// `Tracer::fast`: the per-thread collector's `SubtractRefs`.
@@ -291,16 +289,15 @@ impl<'a> Tracer<'a> {
             young,
             mode,
             sync,
-            saw_borrowed_cell: false,
         }
     }
 
-    /// A `RefCell` could not be borrowed: its content is treated as an
-    /// outside root for this collection (its edges are not reported).
-    #[inline]
-    pub(crate) fn note_borrowed_cell(&mut self) {
-        self.saw_borrowed_cell = true;
-    }
+    /// A `RefCell` (or lock) could not be borrowed: its content is not
+    /// reported, so what it holds counts as referenced from outside for this
+    /// collection (HAZARDS 3). Nothing else to record: the missing edges are
+    /// the whole mechanism.
+    #[inline(always)]
+    pub(crate) fn note_borrowed_cell(&mut self) {}
 }
 
 impl std::fmt::Debug for Tracer<'_> {

@@ -132,10 +132,16 @@ fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
 /// reports nothing, and what it holds counts as referenced from outside.
 #[inline(always)]
 pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
-    let obj = Header::obj(header);
-    if H::mut_exposed(obj) {
+    if H::mut_exposed(Header::obj(header)) {
         return;
     }
+    trace_value(header, tracer)
+}
+
+/// Trace without the MUT_EXPOSED check (the caller made it).
+#[inline(always)]
+fn trace_value(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
+    let obj = Header::obj(header);
     // SAFETY: objects on the collector's lists have live, undropped values
     // (values are only dropped in delete_garbage, after the last trace).
     unsafe { (obj.vtable.trace)(obj.counts, tracer) }
@@ -366,7 +372,7 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
         if H::mut_exposed(Header::obj(node)) {
             skipped.push(node);
         } else {
-            trace_object::<H>(node, &mut tracer);
+            trace_value(node, &mut tracer);
         }
         node = list::ptr(hdr(node).next.get());
     }
@@ -376,7 +382,7 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
             if H::mut_exposed(Header::obj(node)) {
                 true
             } else {
-                trace_object::<H>(node, &mut tracer);
+                trace_value(node, &mut tracer);
                 false
             }
         });

@@ -6,10 +6,6 @@ use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release, Typed}
 use crate::heap::header::{counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
-use std::borrow::Borrow;
-use std::cmp::Ordering;
-use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
@@ -500,70 +496,4 @@ unsafe impl<T: Trace + 'static> Trace for Gc<T> {
     }
 }
 
-impl<T: Trace + 'static> AsRef<T> for Gc<T> {
-    fn as_ref(&self) -> &T {
-        self
-    }
-}
-
-impl<T: Trace + 'static> Borrow<T> for Gc<T> {
-    fn borrow(&self) -> &T {
-        self
-    }
-}
-
-impl<T: Trace + 'static> From<T> for Gc<T> {
-    fn from(value: T) -> Self {
-        Gc::new(value)
-    }
-}
-
-impl<T: Trace + Default + 'static> Default for Gc<T> {
-    fn default() -> Self {
-        Gc::new(T::default())
-    }
-}
-
-impl<T: Trace + fmt::Debug + 'static> fmt::Debug for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: Trace + fmt::Display + 'static> fmt::Display for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
-    }
-}
-
-impl<T: Trace + 'static> fmt::Pointer for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Pointer::fmt(&Gc::as_ptr(self), f)
-    }
-}
-
-impl<T: Trace + PartialEq + 'static> PartialEq for Gc<T> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl<T: Trace + Eq + 'static> Eq for Gc<T> {}
-
-impl<T: Trace + PartialOrd + 'static> PartialOrd for Gc<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        (**self).partial_cmp(&**other)
-    }
-}
-
-impl<T: Trace + Ord + 'static> Ord for Gc<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (**self).cmp(&**other)
-    }
-}
-
-impl<T: Trace + Hash + 'static> Hash for Gc<T> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        (**self).hash(state)
-    }
-}
+crate::handle::value_trait_impls!(Gc,);

@@ -264,10 +264,7 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
             return;
         }
     }
-    counts.set_flag(WEAK_CLEARED);
-    if counts.has_flag(HAS_CALLBACKS) {
-        clear_weak_handles_and_run_callbacks(obj, heap);
-    }
+    clear_weak_handles_and_run_callbacks(obj, heap);
     if header.is_some() {
         if let Some(heap) = heap {
             heap.note_dealloc();
@@ -285,15 +282,22 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
 /// Set [`WEAK_CLEARED`] and run the object's weak callbacks, newest first,
 /// one at a time (a callback that drops another callback's handle cancels
 /// it, since the entry is taken only when it is about to run).
+#[inline(always)]
 pub(crate) fn clear_weak_handles_and_run_callbacks(obj: ObjPtr, heap: Option<&'static Heap>) {
     // SAFETY: callers pass live objects.
     let counts = unsafe { obj.counts() };
     counts.set_flag(WEAK_CLEARED);
-    if !counts.has_flag(HAS_CALLBACKS) {
-        return;
+    if counts.has_flag(HAS_CALLBACKS) {
+        counts.clear_flag(HAS_CALLBACKS);
+        if let Some(heap) = heap {
+            run_callbacks_of(obj, heap);
+        }
     }
-    counts.clear_flag(HAS_CALLBACKS);
-    let Some(heap) = heap else { return };
+}
+
+#[cold]
+#[inline(never)]
+fn run_callbacks_of(obj: ObjPtr, heap: &'static Heap) {
     let addr = obj.counts.as_ptr() as usize;
     loop {
         let entry = {

@@ -110,8 +110,10 @@ pub fn get_count() -> (usize, usize, usize) {
 /// # Examples
 ///
 /// ```
-/// let (t0, _, _) = gc_core::sync::gc::get_threshold();
-/// assert!(t0 > 0 || t0 == 0);
+/// let (t0, t1, t2) = gc_core::sync::gc::get_threshold();
+/// gc_core::sync::gc::set_threshold(t0, t1, 7);
+/// assert_eq!(gc_core::sync::gc::get_threshold().2, 7);
+/// gc_core::sync::gc::set_threshold(t0, t1, t2);
 /// ```
 pub fn get_threshold() -> (usize, usize, usize) {
     let t = heap().lock_state().gen.threshold;
@@ -136,9 +138,9 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 ///
 /// ```
 /// let before = gc_core::sync::gc::get_stats()[2].collections;
-/// if gc_core::sync::gc::collect() > 0 || true {
-///     assert!(gc_core::sync::gc::get_stats()[2].collections >= before);
-/// }
+/// gc_core::sync::gc::collect();
+/// // Other doctest threads may collect too: at least this one counted.
+/// assert!(gc_core::sync::gc::get_stats()[2].collections > before);
 /// ```
 pub fn get_stats() -> [GenerationStats; 3] {
     heap().lock_state().gen.stats

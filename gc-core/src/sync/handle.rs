@@ -1,6 +1,6 @@
 //! `sync::Gc`, `sync::Weak`, `sync::GcAny`.
 
-use super::{heap, release, SyncCounts, SyncHeap};
+use super::{heap, release, SyncCounts};
 use crate::heap::header::{counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
 use crate::primitive;
 use crate::trace::{Trace, Tracer};
@@ -253,61 +253,7 @@ impl<T: Trace + Send + Sync + 'static> Deref for Gc<T> {
     }
 }
 
-impl<T: Trace + Send + Sync + fmt::Debug + 'static> fmt::Debug for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: Trace + Send + Sync + fmt::Display + 'static> fmt::Display for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> fmt::Pointer for Gc<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Pointer::fmt(&Gc::as_ptr(self), f)
-    }
-}
-
-impl<T: Trace + Send + Sync + PartialEq + 'static> PartialEq for Gc<T> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl<T: Trace + Send + Sync + Eq + 'static> Eq for Gc<T> {}
-
-impl<T: Trace + Send + Sync + std::hash::Hash + 'static> std::hash::Hash for Gc<T> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (**self).hash(state)
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> AsRef<T> for Gc<T> {
-    fn as_ref(&self) -> &T {
-        self
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> std::borrow::Borrow<T> for Gc<T> {
-    fn borrow(&self) -> &T {
-        self
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> From<T> for Gc<T> {
-    fn from(value: T) -> Self {
-        Gc::new(value)
-    }
-}
-
-impl<T: Trace + Send + Sync + Default + 'static> Default for Gc<T> {
-    fn default() -> Self {
-        Gc::new(T::default())
-    }
-}
+crate::handle::value_trait_impls!(Gc, + Send + Sync);
 
 // SAFETY: reports its one edge; only the sync collector looks at it.
 unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {
@@ -565,6 +511,3 @@ impl fmt::Debug for GcAny {
         write!(f, "<{} object at {:p}>", self.type_name(), self.as_ptr())
     }
 }
-
-#[allow(dead_code)]
-fn _assert_heap_static(_: &'static SyncHeap) {}
