@@ -98,7 +98,7 @@ quick_skips=(
     byte_encoding_round_trips
 )
 if [[ $mode == quick ]]; then
-    wanted=" refcount cycles finalize weakref regressions model tour "
+    wanted=" refcount cycles finalize weakref regressions model tour pool "
     cases=${VALGRIND_PROPTEST_CASES:-16}
     skips+=("${quick_skips[@]}")
 else

@@ -81,4 +81,16 @@ pub mod __private {
         let (_, offset) = crate::heap::header::GcBox::<T>::allocation_layout();
         offset + std::mem::offset_of!(crate::heap::header::GcBox<T>, value)
     }
+
+    /// Pages the calling thread's object pool holds (`heap::pool`; for tests
+    /// and benchmarks): each is [`POOL_PAGE_SIZE`] bytes.
+    pub fn pool_pages() -> usize {
+        crate::heap::heap().map_or(0, |h| h.pool.page_count())
+    }
+
+    /// Bytes per page of the object pool.
+    pub const POOL_PAGE_SIZE: usize = crate::heap::pool::PAGE_SIZE;
+
+    /// Empty pages the pool keeps for reuse before returning them.
+    pub const POOL_MAX_EMPTY_PAGES: usize = crate::heap::pool::MAX_EMPTY_PAGES;
 }

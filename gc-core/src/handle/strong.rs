@@ -84,7 +84,7 @@ impl<T: Trace + 'static> Gc<T> {
         if let Some(heap) = heap {
             heap.note_alloc();
         }
-        let ptr = GcBox::<T>::allocate(1, 1);
+        let ptr = GcBox::<T>::allocate_in(1, 1, heap);
         // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         if let Some(heap) = heap {
@@ -120,7 +120,7 @@ impl<T: Trace + 'static> Gc<T> {
             heap.note_alloc();
         }
         // strong 0; weak = implicit + the one lent to `data_fn`.
-        let ptr = GcBox::<T>::allocate(0, 2);
+        let ptr = GcBox::<T>::allocate_in(0, 2, heap);
         let weak = ManuallyDrop::new(Weak::from_raw(ptr));
         // If `data_fn` panics, release the implicit weak; `weak`'s own drop
         // (in the guard) releases the lent one and frees if it was the last.
@@ -458,8 +458,8 @@ impl<T: Trace + 'static> Clone for Gc<T> {
     /// Another strong handle to the same object.
     #[inline(always)]
     fn clone(&self) -> Self {
-        // Also clears MUT_EXPOSED: using the handle again ends any `&mut`
-        // from `get_mut` (header I6).
+        // A second handle also proves any `&mut` from `get_mut` dead: the
+        // collector ignores MUT_EXPOSED once strong > 1 (header I6).
         self.counts().inc_strong();
         Gc {
             ptr: self.ptr,

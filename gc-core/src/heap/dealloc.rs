@@ -23,7 +23,7 @@
 //! panic in the value's own `Drop` (a skipped field's type) propagates; the
 //! object is then leaked, never freed twice or half-freed.
 
-use super::header::{GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
+use super::header::{GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK};
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
 use crate::trace::{FinalizerKind, Trace};
@@ -44,8 +44,9 @@ pub(crate) trait DeathOps: Copy {
     /// The value is dropped exactly once, by its owner (I1).
     unsafe fn drop_value(self, obj: ObjPtr);
     /// # Safety
-    /// No reference is left (I1).
-    unsafe fn dealloc(self, obj: ObjPtr);
+    /// No reference is left (I1); `heap` is the calling thread's heap
+    /// (`heap()`), passed in to spare a second thread-local read.
+    unsafe fn dealloc(self, obj: ObjPtr, heap: Option<&'static Heap>);
 }
 
 /// [`DeathOps`] through the vtable.
@@ -72,7 +73,7 @@ impl DeathOps for Erased {
         unsafe { (obj.vtable.drop_value)(obj.counts) }
     }
     #[inline(always)]
-    unsafe fn dealloc(self, obj: ObjPtr) {
+    unsafe fn dealloc(self, obj: ObjPtr, _: Option<&'static Heap>) {
         // SAFETY: forwarded.
         unsafe { (obj.vtable.dealloc)(obj.counts) }
     }
@@ -112,9 +113,9 @@ impl<T: Trace + 'static> DeathOps for Typed<T> {
         unsafe { GcBox::<T>::drop_value_erased(obj.counts) }
     }
     #[inline(always)]
-    unsafe fn dealloc(self, obj: ObjPtr) {
+    unsafe fn dealloc(self, obj: ObjPtr, heap: Option<&'static Heap>) {
         // SAFETY: forwarded.
-        unsafe { GcBox::<T>::dealloc(obj.counts.cast()) }
+        unsafe { GcBox::<T>::dealloc_with(obj.counts.cast(), heap) }
     }
 }
 
@@ -157,6 +158,7 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
             }
             None => heap.trash_untracked.borrow_mut().push(obj),
         }
+        heap.trash_pending.set(true);
         return;
     }
     let restore = DepthGuard { heap, depth };
@@ -165,9 +167,7 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     unsafe { destroy(obj, ops, Some(heap)) };
     std::mem::forget(restore);
     heap.trash_depth.set(depth);
-    if depth == 0
-        && (heap.trash_delete_later.get() != 0 || !heap.trash_untracked.borrow().is_empty())
-    {
+    if depth == 0 && heap.trash_pending.get() {
         drain_trashcan(heap);
     }
 }
@@ -201,6 +201,7 @@ fn drain_trashcan(heap: &'static Heap) {
         }
         let top = heap.trash_delete_later.get();
         if top == 0 {
+            heap.trash_pending.set(false);
             break;
         }
         let h = list::ptr(top);
@@ -264,18 +265,27 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
             return;
         }
     }
-    clear_weak_handles_and_run_callbacks(obj, heap);
+    // Fast path: only the implicit weak is left and no callback is
+    // registered. Then nothing can reach the object any more (no handle of
+    // any kind, unlinked), so nothing can observe WEAK_CLEARED: skip it and
+    // the weak count's decrement. Dropping the value cannot create a handle
+    // to it (that needs an existing one).
+    let no_weak = counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS) == 1;
+    if !no_weak {
+        clear_weak_handles_and_run_callbacks(obj, heap);
+    }
     if header.is_some() {
         if let Some(heap) = heap {
             heap.note_dealloc();
         }
     }
-    // SAFETY: strong is zero, upgrades fail (WEAK_CLEARED): nothing can
-    // observe the value any more; it is dropped exactly once (I1).
+    // SAFETY: strong is zero, upgrades fail (WEAK_CLEARED, or no weak handle
+    // exists): nothing can observe the value any more; it is dropped exactly
+    // once (I1).
     unsafe { ops.drop_value(obj) };
-    if counts.dec_weak() {
+    if no_weak || counts.dec_weak() {
         // SAFETY: the implicit weak was the last reference (I1).
-        unsafe { ops.dealloc(obj) };
+        unsafe { ops.dealloc(obj, heap) };
     }
 }
 

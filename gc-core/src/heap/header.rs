@@ -59,8 +59,11 @@
 //!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
 //!   handle is unique (strong == 1, no weak handles); it sets
 //!   [`MUT_EXPOSED`], and nothing traces the value or makes a new handle to
-//!   it until that flag is cleared by an event that proves the `&mut` dead.
+//!   it while the flag is set and strong is 1 (a second strong handle, a
+//!   `downgrade` that clears the flag, or an edge found by the collector that
+//!   clears it: each proves the `&mut` dead).
 
+use super::Heap;
 use crate::trace::{FinalizerKind, Trace, Tracer};
 use std::alloc::Layout;
 use std::any::TypeId;
@@ -85,18 +88,20 @@ pub(crate) const FINALIZED: u32 = 1 << 31;
 pub(crate) const WEAK_CLEARED: u32 = 1 << 30;
 /// Weak word: the weak-callback registry may hold entries for this object.
 pub(crate) const HAS_CALLBACKS: u32 = 1 << 29;
+/// Weak word (per-thread heap only): `Gc::get_mut` handed out a `&mut T`
+/// that may still be live. While it is set *and* the strong count is 1, the
+/// collector does not trace the object (its edges count as outside
+/// references, like a mutably borrowed `RefCell`) and no API hands out a new
+/// handle to it. A strong count above 1 proves the `&mut` dead: `get_mut`
+/// requires the only handle and no weak ones, and the borrow of that handle
+/// must end before it can be cloned (or downgraded, which clears the flag).
+/// The collector also clears it when it finds an edge to the object (its
+/// only handle was moved into a traced object: the borrow has ended too).
+/// Keeping it out of the strong word leaves `clone`/`drop` exactly `Rc`'s
+/// instructions: one increment or decrement of memory and one branch.
+pub(crate) const MUT_EXPOSED: u32 = 1 << 28;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = HAS_CALLBACKS - 1;
-/// Strong word (per-thread heap only): `Gc::get_mut` handed out a `&mut T`
-/// that may still be live. The collector does not trace such an object
-/// (its edges count as outside references, like a mutably borrowed
-/// `RefCell`), and no API hands out a new handle to it. Cleared by the next
-/// `clone` (for free: the increment masks it off) or `downgrade` of the
-/// handle — the `&mut` borrow has ended then — and when the collector finds
-/// an edge to it (its only handle was moved into a traced object: the
-/// borrow has ended too). Living in the strong word keeps `clone`/`drop` as
-/// cheap as `Rc`'s: one extra `and`, no extra load or branch.
-pub(crate) const MUT_EXPOSED: u32 = 1 << 31;
+pub(crate) const WEAK_COUNT_MASK: u32 = MUT_EXPOSED - 1;
 
 /// The reference counts at the start of every [`GcBox`].
 #[repr(C)]
@@ -133,10 +138,14 @@ pub(crate) struct GcBox<T, C = Counts> {
 
 /// The two count representations.
 pub(crate) trait CountsKind: Sized + 'static {
+    /// Whether tracked objects with these counts may come from the calling
+    /// thread's pool (`heap::pool`, invariant P1): only per-thread objects.
+    const POOLED: bool;
     fn new(strong: u32, weak: u32) -> Self;
 }
 
 impl CountsKind for Counts {
+    const POOLED: bool = true;
     #[inline(always)]
     fn new(strong: u32, weak: u32) -> Self {
         Counts {
@@ -243,27 +252,83 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
     /// `obj` was allocated by [`GcBox::allocate`] for this `T`, its value has
     /// been dropped or moved out (or never initialised), and no handle refers
     /// to it any more (the weak count reached zero, I1).
+    #[inline(always)]
     pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
+        let heap = if Self::pooled(Self::allocation_layout().0) {
+            super::heap()
+        } else {
+            None
+        };
+        // SAFETY: forwarded.
+        unsafe { Self::dealloc_with(obj, heap) }
+    }
+
+    /// [`GcBox::dealloc`] with the calling thread's heap already looked up.
+    ///
+    /// # Safety
+    /// As for [`GcBox::dealloc`]; `heap` is what `heap()` returns now.
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc_with(obj: NonNull<GcBox<T, C>>, heap: Option<&'static Heap>) {
         let (layout, offset) = Self::allocation_layout();
         // SAFETY: `allocate` placed the GcBox `offset` bytes into an
         // allocation of `layout`; we drop the counts (loom's atomics own
         // model state) and free that same allocation.
-        unsafe {
+        let base = unsafe {
             std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
-            let base = obj.as_ptr().cast::<u8>().sub(offset);
-            std::alloc::dealloc(base, layout);
+            obj.as_ptr().cast::<u8>().sub(offset)
+        };
+        if Self::pooled(layout) {
+            if let Some(heap) = heap {
+                // SAFETY: P1: with the heap alive, a pooled type's object
+                // came from this thread's pool, with this layout.
+                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
+                return;
+            }
         }
+        // SAFETY: not from the pool (P1): from the global allocator with
+        // this layout.
+        unsafe { std::alloc::dealloc(base, layout) };
+    }
+
+    /// Whether objects of this type and layout are pool candidates (P1).
+    #[inline(always)]
+    fn pooled(layout: Layout) -> bool {
+        C::POOLED && T::__gc_tracked() && super::pool::fits(layout)
     }
 
     /// Allocate an object with `strong`/`weak` counts and an uninitialised
     /// value. A tracked type's header is written unlinked (`next == 0`).
     pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
+        let heap = if Self::pooled(Self::allocation_layout().0) {
+            super::heap()
+        } else {
+            None
+        };
+        Self::allocate_in(strong, weak, heap)
+    }
+
+    /// [`GcBox::allocate`] with the calling thread's heap already looked up
+    /// (`heap` is what `heap()` returns now, or `None` for an untracked
+    /// type).
+    #[inline(always)]
+    pub(crate) fn allocate_in(
+        strong: u32,
+        weak: u32,
+        heap: Option<&'static Heap>,
+    ) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
-        // SAFETY: the layout has non-zero size (it holds the counts).
-        let base = unsafe { std::alloc::alloc(layout) };
-        if base.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
+        let heap = heap.filter(|_| Self::pooled(layout));
+        let base = match heap {
+            Some(heap) => heap.pool.alloc(layout).as_ptr(),
+            None => {
+                // SAFETY: the layout has non-zero size (it holds the counts).
+                let base = unsafe { std::alloc::alloc(layout) };
+                if base.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                base
+            }
+        };
         // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
@@ -290,23 +355,23 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
 impl Counts {
     #[inline(always)]
     pub(crate) fn strong(&self) -> u32 {
-        self.strong.get() & !MUT_EXPOSED
+        self.strong.get()
     }
 
     /// Whether a `&mut` from `Gc::get_mut` may be live ([`MUT_EXPOSED`]).
     #[inline(always)]
     pub(crate) fn mut_exposed(&self) -> bool {
-        self.strong.get() & MUT_EXPOSED != 0
+        self.weak.get() & MUT_EXPOSED != 0 && self.strong.get() == 1
     }
 
     #[inline(always)]
     pub(crate) fn set_mut_exposed(&self) {
-        self.strong.set(self.strong.get() | MUT_EXPOSED)
+        self.set_flag(MUT_EXPOSED)
     }
 
     #[inline(always)]
     pub(crate) fn clear_mut_exposed(&self) {
-        self.strong.set(self.strong.get() & !MUT_EXPOSED)
+        self.clear_flag(MUT_EXPOSED)
     }
 
     #[inline(always)]
@@ -314,14 +379,13 @@ impl Counts {
         self.strong.set(n)
     }
 
-    /// Add a strong reference (clearing [`MUT_EXPOSED`]: a second handle
-    /// means the `&mut` is gone); aborts on overflow past 2^31 - 1, as `Rc`
+    /// Add a strong reference; aborts on overflow past 2^31 - 1, as `Rc`
     /// aborts on overflow (HAZARDS 7).
     #[inline(always)]
     pub(crate) fn inc_strong(&self) {
-        let n = (self.strong.get() & !MUT_EXPOSED) + 1;
+        let n = self.strong.get().wrapping_add(1);
         self.strong.set(n);
-        if n & MUT_EXPOSED != 0 {
+        if (n as i32) < 0 {
             count_overflow();
         }
     }
@@ -329,12 +393,18 @@ impl Counts {
     /// Drop a strong reference; returns `true` when it was the last.
     #[inline(always)]
     pub(crate) fn dec_strong(&self) -> bool {
-        let n = (self.strong.get() & !MUT_EXPOSED) - 1;
+        let n = self.strong.get() - 1;
         self.strong.set(n);
         n == 0
     }
 
     /// The weak handles, plus one while the value is not dropped (I1).
+    /// The whole weak word: count and flags.
+    #[inline(always)]
+    pub(crate) fn weak_word(&self) -> u32 {
+        self.weak.get()
+    }
+
     #[inline(always)]
     pub(crate) fn weak(&self) -> u32 {
         self.weak.get() & WEAK_COUNT_MASK

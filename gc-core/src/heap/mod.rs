@@ -16,6 +16,7 @@
 pub(crate) mod dealloc;
 pub(crate) mod header;
 pub(crate) mod list;
+pub(crate) mod pool;
 pub(crate) mod weakcb;
 
 use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
@@ -62,6 +63,10 @@ pub(crate) struct Heap {
     /// link through; only a type that hides handles in `#[trace(skip)]`
     /// fields can chain them).
     pub(crate) trash_untracked: RefCell<Vec<ObjPtr>>,
+    /// Trashcan: something was deferred (either list may be non-empty).
+    pub(crate) trash_pending: Cell<bool>,
+    /// Where small tracked objects live (invariants P1, P2 in `pool`).
+    pub(crate) pool: pool::Pool,
 }
 
 /// The state of the thread-local heap pointer after the heap was freed.
@@ -103,7 +108,8 @@ impl Drop for HeapGuard {
             .iter()
             .chain(std::iter::once(&heap.permanent))
             .all(|l| list::is_empty(l.head()));
-        if lists_empty && heap.trash_depth.get() == 0 {
+        // P1: the heap (and its pool) outlives every block of the pool.
+        if lists_empty && heap.trash_depth.get() == 0 && heap.pool.all_free() {
             HEAP.with(|h| h.set(DESTROYED as *const Heap));
             // SAFETY: the heap was leaked from a Box in `heap()`; no object
             // links to its list heads (all empty) and the thread-local no
@@ -133,6 +139,8 @@ impl Heap {
             trash_depth: Cell::new(0),
             trash_delete_later: Cell::new(0),
             trash_untracked: RefCell::new(Vec::new()),
+            trash_pending: Cell::new(false),
+            pool: pool::Pool::new(),
         }
     }
 

@@ -91,6 +91,7 @@ pub(crate) struct SyncCounts {
 const MAX_STRONG: u32 = u32::MAX >> 1;
 
 impl CountsKind for SyncCounts {
+    const POOLED: bool = false;
     fn new(strong: u32, weak: u32) -> Self {
         SyncCounts {
             strong: AtomicU32::new(strong),

@@ -1,0 +1,494 @@
+//! A size-class pool for the tracked objects of the per-thread heap
+//! (CPython's pymalloc, simplified).
+//!
+//! Tracked objects are small and short-lived, and a collector frees them by
+//! the hundred thousand; the global allocator's general-purpose `malloc` /
+//! `free` cost more than everything else in `Gc::new` + drop. So objects of
+//! a tracked type whose allocation is at most [`MAX_BLOCK`] bytes with an
+//! alignment of at most [`BLOCK_ALIGN`] come from here instead.
+//!
+//! # Structure
+//!
+//! Memory comes from the global allocator in *pages* of [`PAGE_SIZE`] bytes,
+//! aligned to `PAGE_SIZE`. A page serves one *size class* (blocks of
+//! `16 * (class + 1)` bytes) at a time: a small [`Page`] header at its start,
+//! then the blocks. A block is found from its page by masking the address,
+//! so a block carries no header of its own.
+//!
+//! * Each class has a doubly linked list of its pages that have a free
+//!   block (`usable`); allocation takes from the first. A page that fills up
+//!   leaves the list; a free into a full page puts it back at the front.
+//! * Within a page, freed blocks form a LIFO free list; never-used blocks
+//!   are handed out by bumping an offset, so a new page is not touched
+//!   before it is used.
+//! * A page whose last block is freed goes to a cache of empty pages that
+//!   any class can reuse — unless it is the only usable page of its class
+//!   (that keeps a `new` + drop loop from recycling a page each time).
+//!   The cache keeps at most [`MAX_EMPTY_PAGES`]; beyond that empty pages go
+//!   back to the global allocator.
+//! * Every page is also on a singly linked list of all pages, so the heap
+//!   can tell at thread exit whether any block is still allocated.
+//!
+//! # Invariants
+//!
+//! * **P1 (ownership).** An object of the per-thread heap is in a pool block
+//!   iff its type is tracked, its allocation [`fits`], and the thread's heap
+//!   existed when it was allocated. Once the heap of a thread is gone
+//!   (`heap()` returns `None`) it never comes back, and the heap is only
+//!   freed when no block of its pool is allocated ([`Pool::all_free`]), so:
+//!   at deallocation, `heap()` is `Some` iff the block came from the pool.
+//!   Per-thread objects never change threads (`Gc`, `Weak` and `GcAny` are
+//!   `!Send`), so a block is always freed into the pool that made it.
+//! * **P2 (pages).** A page's `used` counts its blocks not on its free list
+//!   and below `bump`; a page is on its class's `usable` list iff
+//!   `used < capacity` and it is not in the empty cache; it is in the empty
+//!   cache iff `used == 0` and it was taken off `usable`.
+//!
+//! `RUSTFLAGS="--cfg gc_no_pool"` turns the pool off (every object uses the
+//! global allocator), so that valgrind and Miri can see every object's
+//! lifetime as a separate allocation.
+
+use std::alloc::Layout;
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+
+/// Bytes per page (and the alignment of pages).
+pub(crate) const PAGE_SIZE: usize = 16 * 1024;
+/// Alignment of every block (and the granularity of size classes).
+pub(crate) const BLOCK_ALIGN: usize = 16;
+/// The largest block; bigger objects use the global allocator.
+pub(crate) const MAX_BLOCK: usize = 512;
+/// Number of size classes.
+const NUM_CLASSES: usize = MAX_BLOCK / BLOCK_ALIGN;
+/// Empty pages kept for reuse before they are returned.
+pub(crate) const MAX_EMPTY_PAGES: usize = 16;
+/// Offset of the first block: the page header, rounded up.
+const FIRST_BLOCK: usize = 64;
+
+const _: () = assert!(std::mem::size_of::<Page>() <= FIRST_BLOCK);
+const _: () = assert!(FIRST_BLOCK % BLOCK_ALIGN == 0);
+
+/// Whether an allocation of `layout` is served by the pool.
+#[inline(always)]
+pub(crate) const fn fits(layout: Layout) -> bool {
+    !cfg!(gc_no_pool) && layout.size() <= MAX_BLOCK && layout.align() <= BLOCK_ALIGN
+}
+
+/// The size class of an allocation that [`fits`].
+#[inline(always)]
+pub(crate) const fn class_of(layout: Layout) -> usize {
+    layout.size().div_ceil(BLOCK_ALIGN) - 1
+}
+
+/// The header at the start of every page.
+#[repr(C)]
+struct Page {
+    /// Freed blocks of this page (LIFO), linked through their first word.
+    free: *mut u8,
+    /// Offset of the first never-used block; `>= limit` when none is left.
+    bump: u32,
+    /// Offset past the last block that fits.
+    limit: u32,
+    /// Blocks handed out and not freed (P2).
+    used: u32,
+    /// Blocks the page holds in its current class.
+    capacity: u32,
+    /// Block size of the current class.
+    block: u32,
+    /// The size class the page serves.
+    class: u32,
+    /// Neighbours on the class's `usable` list (or `next` in the empty cache).
+    next: *mut Page,
+    prev: *mut Page,
+    /// Neighbours on the list of all pages.
+    all_next: *mut Page,
+    all_prev: *mut Page,
+}
+
+/// The pool of one per-thread heap (see the module docs).
+pub(crate) struct Pool {
+    usable: [Cell<*mut Page>; NUM_CLASSES],
+    empty: Cell<*mut Page>,
+    empty_count: Cell<usize>,
+    all: Cell<*mut Page>,
+}
+
+const PAGE_LAYOUT: Layout = match Layout::from_size_align(PAGE_SIZE, PAGE_SIZE) {
+    Ok(l) => l,
+    Err(_) => panic!("page layout"),
+};
+
+impl Pool {
+    pub(crate) fn new() -> Pool {
+        Pool {
+            usable: std::array::from_fn(|_| Cell::new(ptr::null_mut())),
+            empty: Cell::new(ptr::null_mut()),
+            empty_count: Cell::new(0),
+            all: Cell::new(ptr::null_mut()),
+        }
+    }
+
+    /// A block for an allocation of `layout` (which [`fits`]).
+    #[inline(always)]
+    pub(crate) fn alloc(&self, layout: Layout) -> NonNull<u8> {
+        let class = class_of(layout);
+        let page = self.usable[class].get();
+        if page.is_null() {
+            return self.alloc_slow(class);
+        }
+        // SAFETY: pages on a usable list are live pages of this pool with a
+        // free block (P2).
+        unsafe { take_block(page, &self.usable[class]) }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, class: usize) -> NonNull<u8> {
+        let page = self.empty.get();
+        let page = if page.is_null() {
+            self.new_page()
+        } else {
+            // SAFETY: pages in the empty cache are live pages of this pool.
+            self.empty.set(unsafe { (*page).next });
+            self.empty_count.set(self.empty_count.get() - 1);
+            page
+        };
+        // SAFETY: `page` is a live, empty page owned by this pool and on no
+        // list but `all`.
+        unsafe {
+            let block = (BLOCK_ALIGN * (class + 1)) as u32;
+            let limit =
+                (FIRST_BLOCK + (PAGE_SIZE - FIRST_BLOCK) / block as usize * block as usize) as u32;
+            let p = &mut *page;
+            p.free = ptr::null_mut();
+            p.bump = FIRST_BLOCK as u32;
+            p.limit = limit;
+            p.used = 0;
+            p.capacity = (limit - FIRST_BLOCK as u32) / block;
+            p.block = block;
+            p.class = class as u32;
+            p.prev = ptr::null_mut();
+            p.next = ptr::null_mut();
+            self.usable[class].set(page);
+            take_block(page, &self.usable[class])
+        }
+    }
+
+    fn new_page(&self) -> *mut Page {
+        // SAFETY: the layout has a non-zero size.
+        let raw = unsafe { std::alloc::alloc(PAGE_LAYOUT) };
+        if raw.is_null() {
+            std::alloc::handle_alloc_error(PAGE_LAYOUT);
+        }
+        let page = raw.cast::<Page>();
+        // SAFETY: a fresh allocation, aligned for `Page` (PAGE_SIZE).
+        unsafe {
+            page.write(Page {
+                free: ptr::null_mut(),
+                bump: 0,
+                limit: 0,
+                used: 0,
+                capacity: 0,
+                block: 0,
+                class: 0,
+                next: ptr::null_mut(),
+                prev: ptr::null_mut(),
+                all_next: self.all.get(),
+                all_prev: ptr::null_mut(),
+            });
+            let first = self.all.get();
+            if !first.is_null() {
+                (*first).all_prev = page;
+            }
+        }
+        self.all.set(page);
+        page
+    }
+
+    /// Return a block.
+    ///
+    /// # Safety
+    /// `block` was returned by [`Pool::alloc`] of this pool with the same
+    /// `layout` and is not used any more.
+    #[inline(always)]
+    pub(crate) unsafe fn free(&self, block: NonNull<u8>, layout: Layout) {
+        let block = block.as_ptr();
+        let offset = block as usize & (PAGE_SIZE - 1);
+        // SAFETY: blocks lie inside their page, `offset` bytes past its
+        // start; the page is live while it has a used block (P2).
+        let page = unsafe { block.sub(offset) }.cast::<Page>();
+        // SAFETY: as above; the page belongs to this pool (P1).
+        let p = unsafe { &mut *page };
+        debug_assert_eq!(
+            p.class as usize,
+            class_of(layout),
+            "gc: pool class mismatch"
+        );
+        // SAFETY: the block is ours again and at least 16 bytes.
+        unsafe { block.cast::<*mut u8>().write(p.free) };
+        p.free = block;
+        let used = p.used;
+        p.used = used - 1;
+        // A full page becomes usable again; an empty one goes to the cache
+        // unless it is its class's only usable page (then it stays there).
+        if used == p.capacity
+            || (used == 1 && (self.usable[class_of(layout)].get() != page || !p.next.is_null()))
+        {
+            // SAFETY: forwarded.
+            unsafe { self.free_slow(page, layout) }
+        }
+    }
+
+    /// A page just stopped being full, or became empty.
+    #[cold]
+    #[inline(never)]
+    unsafe fn free_slow(&self, page: *mut Page, layout: Layout) {
+        let head = &self.usable[class_of(layout)];
+        // SAFETY: a live page of this pool (caller).
+        let p = unsafe { &mut *page };
+        if p.used + 1 == p.capacity {
+            // It was full, so on no list: put it in front.
+            // SAFETY: list pages are live pages of this pool.
+            unsafe { push_front(page, head) };
+        }
+        if p.used == 0 && (head.get() != page || !p.next.is_null()) {
+            // Empty and not the class's only usable page: to the cache.
+            // SAFETY: it is on the usable list (it was not full, or was just
+            // pushed).
+            unsafe { unlink(page, head) };
+            if self.empty_count.get() < MAX_EMPTY_PAGES {
+                p.next = self.empty.get();
+                self.empty.set(page);
+                self.empty_count.set(self.empty_count.get() + 1);
+            } else {
+                self.release_page(page);
+            }
+        }
+    }
+
+    /// Take an empty page off the list of all pages and give it back.
+    fn release_page(&self, page: *mut Page) {
+        // SAFETY: every page on `all` is live; we only unlink and free one
+        // that is on no other list and has no used block.
+        unsafe {
+            let (prev, next) = ((*page).all_prev, (*page).all_next);
+            if prev.is_null() {
+                self.all.set(next);
+            } else {
+                (*prev).all_next = next;
+            }
+            if !next.is_null() {
+                (*next).all_prev = prev;
+            }
+            std::alloc::dealloc(page.cast(), PAGE_LAYOUT);
+        }
+    }
+
+    /// Whether no block of the pool is allocated (the heap may be freed).
+    pub(crate) fn all_free(&self) -> bool {
+        let mut page = self.all.get();
+        while !page.is_null() {
+            // SAFETY: pages on `all` are live.
+            let p = unsafe { &*page };
+            if p.used != 0 {
+                return false;
+            }
+            page = p.all_next;
+        }
+        true
+    }
+
+    /// Number of pages the pool holds (for tests and statistics).
+    pub(crate) fn page_count(&self) -> usize {
+        let mut n = 0;
+        let mut page = self.all.get();
+        while !page.is_null() {
+            n += 1;
+            // SAFETY: pages on `all` are live.
+            page = unsafe { (*page).all_next };
+        }
+        n
+    }
+}
+
+impl Drop for Pool {
+    /// Free every page. The owner drops the pool only when
+    /// [`Pool::all_free`] holds.
+    fn drop(&mut self) {
+        debug_assert!(self.all_free(), "gc: pool dropped with live blocks");
+        let mut page = self.all.get();
+        while !page.is_null() {
+            // SAFETY: pages on `all` are live and freed exactly once here.
+            unsafe {
+                let next = (*page).all_next;
+                std::alloc::dealloc(page.cast(), PAGE_LAYOUT);
+                page = next;
+            }
+        }
+    }
+}
+
+/// Hand out a block of `page`, the first page of `head` (it has one).
+///
+/// # Safety
+/// `page` is a live page on the usable list `head`, with `used < capacity`.
+#[inline(always)]
+unsafe fn take_block(page: *mut Page, head: &Cell<*mut Page>) -> NonNull<u8> {
+    // SAFETY: caller's contract.
+    let p = unsafe { &mut *page };
+    let block = if !p.free.is_null() {
+        let b = p.free;
+        // SAFETY: free blocks hold the next free block in their first word.
+        p.free = unsafe { b.cast::<*mut u8>().read() };
+        b
+    } else {
+        // SAFETY: `used < capacity` and no free block: `bump` is below
+        // `limit`, inside the page.
+        let b = unsafe { page.cast::<u8>().add(p.bump as usize) };
+        p.bump += p.block;
+        b
+    };
+    p.used += 1;
+    if p.used == p.capacity {
+        // Full: off the usable list (it is the first).
+        head.set(p.next);
+        if !p.next.is_null() {
+            // SAFETY: list pages are live.
+            unsafe { (*p.next).prev = ptr::null_mut() };
+        }
+        p.next = ptr::null_mut();
+    }
+    // SAFETY: inside a live allocation, not null.
+    unsafe { NonNull::new_unchecked(block) }
+}
+
+/// # Safety
+/// `page` is live and on no usable list.
+unsafe fn push_front(page: *mut Page, head: &Cell<*mut Page>) {
+    // SAFETY: caller's contract; list pages are live.
+    unsafe {
+        let first = head.get();
+        (*page).prev = ptr::null_mut();
+        (*page).next = first;
+        if !first.is_null() {
+            (*first).prev = page;
+        }
+    }
+    head.set(page);
+}
+
+/// # Safety
+/// `page` is live and on the usable list `head`.
+unsafe fn unlink(page: *mut Page, head: &Cell<*mut Page>) {
+    // SAFETY: caller's contract; list pages are live.
+    unsafe {
+        let (prev, next) = ((*page).prev, (*page).next);
+        if prev.is_null() {
+            head.set(next);
+        } else {
+            (*prev).next = next;
+        }
+        if !next.is_null() {
+            (*next).prev = prev;
+        }
+        (*page).prev = ptr::null_mut();
+        (*page).next = ptr::null_mut();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize) -> Layout {
+        Layout::from_size_align(size, 8).unwrap()
+    }
+
+    #[test]
+    fn blocks_are_distinct_aligned_and_reused() {
+        let pool = Pool::new();
+        let l = layout(48);
+        let blocks: Vec<_> = (0..2000).map(|_| pool.alloc(l)).collect();
+        let mut addrs: Vec<usize> = blocks.iter().map(|b| b.as_ptr() as usize).collect();
+        addrs.sort();
+        addrs.dedup();
+        assert_eq!(addrs.len(), 2000);
+        assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 48));
+        assert!(addrs.iter().all(|a| a % BLOCK_ALIGN == 0));
+        let pages = pool.page_count();
+        assert_eq!(pages, 2000usize.div_ceil((PAGE_SIZE - FIRST_BLOCK) / 48));
+        for b in &blocks {
+            // SAFETY: allocated above with the same layout, freed once.
+            unsafe { pool.free(*b, l) };
+        }
+        assert!(pool.all_free());
+        // The empty pages were cached or released, not leaked.
+        assert!(pool.page_count() <= MAX_EMPTY_PAGES + 1);
+        // Reuse: the next allocation comes from a cached page.
+        let again = pool.alloc(l);
+        assert_eq!(pool.page_count(), pages.min(MAX_EMPTY_PAGES + 1));
+        // SAFETY: as above.
+        unsafe { pool.free(again, l) };
+    }
+
+    #[test]
+    fn new_drop_loop_keeps_one_page() {
+        let pool = Pool::new();
+        let l = layout(40);
+        for _ in 0..10_000 {
+            let b = pool.alloc(l);
+            // SAFETY: as above.
+            unsafe { pool.free(b, l) };
+        }
+        assert_eq!(pool.page_count(), 1);
+    }
+
+    #[test]
+    fn classes_do_not_mix_and_empty_pages_change_class() {
+        let pool = Pool::new();
+        let (a, b) = (layout(32), layout(200));
+        let x = pool.alloc(a);
+        let y = pool.alloc(b);
+        assert_ne!(
+            x.as_ptr() as usize / PAGE_SIZE,
+            y.as_ptr() as usize / PAGE_SIZE
+        );
+        // SAFETY: as above.
+        unsafe {
+            // Writing the whole block must not disturb the page header.
+            std::ptr::write_bytes(y.as_ptr(), 0xAB, 200);
+            pool.free(y, b);
+            pool.free(x, a);
+        }
+        assert!(pool.all_free());
+    }
+
+    #[test]
+    fn pages_fill_up_and_come_back_when_a_block_is_freed() {
+        let pool = Pool::new();
+        let l = layout(MAX_BLOCK);
+        let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+        let first: Vec<_> = (0..per_page).map(|_| pool.alloc(l)).collect();
+        assert_eq!(pool.page_count(), 1);
+        let extra = pool.alloc(l); // the first page is full: a second one
+        assert_eq!(pool.page_count(), 2);
+        // SAFETY: as above.
+        unsafe { pool.free(first[3], l) };
+        let reused = pool.alloc(l);
+        assert_eq!(
+            reused, first[3],
+            "a freed block of a full page is reused first"
+        );
+        // SAFETY: as above.
+        unsafe {
+            pool.free(reused, l);
+            pool.free(extra, l);
+            for (i, b) in first.iter().enumerate() {
+                if i != 3 {
+                    pool.free(*b, l);
+                }
+            }
+        }
+        assert!(pool.all_free());
+    }
+}

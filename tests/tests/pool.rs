@@ -1,0 +1,203 @@
+//! The object pool (gc-core/src/heap/pool.rs): memory goes back, blocks are
+//! never shared, and thread exit never frees a block the pool still owes.
+
+use gc_core::__private::{pool_pages, POOL_MAX_EMPTY_PAGES, POOL_PAGE_SIZE};
+use gc_core::{gc, Gc, Trace, Weak};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Trace)]
+struct Node {
+    next: RefCell<Option<Gc<Node>>>,
+    payload: [u64; 4],
+}
+
+fn node(i: u64) -> Gc<Node> {
+    Gc::new(Node {
+        next: RefCell::new(None),
+        payload: [i; 4],
+    })
+}
+
+/// Run `f` on a fresh thread (a fresh heap and pool).
+fn on_fresh_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::spawn(f).join().expect("test thread panicked")
+}
+
+#[test]
+fn dropped_objects_give_their_pages_back() {
+    let (peak, after) = on_fresh_thread(|| {
+        let objects: Vec<_> = (0..100_000).map(node).collect();
+        let peak = pool_pages();
+        drop(objects);
+        (peak, pool_pages())
+    });
+    // 100 000 objects of ~72 bytes fill well over a hundred 16 KiB pages ...
+    assert!(peak * POOL_PAGE_SIZE >= 100_000 * 64, "peak {peak} pages");
+    // ... and all but a bounded cache go back to the global allocator.
+    assert!(after <= POOL_MAX_EMPTY_PAGES + 1, "{after} pages kept");
+}
+
+#[test]
+fn collected_cycles_give_their_pages_back_too() {
+    let after = on_fresh_thread(|| {
+        gc::disable();
+        for i in 0..50_000 {
+            let a = node(i);
+            let b = node(i);
+            *a.next.borrow_mut() = Some(b.clone());
+            *b.next.borrow_mut() = Some(a);
+        }
+        assert_eq!(gc::collect(), 100_000);
+        pool_pages()
+    });
+    assert!(after <= POOL_MAX_EMPTY_PAGES + 1, "{after} pages kept");
+}
+
+#[test]
+fn blocks_are_reused_without_mixing_values() {
+    on_fresh_thread(|| {
+        // Interleave allocation and frees of two sizes; every value must
+        // read back intact (a block handed out twice would clobber one).
+        #[derive(Trace)]
+        struct Big {
+            next: RefCell<Option<Gc<Big>>>,
+            data: [u64; 40],
+        }
+        let mut small = Vec::new();
+        let mut big = Vec::new();
+        for round in 0..50_u64 {
+            for i in 0..1000_u64 {
+                small.push(node(round * 1000 + i));
+                big.push(Gc::new(Big {
+                    next: RefCell::new(None),
+                    data: [round * 1000 + i; 40],
+                }));
+            }
+            // Drop every other one, oldest first.
+            let mut keep = true;
+            small.retain(|_| {
+                keep = !keep;
+                keep
+            });
+            big.retain(|_| {
+                keep = !keep;
+                keep
+            });
+        }
+        for n in &small {
+            assert!(n.payload.iter().all(|&x| x == n.payload[0]));
+        }
+        for b in &big {
+            assert!(b.data.iter().all(|&x| x == b.data[0]));
+        }
+        let mut seen: Vec<u64> = small.iter().map(|n| n.payload[0]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), small.len(), "each value is in its own block");
+    });
+}
+
+#[test]
+fn over_aligned_and_large_objects_bypass_the_pool() {
+    on_fresh_thread(|| {
+        #[derive(Trace)]
+        #[repr(align(64))]
+        struct Aligned {
+            next: RefCell<Option<Gc<Aligned>>>,
+        }
+        #[derive(Trace)]
+        struct Large {
+            next: RefCell<Option<Gc<Large>>>,
+            _data: [u8; 4096],
+        }
+        let before = pool_pages();
+        let a: Vec<_> = (0..1000)
+            .map(|_| {
+                Gc::new(Aligned {
+                    next: RefCell::new(None),
+                })
+            })
+            .collect();
+        let l: Vec<_> = (0..100)
+            .map(|_| {
+                Gc::new(Large {
+                    next: RefCell::new(None),
+                    _data: [7; 4096],
+                })
+            })
+            .collect();
+        assert!(a
+            .iter()
+            .all(|x| (&**x as *const Aligned as usize) % 64 == 0));
+        assert_eq!(pool_pages(), before, "neither came from the pool");
+        drop((a, l));
+    });
+}
+
+thread_local! {
+    static KEEP_WEAK: RefCell<Option<Weak<Node>>> = const { RefCell::new(None) };
+}
+
+#[test]
+fn a_weak_handle_outliving_the_thread_heap_keeps_the_pool() {
+    // The object dies while the thread runs; a weak handle to it lives in a
+    // thread-local that is destroyed after the heap's guard. The heap (and
+    // the pool page under the allocation) must then be kept (P1), and the
+    // late drop must free the block into it, not into the global allocator.
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+    struct Counted;
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    on_fresh_thread(move || {
+        #[derive(Trace)]
+        struct Probe {
+            next: RefCell<Option<Gc<Node>>>,
+            #[trace(skip)]
+            _probe: Counted,
+        }
+        // Register the thread-local's destructor first: destructors run in
+        // reverse order, so this one runs after the heap's guard.
+        KEEP_WEAK.with(|_| {});
+        let strong = node(1);
+        let keep = Gc::new(Probe {
+            next: RefCell::new(Some(strong.clone())),
+            _probe: Counted,
+        });
+        KEEP_WEAK.with(|k| *k.borrow_mut() = Some(Gc::downgrade(&strong)));
+        drop((strong, keep));
+        assert!(KEEP_WEAK.with(|k| k.borrow().as_ref().unwrap().upgrade().is_none()));
+    });
+    assert_eq!(DROPPED.load(Ordering::SeqCst), 1);
+}
+
+thread_local! {
+    static LATE: Late = const { Late };
+}
+
+struct Late;
+
+impl Drop for Late {
+    fn drop(&mut self) {
+        // Runs after the heap's guard freed the heap: objects made now come
+        // from the global allocator and go back to it.
+        let a = node(1);
+        *a.next.borrow_mut() = Some(node(2));
+        let w = Gc::downgrade(&a);
+        assert_eq!(a.next.borrow().as_ref().unwrap().payload[0], 2);
+        drop(a);
+        assert!(w.upgrade().is_none());
+    }
+}
+
+#[test]
+fn objects_made_after_the_heap_is_gone_use_the_global_allocator() {
+    on_fresh_thread(|| {
+        LATE.with(|_| {});
+        let x = node(0);
+        drop(x);
+    });
+}
