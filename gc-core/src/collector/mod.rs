@@ -52,8 +52,8 @@
 use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
-    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_FLAGS,
-    WEAK_CLEARED,
+    counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
+    PREV_FLAGS, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -104,6 +104,9 @@ pub(crate) trait CollectorHeap {
 
     /// Whether any weak callback is registered at all.
     fn has_weak_callbacks(&self) -> bool;
+    /// Whether an object of a type with a legacy finalizer may be on the
+    /// heap (if not, phase 4 is skipped).
+    fn may_hold_legacy_finalizers(&self) -> bool;
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
     /// Refcount-death style: clear, then run `obj`'s callbacks one by one.
@@ -116,7 +119,8 @@ pub(crate) trait CollectorHeap {
     fn begin_collection(&self, generation: usize);
     fn add_long_lived_pending(&self, survivors: usize);
     fn set_long_lived(&self, total: usize);
-    fn note_dealloc(&self);
+    /// `n` tracked objects were freed: `count[0] -= n`, never below zero.
+    fn note_deallocs(&self, n: usize);
     fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize);
 }
 
@@ -255,21 +259,7 @@ impl Tracer<'_> {
     fn visit_tracked(&mut self, target: NonNull<Header>) {
         let t = hdr(target);
         match &mut self.mode {
-            TraceMode::SubtractRefs => {
-                if self.sync {
-                    // CPython's visit_decref.
-                    if t.is_collecting() {
-                        let refs = t.gc_refs();
-                        if refs == 0 {
-                            over_reported(target);
-                        } else {
-                            t.set_gc_refs(refs - 1);
-                        }
-                    }
-                } else {
-                    subtract_one(target)
-                }
-            }
+            TraceMode::SubtractRefs => subtract_one(target),
             TraceMode::VisitReachable { young } => visit_reachable(target, *young),
             TraceMode::MoveToList { list: to } => {
                 // CPython's visit_move.
@@ -286,20 +276,12 @@ impl Tracer<'_> {
     }
 }
 
-/// CPython's visit_decref for the per-thread heap: one edge to `target`
-/// from inside the collected set.
+/// CPython's visit_decref: one edge to `target` from inside the collected
+/// set.
 #[inline(always)]
 fn subtract_one(target: NonNull<Header>) {
     let t = hdr(target);
     if t.is_collecting() {
-        // An edge to it from a traced object: its unique handle was moved
-        // there, so no `&mut` from `get_mut` can be live any more (I6).
-        // SAFETY: collecting objects of the per-thread heap are live and use
-        // plain `Counts`.
-        let counts = unsafe { Header::obj(target).counts() };
-        if counts.mut_exposed() {
-            counts.clear_mut_exposed();
-        }
         let refs = t.gc_refs();
         if refs == 0 {
             over_reported(target);
@@ -361,9 +343,12 @@ fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is_pending: b
 /// (HAZARDS 3).
 ///
 /// Objects whose value `Gc::get_mut` may have lent out (MUT_EXPOSED) are
-/// skipped; if another object's edge to one of them shows that its handle
-/// was moved into the heap (which clears the flag), it is traced after all,
-/// at the end: subtraction does not depend on order.
+/// skipped. One whose count drops to zero all the same is referenced only
+/// from inside the heap: its unique handle was moved into a traced object,
+/// so the `&mut` has ended (header I6). Its flag is cleared and it is
+/// traced after all, at the end (subtraction does not depend on order);
+/// that may reveal more such objects, so repeat until none is left. Doing
+/// this per object, after the walk, keeps the per-edge work to CPython's.
 fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
     let mut skipped = Vec::new();
@@ -376,14 +361,18 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
         }
         node = list::ptr(hdr(node).next.get());
     }
+    if skipped.is_empty() {
+        return;
+    }
     loop {
         let before = skipped.len();
         skipped.retain(|&node| {
-            if H::mut_exposed(Header::obj(node)) {
-                true
-            } else {
+            if hdr(node).gc_refs() == 0 {
+                H::clear_flag(Header::obj(node), MUT_EXPOSED);
                 trace_value(node, &mut tracer);
                 false
+            } else {
+                true
             }
         });
         if skipped.len() == before {
@@ -557,13 +546,56 @@ fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>
 /// are alive and not themselves owned by trash. The others are returned too
 /// (to be dropped once the world runs again: dropping a closure runs user
 /// code).
+///
+/// The same walk counts the trash and notes whether any of it has a PEP 442
+/// finalizer still to run (phase 6 is skipped when none has: user code in
+/// between cannot change either).
 #[allow(clippy::type_complexity)]
 fn clear_weakrefs<H: CollectorHeap>(
     heap: &H,
     unreachable: NonNull<Header>,
-) -> (Vec<(ObjPtr, Entry<H::Callback>)>, Vec<Entry<H::Callback>>) {
-    // Which callback-owning weak handles live inside trash? (Nothing to
-    // find, and nothing to clear but flags, when no callback exists.)
+    untag: bool,
+) -> (
+    Vec<(ObjPtr, Entry<H::Callback>)>,
+    Vec<Entry<H::Callback>>,
+    TrashSummary,
+) {
+    let mut summary = TrashSummary {
+        len: 0,
+        to_finalize: false,
+    };
+    // One walk: (untag,) count, note finalizers, clear weak handles, and
+    // pick the objects with callbacks.
+    let mut with_callbacks = Vec::new();
+    let mut node = list::ptr(hdr(unreachable).next.get() & !NEXT_UNREACHABLE);
+    while node != unreachable {
+        let h = hdr(node);
+        let mut next = h.next.get();
+        if untag {
+            next &= !NEXT_UNREACHABLE;
+            h.next.set(next);
+        }
+        let obj = Header::obj(node);
+        summary.len += 1;
+        if !summary.to_finalize
+            && (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442
+            && !H::has_flag(obj, FINALIZED)
+        {
+            summary.to_finalize = true;
+        }
+        H::set_flag(obj, WEAK_CLEARED);
+        if H::has_flag(obj, HAS_CALLBACKS) {
+            H::clear_flag(obj, HAS_CALLBACKS);
+            with_callbacks.push(obj);
+        }
+        node = list::ptr(next);
+    }
+    let mut to_call = Vec::new();
+    let mut discarded = Vec::new();
+    if with_callbacks.is_empty() {
+        return (to_call, discarded, summary);
+    }
+    // Which callback-owning weak handles live inside trash?
     let mut ids = Vec::new();
     if heap.has_weak_callbacks() {
         let _guard = AbortOnPanic::new();
@@ -573,23 +605,24 @@ fn clear_weakrefs<H: CollectorHeap>(
         }
     }
     let in_trash: HashSet<u64> = ids.into_iter().collect();
-    let mut to_call = Vec::new();
-    let mut discarded = Vec::new();
-    for node in list::iter(unreachable) {
-        let obj = Header::obj(node);
-        H::set_flag(obj, WEAK_CLEARED);
-        if H::has_flag(obj, HAS_CALLBACKS) {
-            H::clear_flag(obj, HAS_CALLBACKS);
-            for entry in heap.take_weak_callbacks(obj).into_iter().rev() {
-                if in_trash.contains(&entry.id) {
-                    discarded.push(entry);
-                } else {
-                    to_call.push((obj, entry));
-                }
+    for obj in with_callbacks {
+        for entry in heap.take_weak_callbacks(obj).into_iter().rev() {
+            if in_trash.contains(&entry.id) {
+                discarded.push(entry);
+            } else {
+                to_call.push((obj, entry));
             }
         }
     }
-    (to_call, discarded)
+    (to_call, discarded, summary)
+}
+
+/// What [`clear_weakrefs`] learnt about the trash.
+struct TrashSummary {
+    /// Objects on the list.
+    len: usize,
+    /// Some object has a PEP 442 finalizer and is not FINALIZED yet.
+    to_finalize: bool,
 }
 
 /// Phase 5b (world running). Drop the discarded callbacks, run the others.
@@ -708,12 +741,19 @@ fn delete_garbage<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>, old:
             unsafe { (obj.vtable.drop_value)(obj.counts) }
         });
     }
-    while !list::is_empty(collectable) {
-        let node = list::next(collectable);
+    // Free them in one walk that does not unlink each node (its neighbours
+    // are being freed too): read the successor first, then reset the head.
+    let mut freed = 0;
+    let mut node = list::next(collectable);
+    while node != collectable {
+        let h = hdr(node);
+        let next = list::ptr(h.next.get());
         let obj = Header::obj(node);
-        list::remove(node);
-        hdr(node).prev.set(0); // clears COLLECTING
-        heap.note_dealloc();
+        // Unlinked (I4), not COLLECTING (I5).
+        h.next.set(0);
+        h.prev.set(0);
+        freed += 1;
+        node = next;
         let strong = H::strong(obj);
         if strong != 0 {
             // Something still holds a strong handle to a dropped value:
@@ -731,6 +771,8 @@ fn delete_garbage<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>, old:
             unsafe { (obj.vtable.dealloc)(obj.counts) };
         }
     }
+    list::init(collectable);
+    heap.note_deallocs(freed);
 }
 
 /// Phase 9. Objects with a legacy finalizer (all of `finalizers` under
@@ -808,13 +850,19 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
         heap.set_long_lived(survivors);
     }
 
+    // Without any object of a legacy-finalizer type on the heap, phase 4
+    // has nothing to move: clear_weakrefs clears NEXT_UNREACHABLE instead.
     let finalizers = List::new();
-    move_legacy_finalizers(unreachable.head(), finalizers.head());
-    move_legacy_finalizer_reachable::<H>(finalizers.head());
-    validate_list(finalizers.head(), Some(false));
-    validate_list(unreachable.head(), Some(true));
+    let legacy = heap.may_hold_legacy_finalizers();
+    if legacy {
+        move_legacy_finalizers(unreachable.head(), finalizers.head());
+        move_legacy_finalizer_reachable::<H>(finalizers.head());
+        validate_list(finalizers.head(), Some(false));
+        validate_list(unreachable.head(), Some(true));
+    }
 
-    let (to_call, discarded) = clear_weakrefs(heap, unreachable.head());
+    let (to_call, discarded, trash) = clear_weakrefs(heap, unreachable.head(), !legacy);
+    validate_list(unreachable.head(), Some(true));
     heap.resume_world();
 
     // From here on user code runs: the trash is private to this collection.
@@ -826,7 +874,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     let mut collected = run_weak_callbacks(to_call, discarded);
     validate_list(unreachable.head(), Some(true));
 
-    let finalizers_ran = finalize_garbage::<H>(unreachable.head());
+    let finalizers_ran = trash.to_finalize && finalize_garbage::<H>(unreachable.head());
 
     // Only a finalizer can hand out a reference to trash (weak handles are
     // cleared, trash is on no generation list, callbacks' captures are
@@ -836,11 +884,11 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
         heap.stop_world();
         handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old);
         heap.resume_world();
+        collected += list::len(final_unreachable.head());
     } else {
         list::merge(unreachable.head(), final_unreachable.head());
+        collected += trash.len;
     }
-
-    collected += list::len(final_unreachable.head());
     delete_garbage(heap, final_unreachable.head(), old);
 
     let mut uncollectable = 0;

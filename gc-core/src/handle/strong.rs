@@ -88,7 +88,7 @@ impl<T: Trace + 'static> Gc<T> {
         // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         if let Some(heap) = heap {
-            heap.track_new(counts_to_header(ptr.cast()));
+            heap.track_new::<T>(counts_to_header(ptr.cast()));
         }
         Gc {
             ptr,
@@ -151,7 +151,7 @@ impl<T: Trace + 'static> Gc<T> {
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
         if let Some(heap) = heap {
-            heap.track_new(counts_to_header(ptr.cast()));
+            heap.track_new::<T>(counts_to_header(ptr.cast()));
         }
         Gc {
             ptr,

@@ -63,6 +63,9 @@ pub(crate) struct Heap {
     /// link through; only a type that hides handles in `#[trace(skip)]`
     /// fields can chain them).
     pub(crate) trash_untracked: RefCell<Vec<ObjPtr>>,
+    /// An object of a type with a legacy finalizer was allocated on this
+    /// heap at some point (sticky; lets collections skip phase 4 otherwise).
+    pub(crate) legacy_seen: Cell<bool>,
     /// Trashcan: something was deferred (either list may be non-empty).
     pub(crate) trash_pending: Cell<bool>,
     /// Where small tracked objects live (invariants P1, P2 in `pool`).
@@ -140,6 +143,7 @@ impl Heap {
             trash_delete_later: Cell::new(0),
             trash_untracked: RefCell::new(Vec::new()),
             trash_pending: Cell::new(false),
+            legacy_seen: Cell::new(false),
             pool: pool::Pool::new(),
         }
     }
@@ -175,7 +179,10 @@ impl Heap {
     /// Link a newly allocated object into generation 0 (already counted by
     /// [`Heap::note_alloc`]).
     #[inline(always)]
-    pub(crate) fn track_new(&self, header: NonNull<Header>) {
+    pub(crate) fn track_new<T: crate::Trace>(&self, header: NonNull<Header>) {
+        if T::__gc_finalizer() == crate::trace::FinalizerKind::Legacy {
+            self.legacy_seen.set(true);
+        }
         list::append(header, self.gen_head(0));
     }
 
@@ -323,6 +330,9 @@ impl crate::collector::CollectorHeap for Heap {
         // SAFETY: live object.
         unsafe { obj.counts() }.dec_weak()
     }
+    fn may_hold_legacy_finalizers(&self) -> bool {
+        self.legacy_seen.get()
+    }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()
     }
@@ -364,8 +374,9 @@ impl crate::collector::CollectorHeap for Heap {
         self.long_lived_pending.set(0);
         self.long_lived_total.set(total);
     }
-    fn note_dealloc(&self) {
-        Heap::note_dealloc(self)
+    fn note_deallocs(&self, n: usize) {
+        let c = self.count[0].get();
+        self.count[0].set(c.saturating_sub(n));
     }
     fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
         let stats = &self.stats[generation];

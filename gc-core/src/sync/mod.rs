@@ -671,6 +671,9 @@ impl CollectorHeap for SyncHeap {
         // SAFETY: live.
         unsafe { SyncCounts::of(obj.counts) }.dec_weak()
     }
+    fn may_hold_legacy_finalizers(&self) -> bool {
+        true
+    }
     fn has_weak_callbacks(&self) -> bool {
         !primitive::lock(&self.weak_callbacks).is_empty()
     }
@@ -712,8 +715,9 @@ impl CollectorHeap for SyncHeap {
         w.gen.long_lived_pending = 0;
         w.gen.long_lived_total = total;
     }
-    fn note_dealloc(&self) {
-        SyncHeap::note_dealloc(self)
+    fn note_deallocs(&self, n: usize) {
+        let mut w = self.lock_state();
+        w.gen.count[0] = w.gen.count[0].saturating_sub(n);
     }
     fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
         let mut w = self.lock_state();
