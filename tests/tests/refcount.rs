@@ -632,6 +632,60 @@ fn get_mut_only_for_a_unique_handle() {
 }
 
 #[test]
+fn a_cycle_through_two_objects_lent_by_get_mut_is_collected() {
+    // x and y each had a `&mut` lent out by `get_mut`; x's only handle is
+    // moved into y, y's into z, and z closes the cycle z -> y -> x -> z.
+    // The collector learns that y's borrow is over from z's edge, and x's
+    // only after tracing y: a second round of the exposed-object check.
+    fresh();
+    #[derive(Trace)]
+    struct P {
+        next: RefCell<Option<Gc<P>>>,
+        #[trace(skip)]
+        _probe: DropProbe,
+    }
+    let dropped = DropCounter::new();
+    let p = |next| P {
+        next: RefCell::new(next),
+        _probe: dropped.probe(),
+    };
+    let mut x = Gc::new(p(None));
+    let mut y = Gc::new(p(None));
+    let _ = Gc::get_mut(&mut x).unwrap();
+    *Gc::get_mut(&mut y).unwrap().next.get_mut() = Some(x); // moved
+    let z = Gc::new(p(Some(y))); // moved
+    {
+        let y_ref = z.next.borrow();
+        let x_ref = y_ref.as_ref().unwrap().next.borrow();
+        *x_ref.as_ref().unwrap().next.borrow_mut() = Some(z.clone());
+    }
+    drop(z);
+    assert_eq!(gc::collect(), 3);
+    assert_eq!(dropped.get(), 3);
+}
+
+#[test]
+fn a_handle_cloned_after_get_mut_ends_the_exposure() {
+    // Clone-then-drop leaves the strong count at 1 with the flag still set:
+    // the object is then conservatively not traced while its only handle
+    // is on the stack (it is reachable anyway) — and collected once that
+    // handle is moved into a cycle.
+    fresh();
+    let mut a = Gc::new(Cyc {
+        next: RefCell::new(None),
+    });
+    let _ = Gc::get_mut(&mut a).unwrap();
+    drop(a.clone());
+    let w = Gc::downgrade(&a); // also ends the exposure
+    let b = Gc::new(Cyc {
+        next: RefCell::new(Some(a)),
+    });
+    *w.upgrade().unwrap().next.borrow_mut() = Some(b);
+    assert_eq!(gc::collect(), 2);
+    assert!(w.upgrade().is_none());
+}
+
+#[test]
 fn get_mut_then_moving_the_unique_handle_into_a_cycle_is_collected() {
     // `get_mut` may untrack a tracked object; moving that (unique) handle
     // into another object without cloning it and then closing a cycle
