@@ -261,6 +261,12 @@ pub struct Tracer<'a> {
     pub(crate) fast: u8,
     /// `young` of `VisitReachable`, for the fast path.
     pub(crate) young: *mut Header,
+    /// `FAST_SUBTRACT` coalesces runs of edges to one object (a list holding
+    /// the same handle many times): the object of the current run, and the
+    /// edges counted for it but not yet subtracted. `Tracer::flush` applies
+    /// them; nothing reads `gc_refs` before that.
+    pub(crate) run_target: *mut Header,
+    pub(crate) run_len: usize,
     pub(crate) mode: TraceMode<'a>,
     /// The sync heap is collecting (else the per-thread heap, or a query).
     pub(crate) sync: bool,
@@ -287,6 +293,8 @@ impl<'a> Tracer<'a> {
         Tracer {
             fast,
             young,
+            run_target: std::ptr::null_mut(),
+            run_len: 0,
             mode,
             sync,
         }

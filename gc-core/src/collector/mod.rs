@@ -190,7 +190,14 @@ impl Tracer<'_> {
         // The per-thread collector's hot paths first.
         if self.fast == FAST_SUBTRACT {
             if T::__gc_tracked() {
-                subtract_one(counts_to_header(gc.ptr.cast()));
+                let target = counts_to_header(gc.ptr.cast()).as_ptr();
+                if target == self.run_target {
+                    self.run_len += 1;
+                } else {
+                    self.flush();
+                    self.run_target = target;
+                    self.run_len = 1;
+                }
             }
             return;
         }
@@ -203,6 +210,16 @@ impl Tracer<'_> {
             return;
         }
         self.visit_gc_slow(gc)
+    }
+
+    /// Subtract the pending run of `FAST_SUBTRACT` edges.
+    #[inline(always)]
+    pub(crate) fn flush(&mut self) {
+        if let Some(target) = NonNull::new(self.run_target) {
+            subtract_n(target, self.run_len);
+            self.run_target = std::ptr::null_mut();
+            self.run_len = 0;
+        }
     }
 
     #[inline(never)]
@@ -280,13 +297,19 @@ impl Tracer<'_> {
 /// set.
 #[inline(always)]
 fn subtract_one(target: NonNull<Header>) {
+    subtract_n(target, 1)
+}
+
+/// `n` edges to `target` from inside the collected set.
+#[inline(always)]
+fn subtract_n(target: NonNull<Header>, n: usize) {
     let t = hdr(target);
     if t.is_collecting() {
         let refs = t.gc_refs();
-        if refs == 0 {
+        if refs < n {
             over_reported(target);
         } else {
-            t.set_gc_refs(refs - 1);
+            t.set_gc_refs(refs - n);
         }
     }
 }
@@ -361,6 +384,7 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
         }
         node = list::ptr(hdr(node).next.get());
     }
+    tracer.flush();
     if skipped.is_empty() {
         return;
     }
@@ -370,6 +394,7 @@ fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
             if hdr(node).gc_refs() == 0 {
                 H::clear_flag(Header::obj(node), MUT_EXPOSED);
                 trace_value(node, &mut tracer);
+                tracer.flush();
                 false
             } else {
                 true
