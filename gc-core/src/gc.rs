@@ -483,17 +483,19 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
     let heap = heap();
     let target_ptr = target.obj.counts.as_ptr() as *const ();
     let mut out = Vec::new();
+    let mut tracer = Tracer::new(TraceMode::RefersTo {
+        target: target_ptr,
+        found: false,
+    });
     for g in 0..NUM_GENERATIONS {
         for node in list::iter(heap.gen_head(g)) {
-            let mut tracer = Tracer::new(TraceMode::RefersTo {
-                target: target_ptr,
-                found: false,
-            });
             let obj = Header::obj(node);
             crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
-            if let TraceMode::RefersTo { found: true, .. } = tracer.mode {
-                // SAFETY: live, strong > 0.
-                out.push(unsafe { GcAny::new_ref(obj) });
+            if let TraceMode::RefersTo { found, .. } = &mut *tracer.mode {
+                if std::mem::take(found) {
+                    // SAFETY: live, strong > 0.
+                    out.push(unsafe { GcAny::new_ref(obj) });
+                }
             }
         }
     }

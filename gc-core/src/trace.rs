@@ -267,7 +267,10 @@ pub struct Tracer<'a> {
     /// them; nothing reads `gc_refs` before that.
     pub(crate) run_target: *mut Header,
     pub(crate) run_len: usize,
-    pub(crate) mode: TraceMode<'a>,
+    /// Boxed: the slow path gets a pointer to it that is not derived from
+    /// the tracer, so the compiler can keep `fast` and the run in
+    /// registers across a loop over many handles (a `Vec<Gc<T>>`).
+    pub(crate) mode: Box<TraceMode<'a>>,
     /// The sync heap is collecting (else the per-thread heap, or a query).
     pub(crate) sync: bool,
 }
@@ -295,7 +298,7 @@ impl<'a> Tracer<'a> {
             young,
             run_target: std::ptr::null_mut(),
             run_len: 0,
-            mode,
+            mode: Box::new(mode),
             sync,
         }
     }

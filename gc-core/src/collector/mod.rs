@@ -209,7 +209,9 @@ impl Tracer<'_> {
             }
             return;
         }
-        self.visit_gc_slow(gc)
+        // Only the mode escapes to the slow path: the compiler may then keep
+        // `fast` (and the run) in registers across a loop over many handles.
+        visit_gc_slow(&mut *self.mode, self.sync, gc)
     }
 
     /// Subtract the pending run of `FAST_SUBTRACT` edges.
@@ -222,24 +224,6 @@ impl Tracer<'_> {
         }
     }
 
-    #[inline(never)]
-    fn visit_gc_slow<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
-        match &mut self.mode {
-            TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
-            TraceMode::Edges { out } => out.push(gc.obj()),
-            TraceMode::RefersTo { target, found } => {
-                if gc.ptr.as_ptr() as *const () == *target {
-                    *found = true;
-                }
-            }
-            _ => {
-                if T::__gc_tracked() && !self.sync {
-                    self.visit_tracked(counts_to_header(gc.ptr.cast()));
-                }
-            }
-        }
-    }
-
     /// Visit a strong handle of the sync heap. Only the sync collector
     /// follows it: for the per-thread collector a sync object is outside the
     /// collected set (and its header belongs to another lock domain).
@@ -249,7 +233,7 @@ impl Tracer<'_> {
         counts: NonNull<crate::heap::header::Counts>,
         tracked: bool,
     ) {
-        match &mut self.mode {
+        match &mut *self.mode {
             TraceMode::RefersTo { target, found } => {
                 if counts.as_ptr() as *const () == *target {
                     *found = true;
@@ -258,7 +242,7 @@ impl Tracer<'_> {
             TraceMode::Referents { .. } | TraceMode::Edges { .. } => {}
             _ => {
                 if tracked && self.sync {
-                    self.visit_tracked(counts_to_header(counts));
+                    visit_tracked(&mut *self.mode, counts_to_header(counts));
                 }
             }
         }
@@ -267,29 +251,50 @@ impl Tracer<'_> {
     /// Visit a weak handle (only the weak phase cares).
     #[inline(always)]
     pub(crate) fn visit_weak(&mut self, callback: Option<u64>) {
-        if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut self.mode, callback) {
+        if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut *self.mode, callback) {
             ids.push(id);
         }
     }
 
-    #[inline(always)]
-    fn visit_tracked(&mut self, target: NonNull<Header>) {
-        let t = hdr(target);
-        match &mut self.mode {
-            TraceMode::SubtractRefs => subtract_one(target),
-            TraceMode::VisitReachable { young } => visit_reachable(target, *young),
-            TraceMode::MoveToList { list: to } => {
-                // CPython's visit_move.
-                if t.is_collecting() {
-                    list::move_to(target, *to);
-                    t.clear_collecting();
-                }
+}
+
+/// The modes without a fast path, for a per-thread handle.
+#[inline(never)]
+fn visit_gc_slow<T: Trace + 'static>(mode: &mut TraceMode<'_>, sync: bool, gc: &Gc<T>) {
+    match mode {
+        TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
+        TraceMode::Edges { out } => out.push(gc.obj()),
+        TraceMode::RefersTo { target, found } => {
+            if gc.ptr.as_ptr() as *const () == *target {
+                *found = true;
             }
-            TraceMode::WeakHandles { .. }
-            | TraceMode::Referents { .. }
-            | TraceMode::Edges { .. }
-            | TraceMode::RefersTo { .. } => {}
         }
+        _ => {
+            if T::__gc_tracked() && !sync {
+                visit_tracked(mode, counts_to_header(gc.ptr.cast()));
+            }
+        }
+    }
+}
+
+/// One edge to a tracked object, for the modes that follow edges.
+#[inline(always)]
+fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
+    let t = hdr(target);
+    match mode {
+        TraceMode::SubtractRefs => subtract_one(target),
+        TraceMode::VisitReachable { young } => visit_reachable(target, *young),
+        TraceMode::MoveToList { list: to } => {
+            // CPython's visit_move.
+            if t.is_collecting() {
+                list::move_to(target, *to);
+                t.clear_collecting();
+            }
+        }
+        TraceMode::WeakHandles { .. }
+        | TraceMode::Referents { .. }
+        | TraceMode::Edges { .. }
+        | TraceMode::RefersTo { .. } => {}
     }
 }
 
