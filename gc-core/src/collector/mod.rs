@@ -211,7 +211,7 @@ impl Tracer<'_> {
         }
         // Only the mode escapes to the slow path: the compiler may then keep
         // `fast` (and the run) in registers across a loop over many handles.
-        visit_gc_slow(&mut *self.mode, self.sync, gc)
+        visit_gc_slow(&mut self.mode, self.sync, gc)
     }
 
     /// Subtract the pending run of `FAST_SUBTRACT` edges.
@@ -242,7 +242,7 @@ impl Tracer<'_> {
             TraceMode::Referents { .. } | TraceMode::Edges { .. } => {}
             _ => {
                 if tracked && self.sync {
-                    visit_tracked(&mut *self.mode, counts_to_header(counts));
+                    visit_tracked(&mut self.mode, counts_to_header(counts));
                 }
             }
         }

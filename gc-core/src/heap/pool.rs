@@ -244,20 +244,25 @@ impl Pool {
     #[inline(never)]
     unsafe fn free_slow(&self, page: *mut Page, layout: Layout) {
         let head = &self.usable[class_of(layout)];
+        // No `&mut Page` here: `push_front` and `unlink` write the header
+        // through `page`, which would invalidate such a reference (Tree and
+        // Stacked Borrows); every access goes through the raw pointer.
         // SAFETY: a live page of this pool (caller).
-        let p = unsafe { &mut *page };
-        if p.used + 1 == p.capacity {
+        let (used, capacity) = unsafe { ((*page).used, (*page).capacity) };
+        if used + 1 == capacity {
             // It was full, so on no list: put it in front.
             // SAFETY: list pages are live pages of this pool.
             unsafe { push_front(page, head) };
         }
-        if p.used == 0 && (head.get() != page || !p.next.is_null()) {
+        // SAFETY: a live page of this pool (caller).
+        if used == 0 && (head.get() != page || !unsafe { (*page).next }.is_null()) {
             // Empty and not the class's only usable page: to the cache.
             // SAFETY: it is on the usable list (it was not full, or was just
             // pushed).
             unsafe { unlink(page, head) };
             if self.empty_count.get() < MAX_EMPTY_PAGES {
-                p.next = self.empty.get();
+                // SAFETY: a live page, now on no list.
+                unsafe { (*page).next = self.empty.get() };
                 self.empty.set(page);
                 self.empty_count.set(self.empty_count.get() + 1);
             } else {
@@ -461,6 +466,70 @@ mod tests {
             pool.free(x, a);
         }
         assert!(pool.all_free());
+    }
+
+    /// Regression: `free_slow` held a `&mut Page` across `unlink`'s writes
+    /// through the raw page pointer, then wrote `next` through it (UB under
+    /// Tree and Stacked Borrows, caught by Miri). Runs every path of
+    /// `free_slow` (full page made usable; emptied head, middle and tail
+    /// page cached; cache full, page released) and reuses cached pages for
+    /// another class.
+    #[test]
+    fn emptied_pages_are_cached_released_and_reused_by_another_class() {
+        let pool = Pool::new();
+        let l = layout(MAX_BLOCK);
+        let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+        let pages = MAX_EMPTY_PAGES + 3;
+        let blocks: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
+        assert_eq!(pool.page_count(), pages);
+        let by_page: Vec<&[NonNull<u8>]> = blocks.chunks(per_page).collect();
+        // One free per full page: every page is usable again, the last first.
+        for page in &by_page {
+            // SAFETY: allocated above with `l`, freed once.
+            unsafe { pool.free(page[0], l) };
+        }
+        // Empty them in an order that unlinks middle, tail and head pages.
+        let order = [1, 0].into_iter().chain(2..pages);
+        for i in order {
+            for b in &by_page[i][1..] {
+                // SAFETY: as above.
+                unsafe { pool.free(*b, l) };
+            }
+        }
+        assert!(pool.all_free());
+        // The last page stays as its class's only usable page; the cache is
+        // full; the rest went back.
+        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
+
+        // Cached pages now serve a small class (their old class must not
+        // leak through: the debug class check in `free` would fire).
+        let small = layout(16);
+        let per_small_page = (PAGE_SIZE - FIRST_BLOCK) / 16;
+        let n = 2 * per_small_page + 1;
+        let xs: Vec<_> = (0..n).map(|_| pool.alloc(small)).collect();
+        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1, "no new page");
+        let mut addrs: Vec<usize> = xs.iter().map(|b| b.as_ptr() as usize).collect();
+        addrs.sort_unstable();
+        addrs.dedup();
+        assert_eq!(addrs.len(), n);
+        for (i, x) in xs.iter().enumerate() {
+            // SAFETY: a 16-byte block of ours.
+            unsafe { x.as_ptr().cast::<[u64; 2]>().write([i as u64; 2]) };
+        }
+        // The big class still has its page: no page needed there either.
+        let big = pool.alloc(l);
+        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
+        for (i, x) in xs.iter().enumerate().rev() {
+            // SAFETY: as above; each block still holds its own value.
+            unsafe {
+                assert_eq!(x.as_ptr().cast::<[u64; 2]>().read(), [i as u64; 2]);
+                pool.free(*x, small);
+            }
+        }
+        // SAFETY: as above.
+        unsafe { pool.free(big, l) };
+        assert!(pool.all_free());
+        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
     }
 
     #[test]
