@@ -203,9 +203,16 @@ impl Tracer<'_> {
         }
         if self.fast == FAST_REACHABLE {
             if T::__gc_tracked() {
-                // SAFETY: set from the `young` list head of this collection.
-                let young = unsafe { NonNull::new_unchecked(self.young) };
-                visit_reachable(counts_to_header(gc.ptr.cast()), young);
+                let target = counts_to_header(gc.ptr.cast());
+                // visit_reachable is idempotent (after one visit the target
+                // is scanned, or rescued with gc_refs >= 1), so a repeat of
+                // the last target is skipped.
+                if target.as_ptr() != self.run_target {
+                    self.run_target = target.as_ptr();
+                    // SAFETY: set from the `young` list head of this collection.
+                    let young = unsafe { NonNull::new_unchecked(self.young) };
+                    visit_reachable(target, young);
+                }
             }
             return;
         }
