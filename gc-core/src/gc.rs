@@ -21,7 +21,7 @@
 //! ```
 
 use crate::handle::any::GcAny;
-use crate::heap::header::Header;
+use crate::heap::header::{Header, TAG_PERMANENT};
 use crate::heap::{heap_or_panic, list, Heap, NUM_GENERATIONS};
 use crate::trace::{TraceMode, Tracer};
 use std::fmt;
@@ -540,6 +540,10 @@ pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
 pub fn freeze() {
     let heap = heap();
     for g in 0..NUM_GENERATIONS {
+        for node in list::iter(heap.gen_head(g)) {
+            // SAFETY: linked objects are live (header I4); tags: I7.
+            unsafe { node.as_ref() }.set_tag(TAG_PERMANENT);
+        }
         list::merge(heap.gen_head(g), heap.permanent.head());
     }
     heap.count[0].set(0);
@@ -555,6 +559,10 @@ pub fn freeze() {
 /// ```
 pub fn unfreeze() {
     let heap = heap();
+    for node in list::iter(heap.permanent.head()) {
+        // SAFETY: linked objects are live (header I4); tags: I7.
+        unsafe { node.as_ref() }.set_tag(NUM_GENERATIONS - 1);
+    }
     list::merge(heap.permanent.head(), heap.gen_head(NUM_GENERATIONS - 1));
 }
 

@@ -267,6 +267,10 @@ pub struct Tracer<'a> {
     /// them; nothing reads `gc_refs` before that.
     pub(crate) run_target: *mut Header,
     pub(crate) run_len: usize,
+    /// `FAST_SUBTRACT` in the fused first pass: the generation being
+    /// collected (objects tagged `<=` it are members, header I7); else
+    /// [`NOT_FUSED`].
+    pub(crate) member_tag: usize,
     /// Boxed: the slow path gets a pointer to it that is not derived from
     /// the tracer, so the compiler can keep `fast` and the run in
     /// registers across a loop over many handles (a `Vec<Gc<T>>`).
@@ -279,6 +283,8 @@ pub struct Tracer<'a> {
 pub(crate) const FAST_SUBTRACT: u8 = 0;
 /// `Tracer::fast`: the per-thread collector's `VisitReachable`.
 pub(crate) const FAST_REACHABLE: u8 = 1;
+/// `Tracer::member_tag` outside the fused first pass.
+pub(crate) const NOT_FUSED: usize = usize::MAX;
 /// `Tracer::fast`: anything else (match on `mode`).
 pub(crate) const FAST_NONE: u8 = 2;
 
@@ -298,6 +304,7 @@ impl<'a> Tracer<'a> {
             young,
             run_target: std::ptr::null_mut(),
             run_len: 0,
+            member_tag: NOT_FUSED,
             mode: Box::new(mode),
             sync,
         }

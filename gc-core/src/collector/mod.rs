@@ -53,12 +53,14 @@ use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
-    PREV_FLAGS, WEAK_CLEARED,
+    PREV_COLLECTING, PREV_FLAGS, PREV_SHIFT, PREV_TAG_MASK, TAG_PERMANENT, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
 use crate::heap::NUM_GENERATIONS;
-use crate::trace::{FinalizerKind, Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT};
+use crate::trace::{
+    FinalizerKind, Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED,
+};
 use std::collections::HashSet;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
@@ -225,7 +227,7 @@ impl Tracer<'_> {
     #[inline(always)]
     pub(crate) fn flush(&mut self) {
         if let Some(target) = NonNull::new(self.run_target) {
-            subtract_n(target, self.run_len);
+            subtract_n(target, self.run_len, self.member_tag);
             self.run_target = std::ptr::null_mut();
             self.run_len = 0;
         }
@@ -262,7 +264,6 @@ impl Tracer<'_> {
             ids.push(id);
         }
     }
-
 }
 
 /// The modes without a fast path, for a per-thread handle.
@@ -309,19 +310,36 @@ fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
 /// set.
 #[inline(always)]
 fn subtract_one(target: NonNull<Header>) {
-    subtract_n(target, 1)
+    subtract_n(target, 1, NOT_FUSED)
 }
 
-/// `n` edges to `target` from inside the collected set.
+/// `n` edges to `target` from inside the collected set. In the fused first
+/// pass (`member_tag != NOT_FUSED`, per-thread heap only) a target that is a
+/// member not reached by the walk yet (linked, tag `<= member_tag`, header
+/// I7) gets its `update_refs` here, on first sight.
 #[inline(always)]
-fn subtract_n(target: NonNull<Header>, n: usize) {
+fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
     let t = hdr(target);
-    if t.is_collecting() {
-        let refs = t.gc_refs();
+    let prev = t.prev.get();
+    if prev & PREV_COLLECTING != 0 {
+        let refs = prev >> PREV_SHIFT;
         if refs < n {
             over_reported(target);
         } else {
-            t.set_gc_refs(refs - n);
+            t.prev.set(prev - (n << PREV_SHIFT));
+        }
+    } else if member_tag != NOT_FUSED
+        && t.next.get() != 0
+        && (prev & PREV_TAG_MASK) >> 1 <= member_tag
+    {
+        // SAFETY: linked objects of the per-thread heap are live and use
+        // plain `Counts`.
+        let strong = unsafe { Header::obj(target).counts() }.strong() as usize;
+        if strong < n {
+            over_reported(target);
+            t.reset_gc_refs(0);
+        } else {
+            t.reset_gc_refs(strong - n);
         }
     }
 }
@@ -384,11 +402,26 @@ fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is_pending: b
 /// traced after all, at the end (subtraction does not depend on order);
 /// that may reveal more such objects, so repeat until none is left. Doing
 /// this per object, after the walk, keeps the per-edge work to CPython's.
-fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>) {
+///
+/// With `fused = Some(g)` (per-thread heap, main pass) this is also phase 1:
+/// each object gets `gc_refs = strong` when the walk or an edge first reaches
+/// it (header I7 tells members from outsiders), which saves a walk over the
+/// whole set.
+fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused: Option<usize>) {
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
+    if let Some(g) = fused {
+        debug_assert!(!H::SYNC, "gc: only the per-thread heap keeps tags");
+        tracer.member_tag = g;
+    }
     let mut skipped = Vec::new();
     let mut node = list::next(containers);
     while node != containers {
+        if fused.is_some() {
+            let h = hdr(node);
+            if !h.is_collecting() {
+                h.reset_gc_refs(H::strong(Header::obj(node)) as usize);
+            }
+        }
         if H::mut_exposed(Header::obj(node)) {
             skipped.push(node);
         } else {
@@ -450,9 +483,13 @@ fn visit_reachable(target: NonNull<Header>, young: NonNull<Header>) {
 /// NEXT_UNREACHABLE until `move_legacy_finalizers` clears it).
 ///
 /// Returns the number of reachable objects left in `young`.
+///
+/// Survivors get the generation tag `survivor_tag` (header I7): the caller
+/// merges them into that generation.
 fn move_unreachable<H: CollectorHeap>(
     young: NonNull<Header>,
     unreachable: NonNull<Header>,
+    survivor_tag: usize,
 ) -> usize {
     let mut reachable = 0;
     let mut prev = young;
@@ -463,7 +500,8 @@ fn move_unreachable<H: CollectorHeap>(
         if h.gc_refs() > 0 {
             trace_object::<H>(node, &mut tracer);
             // Relink to prev (the prev field held gc_refs).
-            h.prev.set(prev.as_ptr() as usize); // also clears COLLECTING
+            // Also clears COLLECTING.
+            h.prev.set(prev.as_ptr() as usize | (survivor_tag << 1));
             prev = node;
             reachable += 1;
         } else {
@@ -489,15 +527,23 @@ fn move_unreachable<H: CollectorHeap>(
 
 /// Phases 1–3 (CPython's deduce_unreachable). Also handles HAZARDS 1: if a
 /// count went below zero, everything is declared reachable.
+///
+/// `fused = Some(g)`: `base` is generation `g` of the per-thread heap, and
+/// phases 1 and 2 run as one walk (see [`subtract_refs`]). Survivors are
+/// tagged `survivor_tag`.
 fn deduce_unreachable<H: CollectorHeap>(
     base: NonNull<Header>,
     unreachable: NonNull<Header>,
     zero_is_pending: bool,
+    fused: Option<usize>,
+    survivor_tag: usize,
 ) -> usize {
     let guard = AbortOnPanic::new();
     OVER_REPORTED.with(|f| f.set(false));
-    update_refs::<H>(base, zero_is_pending);
-    subtract_refs::<H>(base);
+    if fused.is_none() {
+        update_refs::<H>(base, zero_is_pending);
+    }
+    subtract_refs::<H>(base, fused);
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
         while node != base {
@@ -505,10 +551,34 @@ fn deduce_unreachable<H: CollectorHeap>(
             node = list::ptr(hdr(node).next.get());
         }
     }
-    let reachable = move_unreachable::<H>(base, unreachable);
+    let reachable = move_unreachable::<H>(base, unreachable, survivor_tag);
     drop(guard);
     validate_list(base, Some(false));
     reachable
+}
+
+/// Debug builds, per-thread heap: check header I7 before a collection —
+/// every object of generation `g` carries tag `g` (all of the younger
+/// generations, which the fused pass relies on; the first 1 000 objects of
+/// the older and permanent lists, to keep debug tests linear).
+fn validate_tags<H: CollectorHeap>(heap: &H, generation: usize) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let lists = (0..NUM_GENERATIONS)
+        .map(|g| (heap.gen_head(g), g))
+        .chain(std::iter::once((heap.permanent_head(), TAG_PERMANENT)));
+    for (head, tag) in lists {
+        let limit = if tag <= generation { usize::MAX } else { 1000 };
+        for node in list::iter(head).take(limit) {
+            assert_eq!(
+                hdr(node).tag(),
+                tag,
+                "gc: generation tag (header I7) wrong on a {}",
+                (hdr(node).vtable.type_name)()
+            );
+        }
+    }
 }
 
 /// Debug builds: check that `head` is a well-formed list and, if given,
@@ -722,11 +792,13 @@ fn handle_resurrected_objects<H: CollectorHeap>(
     unreachable: NonNull<Header>,
     still_unreachable: NonNull<Header>,
     old: NonNull<Header>,
+    old_tag: usize,
 ) {
     for node in list::iter(unreachable) {
         hdr(node).clear_collecting();
     }
-    let _resurrected = deduce_unreachable::<H>(unreachable, still_unreachable, false);
+    let _resurrected =
+        deduce_unreachable::<H>(unreachable, still_unreachable, false, None, old_tag);
     // CPython's clear_unreachable_mask.
     let mut node = list::next(still_unreachable);
     while node != still_unreachable {
@@ -747,11 +819,17 @@ fn handle_resurrected_objects<H: CollectorHeap>(
 /// place first — dropping one may bring another trash object's strong count
 /// to zero, which does nothing while it has COLLECTING — and only then
 /// unlink and free them (HAZARDS 11).
-fn delete_garbage<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>, old: NonNull<Header>) {
+fn delete_garbage<H: CollectorHeap>(
+    heap: &H,
+    collectable: NonNull<Header>,
+    old: NonNull<Header>,
+    old_tag: usize,
+) {
     if heap.debug().contains(DebugFlags::SAVEALL) {
         let mut saved = Vec::new();
         for node in list::iter(collectable) {
             hdr(node).clear_collecting();
+            hdr(node).set_tag(old_tag);
             saved.push(Header::obj(node));
         }
         heap.save_garbage(saved);
@@ -818,9 +896,11 @@ fn handle_legacy_finalizers<H: CollectorHeap>(
     heap: &H,
     finalizers: NonNull<Header>,
     old: NonNull<Header>,
+    old_tag: usize,
 ) {
     let save_all = heap.debug().contains(DebugFlags::SAVEALL);
     let saved: Vec<ObjPtr> = list::iter(finalizers)
+        .inspect(|&node| hdr(node).set_tag(old_tag))
         .filter(|&node| save_all || has_legacy_finalizer(node))
         .map(Header::obj)
         .collect();
@@ -862,6 +942,9 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
             list::len(heap.permanent_head())
         );
     }
+    if !H::SYNC {
+        validate_tags(heap, generation);
+    }
     heap.begin_collection(generation);
     for younger in 0..generation {
         list::merge(heap.gen_head(younger), heap.gen_head(generation));
@@ -874,8 +957,12 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     };
     validate_list(young, Some(false));
 
+    // Generation tags (header I7): survivors and anything else that joins
+    // `old` get its index.
+    let old_tag = (generation + 1).min(NUM_GENERATIONS - 1);
+    let fused = if H::SYNC { None } else { Some(generation) };
     let unreachable = List::new();
-    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC);
+    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC, fused, old_tag);
 
     // Survivors age.
     if young != old {
@@ -919,14 +1006,14 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     let final_unreachable = List::new();
     if finalizers_ran {
         heap.stop_world();
-        handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old);
+        handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old, old_tag);
         heap.resume_world();
         collected += list::len(final_unreachable.head());
     } else {
         list::merge(unreachable.head(), final_unreachable.head());
         collected += trash.len;
     }
-    delete_garbage(heap, final_unreachable.head(), old);
+    delete_garbage(heap, final_unreachable.head(), old, old_tag);
 
     let mut uncollectable = 0;
     for node in list::iter(finalizers.head()) {
@@ -943,7 +1030,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
             started.elapsed().as_secs_f64()
         );
     }
-    handle_legacy_finalizers(heap, finalizers.head(), old);
+    handle_legacy_finalizers(heap, finalizers.head(), old, old_tag);
     heap.record_stats(generation, collected, uncollectable);
     (collected, uncollectable)
 }

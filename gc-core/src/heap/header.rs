@@ -62,6 +62,18 @@
 //!   it while the flag is set and strong is 1 (a second strong handle, a
 //!   `downgrade` that clears the flag, or an edge found by the collector that
 //!   clears it: each proves the `&mut` dead).
+//! * **I7 (generation tags, per-thread heap).** An object of the per-thread
+//!   heap that is linked on a generation list carries that generation's
+//!   index in bits 1–2 of `prev` ([`PREV_TAG_MASK`]; [`TAG_PERMANENT`] on the
+//!   permanent list) — except while COLLECTING or on one of the collector's
+//!   private lists, where the bits are 0. Every place that links an object
+//!   into a generation list sets the tag (`track_new` and resurrection: 0;
+//!   `move_unreachable`: the generation survivors move to; the legacy and
+//!   SAVEALL lists joining the old generation; `freeze`/`unfreeze`). The
+//!   fused first pass of a collection of generation `g` relies on it: an
+//!   edge to a linked object without COLLECTING whose tag is `<= g` leads to
+//!   a member of the collected set that the walk has not reached yet.
+//!   Sync-heap objects do not use tags (their collector does not fuse).
 
 use super::Heap;
 use crate::trace::{FinalizerKind, Trace, Tracer};
@@ -74,8 +86,12 @@ use std::ptr::NonNull;
 /// Set in `prev` for objects of the set being collected (CPython's
 /// `PREV_MASK_COLLECTING`).
 pub(crate) const PREV_COLLECTING: usize = 1;
+/// Bits 1–2 of `prev`: the generation tag of a linked object (I7).
+pub(crate) const PREV_TAG_MASK: usize = 0b110;
+/// The tag of the permanent generation (`gc.freeze()`).
+pub(crate) const TAG_PERMANENT: usize = 3;
 /// Number of low bits of `prev` reserved for flags; `gc_refs` lives above.
-pub(crate) const PREV_SHIFT: u32 = 2;
+pub(crate) const PREV_SHIFT: u32 = 3;
 /// Mask of the flag bits of `prev`.
 pub(crate) const PREV_FLAGS: usize = (1 << PREV_SHIFT) - 1;
 /// Set in `next` for objects tentatively moved to the unreachable list
@@ -554,6 +570,19 @@ impl Header {
     #[inline(always)]
     pub(crate) fn reset_gc_refs(&self, refs: usize) {
         self.prev.set((refs << PREV_SHIFT) | PREV_COLLECTING)
+    }
+
+    /// The generation tag (I7).
+    #[inline(always)]
+    pub(crate) fn tag(&self) -> usize {
+        (self.prev.get() & PREV_TAG_MASK) >> 1
+    }
+
+    /// Set the generation tag (I7), keeping the link and COLLECTING.
+    #[inline(always)]
+    pub(crate) fn set_tag(&self, tag: usize) {
+        self.prev
+            .set((self.prev.get() & !PREV_TAG_MASK) | (tag << 1));
     }
 
     #[inline(always)]
