@@ -91,6 +91,10 @@ pub mod __private {
     /// Bytes per page of the object pool.
     pub const POOL_PAGE_SIZE: usize = crate::heap::pool::PAGE_SIZE;
 
-    /// Empty pages the pool keeps for reuse before returning them.
-    pub const POOL_MAX_EMPTY_PAGES: usize = crate::heap::pool::MAX_EMPTY_PAGES;
+    /// Most pages an idle pool that served one size class keeps (the rest
+    /// goes back to the global allocator, a chunk at a time).
+    pub const POOL_MAX_IDLE_PAGES_ONE_CLASS: usize = crate::heap::pool::MAX_IDLE_PAGES_ONE_CLASS;
+
+    /// Pages per chunk of the object pool.
+    pub const POOL_CHUNK_PAGES: usize = crate::heap::pool::CHUNK_PAGES;
 }

@@ -9,25 +9,29 @@
 //!
 //! # Structure
 //!
-//! Memory comes from the global allocator in *pages* of [`PAGE_SIZE`] bytes,
-//! aligned to `PAGE_SIZE`. A page serves one *size class* (blocks of
-//! `16 * (class + 1)` bytes) at a time: a small [`Page`] header at its start,
-//! then the blocks. A block is found from its page by masking the address,
-//! so a block carries no header of its own.
+//! Memory comes from the global allocator in *chunks* of [`CHUNK_PAGES`]
+//! pages of [`PAGE_SIZE`] bytes, aligned to `PAGE_SIZE` (one large aligned
+//! allocation wastes almost nothing; one allocation per 16 KiB page made
+//! `malloc`'s alignment gaps resident and cost half as much memory again).
+//! A page serves one *size class* (blocks of `16 * (class + 1)` bytes) at a
+//! time: a small [`Page`] header at its start, then the blocks. A block's
+//! page is found by masking the address, so a block carries no header.
 //!
 //! * Each class has a doubly linked list of its pages that have a free
 //!   block (`usable`); allocation takes from the first. A page that fills up
 //!   leaves the list; a free into a full page puts it back at the front.
 //! * Within a page, freed blocks form a LIFO free list; never-used blocks
-//!   are handed out by bumping an offset, so a new page is not touched
-//!   before it is used.
+//!   are handed out by bumping an offset. Pages of a chunk are carved one by
+//!   one as needed, so memory is not touched before it is used.
 //! * A page whose last block is freed goes to a cache of empty pages that
 //!   any class can reuse — unless it is the only usable page of its class
 //!   (that keeps a `new` + drop loop from recycling a page each time).
-//!   The cache keeps at most [`MAX_EMPTY_PAGES`]; beyond that empty pages go
-//!   back to the global allocator.
-//! * Every page is also on a singly linked list of all pages, so the heap
-//!   can tell at thread exit whether any block is still allocated.
+//! * A chunk whose pages are all carved and all in the cache is returned to
+//!   the global allocator once the cache holds more than [`KEEP_EMPTY_PAGES`]
+//!   (pymalloc frees empty arenas the same way): an idle pool that served
+//!   one size class keeps at most [`MAX_IDLE_PAGES_ONE_CLASS`].
+//! * The pool keeps a list of its chunks, so the heap can tell at thread
+//!   exit whether any block is still allocated.
 //!
 //! # Invariants
 //!
@@ -42,7 +46,9 @@
 //! * **P2 (pages).** A page's `used` counts its blocks not on its free list
 //!   and below `bump`; a page is on its class's `usable` list iff
 //!   `used < capacity` and it is not in the empty cache; it is in the empty
-//!   cache iff `used == 0` and it was taken off `usable`.
+//!   cache iff `used == 0` and it was taken off `usable`. A chunk's `cached`
+//!   counts its pages in the cache; a chunk is freed only when
+//!   `cached == carved == CHUNK_PAGES` (no block of it is in use).
 //!
 //! `RUSTFLAGS="--cfg gc_no_pool"` turns the pool off (every object uses the
 //! global allocator), so that valgrind and Miri can see every object's
@@ -60,8 +66,16 @@ pub(crate) const BLOCK_ALIGN: usize = 16;
 pub(crate) const MAX_BLOCK: usize = 512;
 /// Number of size classes.
 const NUM_CLASSES: usize = MAX_BLOCK / BLOCK_ALIGN;
-/// Empty pages kept for reuse before they are returned.
-pub(crate) const MAX_EMPTY_PAGES: usize = 16;
+/// Pages per chunk (the unit the pool gets from and returns to the global
+/// allocator): 512 KiB (64 KiB under Miri, so that small tests there still
+/// span several chunks).
+pub(crate) const CHUNK_PAGES: usize = if cfg!(miri) { 4 } else { 32 };
+/// Empty pages the cache keeps before whole empty chunks are returned.
+pub(crate) const KEEP_EMPTY_PAGES: usize = CHUNK_PAGES;
+/// Most pages an idle pool (no block in use) that served one size class
+/// keeps: the cache, the chunk being carved, and the chunk of the class's
+/// last usable page (each class in use may pin one more chunk that way).
+pub(crate) const MAX_IDLE_PAGES_ONE_CLASS: usize = KEEP_EMPTY_PAGES + 2 * CHUNK_PAGES;
 /// Offset of the first block: the page header, rounded up.
 const FIRST_BLOCK: usize = 64;
 
@@ -97,25 +111,41 @@ struct Page {
     block: u32,
     /// The size class the page serves.
     class: u32,
-    /// Neighbours on the class's `usable` list (or `next` in the empty cache).
+    /// Neighbours on the class's `usable` list or in the empty cache.
     next: *mut Page,
     prev: *mut Page,
-    /// Neighbours on the list of all pages.
-    all_next: *mut Page,
-    all_prev: *mut Page,
+    /// The chunk the page belongs to.
+    chunk: *mut Chunk,
+}
+
+/// Bookkeeping of one chunk (a `Box` of its own, outside the chunk).
+struct Chunk {
+    /// Start of the chunk's memory: page `i` is at `base + i * PAGE_SIZE`.
+    base: *mut u8,
+    /// Pages handed out so far (`0..=CHUNK_PAGES`).
+    carved: usize,
+    /// Of those, pages now in the empty cache.
+    cached: usize,
+    /// Neighbours on the pool's list of chunks.
+    next: *mut Chunk,
+    prev: *mut Chunk,
 }
 
 /// The pool of one per-thread heap (see the module docs).
 pub(crate) struct Pool {
     usable: [Cell<*mut Page>; NUM_CLASSES],
+    /// The empty-page cache (doubly linked through `next`/`prev`).
     empty: Cell<*mut Page>,
     empty_count: Cell<usize>,
-    all: Cell<*mut Page>,
+    /// Every chunk of the pool.
+    chunks: Cell<*mut Chunk>,
+    /// The chunk pages are carved from (`carved < CHUNK_PAGES`), if any.
+    current: Cell<*mut Chunk>,
 }
 
-const PAGE_LAYOUT: Layout = match Layout::from_size_align(PAGE_SIZE, PAGE_SIZE) {
+const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK_PAGES * PAGE_SIZE, PAGE_SIZE) {
     Ok(l) => l,
-    Err(_) => panic!("page layout"),
+    Err(_) => panic!("chunk layout"),
 };
 
 impl Pool {
@@ -124,7 +154,8 @@ impl Pool {
             usable: std::array::from_fn(|_| Cell::new(ptr::null_mut())),
             empty: Cell::new(ptr::null_mut()),
             empty_count: Cell::new(0),
-            all: Cell::new(ptr::null_mut()),
+            chunks: Cell::new(ptr::null_mut()),
+            current: Cell::new(ptr::null_mut()),
         }
     }
 
@@ -148,13 +179,17 @@ impl Pool {
         let page = if page.is_null() {
             self.new_page()
         } else {
-            // SAFETY: pages in the empty cache are live pages of this pool.
-            self.empty.set(unsafe { (*page).next });
+            // SAFETY: pages in the empty cache are live pages of this pool,
+            // and so are their chunks.
+            unsafe {
+                unlink(page, &self.empty);
+                (*(*page).chunk).cached -= 1;
+            }
             self.empty_count.set(self.empty_count.get() - 1);
             page
         };
         // SAFETY: `page` is a live, empty page owned by this pool and on no
-        // list but `all`.
+        // list.
         unsafe {
             let block = (BLOCK_ALIGN * (class + 1)) as u32;
             let limit =
@@ -174,15 +209,38 @@ impl Pool {
         }
     }
 
+    /// Carve a page from the current chunk (a new chunk if there is none).
     fn new_page(&self) -> *mut Page {
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc(PAGE_LAYOUT) };
-        if raw.is_null() {
-            std::alloc::handle_alloc_error(PAGE_LAYOUT);
+        let mut chunk = self.current.get();
+        if chunk.is_null() {
+            // SAFETY: the layout has a non-zero size.
+            let base = unsafe { std::alloc::alloc(CHUNK_LAYOUT) };
+            if base.is_null() {
+                std::alloc::handle_alloc_error(CHUNK_LAYOUT);
+            }
+            chunk = Box::into_raw(Box::new(Chunk {
+                base,
+                carved: 0,
+                cached: 0,
+                next: self.chunks.get(),
+                prev: ptr::null_mut(),
+            }));
+            // SAFETY: chunks on the list are live.
+            if let Some(first) = unsafe { self.chunks.get().as_mut() } {
+                first.prev = chunk;
+            }
+            self.chunks.set(chunk);
+            self.current.set(chunk);
         }
-        let page = raw.cast::<Page>();
-        // SAFETY: a fresh allocation, aligned for `Page` (PAGE_SIZE).
+        // SAFETY: `current` is a live chunk with `carved < CHUNK_PAGES`: the
+        // page lies inside its allocation, aligned to PAGE_SIZE.
         unsafe {
+            let c = &mut *chunk;
+            let page = c.base.add(c.carved * PAGE_SIZE).cast::<Page>();
+            c.carved += 1;
+            if c.carved == CHUNK_PAGES {
+                self.current.set(ptr::null_mut());
+            }
             page.write(Page {
                 free: ptr::null_mut(),
                 bump: 0,
@@ -193,16 +251,10 @@ impl Pool {
                 class: 0,
                 next: ptr::null_mut(),
                 prev: ptr::null_mut(),
-                all_next: self.all.get(),
-                all_prev: ptr::null_mut(),
+                chunk,
             });
-            let first = self.all.get();
-            if !first.is_null() {
-                (*first).all_prev = page;
-            }
+            page
         }
-        self.all.set(page);
-        page
     }
 
     /// Return a block.
@@ -258,60 +310,76 @@ impl Pool {
         if used == 0 && (head.get() != page || !unsafe { (*page).next }.is_null()) {
             // Empty and not the class's only usable page: to the cache.
             // SAFETY: it is on the usable list (it was not full, or was just
-            // pushed).
-            unsafe { unlink(page, head) };
-            if self.empty_count.get() < MAX_EMPTY_PAGES {
-                // SAFETY: a live page, now on no list.
-                unsafe { (*page).next = self.empty.get() };
-                self.empty.set(page);
-                self.empty_count.set(self.empty_count.get() + 1);
-            } else {
-                self.release_page(page);
+            // pushed); then on no list until pushed on the cache. Its chunk
+            // is live.
+            let chunk = unsafe {
+                unlink(page, head);
+                push_front(page, &self.empty);
+                (*page).chunk
+            };
+            self.empty_count.set(self.empty_count.get() + 1);
+            // SAFETY: a live chunk of this pool.
+            let c = unsafe { &mut *chunk };
+            c.cached += 1;
+            if c.cached == CHUNK_PAGES && self.empty_count.get() > KEEP_EMPTY_PAGES {
+                self.release_chunk(chunk);
             }
         }
     }
 
-    /// Take an empty page off the list of all pages and give it back.
-    fn release_page(&self, page: *mut Page) {
-        // SAFETY: every page on `all` is live; we only unlink and free one
-        // that is on no other list and has no used block.
+    /// Give back a chunk all of whose pages are in the cache (P2).
+    fn release_chunk(&self, chunk: *mut Chunk) {
+        // SAFETY: the chunk is live and fully carved; each of its pages is
+        // in the empty cache (cached == CHUNK_PAGES) and unlinked from it
+        // here; nothing else refers to its memory; it is freed once.
         unsafe {
-            let (prev, next) = ((*page).all_prev, (*page).all_next);
+            let c = &*chunk;
+            for i in 0..CHUNK_PAGES {
+                unlink(c.base.add(i * PAGE_SIZE).cast(), &self.empty);
+            }
+            self.empty_count.set(self.empty_count.get() - CHUNK_PAGES);
+            let (prev, next) = (c.prev, c.next);
             if prev.is_null() {
-                self.all.set(next);
+                self.chunks.set(next);
             } else {
-                (*prev).all_next = next;
+                (*prev).next = next;
             }
             if !next.is_null() {
-                (*next).all_prev = prev;
+                (*next).prev = prev;
             }
-            std::alloc::dealloc(page.cast(), PAGE_LAYOUT);
+            std::alloc::dealloc(c.base, CHUNK_LAYOUT);
+            drop(Box::from_raw(chunk));
+        }
+    }
+
+    /// Visit every carved page.
+    fn for_each_page(&self, mut f: impl FnMut(&Page)) {
+        let mut chunk = self.chunks.get();
+        while !chunk.is_null() {
+            // SAFETY: chunks on the list are live, and so are their carved
+            // pages (initialised by `new_page`).
+            unsafe {
+                let c = &*chunk;
+                for i in 0..c.carved {
+                    f(&*c.base.add(i * PAGE_SIZE).cast::<Page>());
+                }
+                chunk = c.next;
+            }
         }
     }
 
     /// Whether no block of the pool is allocated (the heap may be freed).
     pub(crate) fn all_free(&self) -> bool {
-        let mut page = self.all.get();
-        while !page.is_null() {
-            // SAFETY: pages on `all` are live.
-            let p = unsafe { &*page };
-            if p.used != 0 {
-                return false;
-            }
-            page = p.all_next;
-        }
-        true
+        let mut free = true;
+        self.for_each_page(|p| free &= p.used == 0);
+        free
     }
 
-    /// Number of pages the pool holds (for tests and statistics).
+    /// Number of pages the pool holds (carved from its chunks), for tests
+    /// and statistics.
     pub(crate) fn page_count(&self) -> usize {
         let mut n = 0;
-        let mut page = self.all.get();
-        while !page.is_null() {
-            n += 1;
-            // SAFETY: pages on `all` are live.
-            page = unsafe { (*page).all_next };
-        }
+        self.for_each_page(|_| n += 1);
         n
     }
 }
@@ -321,13 +389,14 @@ impl Drop for Pool {
     /// [`Pool::all_free`] holds.
     fn drop(&mut self) {
         debug_assert!(self.all_free(), "gc: pool dropped with live blocks");
-        let mut page = self.all.get();
-        while !page.is_null() {
-            // SAFETY: pages on `all` are live and freed exactly once here.
+        let mut chunk = self.chunks.get();
+        while !chunk.is_null() {
+            // SAFETY: chunks on the list are live and freed exactly once here.
             unsafe {
-                let next = (*page).all_next;
-                std::alloc::dealloc(page.cast(), PAGE_LAYOUT);
-                page = next;
+                let next = (*chunk).next;
+                std::alloc::dealloc((*chunk).base, CHUNK_LAYOUT);
+                drop(Box::from_raw(chunk));
+                chunk = next;
             }
         }
     }
@@ -427,11 +496,11 @@ mod tests {
             unsafe { pool.free(*b, l) };
         }
         assert!(pool.all_free());
-        // The empty pages were cached or released, not leaked.
-        assert!(pool.page_count() <= MAX_EMPTY_PAGES + 1);
+        // The empty pages stay cached (one partly carved chunk).
+        assert_eq!(pool.page_count(), pages);
         // Reuse: the next allocation comes from a cached page.
         let again = pool.alloc(l);
-        assert_eq!(pool.page_count(), pages.min(MAX_EMPTY_PAGES + 1));
+        assert_eq!(pool.page_count(), pages);
         // SAFETY: as above.
         unsafe { pool.free(again, l) };
     }
@@ -472,14 +541,15 @@ mod tests {
     /// through the raw page pointer, then wrote `next` through it (UB under
     /// Tree and Stacked Borrows, caught by Miri). Runs every path of
     /// `free_slow` (full page made usable; emptied head, middle and tail
-    /// page cached; cache full, page released) and reuses cached pages for
-    /// another class.
+    /// page cached; a fully cached chunk released once the cache holds more
+    /// than KEEP_EMPTY_PAGES) and reuses cached pages for another class.
     #[test]
     fn emptied_pages_are_cached_released_and_reused_by_another_class() {
         let pool = Pool::new();
         let l = layout(MAX_BLOCK);
         let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
-        let pages = MAX_EMPTY_PAGES + 3;
+        // Two full chunks and three pages of a third.
+        let pages = 2 * CHUNK_PAGES + 3;
         let blocks: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
         assert_eq!(pool.page_count(), pages);
         let by_page: Vec<&[NonNull<u8>]> = blocks.chunks(per_page).collect();
@@ -497,9 +567,11 @@ mod tests {
             }
         }
         assert!(pool.all_free());
-        // The last page stays as its class's only usable page; the cache is
-        // full; the rest went back.
-        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
+        // The last page stays as its class's only usable page. Chunk 0
+        // emptied with KEEP_EMPTY_PAGES cached: kept; chunk 1 emptied with
+        // more: given back; chunk 2 is still being carved: kept.
+        assert_eq!(pool.page_count(), CHUNK_PAGES + 3);
+        let kept = pool.page_count();
 
         // Cached pages now serve a small class (their old class must not
         // leak through: the debug class check in `free` would fire).
@@ -507,7 +579,7 @@ mod tests {
         let per_small_page = (PAGE_SIZE - FIRST_BLOCK) / 16;
         let n = 2 * per_small_page + 1;
         let xs: Vec<_> = (0..n).map(|_| pool.alloc(small)).collect();
-        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1, "no new page");
+        assert_eq!(pool.page_count(), kept, "no new page");
         let mut addrs: Vec<usize> = xs.iter().map(|b| b.as_ptr() as usize).collect();
         addrs.sort_unstable();
         addrs.dedup();
@@ -518,7 +590,7 @@ mod tests {
         }
         // The big class still has its page: no page needed there either.
         let big = pool.alloc(l);
-        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
+        assert_eq!(pool.page_count(), kept);
         for (i, x) in xs.iter().enumerate().rev() {
             // SAFETY: as above; each block still holds its own value.
             unsafe {
@@ -529,7 +601,7 @@ mod tests {
         // SAFETY: as above.
         unsafe { pool.free(big, l) };
         assert!(pool.all_free());
-        assert_eq!(pool.page_count(), MAX_EMPTY_PAGES + 1);
+        assert!(pool.page_count() <= kept);
     }
 
     #[test]
