@@ -13,8 +13,8 @@
 //! pages of [`PAGE_SIZE`] bytes, aligned to `PAGE_SIZE` (one large aligned
 //! allocation wastes almost nothing; one allocation per 16 KiB page made
 //! `malloc`'s alignment gaps resident and cost half as much memory again).
-//! A page serves one *size class* (blocks of `16 * (class + 1)` bytes) at a
-//! time: a small [`Page`] header at its start, then the blocks. A block's
+//! A page serves one *size class* (blocks of `8 * (class + 1)` bytes; even
+//! classes for 16-aligned types) at a time: a small [`Page`] header at its start, then the blocks. A block's
 //! page is found by masking the address, so a block carries no header.
 //!
 //! * Each class has a doubly linked list of its pages that have a free
@@ -60,12 +60,17 @@ use std::ptr::{self, NonNull};
 
 /// Bytes per page (and the alignment of pages).
 pub(crate) const PAGE_SIZE: usize = 16 * 1024;
-/// Alignment of every block (and the granularity of size classes).
+/// The largest alignment a pooled type may have.
 pub(crate) const BLOCK_ALIGN: usize = 16;
 /// The largest block; bigger objects use the global allocator.
 pub(crate) const MAX_BLOCK: usize = 512;
 /// Number of size classes.
-const NUM_CLASSES: usize = MAX_BLOCK / BLOCK_ALIGN;
+const NUM_CLASSES: usize = MAX_BLOCK / CLASS_GRANULE;
+/// Size classes are multiples of 8 bytes: block `c` is `8 * (c + 1)` bytes.
+/// A type aligned to 16 gets an even class (a multiple of 16 bytes), so its
+/// blocks, at `FIRST_BLOCK + i * block` in a 16 KiB-aligned page, are
+/// 16-aligned; blocks of other classes are 8-aligned.
+const CLASS_GRANULE: usize = 8;
 /// Pages per chunk (the unit the pool gets from and returns to the global
 /// allocator): 512 KiB (64 KiB under Miri, so that small tests there still
 /// span several chunks).
@@ -91,7 +96,12 @@ pub(crate) const fn fits(layout: Layout) -> bool {
 /// The size class of an allocation that [`fits`].
 #[inline(always)]
 pub(crate) const fn class_of(layout: Layout) -> usize {
-    layout.size().div_ceil(BLOCK_ALIGN) - 1
+    let granules = if layout.align() > CLASS_GRANULE {
+        layout.size().div_ceil(BLOCK_ALIGN) * (BLOCK_ALIGN / CLASS_GRANULE)
+    } else {
+        layout.size().div_ceil(CLASS_GRANULE)
+    };
+    granules - 1
 }
 
 /// The header at the start of every page.
@@ -191,7 +201,7 @@ impl Pool {
         // SAFETY: `page` is a live, empty page owned by this pool and on no
         // list.
         unsafe {
-            let block = (BLOCK_ALIGN * (class + 1)) as u32;
+            let block = (CLASS_GRANULE * (class + 1)) as u32;
             let limit =
                 (FIRST_BLOCK + (PAGE_SIZE - FIRST_BLOCK) / block as usize * block as usize) as u32;
             let p = &mut *page;
@@ -488,7 +498,7 @@ mod tests {
         addrs.dedup();
         assert_eq!(addrs.len(), 2000);
         assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 48));
-        assert!(addrs.iter().all(|a| a % BLOCK_ALIGN == 0));
+        assert!(addrs.iter().all(|a| a % 8 == 0));
         let pages = pool.page_count();
         assert_eq!(pages, 2000usize.div_ceil((PAGE_SIZE - FIRST_BLOCK) / 48));
         for b in &blocks {
@@ -503,6 +513,35 @@ mod tests {
         assert_eq!(pool.page_count(), pages);
         // SAFETY: as above.
         unsafe { pool.free(again, l) };
+    }
+
+    #[test]
+    fn classes_are_8_byte_granular_and_keep_16_byte_alignment() {
+        let l8 = Layout::from_size_align(40, 8).unwrap();
+        let l16 = Layout::from_size_align(40, 16).unwrap();
+        assert_eq!(CLASS_GRANULE * (class_of(l8) + 1), 40);
+        assert_eq!(CLASS_GRANULE * (class_of(l16) + 1), 48);
+        assert_eq!(
+            class_of(Layout::from_size_align(48, 16).unwrap()),
+            class_of(l16)
+        );
+        let pool = Pool::new();
+        let a: Vec<_> = (0..1000).map(|_| pool.alloc(l8)).collect();
+        let b: Vec<_> = (0..1000).map(|_| pool.alloc(l16)).collect();
+        assert!(a.iter().all(|p| p.as_ptr() as usize % 8 == 0));
+        assert!(b.iter().all(|p| p.as_ptr() as usize % 16 == 0));
+        let mut addrs: Vec<usize> = a.iter().map(|p| p.as_ptr() as usize).collect();
+        addrs.sort_unstable();
+        assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 40));
+        for p in a {
+            // SAFETY: allocated above with `l8`, freed once.
+            unsafe { pool.free(p, l8) };
+        }
+        for p in b {
+            // SAFETY: allocated above with `l16`, freed once.
+            unsafe { pool.free(p, l16) };
+        }
+        assert!(pool.all_free());
     }
 
     #[test]
