@@ -53,7 +53,7 @@ use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
-    PREV_COLLECTING, PREV_FLAGS, PREV_SHIFT, PREV_TAG_MASK, TAG_PERMANENT, WEAK_CLEARED,
+    PREV_FLAGS, TAG_PERMANENT, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -320,18 +320,14 @@ fn subtract_one(target: NonNull<Header>) {
 #[inline(always)]
 fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
     let t = hdr(target);
-    let prev = t.prev.get();
-    if prev & PREV_COLLECTING != 0 {
-        let refs = prev >> PREV_SHIFT;
+    if t.is_collecting() {
+        let refs = t.gc_refs();
         if refs < n {
             over_reported(target);
         } else {
-            t.prev.set(prev - (n << PREV_SHIFT));
+            t.set_gc_refs(refs - n);
         }
-    } else if member_tag != NOT_FUSED
-        && t.next.get() != 0
-        && (prev & PREV_TAG_MASK) >> 1 <= member_tag
-    {
+    } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
         // SAFETY: linked objects of the per-thread heap are live and use
         // plain `Counts`.
         let strong = unsafe { Header::obj(target).counts() }.strong() as usize;

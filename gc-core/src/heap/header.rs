@@ -270,11 +270,7 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
     /// to it any more (the weak count reached zero, I1).
     #[inline(always)]
     pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
-        let heap = if Self::pooled(Self::allocation_layout().0) {
-            super::heap()
-        } else {
-            None
-        };
+        let heap = Self::pool_heap();
         // SAFETY: forwarded.
         unsafe { Self::dealloc_with(obj, heap) }
     }
@@ -306,6 +302,17 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
         unsafe { std::alloc::dealloc(base, layout) };
     }
 
+    /// The calling thread's heap if objects of this type are pool
+    /// candidates (P1), else `None` without touching the thread-local.
+    #[inline(always)]
+    fn pool_heap() -> Option<&'static Heap> {
+        if Self::pooled(Self::allocation_layout().0) {
+            super::heap()
+        } else {
+            None
+        }
+    }
+
     /// Whether objects of this type and layout are pool candidates (P1).
     #[inline(always)]
     fn pooled(layout: Layout) -> bool {
@@ -315,11 +322,7 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
     /// Allocate an object with `strong`/`weak` counts and an uninitialised
     /// value. A tracked type's header is written unlinked (`next == 0`).
     pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
-        let heap = if Self::pooled(Self::allocation_layout().0) {
-            super::heap()
-        } else {
-            None
-        };
+        let heap = Self::pool_heap();
         Self::allocate_in(strong, weak, heap)
     }
 

@@ -109,10 +109,9 @@ pub(crate) const fn class_of(layout: Layout) -> usize {
 struct Page {
     /// Freed blocks of this page (LIFO), linked through their first word.
     free: *mut u8,
-    /// Offset of the first never-used block; `>= limit` when none is left.
+    /// Offset of the first never-used block (only read while
+    /// `used < capacity` and the free list is empty: then it is in range).
     bump: u32,
-    /// Offset past the last block that fits.
-    limit: u32,
     /// Blocks handed out and not freed (P2).
     used: u32,
     /// Blocks the page holds in its current class.
@@ -202,14 +201,11 @@ impl Pool {
         // list.
         unsafe {
             let block = (CLASS_GRANULE * (class + 1)) as u32;
-            let limit =
-                (FIRST_BLOCK + (PAGE_SIZE - FIRST_BLOCK) / block as usize * block as usize) as u32;
             let p = &mut *page;
             p.free = ptr::null_mut();
             p.bump = FIRST_BLOCK as u32;
-            p.limit = limit;
             p.used = 0;
-            p.capacity = (limit - FIRST_BLOCK as u32) / block;
+            p.capacity = ((PAGE_SIZE - FIRST_BLOCK) / block as usize) as u32;
             p.block = block;
             p.class = class as u32;
             p.prev = ptr::null_mut();
@@ -254,7 +250,6 @@ impl Pool {
             page.write(Page {
                 free: ptr::null_mut(),
                 bump: 0,
-                limit: 0,
                 used: 0,
                 capacity: 0,
                 block: 0,
@@ -426,8 +421,8 @@ unsafe fn take_block(page: *mut Page, head: &Cell<*mut Page>) -> NonNull<u8> {
         p.free = unsafe { b.cast::<*mut u8>().read() };
         b
     } else {
-        // SAFETY: `used < capacity` and no free block: `bump` is below
-        // `limit`, inside the page.
+        // SAFETY: `used < capacity` and no free block: fewer than
+        // `capacity` blocks were bumped, so block `bump` lies in the page.
         let b = unsafe { page.cast::<u8>().add(p.bump as usize) };
         p.bump += p.block;
         b
