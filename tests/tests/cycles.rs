@@ -211,9 +211,12 @@ fn a_long_chain_inside_the_trash_is_freed_without_recursion() {
 fn deleting_young_trash_frees_an_old_chain_by_refcount() {
     // A gen-2 chain whose only reference comes from a young cycle: a gen-0
     // collection frees the cycle, and the chain then dies by refcount (the
-    // trashcan) in the middle of delete_garbage.
+    // trashcan) in the middle of delete_garbage. The trashcan lets up to 50
+    // deallocations nest (CPython's limit), about 5 KB each in a debug
+    // build, below delete_garbage's own frames: 512 KiB holds that, while
+    // recursion over the 200k-node chain would need about 1 GB.
     let t = std::thread::Builder::new()
-        .stack_size(256 * 1024)
+        .stack_size(512 * 1024)
         .spawn(|| {
             gc::disable();
             let dropped = DropCounter::new();
@@ -615,4 +618,163 @@ fn weak_handles_in_uncollectable_garbage_stay_usable() {
     }
     drop(g);
     assert!(gc::get_objects(None).is_empty());
+}
+
+/// Runs `f` on a new thread: a fresh per-thread heap, on which no PEP 442
+/// type has been allocated and no weak callback registered yet, so its
+/// collections take the collector's lean path (no weak-clearing walk).
+fn on_a_fresh_heap(f: impl FnOnce() + Send + 'static) {
+    std::thread::spawn(f).join().unwrap();
+}
+
+/// A `#[trace(skip)]` field whose `Drop` tries to upgrade a weak handle —
+/// user code that runs while trash is being deleted (HAZARDS 13).
+struct UpgradeOnDrop {
+    target: Weak<Peer>,
+    upgraded: std::rc::Rc<std::cell::Cell<Option<bool>>>,
+}
+
+impl Drop for UpgradeOnDrop {
+    fn drop(&mut self) {
+        self.upgraded.set(Some(self.target.upgrade().is_some()));
+    }
+}
+
+#[derive(Trace)]
+struct Peer {
+    // Declared (so dropped) first: the upgrade runs while `other` still
+    // holds the other object's strong count above zero.
+    #[trace(skip)]
+    on_drop: RefCell<Option<UpgradeOnDrop>>,
+    other: RefCell<Option<Gc<Peer>>>,
+}
+
+/// Two trash objects, each of whose `Drop` tries to upgrade a weak handle to
+/// the other; returns what the two upgrades gave.
+fn upgrades_during_delete() -> [Option<bool>; 2] {
+    let a = Gc::new(Peer {
+        other: RefCell::new(None),
+        on_drop: RefCell::new(None),
+    });
+    let b = Gc::new(Peer {
+        other: RefCell::new(Some(a.clone())),
+        on_drop: RefCell::new(None),
+    });
+    *a.other.borrow_mut() = Some(b.clone());
+    let seen = [
+        std::rc::Rc::new(std::cell::Cell::new(None)),
+        std::rc::Rc::new(std::cell::Cell::new(None)),
+    ];
+    *a.on_drop.borrow_mut() = Some(UpgradeOnDrop {
+        target: Gc::downgrade(&b),
+        upgraded: seen[0].clone(),
+    });
+    *b.on_drop.borrow_mut() = Some(UpgradeOnDrop {
+        target: Gc::downgrade(&a),
+        upgraded: seen[1].clone(),
+    });
+    let (wa, wb) = (Gc::downgrade(&a), Gc::downgrade(&b));
+    drop((a, b));
+    assert_eq!(gc::collect(), 2);
+    assert!(wa.upgrade().is_none() && wb.upgrade().is_none());
+    [seen[0].get(), seen[1].get()]
+}
+
+#[test]
+fn trash_cannot_be_upgraded_to_while_it_is_deleted_on_the_lean_path() {
+    // Header I2: without finalizers or weak callbacks the collector does
+    // not set WEAK_CLEARED on trash; the upgrades in the Drop impls must be
+    // refused all the same: the first sees intact trash with a strong
+    // count of 1, the second trash whose value is already dropped.
+    on_a_fresh_heap(|| {
+        gc::disable();
+        assert_eq!(upgrades_during_delete(), [Some(false), Some(false)]);
+    });
+}
+
+#[test]
+fn trash_cannot_be_upgraded_to_while_it_is_deleted_with_finalizers_around() {
+    // The same with a PEP 442 type on the heap (the full path, which clears
+    // weak handles in a walk of its own first).
+    #[derive(Trace)]
+    #[trace(finalize)]
+    struct Fin(Option<Gc<Fin>>); // tracked: may own a handle
+    impl Finalize for Fin {
+        fn finalize(&self) {}
+    }
+    on_a_fresh_heap(|| {
+        gc::disable();
+        drop(Gc::new(Fin(None)));
+        assert_eq!(upgrades_during_delete(), [Some(false), Some(false)]);
+    });
+}
+
+thread_local! {
+    static STASH: RefCell<Vec<Gc<Zombie>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A handle whose `Drop` stashes a clone of itself: breaks the `Trace`
+/// contract (rule 5), so the collector ends up with trash that still has
+/// strong handles after every value was dropped.
+struct Stasher(Gc<Zombie>);
+
+// SAFETY: deliberately not — its `Drop` creates a handle to trash. This is
+// the contract breach whose consequences the test pins down.
+unsafe impl Trace for Stasher {
+    fn trace(&self, tracer: &mut gc_core::Tracer<'_>) {
+        self.0.trace(tracer);
+    }
+}
+
+impl Drop for Stasher {
+    fn drop(&mut self) {
+        STASH.with(|s| s.borrow_mut().push(self.0.clone()));
+    }
+}
+
+#[derive(Trace)]
+struct Zombie {
+    other: RefCell<Option<Stasher>>,
+    #[trace(skip)]
+    _probe: DropProbe,
+}
+
+#[test]
+fn trash_with_handles_left_after_delete_is_never_dropped_twice_or_freed_early() {
+    // Header I5's zombies: the collector drops both values, finds strong
+    // handles left (in STASH), leaks rather than frees the memory, and the
+    // last stashed handle frees it later without a second drop.
+    on_a_fresh_heap(|| {
+        gc::disable();
+        let dropped = DropCounter::new();
+        let a = Gc::new(Zombie {
+            other: RefCell::new(None),
+            _probe: dropped.probe(),
+        });
+        let b = Gc::new(Zombie {
+            other: RefCell::new(Some(Stasher(a.clone()))),
+            _probe: dropped.probe(),
+        });
+        *a.other.borrow_mut() = Some(Stasher(b.clone()));
+        let weak = Gc::downgrade(&a);
+        drop((a, b));
+        assert_eq!(gc::collect(), 2);
+        assert_eq!(
+            dropped.get(),
+            2,
+            "both values are dropped by the collection"
+        );
+        assert_eq!(STASH.with(|s| s.borrow().len()), 2);
+        assert!(weak.upgrade().is_none(), "a zombie cannot be upgraded to");
+        assert!(gc::get_objects(None).is_empty(), "zombies are on no list");
+        let mut stashed = STASH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        assert!(
+            Gc::get_mut(&mut stashed[0]).is_none(),
+            "a zombie is not lent out"
+        );
+        drop(stashed); // frees both (valgrind checks: once, and not before)
+        assert_eq!(dropped.get(), 2, "no value is dropped twice");
+        assert_eq!(gc::collect(), 0);
+        drop(weak);
+    });
 }

@@ -15,9 +15,15 @@
 //!   handle_weakrefs(unreachable)  clear, then callbacks of live weak handles
 //!   finalize_garbage(unreachable) PEP 442, once per object
 //!   handle_resurrected_objects(unreachable, final_unreachable, old)
-//!   delete_garbage(final_unreachable, old)
+//!   delete_garbage(final_unreachable, old)      drop, and free what is dead
 //!   handle_legacy_finalizers(finalizers, old)   -> gc::garbage()
 //! ```
+//!
+//! On the *lean path* (per-thread heap, no debug flags, no weak callbacks,
+//! no PEP 442 type ever allocated on the heap) the three phases between
+//! `move_unreachable` and `delete_garbage` have nothing to do and are
+//! skipped, including the walk that sets `WEAK_CLEARED`: `Weak::upgrade`
+//! refuses `COLLECTING` objects (header I2).
 //!
 //! # Contracts
 //!
@@ -32,8 +38,8 @@
 //!   (HAZARDS 12).
 //! * Weak handles to trash are cleared before any finalizer runs (HAZARDS 14);
 //!   finalizers run before any value is dropped, so they see intact objects
-//!   (HAZARDS 10); values are all dropped before any memory is freed
-//!   (HAZARDS 11).
+//!   (HAZARDS 10); an object's memory is freed only after its own value is
+//!   dropped and no strong handle to it is left (HAZARDS 11, header I5).
 //! * A collection never nests: the heap's `collecting` flag is set for its
 //!   duration, including the `gc` callbacks.
 //!
@@ -53,7 +59,7 @@ use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, NEXT_UNREACHABLE,
-    PREV_FLAGS, TAG_PERMANENT, WEAK_CLEARED,
+    PREV_COLLECTING, PREV_DROPPED, PREV_FLAGS, TAG_PERMANENT, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -109,6 +115,13 @@ pub(crate) trait CollectorHeap {
     /// Whether an object of a type with a legacy finalizer may be on the
     /// heap (if not, phase 4 is skipped).
     fn may_hold_legacy_finalizers(&self) -> bool;
+    /// Whether an object of a type with a PEP 442 finalizer may be on the
+    /// heap (if not, and nothing else needs it, the lean path skips the
+    /// weak-clearing walk).
+    fn may_hold_pep442_finalizers(&self) -> bool;
+    /// Free trash whose value `delete_garbage` dropped and whose strong
+    /// count is 0 (header I5). Only called when `!SYNC`.
+    fn free_dropped_trash(&self, node: NonNull<Header>);
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
     /// Refcount-death style: clear, then run `obj`'s callbacks one by one.
@@ -650,8 +663,8 @@ fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>
 /// (to be dropped once the world runs again: dropping a closure runs user
 /// code).
 ///
-/// The same walk counts the trash and notes whether any of it has a PEP 442
-/// finalizer still to run (phase 6 is skipped when none has: user code in
+/// The same walk notes whether any of the trash has a PEP 442 finalizer
+/// still to run (phase 6 is skipped when none has: user code in
 /// between cannot change either).
 #[allow(clippy::type_complexity)]
 fn clear_weakrefs<H: CollectorHeap>(
@@ -661,12 +674,10 @@ fn clear_weakrefs<H: CollectorHeap>(
 ) -> (
     Vec<(ObjPtr, Entry<H::Callback>)>,
     Vec<Entry<H::Callback>>,
-    TrashSummary,
+    bool,
 ) {
-    let mut summary = TrashSummary {
-        len: 0,
-        to_finalize: false,
-    };
+    // Some object has a PEP 442 finalizer and is not FINALIZED yet.
+    let mut to_finalize = false;
     // One walk: (untag,) count, note finalizers, clear weak handles, and
     // pick the objects with callbacks.
     let mut with_callbacks = Vec::new();
@@ -679,12 +690,11 @@ fn clear_weakrefs<H: CollectorHeap>(
             h.next.set(next);
         }
         let obj = Header::obj(node);
-        summary.len += 1;
-        if !summary.to_finalize
+        if !to_finalize
             && (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442
             && !H::has_flag(obj, FINALIZED)
         {
-            summary.to_finalize = true;
+            to_finalize = true;
         }
         H::set_flag(obj, WEAK_CLEARED);
         if H::has_flag(obj, HAS_CALLBACKS) {
@@ -696,7 +706,7 @@ fn clear_weakrefs<H: CollectorHeap>(
     let mut to_call = Vec::new();
     let mut discarded = Vec::new();
     if with_callbacks.is_empty() {
-        return (to_call, discarded, summary);
+        return (to_call, discarded, to_finalize);
     }
     // Which callback-owning weak handles live inside trash?
     let mut ids = Vec::new();
@@ -717,15 +727,7 @@ fn clear_weakrefs<H: CollectorHeap>(
             }
         }
     }
-    (to_call, discarded, summary)
-}
-
-/// What [`clear_weakrefs`] learnt about the trash.
-struct TrashSummary {
-    /// Objects on the list.
-    len: usize,
-    /// Some object has a PEP 442 finalizer and is not FINALIZED yet.
-    to_finalize: bool,
+    (to_call, discarded, to_finalize)
 }
 
 /// Phase 5b (world running). Drop the discarded callbacks, run the others.
@@ -810,17 +812,30 @@ fn handle_resurrected_objects<H: CollectorHeap>(
 // Deletion
 // ---------------------------------------------------------------------------
 
-/// Phase 8. Reclaim `collectable`: with SAVEALL, append each object to
-/// `gc.garbage` and keep it (moved to `old`); otherwise drop every value in
-/// place first — dropping one may bring another trash object's strong count
-/// to zero, which does nothing while it has COLLECTING — and only then
-/// unlink and free them (HAZARDS 11).
+/// Phase 8. Reclaim `collectable`; returns the number of objects on it.
+///
+/// With SAVEALL, append each object to `gc.garbage` and keep it (moved to
+/// `old`). Otherwise drop the values in place, in list order (HAZARDS 11):
+/// dropping one may bring another trash object's strong count to zero,
+/// which frees nothing while that object's value is intact (it still has
+/// COLLECTING, I5).
+///
+/// Memory is freed once nothing can reach it: the object's own value is
+/// dropped *and* its strong count is 0. The per-thread heap frees each
+/// object at the first moment both hold — right after its own drop, or when
+/// a later drop releases its last handle (`free_dropped_trash`, via
+/// `PREV_DROPPED`) — so each object's memory is touched while it is still
+/// in cache, in one walk. The sync heap drops every value first and frees
+/// in a second walk (another thread's release must not unlink from this
+/// private list). Whatever still has strong handles after every value was
+/// dropped broke the `Trace`/`Drop` contract: it is reported and left a
+/// zombie (I5), never freed under its handles.
 fn delete_garbage<H: CollectorHeap>(
     heap: &H,
     collectable: NonNull<Header>,
     old: NonNull<Header>,
     old_tag: usize,
-) {
+) -> usize {
     if heap.debug().contains(DebugFlags::SAVEALL) {
         let mut saved = Vec::new();
         for node in list::iter(collectable) {
@@ -828,10 +843,11 @@ fn delete_garbage<H: CollectorHeap>(
             hdr(node).set_tag(old_tag);
             saved.push(Header::obj(node));
         }
+        let n = saved.len();
         heap.save_garbage(saved);
         let _lists = heap.lock_lists();
         list::merge(collectable, old);
-        return;
+        return n;
     }
     // Callbacks registered on trash after clear_weakrefs (by a finalizer):
     // run them now, as CPython does when tp_clear lets the object die.
@@ -843,47 +859,113 @@ fn delete_garbage<H: CollectorHeap>(
             }
         }
     }
-    for node in list::iter(collectable) {
+    let visited = if H::SYNC {
+        drop_then_free::<H>(collectable)
+    } else {
+        drop_and_free::<H>(heap, collectable)
+    };
+    // Zombies: trash that still has strong handles after every value was
+    // dropped. Only a Trace impl that broke its contract can cause this.
+    let mut zombies = 0;
+    while !list::is_empty(collectable) {
+        let node = list::next(collectable);
         let obj = Header::obj(node);
-        run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
-            // SAFETY: the collector owns the trash (I5); each value is
-            // dropped exactly once, here; nothing reads it afterwards
-            // (weak handles are cleared, strong handles live only in trash).
-            unsafe { (obj.vtable.drop_value)(obj.counts) }
-        });
+        eprintln!(
+            "gc: a collected `{}` still has {} strong handles after its cycle was dropped \
+             (a Trace impl reports edges it does not own?); leaking it",
+            (obj.vtable.type_name)(),
+            H::strong(obj),
+        );
+        H::set_flag(obj, WEAK_CLEARED);
+        list::remove(node);
+        // Unlinked, COLLECTING | DROPPED for good: its last handle frees it
+        // without a second drop (I5).
+        hdr(node).prev.set(PREV_COLLECTING | PREV_DROPPED);
+        zombies += 1;
     }
-    // Free them in one walk that does not unlink each node (its neighbours
-    // are being freed too): read the successor first, then reset the head.
-    let mut freed = 0;
+    list::init(collectable);
+    heap.note_deallocs(visited - zombies);
+    visited
+}
+
+/// Drop one trash value (panics are reported, and the value counts as
+/// dropped), then mark the object [`PREV_DROPPED`].
+#[inline(always)]
+fn drop_trash_value(node: NonNull<Header>) {
+    let obj = Header::obj(node);
+    run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
+        // SAFETY: the collector owns the trash (I5); each value is dropped
+        // exactly once, here; nothing reads it afterwards (weak handles
+        // cannot upgrade to trash, strong handles live only in trash).
+        unsafe { (obj.vtable.drop_value)(obj.counts) }
+    });
+    let h = hdr(node);
+    h.prev.set(h.prev.get() | PREV_DROPPED);
+}
+
+/// Per-thread heap: one walk that drops each value and frees each object as
+/// soon as nothing can reach it (see [`delete_garbage`]). Returns the number
+/// of objects walked; the ones left on the list are zombies.
+///
+/// The list may still carry `NEXT_UNREACHABLE` bits (the lean path skips
+/// the walk that clears them): each node's is cleared before its drop, so
+/// every node behind the walk — the only ones a release can unlink — has a
+/// clean link.
+fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>) -> usize {
+    let mut visited = 0;
+    let head = hdr(collectable);
+    head.next.set(head.next.get() & !NEXT_UNREACHABLE);
+    let mut node = list::next(collectable);
+    while node != collectable {
+        let h = hdr(node);
+        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
+        drop_trash_value(node);
+        visited += 1;
+        // The successor's value is intact, so no release during the drop
+        // could have unlinked it: it is still `node`'s successor.
+        let next = list::next(node);
+        if H::strong(Header::obj(node)) == 0 {
+            heap.free_dropped_trash(node);
+        }
+        node = next;
+    }
+    visited
+}
+
+/// Sync heap: drop every value, then free in a second walk.
+fn drop_then_free<H: CollectorHeap>(collectable: NonNull<Header>) -> usize {
+    let mut visited = 0;
+    for node in list::iter(collectable) {
+        drop_trash_value(node);
+        visited += 1;
+    }
+    // Free in one walk that does not unlink each node (its neighbours are
+    // being freed too): read the successor first, and relink only what
+    // stays (zombies).
+    let mut prev = collectable;
     let mut node = list::next(collectable);
     while node != collectable {
         let h = hdr(node);
         let next = list::ptr(h.next.get());
         let obj = Header::obj(node);
-        // Unlinked (I4), not COLLECTING (I5).
-        h.next.set(0);
-        h.prev.set(0);
-        freed += 1;
+        if H::strong(obj) != 0 {
+            // A zombie: keep it on the list for delete_garbage to report.
+            list::set_next(prev, node);
+            list::set_prev(node, prev);
+            prev = node;
+        } else {
+            h.next.set(0);
+            h.prev.set(0);
+            if H::dec_weak(obj) {
+                // SAFETY: the implicit weak was the last reference (I1).
+                unsafe { (obj.vtable.dealloc)(obj.counts) };
+            }
+        }
         node = next;
-        let strong = H::strong(obj);
-        if strong != 0 {
-            // Something still holds a strong handle to a dropped value:
-            // only a Trace impl that broke its contract can cause this.
-            // Leak the memory rather than free it under the handle.
-            eprintln!(
-                "gc: a collected `{}` still has {strong} strong handles after its cycle was dropped \
-                 (a Trace impl reports edges it does not own?); leaking it",
-                (obj.vtable.type_name)(),
-            );
-            continue;
-        }
-        if H::dec_weak(obj) {
-            // SAFETY: the implicit weak was the last reference (I1).
-            unsafe { (obj.vtable.dealloc)(obj.counts) };
-        }
     }
-    list::init(collectable);
-    heap.note_deallocs(freed);
+    list::set_next(prev, collectable);
+    list::set_prev(collectable, prev);
+    visited
 }
 
 /// Phase 9. Objects with a legacy finalizer (all of `finalizers` under
@@ -981,20 +1063,35 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
         validate_list(unreachable.head(), Some(true));
     }
 
-    let (to_call, discarded, trash) = clear_weakrefs(heap, unreachable.head(), !legacy);
-    validate_list(unreachable.head(), Some(true));
-    heap.resume_world();
+    // The lean path (per-thread heap, no finalizer or weak callback can
+    // run, no debug output): phases 5–7 have nothing to do. Weak handles
+    // need no clearing walk either: upgrades of trash fail on its
+    // COLLECTING flag until it is freed (header I2), and delete_garbage
+    // clears the NEXT_UNREACHABLE bits as it goes.
+    let lean = !H::SYNC
+        && debug.is_empty()
+        && !heap.has_weak_callbacks()
+        && !heap.may_hold_pep442_finalizers();
+    let mut collected = 0;
+    let mut finalizers_ran = false;
+    if lean {
+        heap.resume_world();
+    } else {
+        let (to_call, discarded, to_finalize) = clear_weakrefs(heap, unreachable.head(), !legacy);
+        validate_list(unreachable.head(), Some(true));
+        heap.resume_world();
 
-    // From here on user code runs: the trash is private to this collection.
-    if debug.contains(DebugFlags::COLLECTABLE) {
-        for node in list::iter(unreachable.head()) {
-            debug_cycle("collectable", node);
+        // From here on user code runs: the trash is private to this collection.
+        if debug.contains(DebugFlags::COLLECTABLE) {
+            for node in list::iter(unreachable.head()) {
+                debug_cycle("collectable", node);
+            }
         }
-    }
-    let mut collected = run_weak_callbacks(to_call, discarded);
-    validate_list(unreachable.head(), Some(true));
+        collected += run_weak_callbacks(to_call, discarded);
+        validate_list(unreachable.head(), Some(true));
 
-    let finalizers_ran = trash.to_finalize && finalize_garbage::<H>(unreachable.head());
+        finalizers_ran = to_finalize && finalize_garbage::<H>(unreachable.head());
+    }
 
     // Only a finalizer can hand out a reference to trash (weak handles are
     // cleared, trash is on no generation list, callbacks' captures are
@@ -1004,12 +1101,10 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
         heap.stop_world();
         handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old, old_tag);
         heap.resume_world();
-        collected += list::len(final_unreachable.head());
     } else {
         list::merge(unreachable.head(), final_unreachable.head());
-        collected += trash.len;
     }
-    delete_garbage(heap, final_unreachable.head(), old, old_tag);
+    collected += delete_garbage(heap, final_unreachable.head(), old, old_tag);
 
     let mut uncollectable = 0;
     for node in list::iter(finalizers.head()) {

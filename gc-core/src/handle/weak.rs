@@ -1,7 +1,7 @@
 //! `Weak<T>`: a handle that does not keep its referent alive.
 
 use crate::handle::strong::Gc;
-use crate::heap::header::{GcBox, WEAK_CLEARED};
+use crate::heap::header::{counts_to_header, GcBox, WEAK_CLEARED};
 use crate::heap::heap;
 use crate::trace::{Trace, Tracer};
 use std::fmt;
@@ -75,6 +75,13 @@ impl<T: Trace + 'static> Weak<T> {
         let counts = unsafe { &(*ptr.as_ptr()).counts };
         if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) {
             return None; // I2
+        }
+        if T::__gc_tracked() {
+            let header = counts_to_header(ptr.cast());
+            // SAFETY: a tracked object's header lives as long as its counts.
+            if unsafe { header.as_ref() }.is_collecting() {
+                return None; // I2: cyclic trash (or a zombie, I5)
+            }
         }
         counts.inc_strong();
         // SAFETY: we just added the strong reference the handle owns.

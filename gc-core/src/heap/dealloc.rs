@@ -23,7 +23,9 @@
 //! panic in the value's own `Drop` (a skipped field's type) propagates; the
 //! object is then leaked, never freed twice or half-freed.
 
-use super::header::{GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK};
+use super::header::{
+    GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+};
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
 use crate::trace::{FinalizerKind, Trace};
@@ -135,8 +137,14 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     };
     if let Some(h) = header {
         // SAFETY: the object is live (caller's contract), so is its header.
-        if unsafe { h.as_ref() }.is_collecting() {
-            return; // I5: cyclic trash, the collector owns it.
+        let hr = unsafe { h.as_ref() };
+        if hr.is_collecting() {
+            // I5: cyclic trash, the collector owns it. Once its value is
+            // dropped, the last handle going away frees it.
+            if hr.is_dropped_trash() {
+                free_dropped_trash(h, heap());
+            }
+            return;
         }
     }
     let Some(heap) = heap() else {
@@ -169,6 +177,35 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     heap.trash_depth.set(depth);
     if depth == 0 && heap.trash_pending.get() {
         drain_trashcan(heap);
+    }
+}
+
+/// Free cyclic trash whose value `delete_garbage` has dropped and whose
+/// strong count is 0 (header I5): unlink it from the collector's private
+/// list (a zombie is not linked), run the weak callbacks registered on it
+/// since the collector took them (by a `Drop` impl of the trash), release
+/// the implicit weak reference and free the memory if no weak handle is
+/// left.
+#[cold]
+pub(crate) fn free_dropped_trash(h: std::ptr::NonNull<Header>, heap: Option<&'static Heap>) {
+    // SAFETY: the caller passes a live trash header (I5).
+    let hr = unsafe { h.as_ref() };
+    debug_assert!(hr.is_dropped_trash());
+    if hr.is_linked() {
+        list::remove(h);
+    }
+    hr.prev.set(0);
+    let obj = Header::obj(h);
+    // SAFETY: live object.
+    let counts = unsafe { obj.counts() };
+    debug_assert_eq!(counts.strong(), 0);
+    if counts.has_flag(HAS_CALLBACKS) {
+        clear_weak_handles_and_run_callbacks(obj, heap);
+    }
+    if counts.dec_weak() {
+        // SAFETY: strong 0, value dropped, unlinked: the implicit weak was the
+        // last reference (I1).
+        unsafe { (obj.vtable.dealloc)(obj.counts) };
     }
 }
 

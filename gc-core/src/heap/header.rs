@@ -36,10 +36,14 @@
 //!   for "the value has not been dropped yet". The allocation is freed exactly
 //!   when that count reaches zero, and the value is dropped exactly once, before
 //!   the implicit weak is released.
-//! * **I2 (upgrade).** A `Weak` may create a `Gc` only while `strong > 0` and
-//!   [`WEAK_CLEARED`] is unset. `WEAK_CLEARED` is set before weak callbacks run
-//!   (refcount death) and for all cyclic trash before any finalizer runs; it is
-//!   never unset.
+//! * **I2 (upgrade).** A `Weak` may create a `Gc` only while `strong > 0`,
+//!   [`WEAK_CLEARED`] is unset and (tracked types) [`PREV_COLLECTING`] is
+//!   unset: cyclic trash cannot be upgraded to even where the collector has
+//!   not set `WEAK_CLEARED` on it (its lean path skips that walk when no
+//!   finalizer or weak callback can run; a `Drop` impl in trash that tries
+//!   to upgrade is refused by this check). `WEAK_CLEARED` is set before weak
+//!   callbacks run (refcount death) and, outside the lean path, for all
+//!   cyclic trash before any finalizer runs; it is never unset.
 //! * **I3 (finalized).** [`FINALIZED`] is set before `Finalize::finalize` is
 //!   called and never unset: no object is finalized twice.
 //! * **I4 (tracking).** A tracked-type object is *linked* (on exactly one
@@ -52,8 +56,21 @@
 //!   has it. While it is set the upper bits of `prev` hold `gc_refs` instead
 //!   of a pointer, until `move_unreachable` restores the link. An object that
 //!   keeps the flag after `move_unreachable` is cyclic trash, owned by the
-//!   collector: a drop of its last strong handle does nothing (the collector
-//!   drops its value and frees it in `delete_garbage`).
+//!   collector: a drop of its last strong handle does nothing while its
+//!   value is intact (the collector drops it in `delete_garbage`). Once
+//!   `delete_garbage` has dropped the value it adds [`PREV_DROPPED`]; from
+//!   then on the object is freed as soon as its strong count is 0 — by
+//!   `delete_garbage` right after the drop, or by the release of its last
+//!   strong handle while another trash value is dropped (per-thread heap;
+//!   the sync heap frees all trash after the last drop). Nothing can reach
+//!   such an object afterwards: no strong handle is left, weak handles
+//!   cannot upgrade (strong is 0) and it is unlinked first. The exception
+//!   to "outside a collection no object has it": a trash object that still
+//!   has strong handles after every trash value was dropped (a `Trace` or
+//!   `Drop` impl that broke its contract) is left unlinked with
+//!   `COLLECTING | DROPPED` for good — a *zombie*: nothing traces or lends
+//!   it out, upgrades fail, and its last handle frees it without a second
+//!   drop.
 //! * **I6 (values).** A value is only ever accessed through `&T` while
 //!   `strong > 0` or while the collector/dealloc owns the object (finalizer
 //!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
@@ -90,6 +107,12 @@ pub(crate) const PREV_COLLECTING: usize = 1;
 pub(crate) const PREV_TAG_MASK: usize = 0b110;
 /// The tag of the permanent generation (`gc.freeze()`).
 pub(crate) const TAG_PERMANENT: usize = 3;
+/// Set in `prev`, together with [`PREV_COLLECTING`], on cyclic trash whose
+/// value `delete_garbage` has dropped (I5): bit 1, which is a generation
+/// tag on linked objects but always 0 on the collector's private lists
+/// (I7), so the two uses never meet. The last strong handle of such an
+/// object frees it.
+pub(crate) const PREV_DROPPED: usize = 0b010;
 /// Number of low bits of `prev` reserved for flags; `gc_refs` lives above.
 pub(crate) const PREV_SHIFT: u32 = 3;
 /// Mask of the flag bits of `prev`.
@@ -556,6 +579,12 @@ impl Header {
     #[inline(always)]
     pub(crate) fn is_collecting(&self) -> bool {
         self.prev.get() & PREV_COLLECTING != 0
+    }
+
+    /// Cyclic trash whose value the collector has dropped ([`PREV_DROPPED`]).
+    #[inline(always)]
+    pub(crate) fn is_dropped_trash(&self) -> bool {
+        self.prev.get() & (PREV_COLLECTING | PREV_DROPPED) == PREV_COLLECTING | PREV_DROPPED
     }
 
     #[inline(always)]

@@ -66,6 +66,9 @@ pub(crate) struct Heap {
     /// An object of a type with a legacy finalizer was allocated on this
     /// heap at some point (sticky; lets collections skip phase 4 otherwise).
     pub(crate) legacy_seen: Cell<bool>,
+    /// Likewise for PEP 442 finalizers (lets collections take the lean path:
+    /// no finalizer can run, so no weak-clearing walk is needed).
+    pub(crate) pep442_seen: Cell<bool>,
     /// Trashcan: something was deferred (either list may be non-empty).
     pub(crate) trash_pending: Cell<bool>,
     /// Where small tracked objects live (invariants P1, P2 in `pool`).
@@ -144,6 +147,7 @@ impl Heap {
             trash_untracked: RefCell::new(Vec::new()),
             trash_pending: Cell::new(false),
             legacy_seen: Cell::new(false),
+            pep442_seen: Cell::new(false),
             pool: pool::Pool::new(),
         }
     }
@@ -180,8 +184,10 @@ impl Heap {
     /// [`Heap::note_alloc`]).
     #[inline(always)]
     pub(crate) fn track_new<T: crate::Trace>(&self, header: NonNull<Header>) {
-        if T::__gc_finalizer() == crate::trace::FinalizerKind::Legacy {
-            self.legacy_seen.set(true);
+        match T::__gc_finalizer() {
+            crate::trace::FinalizerKind::Legacy => self.legacy_seen.set(true),
+            crate::trace::FinalizerKind::Pep442 => self.pep442_seen.set(true),
+            crate::trace::FinalizerKind::None => {}
         }
         list::append(header, self.gen_head(0));
     }
@@ -332,6 +338,12 @@ impl crate::collector::CollectorHeap for Heap {
     }
     fn may_hold_legacy_finalizers(&self) -> bool {
         self.legacy_seen.get()
+    }
+    fn may_hold_pep442_finalizers(&self) -> bool {
+        self.pep442_seen.get()
+    }
+    fn free_dropped_trash(&self, node: NonNull<Header>) {
+        dealloc::free_dropped_trash(node, heap());
     }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()

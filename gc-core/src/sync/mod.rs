@@ -674,6 +674,12 @@ impl CollectorHeap for SyncHeap {
     fn may_hold_legacy_finalizers(&self) -> bool {
         true
     }
+    fn may_hold_pep442_finalizers(&self) -> bool {
+        true
+    }
+    fn free_dropped_trash(&self, _node: NonNull<Header>) {
+        unreachable!("gc: the sync collector frees trash after the last drop (EAGER_FREE is false)")
+    }
     fn has_weak_callbacks(&self) -> bool {
         !primitive::lock(&self.weak_callbacks).is_empty()
     }
