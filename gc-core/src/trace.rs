@@ -188,6 +188,21 @@ pub unsafe trait Trace {
     #[doc(hidden)]
     #[inline(always)]
     fn __gc_finalize(&self) {}
+
+    /// Trace every element of a slice of this type (what `[T]`, `Vec<T>`,
+    /// `VecDeque<T>`, arrays and `SmallVec` call). The default traces the
+    /// elements one by one; `Gc<T>` overrides it with a loop that counts
+    /// runs of handles to one object eight at a time. Do not override this.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __gc_trace_slice(slice: &[Self], tracer: &mut Tracer<'_>)
+    where
+        Self: Sized,
+    {
+        for v in slice {
+            v.trace(tracer)
+        }
+    }
 }
 
 /// A finalizer: code that runs once, before the value is dropped, with the

@@ -178,9 +178,7 @@ unsafe impl<T: Trace> Trace for [T] {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if T::__gc_tracked() {
-            for v in self {
-                v.trace(tracer)
-            }
+            T::__gc_trace_slice(self, tracer)
         }
     }
 }
@@ -239,9 +237,7 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if T::__gc_tracked() {
-            for v in self {
-                v.trace(tracer)
-            }
+            T::__gc_trace_slice(self, tracer)
         }
     }
     #[inline(always)]
@@ -270,13 +266,37 @@ macro_rules! sequence {
     )*};
 }
 
-sequence!(
-    Vec<T>,
-    VecDeque<T>,
-    LinkedList<T>,
-    BTreeSet<T>,
-    BinaryHeap<T>
-);
+// SAFETY: reports each owned element once.
+unsafe impl<T: Trace> Trace for Vec<T> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::__gc_tracked() {
+            T::__gc_trace_slice(self, tracer)
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
+    }
+}
+
+// SAFETY: reports each owned element once (the two halves of the ring).
+unsafe impl<T: Trace> Trace for VecDeque<T> {
+    #[inline]
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if T::__gc_tracked() {
+            let (front, back) = self.as_slices();
+            T::__gc_trace_slice(front, tracer);
+            T::__gc_trace_slice(back, tracer);
+        }
+    }
+    #[inline(always)]
+    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+        T::__gc_tracked_with::<Fu>()
+    }
+}
+
+sequence!(LinkedList<T>, BTreeSet<T>, BinaryHeap<T>);
 
 // SAFETY: reports each owned element once.
 unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
@@ -325,9 +345,7 @@ where
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if A::Item::__gc_tracked() {
-            for v in self {
-                v.trace(tracer)
-            }
+            A::Item::__gc_trace_slice(self, tracer)
         }
     }
     #[inline(always)]

@@ -778,3 +778,69 @@ fn trash_with_handles_left_after_delete_is_never_dropped_twice_or_freed_early() 
         drop(weak);
     });
 }
+
+#[derive(Trace)]
+struct Many {
+    vec: RefCell<Vec<Gc<Many>>>,
+    deque: RefCell<std::collections::VecDeque<Gc<Many>>>,
+    array: RefCell<Option<[Gc<Many>; 9]>>,
+}
+
+fn many() -> Gc<Many> {
+    Gc::new(Many {
+        vec: RefCell::new(Vec::new()),
+        deque: RefCell::new(std::collections::VecDeque::new()),
+        array: RefCell::new(None),
+    })
+}
+
+#[test]
+fn slices_of_repeated_handles_are_counted_exactly() {
+    // `Vec`, `VecDeque` and arrays of handles are traced in chunks of eight
+    // (Tracer::visit_gc_slice). Runs that start, end and change inside a
+    // chunk must count every edge exactly once: one edge too many makes the
+    // collection free nothing (HAZARDS 1), one too few keeps the cycle.
+    fresh();
+    for outside in [false, true] {
+        let x = many();
+        let (y, z) = (many(), many());
+        y.vec.borrow_mut().push(x.clone());
+        z.deque.borrow_mut().push_back(x.clone());
+        {
+            let mut vec = x.vec.borrow_mut();
+            vec.extend(std::iter::repeat_n(y.clone(), 9));
+            vec.push(z.clone());
+            vec.extend(std::iter::repeat_n(y.clone(), 8));
+            vec.extend(std::iter::repeat_n(z.clone(), 3));
+            let mut deque = x.deque.borrow_mut();
+            for i in 0..20 {
+                // Wraps around the ring buffer: two slices.
+                if i % 2 == 0 {
+                    deque.push_front(z.clone());
+                } else {
+                    deque.push_back(y.clone());
+                }
+            }
+            *x.array.borrow_mut() = Some(std::array::from_fn(|i| {
+                if i < 8 {
+                    y.clone()
+                } else {
+                    z.clone()
+                }
+            }));
+        }
+        let kept = outside.then(|| z.clone());
+        drop((x, y, z));
+        if outside {
+            assert_eq!(gc::collect(), 0, "all three are reachable from `kept`");
+            let z = kept.unwrap();
+            let x = z.deque.borrow()[0].clone();
+            assert_eq!(x.vec.borrow().len(), 21);
+            assert_eq!(x.deque.borrow().len(), 20);
+            assert_eq!(Gc::strong_count(&x), 3);
+            z.deque.borrow_mut().clear();
+            drop((x, z));
+        }
+        assert_eq!(gc::collect(), 3);
+    }
+}

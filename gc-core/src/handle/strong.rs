@@ -494,6 +494,10 @@ unsafe impl<T: Trace + 'static> Trace for Gc<T> {
     fn trace(&self, tracer: &mut Tracer<'_>) {
         tracer.visit_gc(self);
     }
+    #[inline(always)]
+    fn __gc_trace_slice(slice: &[Self], tracer: &mut Tracer<'_>) {
+        tracer.visit_gc_slice(slice);
+    }
 }
 
 crate::handle::value_trait_impls!(Gc,);
