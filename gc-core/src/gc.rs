@@ -515,8 +515,11 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
 /// ```
 pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
     let mut out = Vec::new();
+    if object.obj.is_zombie() {
+        return out; // its value was dropped by a collection (header I5)
+    }
     let mut tracer = Tracer::new(TraceMode::Referents { out: &mut out });
-    // SAFETY: `object` keeps its value alive.
+    // SAFETY: `object` keeps its value alive (a zombie's is gone: above).
     unsafe { (object.obj.vtable.trace)(object.obj.counts, &mut tracer) };
     out
 }

@@ -772,6 +772,31 @@ fn trash_with_handles_left_after_delete_is_never_dropped_twice_or_freed_early() 
             Gc::get_mut(&mut stashed[0]).is_none(),
             "a zombie is not lent out"
         );
+        assert!(gc::get_referents(&Gc::to_any(&stashed[0])).is_empty());
+        // Later collections see a zombie as an object outside their set:
+        // an edge to it from reachable data, from plain trash, or from trash
+        // behind a legacy finalizer is an outside reference, never a member
+        // to count, rescue or move.
+        #[derive(Trace)]
+        struct Holder(Gc<Zombie>, RefCell<Option<Gc<Holder>>>);
+        #[derive(Trace)]
+        #[trace(legacy_finalize)]
+        struct Legacy(Gc<Zombie>, RefCell<Option<Gc<Legacy>>>);
+        impl Finalize for Legacy {
+            fn finalize(&self) {}
+        }
+        let kept = Gc::new(Holder(stashed[0].clone(), RefCell::new(None)));
+        let trash = Gc::new(Holder(stashed[1].clone(), RefCell::new(None)));
+        *trash.1.borrow_mut() = Some(trash.clone());
+        let legacy = Gc::new(Legacy(stashed[0].clone(), RefCell::new(None)));
+        *legacy.1.borrow_mut() = Some(legacy.clone());
+        drop((trash, legacy));
+        assert_eq!(gc::collect(), 2, "the Holder cycle and the Legacy one");
+        assert_eq!(gc::garbage().len(), 1, "the Legacy cycle is uncollectable");
+        assert_eq!(gc::collect(), 0);
+        drop(gc::take_garbage());
+        assert_eq!(gc::collect(), 1, "the Legacy cycle once out of garbage");
+        drop(kept);
         drop(stashed); // frees both (valgrind checks: once, and not before)
         assert_eq!(dropped.get(), 2, "no value is dropped twice");
         assert_eq!(gc::collect(), 0);

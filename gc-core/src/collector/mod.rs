@@ -59,7 +59,7 @@ use crate::gc::{CollectionInfo, DebugFlags, Phase};
 use crate::handle::strong::Gc;
 use crate::heap::header::{
     counts_to_header, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HEADER_SIZE, MUT_EXPOSED,
-    NEXT_UNREACHABLE, PREV_COLLECTING, PREV_DROPPED, PREV_FLAGS, TAG_PERMANENT, WEAK_CLEARED,
+    NEXT_UNREACHABLE, PREV_DROPPED, PREV_FLAGS, TAG_PERMANENT, WEAK_CLEARED,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry};
@@ -916,9 +916,10 @@ fn delete_garbage<H: CollectorHeap>(
         );
         H::set_flag(obj, WEAK_CLEARED);
         list::remove(node);
-        // Unlinked, COLLECTING | DROPPED for good: its last handle frees it
-        // without a second drop (I5).
-        hdr(node).prev.set(PREV_COLLECTING | PREV_DROPPED);
+        // A zombie (I5): unlinked and not COLLECTING, so later collections
+        // treat it as outside their set; its last handle frees it without a
+        // second drop.
+        hdr(node).prev.set(PREV_DROPPED);
         zombies += 1;
     }
     list::init(collectable);

@@ -445,12 +445,13 @@ impl<T: Trace + 'static> Gc<T> {
 
     /// Cyclic trash of a running collection (I5): reachable from user code
     /// only through a finalizer that took a handle out of another trash
-    /// object. It must stay on the collector's list.
+    /// object; it must stay on the collector's list. Or a zombie (I5), whose
+    /// value a collection has dropped.
     fn is_owned_by_collection(&self) -> bool {
         self.obj()
             .header()
             // SAFETY: live object, live header.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_collecting())
+            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
     }
 }
 

@@ -146,6 +146,11 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
             }
             return;
         }
+        if hr.is_zombie() {
+            // I5: its value is gone; the last handle only frees the memory.
+            free_dropped_trash(h, heap());
+            return;
+        }
     }
     let Some(heap) = heap() else {
         // SAFETY: forwarded; no heap means no trashcan and no registry.
@@ -181,8 +186,8 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
 }
 
 /// Free cyclic trash whose value `delete_garbage` has dropped and whose
-/// strong count is 0 (header I5): unlink it from the collector's private
-/// list (a zombie is not linked), run the weak callbacks registered on it
+/// strong count is 0, or a zombie whose last handle is gone (header I5):
+/// unlink it from the collector's private list (a zombie is not linked), run the weak callbacks registered on it
 /// since the collector took them (by a `Drop` impl of the trash), release
 /// the implicit weak reference and free the memory if no weak handle is
 /// left.
@@ -190,7 +195,7 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
 pub(crate) fn free_dropped_trash(h: std::ptr::NonNull<Header>, heap: Option<&'static Heap>) {
     // SAFETY: the caller passes a live trash header (I5).
     let hr = unsafe { h.as_ref() };
-    debug_assert!(hr.is_dropped_trash());
+    debug_assert!(hr.is_dropped_trash() || hr.is_zombie());
     if hr.is_linked() {
         list::remove(h);
     }

@@ -49,8 +49,9 @@
 //! * **I4 (tracking).** A tracked-type object is *linked* (on exactly one
 //!   generation list, or on one of the collector's private lists during a
 //!   collection) iff `next != 0`. It is linked from allocation until its value
-//!   is about to be dropped. An unlinked object's `prev` is either 0 or the
-//!   trashcan's deferred-deallocation link.
+//!   is about to be dropped. An unlinked object's `prev` is 0, the
+//!   trashcan's deferred-deallocation link (a header address, so bit 1 is
+//!   clear), or exactly [`PREV_DROPPED`] for a zombie (I5).
 //! * **I5 (collecting).** [`PREV_COLLECTING`] is set only by the collector,
 //!   on objects of the set being collected; outside a collection no object
 //!   has it. While it is set the upper bits of `prev` hold `gc_refs` instead
@@ -65,12 +66,14 @@
 //!   the sync heap frees all trash after the last drop). Nothing can reach
 //!   such an object afterwards: no strong handle is left, weak handles
 //!   cannot upgrade (strong is 0) and it is unlinked first. The exception
-//!   to "outside a collection no object has it": a trash object that still
-//!   has strong handles after every trash value was dropped (a `Trace` or
-//!   `Drop` impl that broke its contract) is left unlinked with
-//!   `COLLECTING | DROPPED` for good — a *zombie*: nothing traces or lends
-//!   it out, upgrades fail, and its last handle frees it without a second
-//!   drop.
+//!   A trash object that still has strong handles after every trash value
+//!   was dropped (a `Trace` or `Drop` impl that broke its contract) becomes
+//!   a *zombie*: unlinked, `COLLECTING` cleared, `prev` exactly
+//!   [`PREV_DROPPED`], `WEAK_CLEARED` set. Later collections see it as an
+//!   object outside their set (not linked, not collecting), so edges to it
+//!   count as outside references; the `gc`/`debug` functions do not trace it,
+//!   `get_mut`/`try_unwrap` refuse it, upgrades fail, and its last handle
+//!   frees it without a second drop.
 //! * **I6 (values).** A value is only ever accessed through `&T` while
 //!   `strong > 0` or while the collector/dealloc owns the object (finalizer
 //!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
@@ -533,6 +536,14 @@ impl ObjPtr {
         }
     }
 
+    /// Whether this is a zombie (I5): its value was dropped by a collection.
+    #[inline(always)]
+    pub(crate) fn is_zombie(self) -> bool {
+        // SAFETY: callers pass live objects; a live object's header is live.
+        self.header()
+            .is_some_and(|h| unsafe { h.as_ref() }.is_zombie())
+    }
+
     /// A pointer to the value.
     #[inline(always)]
     pub(crate) fn value_ptr(self) -> *const () {
@@ -585,6 +596,19 @@ impl Header {
     #[inline(always)]
     pub(crate) fn is_dropped_trash(&self) -> bool {
         self.prev.get() & (PREV_COLLECTING | PREV_DROPPED) == PREV_COLLECTING | PREV_DROPPED
+    }
+
+    /// A zombie (I5): dropped by a collection, yet still has strong handles.
+    #[inline(always)]
+    pub(crate) fn is_zombie(&self) -> bool {
+        self.next.get() == 0 && self.prev.get() == PREV_DROPPED
+    }
+
+    /// Trash of a running collection, or a zombie: its value is the
+    /// collector's (being dropped, or gone); no API may lend or trace it.
+    #[inline(always)]
+    pub(crate) fn is_owned_by_collector(&self) -> bool {
+        self.is_collecting() || self.is_zombie()
     }
 
     #[inline(always)]

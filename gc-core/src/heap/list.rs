@@ -113,8 +113,9 @@ pub(crate) fn append(node: NonNull<Header>, head: NonNull<Header>) {
     set_prev(head, node);
 }
 
-/// Unlink `node` from its list; afterwards `next == 0` (untracked) and the
-/// `prev` link is zeroed (flags kept).
+/// Unlink `node` from its list; afterwards `next == 0` (untracked) and
+/// `prev == 0` (link and flags: an unlinked object has no generation tag,
+/// and its `prev` must not look like a zombie's, header I4/I5).
 #[inline(always)]
 pub(crate) fn remove(node: NonNull<Header>) {
     let p = prev(node);
@@ -123,7 +124,7 @@ pub(crate) fn remove(node: NonNull<Header>) {
     set_prev(n, p);
     let h = hdr(node);
     h.next.set(0);
-    h.prev.set(h.prev.get() & PREV_FLAGS);
+    h.prev.set(0);
 }
 
 /// Move `node` from its list to the tail of `head`.

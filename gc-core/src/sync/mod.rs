@@ -545,6 +545,16 @@ unsafe fn destroy(obj: ObjPtr) {
         if hr.is_collecting() {
             return; // trash: the collector owns it (I5)
         }
+        if hr.is_zombie() {
+            // I5: a collection dropped its value; only the memory is left.
+            drop(_w);
+            if counts.dec_weak() {
+                // SAFETY: strong 0, value dropped, unlinked: the implicit
+                // weak was the last reference (I1).
+                unsafe { (obj.vtable.dealloc)(obj.counts) };
+            }
+            return;
+        }
         if hr.is_linked() {
             list::remove(h);
         }
