@@ -1,0 +1,264 @@
+//! What a collector walk over workload c's tree costs on this machine,
+//! without the collector: the memory-traffic floor that BENCHMARKS.md's
+//! "Where the time still goes" refers to.
+//!
+//! ```text
+//! cargo run -p gc-bench --release --example walk_floor
+//! ```
+//!
+//! A stand-in for 1M `Tree` objects: 72-byte nodes (`next`, `prev`,
+//! `vtable`, counts, parent, two `RefCell<Option<_>>`), laid out like the
+//! pool lays them out (16 KiB pages, 64-byte page header), linked in
+//! allocation order, with the tree's edges (parent `i / 2`, children
+//! `2i + 1`, `2i + 2`). Links are indices, so the program is safe code; the
+//! memory access pattern is the collector's. Each variant prints
+//! nanoseconds of thread CPU time per node:
+//!
+//! - `read-only walk`: follow `next`, read the counts: the floor of any walk;
+//! - `header subtract` / `header move_unreachable`: the two passes as
+//!   gc-core does them today (`gc_refs` in each object's `prev`, so every
+//!   pass writes every object and the objects its edges reach);
+//! - `side subtract` / `side move_unreachable`: the alternative design that
+//!   keeps the objects read-only — internal reference counts and
+//!   "reachable" flags in a side table of 4 bytes per object, found through
+//!   the page header;
+//! - `header subtract + prefetch`: today's pass with a software prefetch a
+//!   few nodes ahead along the walk's stride.
+
+use std::hint::black_box;
+
+const NODES: usize = 1_000_000;
+const PAGE: usize = 16 * 1024;
+const PAGE_HEADER: usize = 64;
+const NODE: usize = 72;
+const PER_PAGE: usize = (PAGE - PAGE_HEADER) / NODE;
+const NONE: u32 = u32::MAX;
+
+/// 72 bytes, like a pooled `Tree` object.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Node {
+    next: u64,
+    prev: u64,
+    vtable: u64,
+    strong: u32,
+    weak: u32,
+    parent: u64,
+    left_flag: u64,
+    left: u64,
+    right_flag: u64,
+    right: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Node>() == NODE);
+
+/// The part of a pool page header the side-table variant reads.
+#[derive(Clone, Copy)]
+struct PageHeader {
+    /// `ceil(2^32 / NODE)`: `offset * magic >> 32 == offset / NODE` for
+    /// offsets within a page.
+    magic: u64,
+    /// First side-table slot of the page.
+    side: usize,
+}
+
+struct Heap {
+    /// Slot `p * (PER_PAGE + 1)` is page `p`'s header (unused, keeps the
+    /// page-sized stride); the nodes follow.
+    nodes: Vec<Node>,
+    pages: Vec<PageHeader>,
+    side: Vec<u32>,
+}
+
+impl Heap {
+    fn build() -> Heap {
+        let slot_of = |i: usize| (i / PER_PAGE) * (PER_PAGE + 1) + 1 + i % PER_PAGE;
+        let link = |i: usize| {
+            if i < NODES {
+                slot_of(i) as u64
+            } else {
+                u64::from(NONE)
+            }
+        };
+        let pages = NODES.div_ceil(PER_PAGE);
+        let blank = Node {
+            next: u64::from(NONE),
+            prev: 0,
+            vtable: 0,
+            strong: 0,
+            weak: 1,
+            parent: u64::from(NONE),
+            left_flag: 0,
+            left: u64::from(NONE),
+            right_flag: 0,
+            right: u64::from(NONE),
+        };
+        let mut nodes = vec![blank; pages * (PER_PAGE + 1)];
+        for i in 0..NODES {
+            let node = &mut nodes[slot_of(i)];
+            node.next = link(i + 1);
+            node.strong = 3;
+            node.parent = if i == 0 {
+                u64::from(NONE)
+            } else {
+                link((i - 1) / 2)
+            };
+            node.left = link(2 * i + 1);
+            node.right = link(2 * i + 2);
+        }
+        let magic = (1u64 << 32) / NODE as u64 + 1;
+        let pages = (0..pages)
+            .map(|p| PageHeader {
+                magic,
+                side: p * PER_PAGE,
+            })
+            .collect();
+        Heap {
+            nodes,
+            pages,
+            side: vec![0; NODES + PER_PAGE],
+        }
+    }
+
+    /// The side-table slot of node slot `n`, through its page header (a
+    /// multiply instead of a division, as a pool would do it).
+    #[inline(always)]
+    fn side_slot(&self, n: usize) -> usize {
+        let page = n / (PER_PAGE + 1);
+        let offset = ((n % (PER_PAGE + 1)) - 1) * NODE;
+        let header = &self.pages[page];
+        header.side + ((offset as u64 * header.magic) >> 32) as usize
+    }
+
+    fn edges(node: &Node) -> [u64; 3] {
+        [node.parent, node.left, node.right]
+    }
+}
+
+fn cpu_ns() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+fn timed(name: &str, heap: &mut Heap, pass: impl Fn(&mut Heap)) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = cpu_ns();
+        pass(heap);
+        best = best.min((cpu_ns() - start) / NODES as f64);
+    }
+    println!("{name:32} {best:6.2} ns/node");
+    best
+}
+
+fn first(heap: &Heap) -> usize {
+    heap.nodes.iter().position(|n| n.strong != 0).unwrap()
+}
+
+fn main() {
+    let mut heap = Heap::build();
+    println!("{NODES} nodes of {NODE} bytes, {PER_PAGE} per 16 KiB page; best of 5, thread CPU time");
+    timed("read-only walk", &mut heap, |heap| {
+        let (mut n, mut sum) = (first(heap), 0u64);
+        while n != NONE as usize {
+            sum += u64::from(heap.nodes[n].strong);
+            n = heap.nodes[n].next as usize;
+        }
+        black_box(sum);
+    });
+    let header_sub = |prefetch: usize| {
+        move |heap: &mut Heap| {
+            let mut n = first(heap);
+            while n != NONE as usize {
+                let node = heap.nodes[n];
+                let next = node.next as usize;
+                if prefetch > 0 && next != NONE as usize {
+                    // Guess the list keeps its stride; read that node's
+                    // first word early (a software prefetch in safe code).
+                    let guess = next + (next - n) * prefetch;
+                    if let Some(ahead) = heap.nodes.get(guess) {
+                        black_box(ahead.next);
+                    }
+                }
+                heap.nodes[n].prev = (u64::from(node.strong) << 3) | 1;
+                for target in Heap::edges(&node) {
+                    if target != u64::from(NONE) {
+                        let t = &mut heap.nodes[target as usize];
+                        t.prev = t.prev.wrapping_sub(8);
+                    }
+                }
+                n = next;
+            }
+        }
+    };
+    let sub = timed("header subtract", &mut heap, header_sub(0));
+    let mu = timed("header move_unreachable", &mut heap, |heap| {
+        let (mut n, mut prev) = (first(heap), 0u64);
+        while n != NONE as usize {
+            let node = heap.nodes[n];
+            for target in Heap::edges(&node) {
+                if target != u64::from(NONE) {
+                    let t = &mut heap.nodes[target as usize];
+                    if t.prev & 1 != 0 && t.prev >> 3 == 0 {
+                        t.prev = 8 | 1;
+                    }
+                }
+            }
+            heap.nodes[n].prev = prev | 2;
+            prev = n as u64;
+            n = node.next as usize;
+        }
+    });
+    let side_sub = timed("side subtract", &mut heap, |heap| {
+        heap.side.fill(0);
+        let mut n = first(heap);
+        while n != NONE as usize {
+            let node = heap.nodes[n];
+            for target in Heap::edges(&node) {
+                if target != u64::from(NONE) {
+                    let s = heap.side_slot(target as usize);
+                    heap.side[s] = heap.side[s].wrapping_add(4);
+                }
+            }
+            n = node.next as usize;
+        }
+    });
+    let side_mu = timed("side move_unreachable", &mut heap, |heap| {
+        let (mut n, mut reachable) = (first(heap), 0usize);
+        while n != NONE as usize {
+            let node = heap.nodes[n];
+            let me = heap.side[heap.side_slot(n)];
+            if node.strong > me >> 2 || me & 2 != 0 {
+                reachable += 1;
+            }
+            for target in Heap::edges(&node) {
+                if target != u64::from(NONE) {
+                    let s = heap.side_slot(target as usize);
+                    if heap.side[s] & 2 == 0 {
+                        heap.side[s] |= 2;
+                    }
+                }
+            }
+            n = node.next as usize;
+        }
+        black_box(reachable);
+    });
+    for distance in [4, 16] {
+        timed(
+            &format!("header subtract + prefetch {distance}"),
+            &mut heap,
+            header_sub(distance),
+        );
+    }
+    println!(
+        "two passes: header {:.2} ns/node, side table {:.2} ns/node",
+        sub + mu,
+        side_sub + side_mu
+    );
+}
