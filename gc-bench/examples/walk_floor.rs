@@ -163,7 +163,9 @@ fn first(heap: &Heap) -> usize {
 
 fn main() {
     let mut heap = Heap::build();
-    println!("{NODES} nodes of {NODE} bytes, {PER_PAGE} per 16 KiB page; best of 5, thread CPU time");
+    println!(
+        "{NODES} nodes of {NODE} bytes, {PER_PAGE} per 16 KiB page; best of 5, thread CPU time"
+    );
     timed("read-only walk", &mut heap, |heap| {
         let (mut n, mut sum) = (first(heap), 0u64);
         while n != NONE as usize {
