@@ -48,7 +48,7 @@
 //!   collection waits for an allocation made without a guard.
 //!
 //! Counts are atomics with the orderings `std::sync::Arc` uses (see
-//! [`SyncCounts`]).
+//! `SyncCounts`).
 
 mod handle;
 mod lock;
