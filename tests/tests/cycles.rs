@@ -144,12 +144,40 @@ struct RingNode {
 // reference machine, so debug and release use the same size.
 const RING_LEN: usize = 1_000_000;
 
+/// Runs `f` on a new thread — a fresh per-thread heap — with `stack_kib`
+/// KiB of stack; `failure` says what a panic or overflow there means.
+fn on_a_new_thread(stack_kib: usize, failure: &str, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(stack_kib * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .expect(failure);
+}
+
+/// A chain of `links + 1` `Pair`s, each holding the one made before it;
+/// returns the last.
+fn pair_chain(links: usize, dropped: &DropCounter) -> Gc<Pair> {
+    let mut chain = Gc::new(Pair {
+        other: RefCell::new(None),
+        _probe: dropped.probe(),
+    });
+    for _ in 0..links {
+        chain = Gc::new(Pair {
+            other: RefCell::new(Some(chain)),
+            _probe: dropped.probe(),
+        });
+    }
+    chain
+}
+
 #[test]
 fn huge_ring_on_a_small_stack() {
     // Neither trial deletion nor the deletion of the trash may recurse.
-    let t = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(|| {
+    on_a_new_thread(
+        256,
+        "collecting a long ring overflowed the stack or panicked",
+        || {
             gc::disable();
             let first = Gc::new(RingNode {
                 next: RefCell::new(None),
@@ -166,31 +194,21 @@ fn huge_ring_on_a_small_stack() {
             assert_eq!(gc::collect_generation(0), RING_LEN);
             assert!(w.upgrade().is_none());
             assert_eq!(gc::collect(), 0);
-        })
-        .unwrap();
-    t.join()
-        .expect("collecting a long ring overflowed the stack or panicked");
+        },
+    );
 }
 
 #[test]
 fn a_long_chain_inside_the_trash_is_freed_without_recursion() {
     // Trial deletion and delete_garbage walk 300 000 trash objects that
     // form one long path: nothing may recurse along it.
-    let t = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(|| {
+    on_a_new_thread(
+        256,
+        "deleting a long chain of trash overflowed the stack or panicked",
+        || {
             gc::disable();
             let dropped = DropCounter::new();
-            let mut tail = Gc::new(Pair {
-                other: RefCell::new(None),
-                _probe: dropped.probe(),
-            });
-            for _ in 0..300_000 {
-                tail = Gc::new(Pair {
-                    other: RefCell::new(Some(tail)),
-                    _probe: dropped.probe(),
-                });
-            }
+            let tail = pair_chain(300_000, &dropped);
             let head = Gc::new(List(RefCell::new(vec![])));
             head.0.borrow_mut().push(head.clone());
             // A self-cycle holding the only handle to a long Pair chain: all
@@ -202,9 +220,8 @@ fn a_long_chain_inside_the_trash_is_freed_without_recursion() {
             drop((head, both));
             assert_eq!(gc::collect(), 300_001 + 2);
             assert_eq!(dropped.get(), 300_001);
-        })
-        .unwrap();
-    t.join().unwrap();
+        },
+    );
 }
 
 #[test]
@@ -215,21 +232,13 @@ fn deleting_young_trash_frees_an_old_chain_by_refcount() {
     // deallocations nest (CPython's limit), about 5 KB each in a debug
     // build, below delete_garbage's own frames: 512 KiB holds that, while
     // recursion over the 200k-node chain would need about 1 GB.
-    let t = std::thread::Builder::new()
-        .stack_size(512 * 1024)
-        .spawn(|| {
+    on_a_new_thread(
+        512,
+        "the chain freed during delete_garbage overflowed the stack",
+        || {
             gc::disable();
             let dropped = DropCounter::new();
-            let mut chain = Gc::new(Pair {
-                other: RefCell::new(None),
-                _probe: dropped.probe(),
-            });
-            for _ in 0..200_000 {
-                chain = Gc::new(Pair {
-                    other: RefCell::new(Some(chain)),
-                    _probe: dropped.probe(),
-                });
-            }
+            let chain = pair_chain(200_000, &dropped);
             gc::collect(); // the chain is in gen 2 now
             assert_eq!(gc::get_objects(Some(2)).len(), 200_001);
             let young = Gc::new(Pair {
@@ -250,10 +259,8 @@ fn deleting_young_trash_frees_an_old_chain_by_refcount() {
             assert_eq!(gc::collect_generation(0), 3);
             assert_eq!(dropped.get(), 200_003);
             assert!(gc::get_objects(None).is_empty());
-        })
-        .unwrap();
-    t.join()
-        .expect("the chain freed during delete_garbage overflowed the stack");
+        },
+    );
 }
 
 #[test]
@@ -624,7 +631,7 @@ fn weak_handles_in_uncollectable_garbage_stay_usable() {
 /// type has been allocated and no weak callback registered yet, so its
 /// collections take the collector's lean path (no weak-clearing walk).
 fn on_a_fresh_heap(f: impl FnOnce() + Send + 'static) {
-    std::thread::spawn(f).join().unwrap();
+    on_a_new_thread(2048, "the test thread panicked", f);
 }
 
 /// A `#[trace(skip)]` field whose `Drop` tries to upgrade a weak handle —
