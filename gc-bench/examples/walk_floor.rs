@@ -15,6 +15,8 @@
 //! nanoseconds of thread CPU time per node:
 //!
 //! - `read-only walk`: follow `next`, read the counts: the floor of any walk;
+//! - `address-order sweep`: read every node's counts in address order, as a
+//!   walk over the pool's pages rather than the generation list would;
 //! - `header subtract` / `header move_unreachable`: the two passes as
 //!   gc-core does them today (`gc_refs` in each object's `prev`, so every
 //!   pass writes every object and the objects its edges reach);
@@ -172,6 +174,12 @@ fn main() {
             sum += u64::from(heap.nodes[n].strong);
             n = heap.nodes[n].next as usize;
         }
+        black_box(sum);
+    });
+    timed("address-order sweep", &mut heap, |heap| {
+        // What a walk over the pool's pages (instead of the list) would
+        // read: every node, in address order, no dependent loads.
+        let sum: u64 = heap.nodes.iter().map(|n| u64::from(n.strong)).sum();
         black_box(sum);
     });
     let header_sub = |prefetch: usize| {
