@@ -910,7 +910,8 @@ fn delete_garbage<H: CollectorHeap>(
         let obj = Header::obj(node);
         eprintln!(
             "gc: a collected `{}` still has {} strong handles after its cycle was dropped \
-             (a Trace impl reports edges it does not own?); leaking it",
+             (a Trace impl reports edges it does not own?); its value is gone, its memory \
+             is kept until the last handle is dropped",
             (obj.vtable.type_name)(),
             H::strong(obj),
         );
