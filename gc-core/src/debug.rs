@@ -57,8 +57,8 @@ fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
     if unsafe { obj.counts() }.mut_exposed() {
         return out; // a `&mut` from `Gc::get_mut` may be live (header I6)
     }
-    if obj.is_zombie() {
-        return out; // its value was dropped (header I5)
+    if obj.value_dropped_by_collector() {
+        return out; // header I5
     }
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut out });
     // SAFETY: callers pass objects kept alive by a handle or linked on a

@@ -515,8 +515,8 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
 /// ```
 pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
     let mut out = Vec::new();
-    if object.obj.is_zombie() {
-        return out; // its value was dropped by a collection (header I5)
+    if object.obj.value_dropped_by_collector() {
+        return out; // header I5
     }
     let mut tracer = Tracer::new(TraceMode::Referents { out: &mut out });
     // SAFETY: `object` keeps its value alive (a zombie's is gone: above).

@@ -92,11 +92,14 @@ pub type FuelFull = FuelMore<
 /// 4. **The answer must be stable while no user code runs**: the same value
 ///    reports the same handles each time it is traced within one collection,
 ///    unless a finalizer or callback changed it in between.
-/// 5. **`Drop` must not dereference handles.** A type that owns handles must
-///    not read through them in its `Drop` impl: when a cycle is collected its
-///    members are dropped in an unspecified order, and a handle's target may
-///    already have been dropped. Put such logic in [`Finalize`] instead (the
-///    derive forbids `Drop` on derived types for this reason).
+/// 5. **`Drop` must not dereference handles, nor clone them or move them
+///    out.** A type that owns handles must not read through them in its
+///    `Drop` impl: when a cycle is collected its members are dropped in an
+///    unspecified order, and a handle's target may already have been
+///    dropped. Nor may its `Drop` clone a handle or move one out of the value
+///    (into a thread-local, say): the target may be cyclic trash whose value
+///    the collector is about to drop. Put such logic in [`Finalize`] instead
+///    (the derive forbids `Drop` on derived types for this reason).
 /// 6. **[`Trace::__gc_tracked`] may only return `false` if no value of the
 ///    type ever owns a `Gc` or `Weak`.** (Returning `false` wrongly is still
 ///    not unsound — the handles count as outside references — but cycles

@@ -718,6 +718,7 @@ fn trash_cannot_be_upgraded_to_while_it_is_deleted_with_finalizers_around() {
 
 thread_local! {
     static STASH: RefCell<Vec<Gc<Zombie>>> = const { RefCell::new(Vec::new()) };
+    static REFERENTS_SEEN: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A handle whose `Drop` stashes a clone of itself: breaks the `Trace`
@@ -735,6 +736,11 @@ unsafe impl Trace for Stasher {
 
 impl Drop for Stasher {
     fn drop(&mut self) {
+        // What `gc::get_referents` reports for the target mid-delete: its
+        // referents while its value is intact, nothing once the collector
+        // has dropped it (header I5).
+        let seen = gc::get_referents(&Gc::to_any(&self.0)).len();
+        REFERENTS_SEEN.with(|r| r.borrow_mut().push(seen));
         STASH.with(|s| s.borrow_mut().push(self.0.clone()));
     }
 }
@@ -770,6 +776,11 @@ fn trash_with_handles_left_after_delete_is_never_dropped_twice_or_freed_early() 
             dropped.get(),
             2,
             "both values are dropped by the collection"
+        );
+        assert_eq!(
+            REFERENTS_SEEN.with(|r| r.take()),
+            [1, 0],
+            "get_referents traces an intact trash value, never a dropped one"
         );
         assert_eq!(STASH.with(|s| s.borrow().len()), 2);
         assert!(weak.upgrade().is_none(), "a zombie cannot be upgraded to");

@@ -23,7 +23,11 @@
 //! no PEP 442 type ever allocated on the heap) the three phases between
 //! `move_unreachable` and `delete_garbage` have nothing to do and are
 //! skipped, including the walk that sets `WEAK_CLEARED`: `Weak::upgrade`
-//! refuses `COLLECTING` objects (header I2).
+//! refuses `COLLECTING` objects (header I2). User code still runs during
+//! `delete_garbage` — `Drop` impls of trash values, finalizers and weak
+//! callbacks of outside objects that die by refcount meanwhile — but none of
+//! it can reach trash: no strong handle to trash exists outside trash, and
+//! weak ones cannot upgrade (COLLECTING, then strong 0).
 //!
 //! # Contracts
 //!
@@ -1103,8 +1107,10 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
         validate_list(unreachable.head(), Some(true));
     }
 
-    // The lean path (per-thread heap, no finalizer or weak callback can
-    // run, no debug output): phases 5–7 have nothing to do. Weak handles
+    // The lean path (per-thread heap, no trash object can have a PEP 442
+    // finalizer or a weak callback, no debug output): phases 5–7 have
+    // nothing to do (see the module docs for the user code that does run
+    // during delete_garbage, and why it cannot reach trash). Weak handles
     // need no clearing walk either: upgrades of trash fail on its
     // COLLECTING flag until it is freed (header I2), and delete_garbage
     // clears the NEXT_UNREACHABLE bits as it goes.

@@ -40,8 +40,9 @@
 //!   [`WEAK_CLEARED`] is unset and (tracked types) [`PREV_COLLECTING`] is
 //!   unset: cyclic trash cannot be upgraded to even where the collector has
 //!   not set `WEAK_CLEARED` on it (its lean path skips that walk when no
-//!   finalizer or weak callback can run; a `Drop` impl in trash that tries
-//!   to upgrade is refused by this check). `WEAK_CLEARED` is set before weak
+//!   trash object can have a finalizer or weak callback; user code that runs
+//!   during the delete — a `Drop` impl, an outside object's finalizer — and
+//!   tries to upgrade to trash is refused by this check). `WEAK_CLEARED` is set before weak
 //!   callbacks run (refcount death) and, outside the lean path, for all
 //!   cyclic trash before any finalizer runs; it is never unset.
 //! * **I3 (finalized).** [`FINALIZED`] is set before `Finalize::finalize` is
@@ -65,15 +66,21 @@
 //!   strong handle while another trash value is dropped (per-thread heap;
 //!   the sync heap frees all trash after the last drop). Nothing can reach
 //!   such an object afterwards: no strong handle is left, weak handles
-//!   cannot upgrade (strong is 0) and it is unlinked first. The exception
+//!   cannot upgrade (strong is 0) and it is unlinked first.
+//!
 //!   A trash object that still has strong handles after every trash value
-//!   was dropped (a `Trace` or `Drop` impl that broke its contract) becomes
-//!   a *zombie*: unlinked, `COLLECTING` cleared, `prev` exactly
+//!   was dropped can only come from a `Trace`/`Drop` impl that broke its
+//!   contract (rule 5: a `Drop` that cloned or moved a handle out). The
+//!   per-thread heap contains the damage as far as it can: the object
+//!   becomes a *zombie* — unlinked, `COLLECTING` cleared, `prev` exactly
 //!   [`PREV_DROPPED`], `WEAK_CLEARED` set. Later collections see it as an
 //!   object outside their set (not linked, not collecting), so edges to it
-//!   count as outside references; the `gc`/`debug` functions do not trace it,
-//!   `get_mut`/`try_unwrap` refuse it, upgrades fail, and its last handle
-//!   frees it without a second drop.
+//!   count as outside references; the `gc`/`debug` functions do not trace a
+//!   dropped value (zombie or dropped trash), `get_mut`/`try_unwrap` refuse
+//!   it, upgrades fail, and its last handle frees it without a second drop.
+//!   Dereferencing such a handle still reads a dropped value: that is the
+//!   breach itself, which no check can undo. On the sync heap a handle that
+//!   escaped to another thread this way can race with the collector.
 //! * **I6 (values).** A value is only ever accessed through `&T` while
 //!   `strong > 0` or while the collector/dealloc owns the object (finalizer
 //!   calls, tracing). `&mut T` is only created by `Gc::get_mut` when the
@@ -536,12 +543,15 @@ impl ObjPtr {
         }
     }
 
-    /// Whether this is a zombie (I5): its value was dropped by a collection.
+    /// Whether a collection has dropped this object's value (dropped trash
+    /// still on the collector's list, or a zombie; I5).
     #[inline(always)]
-    pub(crate) fn is_zombie(self) -> bool {
-        // SAFETY: callers pass live objects; a live object's header is live.
-        self.header()
-            .is_some_and(|h| unsafe { h.as_ref() }.is_zombie())
+    pub(crate) fn value_dropped_by_collector(self) -> bool {
+        self.header().is_some_and(|h| {
+            // SAFETY: callers pass live objects; a live object's header is live.
+            let h = unsafe { h.as_ref() };
+            h.is_zombie() || h.is_dropped_trash()
+        })
     }
 
     /// A pointer to the value.
