@@ -236,9 +236,7 @@ unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
 unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::__gc_tracked() {
-            T::__gc_trace_slice(self, tracer)
-        }
+        self.as_slice().trace(tracer)
     }
     #[inline(always)]
     fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
@@ -270,9 +268,7 @@ macro_rules! sequence {
 unsafe impl<T: Trace> Trace for Vec<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::__gc_tracked() {
-            T::__gc_trace_slice(self, tracer)
-        }
+        self.as_slice().trace(tracer)
     }
     #[inline(always)]
     fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
@@ -284,11 +280,9 @@ unsafe impl<T: Trace> Trace for Vec<T> {
 unsafe impl<T: Trace> Trace for VecDeque<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::__gc_tracked() {
-            let (front, back) = self.as_slices();
-            T::__gc_trace_slice(front, tracer);
-            T::__gc_trace_slice(back, tracer);
-        }
+        let (front, back) = self.as_slices();
+        front.trace(tracer);
+        back.trace(tracer);
     }
     #[inline(always)]
     fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
@@ -344,9 +338,7 @@ where
 {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        if A::Item::__gc_tracked() {
-            A::Item::__gc_trace_slice(self, tracer)
-        }
+        self.as_slice().trace(tracer)
     }
     #[inline(always)]
     fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {

@@ -755,8 +755,8 @@ struct Zombie {
 #[test]
 fn trash_with_handles_left_after_delete_is_never_dropped_twice_or_freed_early() {
     // Header I5's zombies: the collector drops both values, finds strong
-    // handles left (in STASH), leaks rather than frees the memory, and the
-    // last stashed handle frees it later without a second drop.
+    // handles left (in STASH), keeps the memory instead of freeing it, and
+    // the last stashed handle frees it later without a second drop.
     on_a_fresh_heap(|| {
         gc::disable();
         let dropped = DropCounter::new();

@@ -951,14 +951,13 @@ fn drop_trash_value(node: NonNull<Header>) {
 /// soon as nothing can reach it (see [`delete_garbage`]). Returns the number
 /// of objects walked; the ones left on the list are zombies.
 ///
-/// The list may still carry `NEXT_UNREACHABLE` bits (the lean path skips
-/// the walk that clears them): each node's is cleared before its drop, so
+/// The nodes' links may still carry `NEXT_UNREACHABLE` bits (the lean path
+/// skips the walk that clears them; the head's link is clean, as
+/// `move_unreachable` left it): each node's is cleared before its drop, so
 /// every node behind the walk — the only ones a release can unlink — has a
 /// clean link.
 fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>) -> usize {
     let mut visited = 0;
-    let head = hdr(collectable);
-    head.next.set(head.next.get() & !NEXT_UNREACHABLE);
     let mut node = list::next(collectable);
     while node != collectable {
         let h = hdr(node);

@@ -138,16 +138,16 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     if let Some(h) = header {
         // SAFETY: the object is live (caller's contract), so is its header.
         let hr = unsafe { h.as_ref() };
+        // I5: cyclic trash, the collector owns it; once its value is
+        // dropped, the last handle going away only frees it. (Tested as two
+        // cases so that trash whose value is intact costs one test.)
         if hr.is_collecting() {
-            // I5: cyclic trash, the collector owns it. Once its value is
-            // dropped, the last handle going away frees it.
             if hr.is_dropped_trash() {
                 free_dropped_trash(h, heap());
             }
             return;
         }
         if hr.is_zombie() {
-            // I5: its value is gone; the last handle only frees the memory.
             free_dropped_trash(h, heap());
             return;
         }
@@ -187,15 +187,15 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
 
 /// Free cyclic trash whose value `delete_garbage` has dropped and whose
 /// strong count is 0, or a zombie whose last handle is gone (header I5):
-/// unlink it from the collector's private list (a zombie is not linked), run the weak callbacks registered on it
-/// since the collector took them (by a `Drop` impl of the trash), release
-/// the implicit weak reference and free the memory if no weak handle is
-/// left.
+/// unlink it from the collector's private list (a zombie is not linked),
+/// run the weak callbacks registered on it since the collector took them
+/// (by a `Drop` impl of the trash), release the implicit weak reference and
+/// free the memory if no weak handle is left.
 #[cold]
 pub(crate) fn free_dropped_trash(h: std::ptr::NonNull<Header>, heap: Option<&'static Heap>) {
     // SAFETY: the caller passes a live trash header (I5).
     let hr = unsafe { h.as_ref() };
-    debug_assert!(hr.is_dropped_trash() || hr.is_zombie());
+    debug_assert!(hr.value_dropped());
     if hr.is_linked() {
         list::remove(h);
     }

@@ -547,11 +547,9 @@ impl ObjPtr {
     /// still on the collector's list, or a zombie; I5).
     #[inline(always)]
     pub(crate) fn value_dropped_by_collector(self) -> bool {
-        self.header().is_some_and(|h| {
-            // SAFETY: callers pass live objects; a live object's header is live.
-            let h = unsafe { h.as_ref() };
-            h.is_zombie() || h.is_dropped_trash()
-        })
+        // SAFETY: callers pass live objects; a live object's header is live.
+        self.header()
+            .is_some_and(|h| unsafe { h.as_ref() }.value_dropped())
     }
 
     /// A pointer to the value.
@@ -612,6 +610,12 @@ impl Header {
     #[inline(always)]
     pub(crate) fn is_zombie(&self) -> bool {
         self.next.get() == 0 && self.prev.get() == PREV_DROPPED
+    }
+
+    /// Dropped trash or a zombie: the collector has dropped the value (I5).
+    #[inline(always)]
+    pub(crate) fn value_dropped(&self) -> bool {
+        self.is_dropped_trash() || self.is_zombie()
     }
 
     /// Trash of a running collection, or a zombie: its value is the

@@ -688,7 +688,7 @@ impl CollectorHeap for SyncHeap {
         true
     }
     fn free_dropped_trash(&self, _node: NonNull<Header>) {
-        unreachable!("gc: the sync collector frees trash after the last drop (EAGER_FREE is false)")
+        unreachable!("gc: the sync collector frees its trash after the last drop (drop_then_free)")
     }
     fn has_weak_callbacks(&self) -> bool {
         !primitive::lock(&self.weak_callbacks).is_empty()
