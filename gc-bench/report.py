@@ -6,9 +6,9 @@
 Each DIR is a target directory (or a copy of its criterion/ directory, to
 combine several runs). Reads <group>/<bench>/new/{estimates,benchmark}.json
 and prints a markdown table of ns per object (criterion's median time per
-iteration divided by the group's Throughput::Elements), with gc-core's ratio
+iteration divided by the group's Throughput::Elements), with pygc's ratio
 to Rc and to the best peer crate. With several DIRs every cell is the median
-over the runs, and a second table gives gc-core's ratios run by run. The
+over the runs, and a second table gives pygc's ratios run by run. The
 times are the benchmark thread's CPU time unless the run set
 GC_BENCH_CLOCK=wall.
 """
@@ -29,7 +29,7 @@ GROUPS = [
     ("e_gc_traversal", "e gc_traversal (1000 levels)", "reference"),
     ("f_churn_total", "f 10M short-lived, 1M old", "object"),
 ]
-OURS = "gc-core"
+OURS = "pygc"
 RC = "Rc"
 PEERS = ["gcmodule", "bacon_rajan_cc", "rust-gc", "dumpster", "rust-cc"]
 COLUMNS = [OURS, RC, "Box"] + PEERS
@@ -82,7 +82,7 @@ def main():
     runs = [load(d) for d in dirs]
     keys = set().union(*runs)
     r = {k: statistics.median(run[k] for run in runs if k in run) for k in keys}
-    head = ["workload (ns per unit)", "unit"] + COLUMNS + ["gc-core / Rc", "gc-core / best peer"]
+    head = ["workload (ns per unit)", "unit"] + COLUMNS + ["pygc / Rc", "pygc / best peer"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for group, label, unit in GROUPS:
@@ -94,7 +94,7 @@ def main():
     extra = sorted(k for k in r if k[0] in ("f_churn_total", "f_young_collect") and "/" in k[1])
     if extra:
         print()
-        print("| gc-core variant | ns per unit |")
+        print("| pygc variant | ns per unit |")
         print("|---|---|")
         for group, bench in extra:
             v = r[(group, bench)]
@@ -112,9 +112,9 @@ def main():
             for group, _, _ in GROUPS:
                 vs_rc, vs_peer = ratios(run, group)
                 if vs_rc:
-                    cells.append(f"gc-core {fmt(run[(group, OURS)])}, {vs_rc:.2f}x Rc")
+                    cells.append(f"pygc {fmt(run[(group, OURS)])}, {vs_rc:.2f}x Rc")
                 elif (group, OURS) in run:
-                    cells.append(f"gc-core {fmt(run[(group, OURS)])}, {vs_peer[0]:.2f}x best peer")
+                    cells.append(f"pygc {fmt(run[(group, OURS)])}, {vs_peer[0]:.2f}x best peer")
                 else:
                     cells.append("—")
             print(f"| {i} | " + " | ".join(cells) + " |")

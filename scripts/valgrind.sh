@@ -3,7 +3,7 @@
 # valgrind memcheck. Any memory error, or any "definitely lost" block, fails.
 #
 #   scripts/valgrind.sh            full: every integration-test binary of the
-#                                  workspace, gc-core's unit tests, the tour
+#                                  workspace, pygc's unit tests, the tour
 #   scripts/valgrind.sh --quick    CI-sized (~5 min): refcount, cycles,
 #                                  finalize, weakref, regressions, model
 #                                  (few proptest cases) and the tour, without
@@ -141,7 +141,7 @@ while read -r kind name how exe; do
     case "$kind:$name" in
     test:ui | test:loom) continue ;;
     test:*) ;;
-    lib:gc_core) [[ $mode == quick ]] && continue ;;
+    lib:pygc) [[ $mode == quick ]] && continue ;;
     *) continue ;;
     esac
     if [[ -n $wanted && $wanted != *" $name "* ]]; then

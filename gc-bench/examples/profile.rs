@@ -1,4 +1,4 @@
-//! A small driver for profiling one gc-core workload under callgrind.
+//! A small driver for profiling one pygc workload under callgrind.
 //!
 //! ```text
 //! cargo build -p gc-bench --release --example profile
@@ -14,8 +14,8 @@
 //! `d` and `f` take a second argument `rc` to run the same on `Rc`, for an
 //! instruction-count comparison.
 
-use gc_bench::gc_core_shapes as s;
-use gc_core::gc;
+use gc_bench::pygc_shapes as s;
+use pygc::gc;
 use std::hint::black_box;
 
 #[inline(never)]

@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p gc-bench --release --example sizes`
 //!
-//! The first lines are gc-core's `header_bytes::<T>()` (what an object
+//! The first lines are pygc's `header_bytes::<T>()` (what an object
 //! carries before its value) for a tracked and an untracked type. The table
 //! then measures, for each contender, the resident memory of 1M lone
 //! `Link { next: None }` objects (VmRSS delta / 1M): header + value +
@@ -13,8 +13,8 @@
 mod contenders;
 
 use contenders::Contender;
-use gc_bench::{current_rss_kib, gc_core_shapes};
-use gc_core::__private::header_bytes;
+use gc_bench::{current_rss_kib, pygc_shapes};
+use pygc::__private::header_bytes;
 
 const N: usize = 1_000_000;
 
@@ -38,7 +38,7 @@ fn main() {
         match name.as_str() {
             "Box" => per_object::<contenders::boxed::C>(),
             "Rc" => per_object::<contenders::rc::C>(),
-            "gc-core" => per_object::<contenders::gc_core_::C>(),
+            "pygc" => per_object::<contenders::pygc_::C>(),
             "gcmodule" => per_object::<contenders::gcmodule_::C>(),
             "bacon_rajan_cc" => per_object::<contenders::bacon::C>(),
             "rust-gc" => per_object::<contenders::rust_gc::C>(),
@@ -49,16 +49,16 @@ fn main() {
         return;
     }
     println!(
-        "gc-core header_bytes: tracked (Link {{ next: Option<Gc<Link>> }}) = {}, \
+        "pygc header_bytes: tracked (Link {{ next: Option<Gc<Link>> }}) = {}, \
          untracked (u64) = {}, untracked (String) = {}",
-        header_bytes::<gc_core_shapes::Link>(),
+        header_bytes::<pygc_shapes::Link>(),
         header_bytes::<u64>(),
         header_bytes::<String>()
     );
     println!("  targets: tracked <= 32, untracked <= 16; Rc's header is 16 (strong + weak)");
     println!(
         "value size: Link = {} bytes (one Option<handle>)",
-        std::mem::size_of::<gc_core_shapes::Link>()
+        std::mem::size_of::<pygc_shapes::Link>()
     );
     println!(
         "resident memory of {N} lone Link objects (header + value + malloc's chunk overhead):"
@@ -67,7 +67,7 @@ fn main() {
     for name in [
         "Box",
         "Rc",
-        "gc-core",
+        "pygc",
         "gcmodule",
         "bacon_rajan_cc",
         "rust-gc",

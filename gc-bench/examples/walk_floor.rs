@@ -18,7 +18,7 @@
 //! - `address-order sweep`: read every node's counts in address order, as a
 //!   walk over the pool's pages rather than the generation list would;
 //! - `header subtract` / `header move_unreachable`: the two passes as
-//!   gc-core does them today (`gc_refs` in each object's `prev`, so every
+//!   pygc does them today (`gc_refs` in each object's `prev`, so every
 //!   pass writes every object and the objects its edges reach);
 //! - `side subtract` / `side move_unreachable`: the alternative design that
 //!   keeps the objects read-only — internal reference counts and

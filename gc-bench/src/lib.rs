@@ -1,6 +1,6 @@
 //! Shared workload shapes for the `gc-bench` benchmarks and the `rss` binary.
 //!
-//! Every contender (gc-core, `Rc`, and the peer crates in the benchmarks)
+//! Every contender (pygc, `Rc`, and the peer crates in the benchmarks)
 //! builds the *same* object graphs: [`shapes!`] stamps out the node types
 //! and builders for one handle type and one interior-mutability cell, so a
 //! difference in the figures is a difference in the memory manager, not in
@@ -202,11 +202,11 @@ macro_rules! shape_fns {
     };
 }
 
-/// The shapes on gc-core's `Gc` (with `RefCell` edges).
-pub mod gc_core_shapes {
-    use gc_core::Gc;
+/// The shapes on pygc's `Gc` (with `RefCell` edges).
+pub mod pygc_shapes {
+    use pygc::Gc;
     use std::cell::RefCell;
-    shapes!(handle = Gc, cell = RefCell, attrs = [#[derive(gc_core::Trace)]]);
+    shapes!(handle = Gc, cell = RefCell, attrs = [#[derive(pygc::Trace)]]);
 }
 
 /// The shapes on `std::rc::Rc` (with `RefCell` edges; cycles leak).

@@ -20,7 +20,7 @@
 //! # Examples
 //!
 //! ```
-//! use gc_core::{debug, Gc, Trace};
+//! use pygc::{debug, Gc, Trace};
 //! use std::cell::RefCell;
 //!
 //! #[derive(Trace)]
@@ -115,7 +115,7 @@ pub fn short_type_name(full: &str) -> String {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{debug, Gc, Trace};
+/// use pygc::{debug, Gc, Trace};
 /// #[derive(Trace)]
 /// struct Leafy(Option<Gc<Leafy>>);
 /// let _v: Vec<_> = (0..3).map(|_| Gc::new(Leafy(None))).collect();
@@ -252,7 +252,7 @@ impl fmt::Display for AliveReport {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{debug, Gc, Trace};
+/// use pygc::{debug, Gc, Trace};
 /// #[derive(Trace)]
 /// struct Holder(Gc<u32>);
 /// let held = Gc::new(7_u32);
@@ -471,7 +471,7 @@ fn nodes_on_cycles(n: usize, edges: &[(usize, usize)]) -> Vec<bool> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{debug, Gc, Trace};
+/// use pygc::{debug, Gc, Trace};
 /// #[derive(Trace)]
 /// struct Pair(Gc<i32>, Gc<i32>);
 /// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
@@ -492,7 +492,7 @@ pub fn refs_graph(root: &GcAny, max_depth: usize) -> Graph {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{debug, Gc, Trace};
+/// use pygc::{debug, Gc, Trace};
 /// #[derive(Trace)]
 /// struct Holder(Gc<i32>);
 /// let x = Gc::new(1);
@@ -518,7 +518,7 @@ impl Graph {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{debug, Gc};
+    /// use pygc::{debug, Gc};
     /// let g = debug::refs_graph(&Gc::to_any(&Gc::new(1)), 1);
     /// assert!(g.to_dot().starts_with("digraph objgraph {"));
     /// ```
@@ -567,7 +567,7 @@ impl Graph {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{debug, Gc};
+    /// use pygc::{debug, Gc};
     /// let g = debug::refs_graph(&Gc::to_any(&Gc::new(1)), 1);
     /// if let Some(svg) = g.to_svg().unwrap() {
     ///     assert!(svg.contains("<svg"));
@@ -587,7 +587,7 @@ impl Graph {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::debug::dot_to_svg("digraph { a -> b }");
+/// let _ = pygc::debug::dot_to_svg("digraph { a -> b }");
 /// ```
 pub fn dot_to_svg(dot: &str) -> std::io::Result<Option<String>> {
     let child = Command::new("dot")

@@ -6,7 +6,7 @@
 //! # Examples
 //!
 //! ```
-//! use gc_core::{gc, Gc, Trace};
+//! use pygc::{gc, Gc, Trace};
 //! use std::cell::RefCell;
 //!
 //! #[derive(Trace)]
@@ -45,7 +45,7 @@ pub struct GenerationStats {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc::DebugFlags;
+/// use pygc::gc::DebugFlags;
 /// let f = DebugFlags::COLLECTABLE | DebugFlags::UNCOLLECTABLE;
 /// assert!(DebugFlags::LEAK.contains(f));
 /// assert!(!f.contains(DebugFlags::SAVEALL));
@@ -176,7 +176,7 @@ fn check_generation(generation: usize) {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, Trace};
+/// use pygc::{gc, Gc, Trace};
 /// use std::cell::RefCell;
 /// #[derive(Trace)]
 /// struct L(RefCell<Vec<Gc<L>>>);
@@ -198,12 +198,12 @@ pub fn collect() -> usize {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc;
+/// use pygc::gc;
 /// assert_eq!(gc::collect_generation(0), 0);
 /// ```
 ///
 /// ```should_panic
-/// gc_core::gc::collect_generation(3); // panics: invalid generation
+/// pygc::gc::collect_generation(3); // panics: invalid generation
 /// ```
 pub fn collect_generation(generation: usize) -> usize {
     check_generation(generation);
@@ -215,9 +215,9 @@ pub fn collect_generation(generation: usize) -> usize {
 /// # Examples
 ///
 /// ```
-/// gc_core::gc::disable();
-/// gc_core::gc::enable();
-/// assert!(gc_core::gc::is_enabled());
+/// pygc::gc::disable();
+/// pygc::gc::enable();
+/// assert!(pygc::gc::is_enabled());
 /// ```
 pub fn enable() {
     heap().enabled.set(true)
@@ -228,8 +228,8 @@ pub fn enable() {
 /// # Examples
 ///
 /// ```
-/// gc_core::gc::disable();
-/// assert!(!gc_core::gc::is_enabled());
+/// pygc::gc::disable();
+/// assert!(!pygc::gc::is_enabled());
 /// ```
 pub fn disable() {
     heap().enabled.set(false)
@@ -240,7 +240,7 @@ pub fn disable() {
 /// # Examples
 ///
 /// ```
-/// assert!(gc_core::gc::is_enabled());
+/// assert!(pygc::gc::is_enabled());
 /// ```
 pub fn is_enabled() -> bool {
     heap().enabled.get()
@@ -251,7 +251,7 @@ pub fn is_enabled() -> bool {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(gc_core::gc::get_threshold(), (700, 10, 10));
+/// assert_eq!(pygc::gc::get_threshold(), (700, 10, 10));
 /// ```
 pub fn get_threshold() -> (usize, usize, usize) {
     let t = &heap().threshold;
@@ -263,7 +263,7 @@ pub fn get_threshold() -> (usize, usize, usize) {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc;
+/// use pygc::gc;
 /// gc::set_threshold(100, 5, 5);
 /// assert_eq!(gc::get_threshold(), (100, 5, 5));
 /// # gc::set_threshold(700, 10, 10);
@@ -282,7 +282,7 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, Trace};
+/// use pygc::{gc, Gc, Trace};
 /// #[derive(Trace)]
 /// struct T(Option<Gc<T>>);
 /// gc::collect();
@@ -300,7 +300,7 @@ pub fn get_count() -> (usize, usize, usize) {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc;
+/// use pygc::gc;
 /// let before = gc::get_stats()[2].collections;
 /// gc::collect();
 /// assert_eq!(gc::get_stats()[2].collections, before + 1);
@@ -315,7 +315,7 @@ pub fn get_stats() -> [GenerationStats; 3] {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc::{self, DebugFlags};
+/// use pygc::gc::{self, DebugFlags};
 /// gc::set_debug(DebugFlags::SAVEALL);
 /// assert_eq!(gc::get_debug(), DebugFlags::SAVEALL);
 /// gc::set_debug(DebugFlags::empty());
@@ -329,7 +329,7 @@ pub fn set_debug(flags: DebugFlags) {
 /// # Examples
 ///
 /// ```
-/// assert!(gc_core::gc::get_debug().is_empty());
+/// assert!(pygc::gc::get_debug().is_empty());
 /// ```
 pub fn get_debug() -> DebugFlags {
     heap().debug.get()
@@ -342,8 +342,8 @@ pub fn get_debug() -> DebugFlags {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc::{self, DebugFlags};
-/// use gc_core::{Gc, Trace};
+/// use pygc::gc::{self, DebugFlags};
+/// use pygc::{Gc, Trace};
 /// use std::cell::RefCell;
 /// #[derive(Trace)]
 /// struct N(RefCell<Option<Gc<N>>>);
@@ -366,7 +366,7 @@ pub fn garbage() -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// assert!(gc_core::gc::take_garbage().is_empty());
+/// assert!(pygc::gc::take_garbage().is_empty());
 /// ```
 pub fn take_garbage() -> Vec<GcAny> {
     std::mem::take(&mut *heap().garbage.borrow_mut())
@@ -379,7 +379,7 @@ pub fn take_garbage() -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc::{self, Phase};
+/// use pygc::gc::{self, Phase};
 /// use std::{cell::RefCell, rc::Rc};
 /// let log = Rc::new(RefCell::new(Vec::new()));
 /// let sink = log.clone();
@@ -403,9 +403,9 @@ pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + 'static) -> Callback
 /// # Examples
 ///
 /// ```
-/// let id = gc_core::gc::add_callback(|_, _| {});
-/// assert!(gc_core::gc::remove_callback(id));
-/// assert!(!gc_core::gc::remove_callback(id));
+/// let id = pygc::gc::add_callback(|_, _| {});
+/// assert!(pygc::gc::remove_callback(id));
+/// assert!(!pygc::gc::remove_callback(id));
 /// ```
 pub fn remove_callback(id: CallbackId) -> bool {
     let removed = {
@@ -439,7 +439,7 @@ fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, GcAny, Trace};
+/// use pygc::{gc, Gc, GcAny, Trace};
 /// #[derive(Trace)]
 /// struct T(Option<Gc<T>>);
 /// let t = Gc::new(T(None));
@@ -470,7 +470,7 @@ pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, GcAny, Trace};
+/// use pygc::{gc, Gc, GcAny, Trace};
 /// #[derive(Trace)]
 /// struct Holder(Gc<i32>);
 /// let x = Gc::new(1);
@@ -507,7 +507,7 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, Trace};
+/// use pygc::{gc, Gc, Trace};
 /// #[derive(Trace)]
 /// struct Pair(Gc<i32>, Gc<i32>);
 /// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
@@ -530,7 +530,7 @@ pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{gc, Gc, Trace};
+/// use pygc::{gc, Gc, Trace};
 /// #[derive(Trace)]
 /// struct T(Option<Gc<T>>);
 /// let t = Gc::new(T(None));
@@ -557,8 +557,8 @@ pub fn freeze() {
 /// # Examples
 ///
 /// ```
-/// gc_core::gc::unfreeze();
-/// assert_eq!(gc_core::gc::get_freeze_count(), 0);
+/// pygc::gc::unfreeze();
+/// assert_eq!(pygc::gc::get_freeze_count(), 0);
 /// ```
 pub fn unfreeze() {
     let heap = heap();
@@ -574,7 +574,7 @@ pub fn unfreeze() {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(gc_core::gc::get_freeze_count(), 0);
+/// assert_eq!(pygc::gc::get_freeze_count(), 0);
 /// ```
 pub fn get_freeze_count() -> usize {
     list::len(heap().permanent.head())

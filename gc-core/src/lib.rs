@@ -9,7 +9,7 @@
 //! freeze, `get_referrers`).
 //!
 //! ```
-//! use gc_core::{gc, Finalize, Gc, Trace};
+//! use pygc::{gc, Finalize, Gc, Trace};
 //! use std::cell::RefCell;
 //!
 //! #[derive(Trace)]
@@ -38,7 +38,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-extern crate self as gc_core;
+extern crate self as pygc;
 
 mod collector;
 pub mod debug;
@@ -57,7 +57,7 @@ pub use handle::weak::Weak;
 pub use trace::{Finalize, Trace, Tracer};
 
 #[cfg(feature = "derive")]
-pub use gc_derive::Trace;
+pub use pygc_derive::Trace;
 
 /// Items used by the code `#[derive(Trace)]` generates. Not a public API.
 #[doc(hidden)]

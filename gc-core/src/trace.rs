@@ -108,7 +108,7 @@ pub type FuelFull = FuelMore<
 /// # Examples
 ///
 /// ```
-/// use gc_core::{Gc, Trace};
+/// use pygc::{Gc, Trace};
 /// use std::cell::RefCell;
 ///
 /// #[derive(Trace)]
@@ -120,13 +120,13 @@ pub type FuelFull = FuelMore<
 /// let a = Gc::new(Node { name: "a".into(), next: RefCell::new(None) });
 /// *a.next.borrow_mut() = Some(a.clone()); // a self-cycle
 /// drop(a);
-/// assert_eq!(gc_core::gc::collect(), 1);
+/// assert_eq!(pygc::gc::collect(), 1);
 /// ```
 ///
 /// A manual implementation forwards to each field:
 ///
 /// ```
-/// use gc_core::{Gc, Trace, Tracer};
+/// use pygc::{Gc, Trace, Tracer};
 ///
 /// struct Pair(Gc<i32>, Gc<i32>);
 ///
@@ -222,7 +222,7 @@ pub unsafe trait Trace {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{Finalize, Gc, Trace};
+/// use pygc::{Finalize, Gc, Trace};
 /// use std::cell::Cell;
 ///
 /// thread_local!(static DESTRUCTED: Cell<u32> = Cell::new(0));

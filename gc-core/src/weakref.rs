@@ -23,7 +23,7 @@ pub struct Finalizer {
 /// # Examples
 ///
 /// ```
-/// use gc_core::{weakref, Gc};
+/// use pygc::{weakref, Gc};
 /// use std::{cell::Cell, rc::Rc};
 /// let ran = Rc::new(Cell::new(0));
 /// let r = ran.clone();
@@ -55,7 +55,7 @@ impl Finalizer {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{weakref, Gc};
+    /// use pygc::{weakref, Gc};
     /// let obj = Gc::new(1);
     /// let fin = weakref::finalize(&obj, || {});
     /// assert!(fin.alive());
@@ -71,7 +71,7 @@ impl Finalizer {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{weakref, Gc};
+    /// use pygc::{weakref, Gc};
     /// let obj = Gc::new(1);
     /// let fin = weakref::finalize(&obj, || panic!("never runs"));
     /// assert!(fin.detach());
@@ -92,7 +92,7 @@ impl Finalizer {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{weakref, Gc};
+    /// use pygc::{weakref, Gc};
     /// use std::{cell::Cell, rc::Rc};
     /// let n = Rc::new(Cell::new(0));
     /// let m = n.clone();

@@ -34,8 +34,8 @@ pub(crate) fn trace_impl_generics(container: &Container<'_>) -> Generics {
     generics
 }
 
-/// `T: ::gc_core::Trace` for each type parameter used by a traced field (in
-/// declaration order), then `Projection: ::gc_core::Trace` for each
+/// `T: ::pygc::Trace` for each type parameter used by a traced field (in
+/// declaration order), then `Projection: ::pygc::Trace` for each
 /// projection on a type parameter used by a traced field.
 fn inferred_predicates(container: &Container<'_>) -> Vec<WherePredicate> {
     let params: HashSet<&Ident> = container
@@ -61,13 +61,13 @@ fn inferred_predicates(container: &Container<'_>) -> Vec<WherePredicate> {
         .filter(|param| usage.used.contains(&param.ident))
         .map(|param| {
             let ident = &param.ident;
-            syn::parse_quote!(#ident: ::gc_core::Trace)
+            syn::parse_quote!(#ident: ::pygc::Trace)
         })
         .collect();
     let mut seen = HashSet::new();
     for projection in usage.projections {
         if seen.insert(projection.to_token_stream().to_string()) {
-            predicates.push(syn::parse_quote!(#projection: ::gc_core::Trace));
+            predicates.push(syn::parse_quote!(#projection: ::pygc::Trace));
         }
     }
     predicates

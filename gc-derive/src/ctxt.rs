@@ -65,7 +65,7 @@ impl Ctxt {
 impl Drop for Ctxt {
     fn drop(&mut self) {
         if !std::thread::panicking() && self.errors.borrow().is_some() {
-            panic!("gc-derive: Ctxt dropped without check()");
+            panic!("pygc-derive: Ctxt dropped without check()");
         }
     }
 }

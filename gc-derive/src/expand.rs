@@ -1,7 +1,7 @@
 //! Code generation: parse → check → expand, and the fallback on error.
 //!
-//! Everything generated sits in `const _: () = { ... };`, names gc-core
-//! through absolute `::gc_core::` paths, and is `#[automatically_derived]`.
+//! Everything generated sits in `const _: () = { ... };`, names pygc
+//! through absolute `::pygc::` paths, and is `#[automatically_derived]`.
 //! Per-field code names the field's type with the user's own tokens, so that
 //! a field whose type lacks `Trace` is reported at that field.
 
@@ -47,8 +47,8 @@ fn fallback(input: &DeriveInput) -> TokenStream {
     quote! {
         const _: () = {
             #[automatically_derived]
-            unsafe impl #impl_generics ::gc_core::Trace for #ident #ty_generics #where_clause {
-                fn trace(&self, _: &mut ::gc_core::Tracer<'_>) {}
+            unsafe impl #impl_generics ::pygc::Trace for #ident #ty_generics #where_clause {
+                fn trace(&self, _: &mut ::pygc::Tracer<'_>) {}
             }
         };
     }
@@ -71,14 +71,14 @@ fn expand(container: &Container<'_>) -> TokenStream {
     quote! {
         const _: () = {
             #[automatically_derived]
-            unsafe impl #impl_generics ::gc_core::Trace for #ident #ty_generics #where_clause {
+            unsafe impl #impl_generics ::pygc::Trace for #ident #ty_generics #where_clause {
                 #[inline]
-                fn trace(&self, #tracer: &mut ::gc_core::Tracer<'_>) {
+                fn trace(&self, #tracer: &mut ::pygc::Tracer<'_>) {
                     #trace_body
                 }
 
                 #[inline(always)]
-                fn __gc_tracked_with<__GcFuel: ::gc_core::__private::Fuel>() -> bool {
+                fn __gc_tracked_with<__GcFuel: ::pygc::__private::Fuel>() -> bool {
                     #tracked
                 }
 
@@ -101,7 +101,7 @@ fn expand(container: &Container<'_>) -> TokenStream {
 /// wrong advice for a field.
 fn trace_field(field: &Field<'_>, value: &TokenStream, tracer: &Ident) -> TokenStream {
     let ty = field.ty;
-    quote!(<#ty as ::gc_core::Trace>::trace(#value, #tracer);)
+    quote!(<#ty as ::pygc::Trace>::trace(#value, #tracer);)
 }
 
 fn trace_body(container: &Container<'_>, tracer: &Ident) -> TokenStream {
@@ -167,8 +167,8 @@ fn tracked_expr(container: &Container<'_>) -> TokenStream {
         }
         // Spanned like `trace_field`, for the same reason.
         terms.push(quote!(
-            <#ty as ::gc_core::Trace>::__gc_tracked_with::<
-                <__GcFuel as ::gc_core::__private::Fuel>::Less,
+            <#ty as ::pygc::Trace>::__gc_tracked_with::<
+                <__GcFuel as ::pygc::__private::Fuel>::Less,
             >()
         ));
     }
@@ -176,7 +176,7 @@ fn tracked_expr(container: &Container<'_>) -> TokenStream {
         quote!(false)
     } else {
         // Out of budget: answer "tracked" (always allowed, rule 6).
-        quote!(<__GcFuel as ::gc_core::__private::Fuel>::EMPTY || #(#terms)||*)
+        quote!(<__GcFuel as ::pygc::__private::Fuel>::EMPTY || #(#terms)||*)
     }
 }
 
@@ -200,11 +200,11 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
         (None, None) => return TokenStream::new(),
     };
     let this = quote!(self);
-    let finalize = quote_spanned!(flag.span=> <Self as ::gc_core::Finalize>::finalize);
+    let finalize = quote_spanned!(flag.span=> <Self as ::pygc::Finalize>::finalize);
     quote! {
         #[inline(always)]
-        fn __gc_finalizer() -> ::gc_core::__private::FinalizerKind {
-            ::gc_core::__private::FinalizerKind::#kind
+        fn __gc_finalizer() -> ::pygc::__private::FinalizerKind {
+            ::pygc::__private::FinalizerKind::#kind
         }
 
         #[inline]
@@ -214,7 +214,7 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
     }
 }
 
-/// The impl that conflicts with gc-core's blanket
+/// The impl that conflicts with pygc's blanket
 /// `impl<T: Drop> DeriveTraceForbidsDrop_ImplementFinalizeInstead for T` when
 /// the derived type implements `Drop` (gc-arena's trick). Spanned at the
 /// type's name, where the conflict is reported.
@@ -223,7 +223,7 @@ fn forbid_drop_impl(container: &Container<'_>) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     quote_spanned! {ident.span()=>
         #[automatically_derived]
-        impl #impl_generics ::gc_core::__private::DeriveTraceForbidsDrop_ImplementFinalizeInstead
+        impl #impl_generics ::pygc::__private::DeriveTraceForbidsDrop_ImplementFinalizeInstead
             for #ident #ty_generics #where_clause {}
     }
 }

@@ -1,7 +1,7 @@
-//! `#[derive(Trace)]` for [gc-core](https://docs.rs/gc-core).
+//! `#[derive(Trace)]` for [pygc](https://docs.rs/pygc).
 //!
-//! Use it through gc-core, which re-exports it (feature `derive`, on by
-//! default): `use gc_core::Trace;` brings both the trait and the derive.
+//! Use it through pygc, which re-exports it (feature `derive`, on by
+//! default): `use pygc::Trace;` brings both the trait and the derive.
 //!
 //! The derive runs in three steps, as serde_derive and thiserror do:
 //! `ast.rs` + `attr.rs` parse the input and its `#[trace(...)]` attributes,
@@ -22,7 +22,7 @@ mod tests;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derive `gc_core::Trace`: the collector then sees every handle the value
+/// Derive `pygc::Trace`: the collector then sees every handle the value
 /// owns.
 ///
 /// Works on structs (named, tuple, unit) and enums (any variant kinds, also
@@ -44,7 +44,7 @@ use syn::{parse_macro_input, DeriveInput};
 ///   members are dropped in an unspecified order, so a `Drop` impl could read
 ///   through a dangling handle. A `Drop` impl on a derived type is a
 ///   compile error about the trait `DeriveTraceForbidsDrop_ImplementFinalizeInstead`;
-///   put the logic in `gc_core::Finalize` and mark the type
+///   put the logic in `pygc::Finalize` and mark the type
 ///   `#[trace(finalize)]`.
 ///
 /// The generated impl is an `unsafe impl` whose contract the derive
@@ -62,7 +62,7 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// On the type:
 ///
-/// - `#[trace(finalize)]` — the type implements `gc_core::Finalize`, run
+/// - `#[trace(finalize)]` — the type implements `pygc::Finalize`, run
 ///   once before the value is reclaimed, with PEP 442 semantics (also for
 ///   cyclic trash; the finalizer may resurrect the object).
 /// - `#[trace(legacy_finalize)]` — also `Finalize`, with CPython's legacy
@@ -77,7 +77,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// # Examples
 ///
 /// ```ignore
-/// use gc_core::{Finalize, Gc, Trace};
+/// use pygc::{Finalize, Gc, Trace};
 /// use std::cell::RefCell;
 /// use std::marker::PhantomData;
 ///

@@ -158,7 +158,7 @@ fn tracked_is_the_or_of_traced_fields() {
     ));
     let tracked = method(&item, "__gc_tracked_with").unwrap();
     assert!(
-        tracked.contains("< u8 as :: gc_core :: Trace > :: __gc_tracked_with :: <"),
+        tracked.contains("< u8 as :: pygc :: Trace > :: __gc_tracked_with :: <"),
         "{tracked}"
     );
     assert!(tracked.contains("||"));
@@ -194,7 +194,7 @@ fn finalizers() {
     assert!(kind.contains("FinalizerKind :: Pep442"), "{kind}");
     let call = method(&item, "__gc_finalize").unwrap();
     assert!(
-        call.contains("< Self as :: gc_core :: Finalize > :: finalize (self)"),
+        call.contains("< Self as :: pygc :: Finalize > :: finalize (self)"),
         "{call}"
     );
 
@@ -240,10 +240,7 @@ fn bounds_only_for_params_in_traced_fields() {
             r: PhantomData<&'a ()>,
         }
     });
-    assert_eq!(
-        bounds,
-        "where A : :: gc_core :: Trace , C : :: gc_core :: Trace"
-    );
+    assert_eq!(bounds, "where A : :: pygc :: Trace , C : :: pygc :: Trace");
 }
 
 #[test]
@@ -261,7 +258,7 @@ fn existing_where_clause_is_kept() {
     let bounds = where_clause(parse_quote! {
         struct S<T> where T: Clone { t: T }
     });
-    assert_eq!(bounds, "where T : Clone , T : :: gc_core :: Trace");
+    assert_eq!(bounds, "where T : Clone , T : :: pygc :: Trace");
 }
 
 #[test]
@@ -271,7 +268,7 @@ fn projections_get_their_own_bound() {
     });
     assert_eq!(
         bounds,
-        "where I :: Item : :: gc_core :: Trace , < J as Tr > :: Out : :: gc_core :: Trace"
+        "where I :: Item : :: pygc :: Trace , < J as Tr > :: Out : :: pygc :: Trace"
     );
 }
 
@@ -282,8 +279,8 @@ fn params_inside_other_types_are_found() {
     });
     assert_eq!(
         bounds,
-        "where A : :: gc_core :: Trace , B : :: gc_core :: Trace , \
-         C : :: gc_core :: Trace , D : :: gc_core :: Trace"
+        "where A : :: pygc :: Trace , B : :: pygc :: Trace , \
+         C : :: pygc :: Trace , D : :: pygc :: Trace"
     );
 }
 

@@ -9,7 +9,7 @@
 //! happened, as Python's `print` inside `__del__` does.
 
 use crate::Section;
-use gc_core::gc::{self, DebugFlags};
+use pygc::gc::{self, DebugFlags};
 use std::cell::RefCell;
 use std::fmt::Display;
 use std::io::{self, Write};
@@ -149,7 +149,7 @@ impl GcState {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::gc;
+    /// use pygc::gc;
     /// use gc_examples::console::GcState;
     /// {
     ///     let _state = GcState::flush_and_save();

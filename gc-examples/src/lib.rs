@@ -1,5 +1,5 @@
 //! The seed tour: the Python programs of the five seed articles
-//! (`/work/shared/seeds/*.txt`), ported to [`gc_core`].
+//! (`/work/shared/seeds/*.txt`), ported to [`pygc`].
 //!
 //! Each seed article has a module; each of its programs is a *section*: a
 //! submodule with a `run(out) -> io::Result<Report>` function that writes
@@ -54,14 +54,14 @@
 //! | | | [`seed004_data_objects_and_gc_module::data_object`] | `DataObject` dies at `del`, at reassignment, at function exit, at script end |
 //! | | | [`seed004_data_objects_and_gc_module::node_cycle`] | `Node` cycle with `__del__`: `Collected 2 objects` |
 //! | | | [`seed004_data_objects_and_gc_module::gc_module`] | `gc.isenabled()`, thresholds, `get_count()`, `collect()`, `get_objects()` |
-//! | | | [`objgraph_pictures`] | not in the article: objgraph-style `most_common_types`, `why_alive` on a leaked graph, DOT and SVG pictures of the `alice`/`bob` cycle ([`gc_core::debug`]) |
+//! | | | [`objgraph_pictures`] | not in the article: objgraph-style `most_common_types`, `why_alive` on a leaked graph, DOT and SVG pictures of the `alice`/`bob` cycle ([`pygc::debug`]) |
 //!
 //! What has no analogue is ported by intent and says so, in a comment and in
 //! the printed output: `ctypes` reads of a dead object's refcount become a
-//! [`gc_core::Weak`] handle; `ctypes.pythonapi._Py_Dealloc` (forcibly freeing
+//! [`pygc::Weak`] handle; `ctypes.pythonapi._Py_Dealloc` (forcibly freeing
 //! a live object) is impossible by design; CPython's small-int cache becomes
 //! an explicitly shared `Gc`. `id()` is the object's address
-//! ([`gc_core::Gc::as_ptr`]), as in CPython.
+//! ([`pygc::Gc::as_ptr`]), as in CPython.
 //!
 //! # Examples
 //!

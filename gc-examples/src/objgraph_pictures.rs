@@ -1,7 +1,7 @@
 //! objgraph-style pictures of seed 004's `alice`/`bob` cycle, and of a
 //! leaked graph — not a program of the article: what a Python user would do
 //! next with `objgraph` (`show_most_common_types`, `show_refs`,
-//! `find_backref_chain`), ported to [`gc_core::debug`].
+//! `find_backref_chain`), ported to [`pygc::debug`].
 //!
 //! The section builds seed 004's `alice.friend = bob; bob.friend = alice`
 //! ([`Person`]) and a small graph of [`Node`]s kept alive by a forgotten
@@ -32,7 +32,7 @@ use crate::console::{Console, GcState};
 use crate::py::py_bool;
 use crate::seed004_data_objects_and_gc_module::person_cycle::Person;
 use crate::Section;
-use gc_core::{debug, gc, Gc, GcAny, Trace};
+use pygc::{debug, gc, Gc, GcAny, Trace};
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
@@ -206,7 +206,7 @@ fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
 pub fn run_in(out: &mut dyn Write, dir: &Path) -> io::Result<Report> {
     let _gc = GcState::flush_and_save();
     let mut con = Console::start(out, &SECTION)?;
-    con.line("# Not in the article: what objgraph shows a Python user, ported to gc_core::debug.")?;
+    con.line("# Not in the article: what objgraph shows a Python user, ported to pygc::debug.")?;
 
     // Seed 004's cycle.
     let alice = Person::new("Alice");

@@ -9,8 +9,8 @@
 //! * [`getrefcount`] is `sys.getrefcount`.
 //! * [`py_bool`], [`info_dict`] format values the way Python prints them.
 
-use gc_core::gc::CollectionInfo;
-use gc_core::{Gc, Trace};
+use pygc::gc::CollectionInfo;
+use pygc::{Gc, Trace};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,7 +23,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use gc_core::Gc;
+/// use pygc::Gc;
 /// use gc_examples::py::getrefcount;
 /// let x = Gc::new(());
 /// assert_eq!(getrefcount(&x), 2); // x, and getrefcount's own argument
@@ -53,7 +53,7 @@ pub fn py_bool(value: bool) -> &'static str {
 /// # Examples
 ///
 /// ```
-/// use gc_core::gc::CollectionInfo;
+/// use pygc::gc::CollectionInfo;
 /// use std::time::Duration;
 /// let info = CollectionInfo { generation: 2, collected: 5, uncollectable: 0, duration: Duration::ZERO };
 /// assert_eq!(
@@ -135,7 +135,7 @@ impl List {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// use gc_examples::py::List;
     /// let (a, b) = (List::new(), List::new());
     /// a.append(b.clone());

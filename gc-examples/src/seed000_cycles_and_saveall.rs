@@ -9,13 +9,13 @@
 //!   and two dicts pointing at each other keep a refcount of 1 after `del`.
 //!   The article reads the refcount of the unreachable objects with
 //!   `ctypes` at `id(obj)`; there is no safe analogue of reading a field at a
-//!   raw address, so the port keeps a [`gc_core::Weak`] handle and asks it
-//!   ([`Weak::strong_count`](gc_core::Weak::strong_count)), which also shows
+//!   raw address, so the port keeps a [`pygc::Weak`] handle and asks it
+//!   ([`Weak::strong_count`](pygc::Weak::strong_count)), which also shows
 //!   safely that the object is gone once collected.
 //! * [`debug_saveall`] — `gc.set_debug(gc.DEBUG_SAVEALL)`: the collected
 //!   list lands in `gc.garbage`, and `id(item) == list_id`. `id()` is
-//!   ported as the object's address ([`Gc::as_ptr`](gc_core::Gc::as_ptr),
-//!   [`GcAny::as_ptr`](gc_core::GcAny::as_ptr)), which is what CPython's
+//!   ported as the object's address ([`Gc::as_ptr`](pygc::Gc::as_ptr),
+//!   [`GcAny::as_ptr`](pygc::GcAny::as_ptr)), which is what CPython's
 //!   `id` returns.
 
 use crate::SeedArticle;
@@ -32,7 +32,7 @@ pub mod function_refcount {
     use crate::console::{Console, GcState};
     use crate::py::{getrefcount, List};
     use crate::Section;
-    use gc_core::Gc;
+    use pygc::Gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -118,7 +118,7 @@ pub mod cycles_survive_del {
     use crate::console::{Console, GcState};
     use crate::py::{Dict, List};
     use crate::Section;
-    use gc_core::{gc, Gc};
+    use pygc::{gc, Gc};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -228,8 +228,8 @@ pub mod debug_saveall {
     use crate::console::{Console, GcState};
     use crate::py::{py_bool, List};
     use crate::Section;
-    use gc_core::gc::{self, DebugFlags};
-    use gc_core::Gc;
+    use pygc::gc::{self, DebugFlags};
+    use pygc::Gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.

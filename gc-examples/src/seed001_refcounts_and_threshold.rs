@@ -33,7 +33,7 @@ pub mod names_and_a_value {
     use crate::console::{Console, GcState};
     use crate::py::py_bool;
     use crate::Section;
-    use gc_core::Gc;
+    use pygc::Gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -120,7 +120,7 @@ pub mod self_referencing_list {
     use crate::console::{Console, GcState};
     use crate::py::{getrefcount, List};
     use crate::Section;
-    use gc_core::{gc, Gc};
+    use pygc::{gc, Gc};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -209,7 +209,7 @@ pub mod threshold {
     use crate::console::{Console, GcState};
     use crate::py::{info_dict, List};
     use crate::Section;
-    use gc_core::gc::{self, CollectionInfo, Phase};
+    use pygc::gc::{self, CollectionInfo, Phase};
     use std::cell::RefCell;
     use std::io::{self, Write};
     use std::rc::Rc;
@@ -328,7 +328,7 @@ pub mod threshold {
 pub mod track_del {
     use crate::console::{emit, Console, GcState};
     use crate::Section;
-    use gc_core::{gc, Finalize, Gc, Trace};
+    use pygc::{gc, Finalize, Gc, Trace};
     use std::cell::Cell;
     use std::io::{self, Write};
 

@@ -8,8 +8,8 @@
 //! * [`peek_after_del`] — the article reads `ob_refcnt` directly with
 //!   `ctypes.c_long.from_address(id(container))`: 2, then 1 after
 //!   `del container`, because the list still refers to itself. Reading a
-//!   field at a raw address has no safe analogue; a [`gc_core::Weak`] handle
-//!   reads the same count ([`Weak::strong_count`](gc_core::Weak::strong_count))
+//!   field at a raw address has no safe analogue; a [`pygc::Weak`] handle
+//!   reads the same count ([`Weak::strong_count`](pygc::Weak::strong_count))
 //!   without keeping the list alive, and reads 0 once the collector freed it
 //!   (where the ctypes read would be reading freed memory).
 //! * [`gc_callbacks`] — `gc.callbacks.append(gc_callback)` over a loop that
@@ -30,7 +30,7 @@ pub mod getrefcount {
     use crate::console::{Console, GcState};
     use crate::py::{self, List};
     use crate::Section;
-    use gc_core::{gc, Gc, Trace};
+    use pygc::{gc, Gc, Trace};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -135,7 +135,7 @@ pub mod peek_after_del {
     use crate::console::{Console, GcState};
     use crate::py::List;
     use crate::Section;
-    use gc_core::{gc, Gc};
+    use pygc::{gc, Gc};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -220,7 +220,7 @@ pub mod gc_callbacks {
     use crate::console::{emit, Console, GcState};
     use crate::py::{info_dict, List};
     use crate::Section;
-    use gc_core::gc::{self, Phase};
+    use pygc::gc::{self, Phase};
     use std::cell::RefCell;
     use std::io::{self, Write};
     use std::rc::Rc;

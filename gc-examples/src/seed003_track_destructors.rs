@@ -31,7 +31,7 @@
 //!   lands in `gc.garbage`.
 
 use crate::SeedArticle;
-use gc_core::{Finalize, Gc, Trace};
+use pygc::{Finalize, Gc, Trace};
 use std::cell::{Cell, RefCell};
 
 /// The article this module ports.
@@ -129,7 +129,7 @@ pub mod shared_values {
     use crate::console::{Console, GcState};
     use crate::py::{getrefcount, py_bool};
     use crate::Section;
-    use gc_core::Gc;
+    use pygc::Gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -220,7 +220,7 @@ pub mod del_and_rebind {
     use super::{destructed, Track};
     use crate::console::{Console, GcState};
     use crate::Section;
-    use gc_core::{gc, Gc};
+    use pygc::{gc, Gc};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -323,7 +323,7 @@ pub mod track_pair_cycle {
     use super::{destructed, initialized, Track};
     use crate::console::{Console, GcState};
     use crate::Section;
-    use gc_core::gc;
+    use pygc::gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -402,7 +402,7 @@ pub mod track_ring {
     use super::{destructed, initialized, Track};
     use crate::console::{Console, GcState};
     use crate::Section;
-    use gc_core::gc;
+    use pygc::gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -481,7 +481,7 @@ pub mod scope_exit {
     use super::{destructed, Track};
     use crate::console::{Console, GcState};
     use crate::Section;
-    use gc_core::gc;
+    use pygc::gc;
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -559,7 +559,7 @@ pub mod close_on_del {
     use crate::console::{emit, Console, GcState};
     use crate::py::py_bool;
     use crate::Section;
-    use gc_core::{Finalize, Gc, Trace};
+    use pygc::{Finalize, Gc, Trace};
     use std::cell::Cell;
     use std::io::{self, Write};
 
@@ -698,7 +698,7 @@ pub mod close_on_del {
 pub mod finalizers_in_cycles {
     use crate::console::{emit, Console, GcState};
     use crate::Section;
-    use gc_core::{gc, Finalize, Gc, Trace};
+    use pygc::{gc, Finalize, Gc, Trace};
     use std::cell::{Cell, RefCell};
     use std::io::{self, Write};
 

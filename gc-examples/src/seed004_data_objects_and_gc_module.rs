@@ -6,7 +6,7 @@
 //! * [`names_are_pointers`] — `another_name = my_list` makes a second name
 //!   for one list: `is` and `id()` agree, an append through one name shows
 //!   through the other, and rebinding `my_list` leaves `another_name` alone.
-//!   `id()` is the object's address ([`Gc::as_ptr`](gc_core::Gc::as_ptr)).
+//!   `id()` is the object's address ([`Gc::as_ptr`](pygc::Gc::as_ptr)).
 //! * [`person_cycle`] — `alice.friend = bob; bob.friend = alice`. The
 //!   article stops at building the cycle; the port also shows the pair
 //!   surviving `del` and `gc.collect()` returning 2.
@@ -39,7 +39,7 @@ pub mod names_are_pointers {
     use crate::console::{Console, GcState};
     use crate::py::py_bool;
     use crate::Section;
-    use gc_core::Gc;
+    use pygc::Gc;
     use std::cell::RefCell;
     use std::io::{self, Write};
 
@@ -119,7 +119,7 @@ pub mod person_cycle {
     use crate::console::{Console, GcState};
     use crate::py::{getrefcount, py_bool};
     use crate::Section;
-    use gc_core::{gc, Gc, Trace};
+    use pygc::{gc, Gc, Trace};
     use std::cell::RefCell;
     use std::io::{self, Write};
 
@@ -242,7 +242,7 @@ pub mod reference_count {
     use crate::console::{Console, GcState};
     use crate::py::{getrefcount, py_bool};
     use crate::Section;
-    use gc_core::Gc;
+    use pygc::Gc;
     use std::cell::RefCell;
     use std::io::{self, Write};
 
@@ -315,7 +315,7 @@ pub mod reference_count {
 pub mod data_object {
     use crate::console::{emit, Console, GcState};
     use crate::Section;
-    use gc_core::{Finalize, Gc, Trace};
+    use pygc::{Finalize, Gc, Trace};
     use std::io::{self, Write};
 
     /// This section, for the tour's registry.
@@ -455,7 +455,7 @@ pub mod data_object {
 pub mod node_cycle {
     use crate::console::{emit, Console, GcState};
     use crate::Section;
-    use gc_core::{gc, Finalize, Gc, Trace};
+    use pygc::{gc, Finalize, Gc, Trace};
     use std::cell::{Cell, RefCell};
     use std::io::{self, Write};
 
@@ -590,7 +590,7 @@ pub mod gc_module {
     use crate::console::{Console, GcState};
     use crate::py::py_bool;
     use crate::Section;
-    use gc_core::{gc, Gc, Trace};
+    use pygc::{gc, Gc, Trace};
     use std::cell::RefCell;
     use std::io::{self, Write};
 

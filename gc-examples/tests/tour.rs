@@ -2,7 +2,6 @@
 //! (libtest gives each test its own thread, hence its own heap); the last
 //! tests run the whole tour on one thread, and the binary.
 
-use gc_core::gc::Phase;
 use gc_examples::objgraph_pictures as pictures;
 use gc_examples::seed000_cycles_and_saveall as s000;
 use gc_examples::seed001_refcounts_and_threshold as s001;
@@ -10,6 +9,7 @@ use gc_examples::seed002_refcount_peek_and_callbacks as s002;
 use gc_examples::seed003_track_destructors as s003;
 use gc_examples::seed004_data_objects_and_gc_module as s004;
 use gc_examples::{find, Section, SECTIONS};
+use pygc::gc::Phase;
 use std::io;
 use std::path::PathBuf;
 use std::process::Command;
@@ -131,8 +131,8 @@ fn seed000_debug_saveall() {
     assert!(text.contains("gc.collect() -> 1\n"));
     assert!(text.contains("\n[[...]]    # id(item) == list_id: True\n"));
     // The section put the collector back as it found it.
-    assert!(gc_core::gc::get_debug().is_empty());
-    assert!(gc_core::gc::garbage().is_empty());
+    assert!(pygc::gc::get_debug().is_empty());
+    assert!(pygc::gc::garbage().is_empty());
 }
 
 // ---------------------------------------------------------------- seed 001
@@ -222,7 +222,7 @@ fn seed001_track_del() {
         ]
     );
     assert!(
-        gc_core::gc::is_enabled(),
+        pygc::gc::is_enabled(),
         "gc.enable()d again after the section"
     );
 }
@@ -499,7 +499,7 @@ fn seed003_finalizers_in_cycles() {
     assert!(legacy.contains(">>> gc.collect()\n2\n>>> gc.garbage\n[<__main__."));
     assert!(legacy.contains(">>> gc.get_stats()[2]['uncollectable'] - uncollectable_before\n2\n"));
     assert!(legacy.ends_with("We're deleting an instance of A containing: None\n\n"));
-    assert!(gc_core::gc::garbage().is_empty(), "gc.garbage emptied");
+    assert!(pygc::gc::garbage().is_empty(), "gc.garbage emptied");
 }
 
 // ---------------------------------------------------------------- seed 004
@@ -647,7 +647,7 @@ fn temp_out(tag: &str) -> PathBuf {
 
 /// Whether Graphviz's `dot` runs here.
 fn dot_installed() -> bool {
-    gc_core::debug::dot_to_svg("digraph { a -> b }")
+    pygc::debug::dot_to_svg("digraph { a -> b }")
         .expect("dot, when present, accepts a trivial graph")
         .is_some()
 }
@@ -758,7 +758,7 @@ fn seed004_objgraph_pictures() {
     let blocks = dot_blocks(&text);
     assert_eq!(blocks.len(), 2);
     for block in &blocks {
-        if let Some(svg) = gc_core::debug::dot_to_svg(block).expect("dot accepts the printed DOT") {
+        if let Some(svg) = pygc::debug::dot_to_svg(block).expect("dot accepts the printed DOT") {
             assert!(svg.contains("<svg"));
         }
     }
@@ -781,7 +781,7 @@ fn seed004_objgraph_pictures() {
     assert!(text.contains(">>> del alice, bob; gc.collect()\n2\n"));
     assert!(text.contains("# the fix: the session/buffer cycle and user go\n3\n"));
     // The leak was undone: nothing of the section is left on the heap.
-    assert!(gc_core::debug::most_common_types(None).is_empty());
+    assert!(pygc::debug::most_common_types(None).is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

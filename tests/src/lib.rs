@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::process::{Command, Output};
 use std::rc::Rc;
 
-use gc_core::gc;
+use pygc::gc;
 
 pub mod model;
 

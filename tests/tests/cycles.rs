@@ -2,9 +2,9 @@
 //! (the seeds' self-referencing list, alice/bob, Track rings, SAVEALL and
 //! legacy finalizers), at scale and without recursion.
 
-use gc_core::gc::{self, DebugFlags};
-use gc_core::{Finalize, Gc, GcAny, Trace, Weak};
 use gc_tests::{fresh, log, take_log, DropCounter, DropProbe};
+use pygc::gc::{self, DebugFlags};
+use pygc::{Finalize, Gc, GcAny, Trace, Weak};
 use std::cell::RefCell;
 
 #[derive(Trace)]
@@ -729,7 +729,7 @@ struct Stasher(Gc<Zombie>);
 // SAFETY: deliberately not — its `Drop` creates a handle to trash. This is
 // the contract breach whose consequences the test pins down.
 unsafe impl Trace for Stasher {
-    fn trace(&self, tracer: &mut gc_core::Tracer<'_>) {
+    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
         self.0.trace(tracer);
     }
 }

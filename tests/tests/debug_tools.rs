@@ -1,9 +1,9 @@
-//! `gc_core::debug`: `why_alive` referrer paths and outside-reference
+//! `pygc::debug`: `why_alive` referrer paths and outside-reference
 //! counts, `most_common_types`, `refs_graph` / `backrefs_graph` node and
 //! edge sets with cycle marks, and DOT output that Graphviz accepts.
 
-use gc_core::gc::{self, DebugFlags};
-use gc_core::{debug, Finalize, Gc, GcAny, Trace};
+use pygc::gc::{self, DebugFlags};
+use pygc::{debug, Finalize, Gc, GcAny, Trace};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
@@ -458,7 +458,7 @@ fn most_common_types_counts_and_orders() {
 fn short_type_names_drop_module_paths() {
     assert_eq!(debug::short_type_name("a::b::Node<c::D>"), "Node<D>");
     assert_eq!(
-        debug::short_type_name("core::cell::RefCell<alloc::vec::Vec<gc_core::Gc<x::N>>>"),
+        debug::short_type_name("core::cell::RefCell<alloc::vec::Vec<pygc::Gc<x::N>>>"),
         "RefCell<Vec<Gc<N>>>"
     );
     assert_eq!(debug::short_type_name("(u8, a::B)"), "(u8, B)");

@@ -6,8 +6,8 @@
 //! `del_calls` / `survivors` / `errors` in class-wide lists; here that is
 //! [`Rec`], per thread (each test runs on its own thread).
 
-use gc_core::{gc, Finalize, Gc, Trace, Weak};
 use gc_tests::{fresh, log, take_log, DropCounter, DropProbe};
+use pygc::{gc, Finalize, Gc, Trace, Weak};
 use std::cell::{Cell, RefCell};
 
 /// Per-thread record of finalizer calls, survivors and sanity errors.

@@ -2,9 +2,9 @@
 //! (`get_objects`, `get_referrers`, `get_referents`, `is_tracked`), debug
 //! flags, `garbage`, re-entrancy.
 
-use gc_core::gc::{self, CollectionInfo, DebugFlags, GenerationStats, Phase};
-use gc_core::{Finalize, Gc, GcAny, Trace};
 use gc_tests::{child_mode, fresh, log, run_child, take_log};
+use pygc::gc::{self, CollectionInfo, DebugFlags, GenerationStats, Phase};
+use pygc::{Finalize, Gc, GcAny, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -369,7 +369,7 @@ fn get_referents() {
     assert!(gc::get_referents(&Gc::to_any(&Gc::new(7_i32))).is_empty());
     // Weak handles are not referents.
     #[derive(Trace)]
-    struct W(gc_core::Weak<Leaf>, Gc<Leaf>);
+    struct W(pygc::Weak<Leaf>, Gc<Leaf>);
     let w = Gc::new(W(Gc::downgrade(&a), b.clone()));
     let got = gc::get_referents(&Gc::to_any(&w));
     assert_eq!(got.len(), 1);

@@ -1,9 +1,9 @@
 //! Generations, counts, thresholds and the automatic trigger, as CPython
 //! 3.12's `gc` module has them.
 
-use gc_core::gc::{self, CollectionInfo, Phase};
-use gc_core::{Gc, GcAny, Trace};
 use gc_tests::fresh;
+use pygc::gc::{self, CollectionInfo, Phase};
+use pygc::{Gc, GcAny, Trace};
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -2,9 +2,9 @@
 //! user code inside a collection doing everything it may do, `Trace` impls
 //! that lie, borrowed cells, panics, thread exit.
 
-use gc_core::gc::{self, Phase};
-use gc_core::{weakref, Finalize, Gc, GcAny, Trace, Tracer, Weak};
 use gc_tests::{child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe};
+use pygc::gc::{self, Phase};
+use pygc::{weakref, Finalize, Gc, GcAny, Trace, Tracer, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-//! loom models of the sync heap (`gc_core::sync`).
+//! loom models of the sync heap (`pygc::sync`).
 //!
 //! Run with (see README):
 //! `RUSTFLAGS="--cfg loom" cargo test -p gc-tests --release --test loom`
@@ -7,9 +7,9 @@
 //! prints the number of executions it explored.
 #![cfg(loom)]
 
-use gc_core::sync::{self, GcMutex};
-use gc_core::{Finalize, Trace};
 use loom::thread;
+use pygc::sync::{self, GcMutex};
+use pygc::{Finalize, Trace};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 //! (Not built with `--cfg gc_no_pool`, which turns the pool off.)
 #![cfg(not(gc_no_pool))]
 
-use gc_core::__private::{pool_pages, POOL_MAX_IDLE_PAGES_ONE_CLASS as IDLE_MAX, POOL_PAGE_SIZE};
-use gc_core::{gc, Gc, Trace, Weak};
+use pygc::__private::{pool_pages, POOL_MAX_IDLE_PAGES_ONE_CLASS as IDLE_MAX, POOL_PAGE_SIZE};
+use pygc::{gc, Gc, Trace, Weak};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -2,8 +2,8 @@
 //! handle goes, finalizers and weak callbacks run in CPython's order, deep
 //! chains free without recursion, resurrection, panics, overflow.
 
-use gc_core::{gc, Finalize, Gc, Trace, Weak};
 use gc_tests::{child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe};
+use pygc::{gc, Finalize, Gc, Trace, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -764,7 +764,7 @@ fn weak_count_overflow_aborts() {
 
 #[test]
 fn header_sizes() {
-    use gc_core::__private::header_bytes;
+    use pygc::__private::header_bytes;
     #[derive(Trace)]
     struct Small(u8, Option<Gc<Small>>);
     #[derive(Trace)]

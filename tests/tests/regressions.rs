@@ -7,9 +7,9 @@
 //! `gc_tests::run_child`); under valgrind they are skipped by
 //! `scripts/valgrind.sh` (the child would run natively anyway).
 
-use gc_core::{gc, Finalize, Gc, GcAny, Trace, Weak};
 use gc_tests::model::{self, Action, Kind, Mode, Op, Program};
 use gc_tests::{child_mode, fresh, run_child, DropCounter, DropProbe};
+use pygc::{gc, Finalize, Gc, GcAny, Trace, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -251,7 +251,7 @@ struct Exploding {
 // SAFETY: reports its one handle exactly once; when told to, it panics
 // instead (the contract forbids that: this tests the collector's reaction).
 unsafe impl Trace for Exploding {
-    fn trace(&self, tracer: &mut gc_core::Tracer<'_>) {
+    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
         if TRACE_PANICS.with(Cell::get) {
             panic!("Exploding::trace panics on purpose");
         }

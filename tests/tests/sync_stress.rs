@@ -4,8 +4,8 @@
 //! run stayed usable (each access checks a canary that dropping clears).
 #![cfg(not(loom))]
 
-use gc_core::sync::{self, GcMutex};
-use gc_core::{Finalize, Trace};
+use pygc::sync::{self, GcMutex};
+use pygc::{Finalize, Trace};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex};
 

@@ -1,8 +1,8 @@
 //! Weak handles, their callbacks and `weakref::finalize`, ported from
 //! CPython's `Lib/test/test_weakref.py` (3.11) where it applies.
 
-use gc_core::{gc, weakref, Finalize, Gc, Trace, Weak};
 use gc_tests::{fresh, log, take_log, DropCounter, DropProbe};
+use pygc::{gc, weakref, Finalize, Gc, Trace, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

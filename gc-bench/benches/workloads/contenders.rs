@@ -98,21 +98,21 @@ macro_rules! collector {
     };
 }
 
-/// This library: `gc_core::Gc`.
-pub mod gc_core_ {
-    use gc_bench::gc_core_shapes as s;
-    use gc_core::Gc;
-    contender!("gc-core", s, Gc);
+/// This library: `pygc::Gc`.
+pub mod pygc_ {
+    use gc_bench::pygc_shapes as s;
+    use pygc::Gc;
+    contender!("pygc", s, Gc);
     collector!(s, Gc);
     fn after_free() {}
     fn collect_all() {
-        gc_core::gc::collect();
+        pygc::gc::collect();
     }
     fn set_auto(on: bool) {
         if on {
-            gc_core::gc::enable();
+            pygc::gc::enable();
         } else {
-            gc_core::gc::disable();
+            pygc::gc::disable();
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Workloads a–g of `BENCHMARKS.md`: gc-core against `Rc`, `Box` and the
+//! Workloads a–g of `BENCHMARKS.md`: pygc against `Rc`, `Box` and the
 //! peer crates (gcmodule, bacon_rajan_cc, rust-gc, dumpster, rust-cc).
 //!
 //! Every group reports per-object figures (`Throughput::Elements`), and the
@@ -10,7 +10,7 @@
 //! (see [`run_in_children`]); `GC_BENCH_ONE_PROCESS=1` runs them all in one.
 //!
 //! Criterion runs on a thread with a 4 GiB stack: dropping a 1M-node list
-//! recurses once per node in `Rc`, `Box` and most peers (gc-core does not:
+//! recurses once per node in `Rc`, `Box` and most peers (pygc does not:
 //! it has CPython's trashcan). Only the pages actually used are touched.
 //!
 //! # Clock
@@ -26,7 +26,7 @@
 
 mod contenders;
 
-use contenders::{bacon, boxed, dumpster_, gc_core_, gcmodule_, rc, rust_cc_, rust_gc};
+use contenders::{bacon, boxed, dumpster_, gcmodule_, pygc_, rc, rust_cc_, rust_gc};
 use contenders::{Collector, Contender};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -165,10 +165,8 @@ where
 
 /// The sync heap's clone+drop against `std::sync::Arc` (issue: sync heap).
 fn d_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let gc = gc_core::sync::Gc::new(gc_core::sync::GcMutex::new(
-        Vec::<gc_core::sync::Gc<u64>>::new(),
-    ));
-    g.bench_function("gc-core sync::Gc", |b| {
+    let gc = pygc::sync::Gc::new(pygc::sync::GcMutex::new(Vec::<pygc::sync::Gc<u64>>::new()));
+    g.bench_function("pygc sync::Gc", |b| {
         b.iter_custom(|iters| {
             repeated(iters, || {
                 for _ in 0..CLONE_DROP {
@@ -337,14 +335,14 @@ fn f_total<C: Contender>(
     C::cleanup();
 }
 
-/// f: one untimed-by-criterion run of the churn on gc-core, printing the
+/// f: one untimed-by-criterion run of the churn on pygc, printing the
 /// collections per generation (`gc::get_stats()` deltas) and their mean
 /// duration (from a `gc::add_callback` callback).
 fn f_report(old: usize) {
-    use gc_core::gc;
+    use pygc::gc;
     use std::cell::RefCell;
     use std::rc::Rc;
-    let heap: Vec<_> = (0..old).map(|_| gc_core_shapes::obj()).collect();
+    let heap: Vec<_> = (0..old).map(|_| pygc_shapes::obj()).collect();
     gc::collect();
     let durations = Rc::new(RefCell::new([(0usize, Duration::ZERO, Duration::ZERO); 3]));
     let sink = durations.clone();
@@ -358,12 +356,12 @@ fn f_report(old: usize) {
     });
     let before = gc::get_stats();
     let start = clock::now();
-    churn::<gc_core_::C>(CHURN, CHURN_BATCH);
+    churn::<pygc_::C>(CHURN, CHURN_BATCH);
     let total = start.elapsed();
     let after = gc::get_stats();
     gc::remove_callback(id);
     println!(
-        "f report (gc-core, old heap {old}): {CHURN} short-lived objects in {:.1} ms = {:.2} ns/object",
+        "f report (pygc, old heap {old}): {CHURN} short-lived objects in {:.1} ms = {:.2} ns/object",
         total.as_secs_f64() * 1e3,
         total.as_nanos() as f64 / CHURN as f64
     );
@@ -389,11 +387,11 @@ fn f_report(old: usize) {
 /// f (young): one generation-0 collection of 700 fresh objects (the default
 /// threshold) with `old` live old objects in generation 2.
 fn f_young(g: &mut BenchmarkGroup<'_, WallTime>, old: usize) {
-    use gc_core::gc;
+    use pygc::gc;
     let mut heap = None;
-    g.bench_function(format!("gc-core/old={old}"), |b| {
+    g.bench_function(format!("pygc/old={old}"), |b| {
         heap.get_or_insert_with(|| {
-            let h: Vec<_> = (0..old).map(|_| gc_core_shapes::obj()).collect();
+            let h: Vec<_> = (0..old).map(|_| pygc_shapes::obj()).collect();
             gc::collect();
             h
         });
@@ -401,7 +399,7 @@ fn f_young(g: &mut BenchmarkGroup<'_, WallTime>, old: usize) {
         b.iter_custom(|iters| {
             batched(
                 iters,
-                || (0..700).map(|_| gc_core_shapes::obj()).collect::<Vec<_>>(),
+                || (0..700).map(|_| pygc_shapes::obj()).collect::<Vec<_>>(),
                 |young| {
                     gc::collect_generation(0);
                     young
@@ -414,16 +412,16 @@ fn f_young(g: &mut BenchmarkGroup<'_, WallTime>, old: usize) {
     gc::collect();
 }
 
-use gc_bench::gc_core_shapes;
+use gc_bench::pygc_shapes;
 
 // ------------------------------------------------------------------------ g
 
 fn g_sizes() {
-    use gc_core::__private::header_bytes;
+    use pygc::__private::header_bytes;
     println!(
-        "g: gc-core header bytes: tracked (gc_core_shapes::Link) = {}, untracked (u64) = {}; \
+        "g: pygc header bytes: tracked (pygc_shapes::Link) = {}, untracked (u64) = {}; \
          Rc = {} (strong + weak)",
-        header_bytes::<gc_core_shapes::Link>(),
+        header_bytes::<pygc_shapes::Link>(),
         header_bytes::<u64>(),
         2 * std::mem::size_of::<usize>()
     );
@@ -446,7 +444,7 @@ fn run() {
         c = c.without_plots();
     }
     let mut c = c.configure_from_args();
-    gc_core::gc::set_threshold(700, 10, 10);
+    pygc::gc::set_threshold(700, 10, 10);
     if std::env::var_os(CHILD_ENV).is_none() {
         g_sizes();
     }
@@ -457,7 +455,7 @@ fn run() {
     each!(
         d,
         &mut g,
-        [gc_core_, rc, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, rc, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -469,7 +467,7 @@ fn run() {
     each!(
         a2,
         &mut g,
-        [gc_core_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -477,7 +475,7 @@ fn run() {
     each!(
         a1,
         &mut g,
-        [gc_core_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -485,7 +483,7 @@ fn run() {
     each!(
         b,
         &mut g,
-        [gc_core_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -493,7 +491,7 @@ fn run() {
     each!(
         c_alive,
         &mut g,
-        [gc_core_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -501,7 +499,7 @@ fn run() {
     each!(
         c_dead,
         &mut g,
-        [gc_core_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -509,7 +507,7 @@ fn run() {
     each!(
         e_collect,
         &mut g,
-        [gc_core_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
@@ -517,19 +515,19 @@ fn run() {
     each!(
         e_traversal,
         &mut g,
-        [gc_core_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 
     // 10 samples × 1 iteration of CHURN objects (a measurement time far
     // below one iteration's duration forces one iteration per sample).
     let mut g = group(&mut c, "f_churn_total", CHURN, Duration::from_millis(10));
-    // The gc-core report runs only when the gc-core benchmark is selected.
-    f_total::<gc_core_::C>(&mut g, "gc-core", OLD, || {
+    // The pygc report runs only when the pygc benchmark is selected.
+    f_total::<pygc_::C>(&mut g, "pygc", OLD, || {
         f_report(OLD);
         f_report(2 * OLD);
     });
-    f_total::<gc_core_::C>(&mut g, "gc-core/old=2M", 2 * OLD, || {});
+    f_total::<pygc_::C>(&mut g, "pygc/old=2M", 2 * OLD, || {});
     f_total::<rc::C>(&mut g, "Rc", OLD, || {});
     f_total::<boxed::C>(&mut g, "Box", OLD, || {});
     f_total::<gcmodule_::C>(&mut g, "gcmodule", OLD, || {});
@@ -555,7 +553,7 @@ const BENCHES: &[(&str, &[&str])] = &[
     (
         "d_clone_drop",
         &[
-            "gc-core",
+            "pygc",
             "Rc",
             "gcmodule",
             "bacon_rajan_cc",
@@ -564,7 +562,7 @@ const BENCHES: &[(&str, &[&str])] = &[
             "rust-cc",
         ],
     ),
-    ("d_sync_clone_drop", &["gc-core sync::Gc", "std::sync::Arc"]),
+    ("d_sync_clone_drop", &["pygc sync::Gc", "std::sync::Arc"]),
     ("a2_new_drop", ALL),
     ("a1_list_drop", ALL),
     ("b_pairs_collect", COLLECTORS),
@@ -575,8 +573,8 @@ const BENCHES: &[(&str, &[&str])] = &[
     (
         "f_churn_total",
         &[
-            "gc-core",
-            "gc-core/old=2M",
+            "pygc",
+            "pygc/old=2M",
             "Rc",
             "Box",
             "gcmodule",
@@ -588,15 +586,11 @@ const BENCHES: &[(&str, &[&str])] = &[
     ),
     (
         "f_young_collect",
-        &[
-            "gc-core/old=0",
-            "gc-core/old=1000000",
-            "gc-core/old=2000000",
-        ],
+        &["pygc/old=0", "pygc/old=1000000", "pygc/old=2000000"],
     ),
 ];
 const ALL: &[&str] = &[
-    "gc-core",
+    "pygc",
     "Rc",
     "Box",
     "gcmodule",
@@ -606,7 +600,7 @@ const ALL: &[&str] = &[
     "rust-cc",
 ];
 const COLLECTORS: &[&str] = &[
-    "gc-core",
+    "pygc",
     "gcmodule",
     "bacon_rajan_cc",
     "rust-gc",

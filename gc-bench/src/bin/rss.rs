@@ -1,26 +1,26 @@
 //! g: peak RSS of workload c (a 1M-node binary tree with strong parent
 //! back-pointers), read from `/proc/self/status` (`VmHWM`).
 //!
-//! `cargo run -p gc-bench --release --bin rss -- [gc-core|rc]` (default
-//! `gc-core`); each contender needs its own process, as VmHWM is a
+//! `cargo run -p gc-bench --release --bin rss -- [pygc|rc]` (default
+//! `pygc`); each contender needs its own process, as VmHWM is a
 //! high-water mark.
 
 use gc_bench::sizes::TREE;
-use gc_bench::{current_rss_kib, gc_core_shapes, peak_rss_kib, rc_shapes};
+use gc_bench::{current_rss_kib, peak_rss_kib, pygc_shapes, rc_shapes};
 
 fn main() {
-    let which = std::env::args().nth(1).unwrap_or_else(|| "gc-core".into());
+    let which = std::env::args().nth(1).unwrap_or_else(|| "pygc".into());
     let kib = |v: Option<u64>| v.expect("/proc/self/status has VmHWM and VmRSS");
     let before = kib(peak_rss_kib());
     match which.as_str() {
-        "gc-core" => {
-            gc_core::gc::disable();
-            let root = gc_core_shapes::tree(TREE);
+        "pygc" => {
+            pygc::gc::disable();
+            let root = pygc_shapes::tree(TREE);
             let built = kib(current_rss_kib());
-            gc_core::gc::collect();
+            pygc::gc::collect();
             report(&which, before, built);
             drop(root);
-            let found = gc_core::gc::collect();
+            let found = pygc::gc::collect();
             assert!(found >= TREE, "collect() found {found}");
         }
         "rc" => {
@@ -31,7 +31,7 @@ fn main() {
             std::mem::forget(root);
         }
         other => {
-            eprintln!("unknown contender {other:?}: use gc-core or rc");
+            eprintln!("unknown contender {other:?}: use pygc or rc");
             std::process::exit(2);
         }
     }

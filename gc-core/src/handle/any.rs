@@ -16,7 +16,7 @@ use std::mem::ManuallyDrop;
 /// # Examples
 ///
 /// ```
-/// use gc_core::{Gc, GcAny};
+/// use pygc::{Gc, GcAny};
 /// let any: GcAny = Gc::to_any(&Gc::new(5_i64));
 /// assert!(any.type_name().contains("i64"));
 /// let back: Gc<i64> = any.downcast().unwrap();
@@ -51,7 +51,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// assert_eq!(Gc::to_any(&Gc::new(1_u8)).type_name(), "u8");
     /// ```
     pub fn type_name(&self) -> &'static str {
@@ -63,7 +63,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let any = Gc::to_any(&Gc::new(1_u8));
     /// assert!(any.is::<u8>());
     /// assert!(!any.is::<u16>());
@@ -77,7 +77,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let any = Gc::to_any(&Gc::new(String::from("s")));
     /// let any = any.downcast::<i32>().unwrap_err();
     /// assert_eq!(*any.downcast::<String>().unwrap(), "s");
@@ -97,7 +97,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let any = Gc::to_any(&Gc::new(9_u32));
     /// assert_eq!(any.downcast_ref::<u32>(), Some(&9));
     /// ```
@@ -115,7 +115,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(0);
     /// let any = Gc::to_any(&a);
     /// assert_eq!(any.strong_count(), 2);
@@ -130,7 +130,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(0);
     /// assert_eq!(Gc::to_any(&a).as_ptr(), Gc::as_ptr(&a) as *const ());
     /// ```
@@ -143,7 +143,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{Gc, GcAny};
+    /// use pygc::{Gc, GcAny};
     /// let a = Gc::new(0);
     /// assert!(GcAny::ptr_eq(&Gc::to_any(&a), &Gc::to_any(&a)));
     /// ```
@@ -156,7 +156,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// assert!(!Gc::to_any(&Gc::new(0)).is_tracked());
     /// ```
     pub fn is_tracked(&self) -> bool {

@@ -17,12 +17,12 @@ use std::ptr::NonNull;
 /// handles are found and reclaimed by the cycle collector ([`crate::gc`]).
 ///
 /// `Gc` is `!Send` and `!Sync`: each thread has its own heap. Use
-/// `gc_core::sync::Gc` (the thread-safe heap) to share a graph between threads.
+/// `pygc::sync::Gc` (the thread-safe heap) to share a graph between threads.
 ///
 /// # Examples
 ///
 /// ```
-/// use gc_core::Gc;
+/// use pygc::Gc;
 ///
 /// let a = Gc::new(String::from("hello"));
 /// let b = a.clone();
@@ -73,7 +73,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let five = Gc::new(5);
     /// assert_eq!(*five, 5);
     /// assert!(!Gc::is_tracked(&five)); // an i32 can own no handle
@@ -103,7 +103,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{Gc, Trace, Weak};
+    /// use pygc::{Gc, Trace, Weak};
     ///
     /// #[derive(Trace)]
     /// struct Me { me: Weak<Me> }
@@ -166,7 +166,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let strong = Gc::new(1);
     /// let weak = Gc::downgrade(&strong);
     /// assert_eq!(weak.upgrade().as_deref(), Some(&1));
@@ -197,7 +197,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// use std::{cell::Cell, rc::Rc};
     ///
     /// let called = Rc::new(Cell::new(false));
@@ -227,7 +227,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(());
     /// let b = a.clone();
     /// assert_eq!(Gc::strong_count(&a), 2);
@@ -243,7 +243,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(());
     /// let w = Gc::downgrade(&a);
     /// assert_eq!(Gc::weak_count(&a), 1);
@@ -259,7 +259,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(1);
     /// assert!(Gc::ptr_eq(&a, &a.clone()));
     /// assert!(!Gc::ptr_eq(&a, &Gc::new(1)));
@@ -273,7 +273,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(7);
     /// assert_eq!(unsafe { *Gc::as_ptr(&a) }, 7);
     /// ```
@@ -288,7 +288,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::{Gc, Trace};
+    /// use pygc::{Gc, Trace};
     /// #[derive(Trace)]
     /// struct Leaf(u32);
     /// #[derive(Trace)]
@@ -310,7 +310,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// assert!(!Gc::is_finalized(&Gc::new(1)));
     /// ```
     pub fn is_finalized(this: &Self) -> bool {
@@ -322,7 +322,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(3_u8);
     /// let any = Gc::to_any(&a);
     /// assert_eq!(any.as_ptr(), Gc::as_ptr(&a) as *const ());
@@ -342,7 +342,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(String::from("x"));
     /// assert_eq!(Gc::try_unwrap(a), Ok(String::from("x")));
     /// let b = Gc::new(1);
@@ -385,7 +385,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// assert_eq!(Gc::into_inner(Gc::new(4)), Some(4));
     /// ```
     pub fn into_inner(this: Self) -> Option<T> {
@@ -397,7 +397,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(vec![1]);
     /// let b = a.clone();
     /// assert_eq!(Gc::unwrap_or_clone(a), vec![1]);
@@ -424,7 +424,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let mut a = Gc::new(1);
     /// *Gc::get_mut(&mut a).unwrap() += 1;
     /// assert_eq!(*a, 2);

@@ -16,7 +16,7 @@ use std::ptr::NonNull;
 /// # Examples
 ///
 /// ```
-/// use gc_core::{Gc, Weak};
+/// use pygc::{Gc, Weak};
 /// let empty: Weak<i32> = Weak::new();
 /// assert!(empty.upgrade().is_none());
 /// let a = Gc::new(5);
@@ -37,7 +37,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Weak;
+    /// use pygc::Weak;
     /// assert!(Weak::<u8>::new().upgrade().is_none());
     /// ```
     pub fn new() -> Weak<T> {
@@ -62,7 +62,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new("x".to_string());
     /// let w = Gc::downgrade(&a);
     /// assert!(w.upgrade().is_some());
@@ -93,7 +93,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(1);
     /// let w = Gc::downgrade(&a);
     /// assert_eq!(w.strong_count(), 1);
@@ -114,7 +114,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(1);
     /// let w = Gc::downgrade(&a);
     /// assert_eq!(w.weak_count(), 1);
@@ -140,7 +140,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::Gc;
+    /// use pygc::Gc;
     /// let a = Gc::new(1);
     /// assert!(Gc::downgrade(&a).ptr_eq(&Gc::downgrade(&a)));
     /// ```

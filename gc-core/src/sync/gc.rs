@@ -7,8 +7,8 @@
 //! # Examples
 //!
 //! ```
-//! use gc_core::sync::{self, GcMutex};
-//! use gc_core::Trace;
+//! use pygc::sync::{self, GcMutex};
+//! use pygc::Trace;
 //!
 //! #[derive(Trace)]
 //! struct Peer { other: GcMutex<Option<sync::Gc<Peer>>> }
@@ -34,7 +34,7 @@ use std::sync::Arc;
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::collect();
+/// let _ = pygc::sync::gc::collect();
 /// ```
 pub fn collect() -> usize {
     heap().collect(NUM_GENERATIONS - 1)
@@ -49,7 +49,7 @@ pub fn collect() -> usize {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::collect_generation(0);
+/// let _ = pygc::sync::gc::collect_generation(0);
 /// ```
 pub fn collect_generation(generation: usize) -> usize {
     if generation >= NUM_GENERATIONS {
@@ -63,8 +63,8 @@ pub fn collect_generation(generation: usize) -> usize {
 /// # Examples
 ///
 /// ```
-/// gc_core::sync::gc::enable();
-/// assert!(gc_core::sync::gc::is_enabled());
+/// pygc::sync::gc::enable();
+/// assert!(pygc::sync::gc::is_enabled());
 /// ```
 pub fn enable() {
     heap().lock_state().gen.enabled = true;
@@ -75,8 +75,8 @@ pub fn enable() {
 /// # Examples
 ///
 /// ```
-/// gc_core::sync::gc::disable();
-/// gc_core::sync::gc::enable();
+/// pygc::sync::gc::disable();
+/// pygc::sync::gc::enable();
 /// ```
 pub fn disable() {
     heap().lock_state().gen.enabled = false;
@@ -87,7 +87,7 @@ pub fn disable() {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::is_enabled();
+/// let _ = pygc::sync::gc::is_enabled();
 /// ```
 pub fn is_enabled() -> bool {
     heap().lock_state().gen.enabled
@@ -98,7 +98,7 @@ pub fn is_enabled() -> bool {
 /// # Examples
 ///
 /// ```
-/// let (_c0, _c1, _c2) = gc_core::sync::gc::get_count();
+/// let (_c0, _c1, _c2) = pygc::sync::gc::get_count();
 /// ```
 pub fn get_count() -> (usize, usize, usize) {
     let c = heap().lock_state().gen.count;
@@ -110,10 +110,10 @@ pub fn get_count() -> (usize, usize, usize) {
 /// # Examples
 ///
 /// ```
-/// let (t0, t1, t2) = gc_core::sync::gc::get_threshold();
-/// gc_core::sync::gc::set_threshold(t0, t1, 7);
-/// assert_eq!(gc_core::sync::gc::get_threshold().2, 7);
-/// gc_core::sync::gc::set_threshold(t0, t1, t2);
+/// let (t0, t1, t2) = pygc::sync::gc::get_threshold();
+/// pygc::sync::gc::set_threshold(t0, t1, 7);
+/// assert_eq!(pygc::sync::gc::get_threshold().2, 7);
+/// pygc::sync::gc::set_threshold(t0, t1, t2);
 /// ```
 pub fn get_threshold() -> (usize, usize, usize) {
     let t = heap().lock_state().gen.threshold;
@@ -125,8 +125,8 @@ pub fn get_threshold() -> (usize, usize, usize) {
 /// # Examples
 ///
 /// ```
-/// let old = gc_core::sync::gc::get_threshold();
-/// gc_core::sync::gc::set_threshold(old.0, old.1, old.2);
+/// let old = pygc::sync::gc::get_threshold();
+/// pygc::sync::gc::set_threshold(old.0, old.1, old.2);
 /// ```
 pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
     heap().lock_state().gen.threshold = [t0, t1, t2];
@@ -137,10 +137,10 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 /// # Examples
 ///
 /// ```
-/// let before = gc_core::sync::gc::get_stats()[2].collections;
-/// gc_core::sync::gc::collect();
+/// let before = pygc::sync::gc::get_stats()[2].collections;
+/// pygc::sync::gc::collect();
 /// // Other doctest threads may collect too: at least this one counted.
-/// assert!(gc_core::sync::gc::get_stats()[2].collections > before);
+/// assert!(pygc::sync::gc::get_stats()[2].collections > before);
 /// ```
 pub fn get_stats() -> [GenerationStats; 3] {
     heap().lock_state().gen.stats
@@ -151,8 +151,8 @@ pub fn get_stats() -> [GenerationStats; 3] {
 /// # Examples
 ///
 /// ```
-/// let id = gc_core::sync::gc::add_callback(|_phase, _info| {});
-/// assert!(gc_core::sync::gc::remove_callback(id));
+/// let id = pygc::sync::gc::add_callback(|_phase, _info| {});
+/// assert!(pygc::sync::gc::remove_callback(id));
 /// ```
 pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + Send + 'static) -> CallbackId {
     let heap = heap();
@@ -167,9 +167,9 @@ pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + Send + 'static) -> C
 /// # Examples
 ///
 /// ```
-/// let id = gc_core::sync::gc::add_callback(|_, _| {});
-/// assert!(gc_core::sync::gc::remove_callback(id));
-/// assert!(!gc_core::sync::gc::remove_callback(id));
+/// let id = pygc::sync::gc::add_callback(|_, _| {});
+/// assert!(pygc::sync::gc::remove_callback(id));
+/// assert!(!pygc::sync::gc::remove_callback(id));
 /// ```
 pub fn remove_callback(id: CallbackId) -> bool {
     let removed = {
@@ -186,7 +186,7 @@ pub fn remove_callback(id: CallbackId) -> bool {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::garbage();
+/// let _ = pygc::sync::gc::garbage();
 /// ```
 pub fn garbage() -> Vec<GcAny> {
     primitive::lock(&heap().garbage).clone()
@@ -197,7 +197,7 @@ pub fn garbage() -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::take_garbage();
+/// let _ = pygc::sync::gc::take_garbage();
 /// ```
 pub fn take_garbage() -> Vec<GcAny> {
     std::mem::take(&mut *primitive::lock(&heap().garbage))
@@ -213,7 +213,7 @@ pub fn take_garbage() -> Vec<GcAny> {
 /// # Examples
 ///
 /// ```
-/// let _ = gc_core::sync::gc::get_objects(None);
+/// let _ = pygc::sync::gc::get_objects(None);
 /// ```
 pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
     if let Some(g) = generation {

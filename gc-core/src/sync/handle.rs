@@ -19,8 +19,8 @@ type SyncBox<T> = GcBox<T, SyncCounts>;
 /// # Examples
 ///
 /// ```
-/// use gc_core::sync::{self, GcMutex};
-/// use gc_core::Trace;
+/// use pygc::sync::{self, GcMutex};
+/// use pygc::Trace;
 ///
 /// #[derive(Trace)]
 /// struct Node { next: GcMutex<Option<sync::Gc<Node>>> }
@@ -65,7 +65,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(5);
+    /// let g = pygc::sync::Gc::new(5);
     /// assert_eq!(*g, 5);
     /// ```
     pub fn new(value: T) -> Gc<T> {
@@ -90,8 +90,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// let w = gc_core::sync::Gc::downgrade(&g);
+    /// let g = pygc::sync::Gc::new(1);
+    /// let w = pygc::sync::Gc::downgrade(&g);
     /// assert_eq!(w.upgrade().map(|g| *g), Some(1));
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
@@ -113,8 +113,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
     /// let ran = Arc::new(AtomicBool::new(false));
     /// let r = ran.clone();
-    /// let g = gc_core::sync::Gc::new(1);
-    /// let _w = gc_core::sync::Gc::downgrade_with_callback(&g, move || r.store(true, Ordering::SeqCst));
+    /// let g = pygc::sync::Gc::new(1);
+    /// let _w = pygc::sync::Gc::downgrade_with_callback(&g, move || r.store(true, Ordering::SeqCst));
     /// drop(g);
     /// assert!(ran.load(Ordering::SeqCst));
     /// ```
@@ -135,9 +135,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
+    /// let g = pygc::sync::Gc::new(1);
     /// let h = g.clone();
-    /// assert_eq!(gc_core::sync::Gc::strong_count(&g), 2);
+    /// assert_eq!(pygc::sync::Gc::strong_count(&g), 2);
     /// # drop(h);
     /// ```
     pub fn strong_count(this: &Self) -> usize {
@@ -149,9 +149,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// let _w = gc_core::sync::Gc::downgrade(&g);
-    /// assert_eq!(gc_core::sync::Gc::weak_count(&g), 1);
+    /// let g = pygc::sync::Gc::new(1);
+    /// let _w = pygc::sync::Gc::downgrade(&g);
+    /// assert_eq!(pygc::sync::Gc::weak_count(&g), 1);
     /// ```
     pub fn weak_count(this: &Self) -> usize {
         this.counts().weak() as usize - 1
@@ -162,8 +162,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// assert!(gc_core::sync::Gc::ptr_eq(&g, &g.clone()));
+    /// let g = pygc::sync::Gc::new(1);
+    /// assert!(pygc::sync::Gc::ptr_eq(&g, &g.clone()));
     /// ```
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.ptr == b.ptr
@@ -174,8 +174,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// assert_eq!(unsafe { *gc_core::sync::Gc::as_ptr(&g) }, 1);
+    /// let g = pygc::sync::Gc::new(1);
+    /// assert_eq!(unsafe { *pygc::sync::Gc::as_ptr(&g) }, 1);
     /// ```
     pub fn as_ptr(this: &Self) -> *const T {
         // SAFETY: in-bounds projection of a live box.
@@ -187,7 +187,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(!gc_core::sync::Gc::is_tracked(&gc_core::sync::Gc::new(1)));
+    /// assert!(!pygc::sync::Gc::is_tracked(&pygc::sync::Gc::new(1)));
     /// ```
     pub fn is_tracked(this: &Self) -> bool {
         this.obj().header().is_some_and(|h| {
@@ -202,7 +202,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(!gc_core::sync::Gc::is_finalized(&gc_core::sync::Gc::new(1)));
+    /// assert!(!pygc::sync::Gc::is_finalized(&pygc::sync::Gc::new(1)));
     /// ```
     pub fn is_finalized(this: &Self) -> bool {
         this.counts().has_flag(FINALIZED)
@@ -213,8 +213,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1_u8);
-    /// assert_eq!(gc_core::sync::Gc::to_any(&g).type_name(), "u8");
+    /// let g = pygc::sync::Gc::new(1_u8);
+    /// assert_eq!(pygc::sync::Gc::to_any(&g).type_name(), "u8");
     /// ```
     pub fn to_any(this: &Self) -> GcAny {
         this.counts().inc_strong();
@@ -268,7 +268,7 @@ unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {
 /// # Examples
 ///
 /// ```
-/// let w: gc_core::sync::Weak<i32> = gc_core::sync::Weak::new();
+/// let w: pygc::sync::Weak<i32> = pygc::sync::Weak::new();
 /// assert!(w.upgrade().is_none());
 /// ```
 pub struct Weak<T: Trace + Send + Sync + 'static> {
@@ -288,7 +288,7 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(gc_core::sync::Weak::<u8>::new().upgrade().is_none());
+    /// assert!(pygc::sync::Weak::<u8>::new().upgrade().is_none());
     /// ```
     pub fn new() -> Self {
         Weak {
@@ -305,8 +305,8 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(2);
-    /// let w = gc_core::sync::Gc::downgrade(&g);
+    /// let g = pygc::sync::Gc::new(2);
+    /// let w = pygc::sync::Gc::downgrade(&g);
     /// drop(g);
     /// assert!(w.upgrade().is_none());
     /// ```
@@ -330,8 +330,8 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(2);
-    /// assert_eq!(gc_core::sync::Gc::downgrade(&g).strong_count(), 1);
+    /// let g = pygc::sync::Gc::new(2);
+    /// assert_eq!(pygc::sync::Gc::downgrade(&g).strong_count(), 1);
     /// ```
     pub fn strong_count(&self) -> usize {
         // SAFETY: alive while this handle is (I1).
@@ -396,7 +396,7 @@ unsafe impl<T: Trace + Send + Sync + 'static> Trace for Weak<T> {
 /// # Examples
 ///
 /// ```
-/// let any = gc_core::sync::Gc::to_any(&gc_core::sync::Gc::new(7_u16));
+/// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(7_u16));
 /// assert_eq!(*any.downcast::<u16>().unwrap(), 7);
 /// ```
 pub struct GcAny {
@@ -425,7 +425,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// let any = gc_core::sync::Gc::to_any(&gc_core::sync::Gc::new(1_u8));
+    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(1_u8));
     /// assert_eq!(any.type_name(), "u8");
     /// ```
     pub fn type_name(&self) -> &'static str {
@@ -437,7 +437,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// let any = gc_core::sync::Gc::to_any(&gc_core::sync::Gc::new(1_u8));
+    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(1_u8));
     /// assert!(any.downcast::<u32>().is_err());
     /// ```
     pub fn downcast<T: Trace + Send + Sync + 'static>(self) -> Result<Gc<T>, GcAny> {
@@ -457,8 +457,8 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// assert_eq!(gc_core::sync::Gc::to_any(&g).strong_count(), 2);
+    /// let g = pygc::sync::Gc::new(1);
+    /// assert_eq!(pygc::sync::Gc::to_any(&g).strong_count(), 2);
     /// ```
     pub fn strong_count(&self) -> usize {
         self.counts().strong() as usize
@@ -469,8 +469,8 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// let g = gc_core::sync::Gc::new(1);
-    /// assert_eq!(gc_core::sync::Gc::to_any(&g).as_ptr(), gc_core::sync::Gc::as_ptr(&g) as *const ());
+    /// let g = pygc::sync::Gc::new(1);
+    /// assert_eq!(pygc::sync::Gc::to_any(&g).as_ptr(), pygc::sync::Gc::as_ptr(&g) as *const ());
     /// ```
     pub fn as_ptr(&self) -> *const () {
         self.obj.value_ptr()
@@ -481,7 +481,7 @@ impl GcAny {
     /// # Examples
     ///
     /// ```
-    /// use gc_core::sync::{Gc, GcAny};
+    /// use pygc::sync::{Gc, GcAny};
     /// let g = Gc::new(1);
     /// assert!(GcAny::ptr_eq(&Gc::to_any(&g), &Gc::to_any(&g)));
     /// ```

@@ -16,7 +16,7 @@ use std::ops::{Deref, DerefMut};
 /// # Examples
 ///
 /// ```
-/// use gc_core::sync::{Gc, GcMutex};
+/// use pygc::sync::{Gc, GcMutex};
 /// let cell = Gc::new(GcMutex::new(1));
 /// *cell.lock() += 1;
 /// assert_eq!(*cell.lock(), 2);
@@ -38,7 +38,7 @@ impl<T> GcMutex<T> {
     /// # Examples
     ///
     /// ```
-    /// let m = gc_core::sync::GcMutex::new(0);
+    /// let m = pygc::sync::GcMutex::new(0);
     /// assert_eq!(*m.lock(), 0);
     /// ```
     pub fn new(value: T) -> Self {
@@ -52,7 +52,7 @@ impl<T> GcMutex<T> {
     /// # Examples
     ///
     /// ```
-    /// let m = gc_core::sync::GcMutex::new(vec![1]);
+    /// let m = pygc::sync::GcMutex::new(vec![1]);
     /// m.lock().push(2);
     /// assert_eq!(m.lock().len(), 2);
     /// ```
@@ -69,7 +69,7 @@ impl<T> GcMutex<T> {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(gc_core::sync::GcMutex::new(3).into_inner(), 3);
+    /// assert_eq!(pygc::sync::GcMutex::new(3).into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
         self.inner.into_inner().unwrap_or_else(|e| e.into_inner())
@@ -119,7 +119,7 @@ unsafe impl<T: Trace> Trace for GcMutex<T> {
 /// # Examples
 ///
 /// ```
-/// use gc_core::sync::GcRwLock;
+/// use pygc::sync::GcRwLock;
 /// let l = GcRwLock::new(1);
 /// assert_eq!(*l.read(), 1);
 /// *l.write() = 2;
@@ -147,7 +147,7 @@ impl<T> GcRwLock<T> {
     /// # Examples
     ///
     /// ```
-    /// let l = gc_core::sync::GcRwLock::new("x");
+    /// let l = pygc::sync::GcRwLock::new("x");
     /// assert_eq!(*l.read(), "x");
     /// ```
     pub fn new(value: T) -> Self {
@@ -161,7 +161,7 @@ impl<T> GcRwLock<T> {
     /// # Examples
     ///
     /// ```
-    /// let l = gc_core::sync::GcRwLock::new(1);
+    /// let l = pygc::sync::GcRwLock::new(1);
     /// let (a, b) = (l.read(), l.read());
     /// assert_eq!(*a + *b, 2);
     /// ```
@@ -178,7 +178,7 @@ impl<T> GcRwLock<T> {
     /// # Examples
     ///
     /// ```
-    /// let l = gc_core::sync::GcRwLock::new(1);
+    /// let l = pygc::sync::GcRwLock::new(1);
     /// *l.write() += 1;
     /// assert_eq!(*l.read(), 2);
     /// ```

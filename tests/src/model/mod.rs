@@ -57,8 +57,8 @@ pub mod sut;
 
 pub use program::{Action, Kind, Mode, Op, Program, MAX_OBJECTS, SLOTS, WEAK_SLOTS};
 
-use gc_core::gc;
 use oracle::{Loc, Model};
+use pygc::gc;
 use sut::{any_id, Handle, Sut};
 
 /// What a successful run saw (for coverage statistics).
@@ -369,7 +369,7 @@ fn final_checks(sut: &Sut, model: Option<&Model>) -> Result<(), String> {
     Ok(())
 }
 
-fn sorted_ids(handles: impl IntoIterator<Item = gc_core::GcAny>) -> Vec<usize> {
+fn sorted_ids(handles: impl IntoIterator<Item = pygc::GcAny>) -> Vec<usize> {
     let mut ids: Vec<usize> = handles
         .into_iter()
         .map(|a| any_id(&a).unwrap_or(usize::MAX))

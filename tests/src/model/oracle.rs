@@ -15,7 +15,7 @@
 
 use super::program::{Action, Kind, Op, MAX_OBJECTS, SLOTS, WEAK_SLOTS};
 use super::sut::Outcome;
-use gc_core::gc::GenerationStats;
+use pygc::gc::GenerationStats;
 use std::collections::HashMap;
 
 /// Where an object is, as the heap's lists would say.

@@ -1,8 +1,8 @@
 //! The system under test: the object types a program allocates, and the
-//! interpreter that runs a program's steps against `gc_core`.
+//! interpreter that runs a program's steps against `pygc`.
 
 use super::program::{Action, Kind, Op, MAX_OBJECTS, SLOTS, WEAK_SLOTS};
-use gc_core::{gc, Finalize, Gc, GcAny, Trace, Weak};
+use pygc::{gc, Finalize, Gc, GcAny, Trace, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-use gc_core::{Finalize, Trace};
+use pygc::{Finalize, Trace};
 
 #[derive(Trace)]
 #[trace(finalize, legacy_finalize)]

@@ -1,4 +1,4 @@
-use gc_core::Gc;
+use pygc::Gc;
 
 fn main() {
     let g = Gc::new(1_i32);

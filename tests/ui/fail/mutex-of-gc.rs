@@ -1,4 +1,4 @@
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 use std::sync::Mutex;
 
 #[derive(Trace)]

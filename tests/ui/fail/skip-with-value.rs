@@ -1,4 +1,4 @@
-use gc_core::Trace;
+use pygc::Trace;
 use std::rc::Rc;
 
 #[derive(Trace)]

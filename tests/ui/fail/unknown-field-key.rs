@@ -1,4 +1,4 @@
-use gc_core::Trace;
+use pygc::Trace;
 
 #[derive(Trace)]
 struct Config {

@@ -1,7 +1,7 @@
 //! `#[trace(bound = "...")]` replaces the inferred bounds.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace, Tracer};
+use pygc::{Gc, Trace, Tracer};
 use std::cell::RefCell;
 use std::marker::PhantomData;
 

@@ -1,7 +1,7 @@
 //! `#[trace(finalize)]` and `#[trace(legacy_finalize)]` with `impl Finalize`.
 #![deny(warnings)]
 
-use gc_core::{Finalize, Gc, Trace};
+use pygc::{Finalize, Gc, Trace};
 use std::cell::{Cell, RefCell};
 
 thread_local! {

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 
 #[derive(Trace)]
 struct Safe {

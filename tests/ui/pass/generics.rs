@@ -1,7 +1,7 @@
 //! Type, lifetime and const parameters; inferred bounds; existing bounds kept.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 use std::marker::PhantomData;
 use std::sync::Mutex;
 

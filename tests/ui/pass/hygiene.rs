@@ -4,7 +4,7 @@
 #![deny(warnings)]
 #![allow(non_upper_case_globals, dead_code)]
 
-/// Shadows `Trace` in this module; the derive must still name gc-core's.
+/// Shadows `Trace` in this module; the derive must still name pygc's.
 mod shadow {
     pub trait Trace {}
 }
@@ -18,39 +18,39 @@ const __field0: u8 = 0;
 mod no_prelude {
     #![no_implicit_prelude]
 
-    #[derive(::gc_core::Trace)]
+    #[derive(::pygc::Trace)]
     pub struct Inner {
-        pub a: ::gc_core::Gc<u32>,
+        pub a: ::pygc::Gc<u32>,
         pub b: u8,
     }
 
-    #[derive(::gc_core::Trace)]
+    #[derive(::pygc::Trace)]
     pub enum Either {
-        Left(::gc_core::Gc<u32>),
+        Left(::pygc::Gc<u32>),
         Right { value: u8 },
     }
 }
 
 macro_rules! traced_struct {
     ($name:ident { $($field:ident : $ty:ty),* }) => {
-        #[derive(::gc_core::Trace)]
+        #[derive(::pygc::Trace)]
         struct $name { $($field: $ty),* }
     };
 }
 
-traced_struct!(FromMacro { x: ::gc_core::Gc<u32>, y: u8 });
+traced_struct!(FromMacro { x: ::pygc::Gc<u32>, y: u8 });
 
-#[derive(::gc_core::Trace)]
+#[derive(::pygc::Trace)]
 enum UsesNames {
     A {
         tracer: u8,
-        __field0: ::gc_core::Gc<u8>,
+        __field0: ::pygc::Gc<u8>,
     },
-    B(u8, ::gc_core::Gc<u8>),
+    B(u8, ::pygc::Gc<u8>),
 }
 
 fn main() {
-    use gc_core::Gc;
+    use pygc::Gc;
     let inner = Gc::new(no_prelude::Inner {
         a: Gc::new(1),
         b: 2,

@@ -1,7 +1,7 @@
 //! Recursive types: through `Gc`, and directly through `Vec` / `Box`.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 use std::cell::RefCell;
 
 #[derive(Trace)]

@@ -1,7 +1,7 @@
 //! Every shape the derive supports, constructed and put behind a `Gc`.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 
 #[derive(Trace)]
 struct Named {

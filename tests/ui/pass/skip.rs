@@ -1,7 +1,7 @@
 //! `#[trace(skip)]` fields need not implement `Trace`.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 use std::rc::Rc;
 use std::sync::Mutex;
 

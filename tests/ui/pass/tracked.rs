@@ -1,7 +1,7 @@
 //! A derived type is tracked exactly when a traced field's type can own a handle.
 #![deny(warnings)]
 
-use gc_core::{Gc, Trace};
+use pygc::{Gc, Trace};
 
 #[derive(Trace)]
 struct Leaf(u32);
