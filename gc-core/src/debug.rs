@@ -43,8 +43,9 @@
 
 use crate::handle::any::GcAny;
 use crate::heap::header::{Header, ObjPtr};
-use crate::heap::{heap_or_panic, list, NUM_GENERATIONS};
+use crate::heap::{heap_or_panic, list};
 use crate::trace::{TraceMode, Tracer};
+use crate::types::NUM_GENERATIONS;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Write;

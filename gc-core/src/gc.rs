@@ -22,142 +22,12 @@
 
 use crate::handle::any::GcAny;
 use crate::heap::header::{Header, TAG_PERMANENT};
-use crate::heap::{heap_or_panic, list, Heap, NUM_GENERATIONS};
+use crate::heap::{heap_or_panic, list, Heap};
 use crate::trace::{TraceMode, Tracer};
-use std::fmt;
-use std::ops::{BitOr, BitOrAssign};
+use crate::types::NUM_GENERATIONS;
 use std::ptr::NonNull;
-use std::time::Duration;
 
-/// Per-generation statistics, as `gc.get_stats()` reports them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct GenerationStats {
-    /// Collections of this generation so far.
-    pub collections: usize,
-    /// Objects collected by those collections.
-    pub collected: usize,
-    /// Objects found uncollectable (legacy finalizers) by those collections.
-    pub uncollectable: usize,
-}
-
-/// The debugging flags of `gc.set_debug`, bit-or-able.
-///
-/// # Examples
-///
-/// ```
-/// use pygc::gc::DebugFlags;
-/// let f = DebugFlags::COLLECTABLE | DebugFlags::UNCOLLECTABLE;
-/// assert!(DebugFlags::LEAK.contains(f));
-/// assert!(!f.contains(DebugFlags::SAVEALL));
-/// assert_eq!(DebugFlags::empty().bits(), 0);
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct DebugFlags(u32);
-
-impl DebugFlags {
-    /// Print statistics during collection (`DEBUG_STATS`).
-    pub const STATS: DebugFlags = DebugFlags(1);
-    /// Print collectable objects found (`DEBUG_COLLECTABLE`).
-    pub const COLLECTABLE: DebugFlags = DebugFlags(2);
-    /// Print uncollectable objects found (`DEBUG_UNCOLLECTABLE`).
-    pub const UNCOLLECTABLE: DebugFlags = DebugFlags(4);
-    /// Append every unreachable object to [`garbage`] instead of freeing it
-    /// (`DEBUG_SAVEALL`).
-    pub const SAVEALL: DebugFlags = DebugFlags(32);
-    /// `COLLECTABLE | UNCOLLECTABLE | SAVEALL` (`DEBUG_LEAK`).
-    pub const LEAK: DebugFlags = DebugFlags(2 | 4 | 32);
-
-    /// No flags.
-    pub const fn empty() -> DebugFlags {
-        DebugFlags(0)
-    }
-
-    /// The flags as CPython's integer.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Flags from CPython's integer (unknown bits are kept, as CPython does).
-    pub const fn from_bits(bits: u32) -> DebugFlags {
-        DebugFlags(bits)
-    }
-
-    /// Whether every flag of `other` is set.
-    pub const fn contains(self, other: DebugFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether no flag is set.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl BitOr for DebugFlags {
-    type Output = DebugFlags;
-    fn bitor(self, rhs: DebugFlags) -> DebugFlags {
-        DebugFlags(self.0 | rhs.0)
-    }
-}
-
-impl BitOrAssign for DebugFlags {
-    fn bitor_assign(&mut self, rhs: DebugFlags) {
-        self.0 |= rhs.0;
-    }
-}
-
-impl fmt::Debug for DebugFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (DebugFlags::STATS, "STATS"),
-            (DebugFlags::COLLECTABLE, "COLLECTABLE"),
-            (DebugFlags::UNCOLLECTABLE, "UNCOLLECTABLE"),
-            (DebugFlags::SAVEALL, "SAVEALL"),
-        ];
-        let set: Vec<&str> = names
-            .iter()
-            .filter(|(flag, _)| self.contains(*flag))
-            .map(|(_, n)| *n)
-            .collect();
-        if set.is_empty() {
-            f.write_str("DebugFlags(empty)")
-        } else {
-            write!(f, "DebugFlags({})", set.join(" | "))
-        }
-    }
-}
-
-/// When a `gc` callback is called: before or after a collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// Before the collection (`"start"`).
-    Start,
-    /// After the collection (`"stop"`).
-    Stop,
-}
-
-/// What a `gc` callback is told about a collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CollectionInfo {
-    /// The generation being collected.
-    pub generation: usize,
-    /// Objects collected (0 at [`Phase::Start`]).
-    pub collected: usize,
-    /// Objects found uncollectable (0 at [`Phase::Start`]).
-    pub uncollectable: usize,
-    /// How long the collection took (zero at [`Phase::Start`]).
-    pub duration: Duration,
-}
-
-/// Identifies a callback registered with [`add_callback`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CallbackId(u64);
-
-impl CallbackId {
-    pub(crate) fn new(id: u64) -> Self {
-        CallbackId(id)
-    }
-}
+pub use crate::types::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
 
 fn heap() -> &'static Heap {
     heap_or_panic()
@@ -392,10 +262,11 @@ pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + 'static) -> Callback
     let heap = heap();
     let id = heap.next_callback_id.get();
     heap.next_callback_id.set(id + 1);
-    heap.callbacks
-        .borrow_mut()
-        .push((CallbackId(id), std::rc::Rc::new(std::cell::RefCell::new(f))));
-    CallbackId(id)
+    heap.callbacks.borrow_mut().push((
+        CallbackId::new(id),
+        std::rc::Rc::new(std::cell::RefCell::new(f)),
+    ));
+    CallbackId::new(id)
 }
 
 /// Unregister a callback; `false` if it was not registered.

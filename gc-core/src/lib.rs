@@ -49,6 +49,7 @@ mod primitive;
 pub mod sync;
 pub mod trace;
 mod trace_impls;
+mod types;
 pub mod weakref;
 
 pub use handle::any::GcAny;

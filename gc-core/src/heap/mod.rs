@@ -19,16 +19,15 @@ pub(crate) mod list;
 pub(crate) mod pool;
 pub(crate) mod weakcb;
 
-use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
 use crate::handle::any::GcAny;
+use crate::types::{
+    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
+};
 use header::{Header, ObjPtr};
 use list::List;
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::rc::Rc;
-
-/// Number of generations (CPython's `NUM_GENERATIONS`).
-pub(crate) const NUM_GENERATIONS: usize = 3;
 
 /// A registered `gc` callback.
 pub(crate) type GcCallback = Rc<RefCell<dyn FnMut(Phase, &CollectionInfo)>>;
@@ -64,7 +63,8 @@ pub(crate) struct Heap {
     /// fields can chain them).
     pub(crate) trash_untracked: RefCell<Vec<ObjPtr>>,
     /// An object of a type with a legacy finalizer was allocated on this
-    /// heap at some point (sticky; lets collections skip phase 4 otherwise).
+    /// heap at some point (sticky; lets collections skip
+    /// `move_legacy_finalizers` otherwise).
     pub(crate) legacy_seen: Cell<bool>,
     /// Likewise for PEP 442 finalizers (lets collections take the lean path:
     /// no finalizer can run, so no weak-clearing walk is needed).
@@ -183,7 +183,7 @@ impl Heap {
     /// Link a newly allocated object into generation 0 (already counted by
     /// [`Heap::note_alloc`]).
     #[inline(always)]
-    pub(crate) fn track_new<T: crate::Trace>(&self, header: NonNull<Header>) {
+    pub(crate) fn track_new<T: crate::trace::Trace>(&self, header: NonNull<Header>) {
         match T::__gc_finalizer() {
             crate::trace::FinalizerKind::Legacy => self.legacy_seen.set(true),
             crate::trace::FinalizerKind::Pep442 => self.pep442_seen.set(true),

@@ -23,9 +23,8 @@
 //! ```
 
 use super::{heap, GcAny};
-use crate::gc::{CallbackId, CollectionInfo, GenerationStats, Phase};
-use crate::heap::NUM_GENERATIONS;
 use crate::primitive::{self, Mutex, Ordering};
+use crate::types::{CallbackId, CollectionInfo, GenerationStats, Phase, NUM_GENERATIONS};
 use std::sync::Arc;
 
 /// Full collection of the sync heap; the number of unreachable objects

@@ -41,7 +41,8 @@
 //! * **S5 (user code).** Finalizers, weak callbacks and `gc` callbacks run on
 //!   the collecting thread with the world *running* (HAZARDS 18): they may
 //!   lock `GcMutex`es held by other threads without deadlock. The world is
-//!   stopped for phases 1–5a and for phase 7 only, and no user code but
+//!   stopped from `update_refs` through the weak-clearing half of
+//!   `handle_weakrefs`, and for `handle_resurrected_objects`, only; no user code but
 //!   `Trace::trace` runs then.
 //! * **S6 (no self-deadlock).** A thread that holds a permit (a guard) never
 //!   stops the world: `gc::collect` returns 0 there, and automatic
@@ -59,17 +60,18 @@ pub use handle::{Gc, GcAny, Weak};
 pub use lock::{GcMutex, GcMutexGuard, GcRwLock, GcRwLockReadGuard, GcRwLockWriteGuard};
 
 use crate::collector::CollectorHeap;
-use crate::gc::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
 use crate::heap::header::{
     CountsKind, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry, Registry};
-use crate::heap::NUM_GENERATIONS;
 use crate::primitive::{
     self, fence, AtomicBool, AtomicU32, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::trace::FinalizerKind;
+use crate::types::{
+    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
+};
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::sync::Arc;

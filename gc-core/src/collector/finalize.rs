@@ -1,0 +1,72 @@
+//! `finalize_garbage` (PEP 442) and `handle_resurrected_objects`.
+
+use super::heap::CollectorHeap;
+use super::reachability::deduce_unreachable;
+use super::validate::validate_list;
+use super::visit::hdr;
+use crate::heap::header::{Header, FINALIZED, NEXT_UNREACHABLE};
+use crate::heap::list::{self, List};
+use crate::heap::weakcb::run_reporting_panics;
+use crate::trace::FinalizerKind;
+use std::ptr::NonNull;
+
+/// `finalize_garbage`: run `finalize` once on each trash object that has a PEP 442
+/// finalizer and is not finalized yet. The object holds an extra strong
+/// reference during the call; the list is not modified by user code (trash
+/// cannot be unlinked while COLLECTING is set).
+///
+/// Returns whether any finalizer ran (if none did, no user code could have
+/// made trash reachable again, and `handle_resurrected_objects` has nothing
+/// to find).
+pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) -> bool {
+    let mut ran = false;
+    let seen = List::new();
+    while !list::is_empty(collectable) {
+        let node = list::next(collectable);
+        list::move_to(node, seen.head());
+        let obj = Header::obj(node);
+        if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !H::has_flag(obj, FINALIZED) {
+            H::set_flag(obj, FINALIZED);
+            H::inc_strong(obj);
+            ran = true;
+            run_reporting_panics(
+                &|| format!("finalizer of {}", (obj.vtable.type_name)()),
+                || {
+                    // SAFETY: the value is intact (nothing is dropped before
+                    // delete_garbage) and we hold a strong reference.
+                    unsafe { (obj.vtable.finalize)(obj.counts) }
+                },
+            );
+            // May reach 0: the object has COLLECTING, so its release would
+            // do nothing (I5); there is nothing to call.
+            H::dec_strong(obj);
+        }
+    }
+    list::merge(seen.head(), collectable);
+    ran
+}
+
+/// `handle_resurrected_objects`: recompute reachability inside `unreachable` with current counts:
+/// whatever a finalizer made reachable again (and all it reaches) survives
+/// and moves to `old`; the rest goes to `still_unreachable`.
+pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
+    unreachable: NonNull<Header>,
+    still_unreachable: NonNull<Header>,
+    old: NonNull<Header>,
+    old_tag: usize,
+) {
+    for node in list::iter(unreachable) {
+        hdr(node).clear_collecting();
+    }
+    let _resurrected =
+        deduce_unreachable::<H>(unreachable, still_unreachable, false, None, old_tag);
+    // CPython's clear_unreachable_mask.
+    let mut node = list::next(still_unreachable);
+    while node != still_unreachable {
+        let h = hdr(node);
+        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
+        node = list::ptr(h.next.get());
+    }
+    validate_list(still_unreachable, Some(true));
+    list::merge(unreachable, old);
+}

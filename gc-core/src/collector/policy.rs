@@ -1,0 +1,18 @@
+//! When to collect: CPython's `gc_collect_generations` choice.
+
+use crate::types::NUM_GENERATIONS;
+
+/// CPython's `gc_collect_generations` choice: the oldest generation whose
+/// count exceeds its threshold, skipping a full collection while
+/// `long_lived_pending < long_lived_total / 4`.
+pub(crate) fn generation_to_collect(
+    count: [usize; NUM_GENERATIONS],
+    threshold: [usize; NUM_GENERATIONS],
+    long_lived_pending: usize,
+    long_lived_total: usize,
+) -> Option<usize> {
+    (0..NUM_GENERATIONS).rev().find(|&g| {
+        count[g] > threshold[g]
+            && !(g == NUM_GENERATIONS - 1 && long_lived_pending < long_lived_total / 4)
+    })
+}

@@ -1,0 +1,175 @@
+//! `deduce_unreachable`: `update_refs`, `subtract_refs`, `move_unreachable`.
+
+use super::heap::CollectorHeap;
+use super::validate::validate_list;
+use super::visit::{hdr, trace_object, trace_value, AbortOnPanic, OVER_REPORTED};
+use crate::heap::header::{Header, MUT_EXPOSED, NEXT_UNREACHABLE, PREV_FLAGS};
+use crate::heap::list;
+use crate::trace::{TraceMode, Tracer};
+use std::ptr::NonNull;
+
+/// `update_refs`: for each object in `containers`: `gc_refs = strong` and set
+/// COLLECTING. Afterwards `prev` holds counts, not links: the list is
+/// singly linked until `move_unreachable` restores it.
+///
+/// An object whose strong count is already 0 is being released by another
+/// thread that is waiting for the world (sync heap only): it counts as
+/// referenced from outside (that thread owns it), so it and what it reaches
+/// survive this collection.
+///
+/// In the resurrection pass (`zero_is_pending == false`) a zero count is
+/// trash that a finalizer let go of: it stays garbage.
+pub(super) fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is_pending: bool) {
+    let mut node = list::next(containers);
+    while node != containers {
+        let h = hdr(node);
+        let strong = H::strong(Header::obj(node));
+        let strong = if zero_is_pending {
+            strong.max(1)
+        } else {
+            strong
+        };
+        h.reset_gc_refs(strong as usize);
+        node = list::ptr(h.next.get());
+    }
+}
+
+/// `subtract_refs`: subtract the edges internal to `containers`: afterwards
+/// `gc_refs` counts the references from outside the set. A `RefCell` that
+/// cannot be borrowed reports no edges, so its targets stay outside-referenced
+/// (HAZARDS 3).
+///
+/// Objects whose value `Gc::get_mut` may have lent out (MUT_EXPOSED) are
+/// skipped. One whose count drops to zero all the same is referenced only
+/// from inside the heap: its unique handle was moved into a traced object,
+/// so the `&mut` has ended (header I6). Its flag is cleared and it is
+/// traced after all, at the end (subtraction does not depend on order);
+/// that may reveal more such objects, so repeat until none is left. Doing
+/// this per object, after the walk, keeps the per-edge work to CPython's.
+///
+/// With `fused = Some(g)` (per-thread heap, main pass) this is also `update_refs`:
+/// each object gets `gc_refs = strong` when the walk or an edge first reaches
+/// it (header I7 tells members from outsiders), which saves a walk over the
+/// whole set.
+pub(super) fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused: Option<usize>) {
+    let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
+    if let Some(g) = fused {
+        debug_assert!(!H::SYNC, "gc: only the per-thread heap keeps tags");
+        tracer.member_tag = g;
+    }
+    let mut skipped = Vec::new();
+    let mut node = list::next(containers);
+    while node != containers {
+        if fused.is_some() {
+            let h = hdr(node);
+            if !h.is_collecting() {
+                h.reset_gc_refs(H::strong(Header::obj(node)) as usize);
+            }
+        }
+        if H::mut_exposed(Header::obj(node)) {
+            skipped.push(node);
+        } else {
+            trace_value(node, &mut tracer);
+        }
+        node = list::ptr(hdr(node).next.get());
+    }
+    tracer.flush();
+    if skipped.is_empty() {
+        return;
+    }
+    loop {
+        let before = skipped.len();
+        skipped.retain(|&node| {
+            if hdr(node).gc_refs() == 0 {
+                H::clear_flag(Header::obj(node), MUT_EXPOSED);
+                trace_value(node, &mut tracer);
+                tracer.flush();
+                false
+            } else {
+                true
+            }
+        });
+        if skipped.len() == before {
+            break;
+        }
+    }
+}
+
+/// `move_unreachable`: split `young` into reachable (stays, links restored, COLLECTING
+/// cleared) and `unreachable` (COLLECTING kept, `next` tagged with
+/// NEXT_UNREACHABLE until `move_legacy_finalizers` clears it).
+///
+/// Returns the number of reachable objects left in `young`.
+///
+/// Survivors get the generation tag `survivor_tag` (header I7): the caller
+/// merges them into that generation.
+pub(super) fn move_unreachable<H: CollectorHeap>(
+    young: NonNull<Header>,
+    unreachable: NonNull<Header>,
+    survivor_tag: usize,
+) -> usize {
+    let mut reachable = 0;
+    let mut prev = young;
+    let mut node = list::next(young);
+    let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
+    while node != young {
+        let h = hdr(node);
+        if h.gc_refs() > 0 {
+            trace_object::<H>(node, &mut tracer);
+            // Relink to prev (the prev field held gc_refs).
+            // Also clears COLLECTING.
+            h.prev.set(prev.as_ptr() as usize | (survivor_tag << 1));
+            prev = node;
+            reachable += 1;
+        } else {
+            // Move to unreachable; `young` is singly linked here.
+            hdr(prev).next.set(h.next.get());
+            let last = list::ptr(hdr(unreachable).prev.get() & !PREV_FLAGS);
+            hdr(last)
+                .next
+                .set(NEXT_UNREACHABLE | node.as_ptr() as usize);
+            h.prev
+                .set(last.as_ptr() as usize | (h.prev.get() & PREV_FLAGS));
+            h.next.set(NEXT_UNREACHABLE | unreachable.as_ptr() as usize);
+            hdr(unreachable).prev.set(node.as_ptr() as usize);
+        }
+        node = list::ptr(hdr(prev).next.get());
+    }
+    hdr(young).prev.set(prev.as_ptr() as usize);
+    // The unreachable head's next may carry the tag; clean it.
+    let un = hdr(unreachable);
+    un.next.set(un.next.get() & !NEXT_UNREACHABLE);
+    reachable
+}
+
+/// `deduce_unreachable`: `update_refs`, `subtract_refs`, `move_unreachable`. Also handles HAZARDS 1: if a
+/// count went below zero, everything is declared reachable.
+///
+/// `fused = Some(g)`: `base` is generation `g` of the per-thread heap, and
+/// `update_refs` and `subtract_refs` run as one walk (see [`subtract_refs`]). Survivors are
+/// tagged `survivor_tag`.
+pub(super) fn deduce_unreachable<H: CollectorHeap>(
+    base: NonNull<Header>,
+    unreachable: NonNull<Header>,
+    zero_is_pending: bool,
+    fused: Option<usize>,
+    survivor_tag: usize,
+) -> usize {
+    let guard = AbortOnPanic::new();
+    OVER_REPORTED.with(|f| f.set(false));
+    if fused.is_none() {
+        update_refs::<H>(base, zero_is_pending);
+    }
+    subtract_refs::<H>(base, fused);
+    if OVER_REPORTED.with(|f| f.get()) {
+        let mut node = list::next(base);
+        while node != base {
+            hdr(node).set_gc_refs(1);
+            node = list::ptr(hdr(node).next.get());
+        }
+    }
+    let reachable = move_unreachable::<H>(base, unreachable, survivor_tag);
+    drop(guard);
+    validate_list(base, Some(false));
+    reachable
+}

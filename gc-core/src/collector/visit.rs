@@ -1,0 +1,306 @@
+//! The tracer's visits: what one edge does in each [`TraceMode`], the
+//! per-edge halves of `subtract_refs` (CPython's `visit_decref`) and
+//! `move_unreachable` (`visit_reachable`), and the queries of the `gc` and
+//! `debug` modules.
+
+use super::heap::CollectorHeap;
+use crate::handle::strong::Gc;
+use crate::heap::header::{counts_to_header, Header, HEADER_SIZE, NEXT_UNREACHABLE, PREV_FLAGS};
+use crate::heap::list;
+use crate::trace::{Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED};
+use std::ptr::NonNull;
+
+#[inline(always)]
+pub(super) fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
+    // SAFETY: the collector only handles headers of live objects on its
+    // lists (list module contract).
+    unsafe { p.as_ref() }
+}
+
+/// Trace the object of `header` with `tracer` — unless `Gc::get_mut` may
+/// have a `&mut` to its value live (MUT_EXPOSED, header I6): then it
+/// reports nothing, and what it holds counts as referenced from outside.
+#[inline(always)]
+pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
+    if H::mut_exposed(Header::obj(header)) {
+        return;
+    }
+    trace_value(header, tracer)
+}
+
+/// Trace without the MUT_EXPOSED check (the caller made it).
+#[inline(always)]
+pub(super) fn trace_value(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
+    let obj = Header::obj(header);
+    // SAFETY: objects on the collector's lists have live, undropped values
+    // (values are only dropped in delete_garbage, after the last trace).
+    unsafe { (obj.vtable.trace)(obj.counts, tracer) }
+}
+
+/// Aborts the process if dropped during unwinding: a `Trace` impl panicked
+/// while the lists were being rewritten (HAZARDS 4). A collection may start
+/// while the thread is already unwinding (a finalizer run by a drop during
+/// a panic): only a panic that began inside the guarded section counts.
+pub(super) struct AbortOnPanic {
+    was_panicking: bool,
+}
+
+impl AbortOnPanic {
+    pub(super) fn new() -> Self {
+        AbortOnPanic {
+            was_panicking: std::thread::panicking(),
+        }
+    }
+}
+
+impl Drop for AbortOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.was_panicking {
+            eprintln!(
+                "gc: a Trace::trace implementation panicked during a collection; \
+                 the collector cannot continue safely, aborting"
+            );
+            std::process::abort();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tracer visits
+// ---------------------------------------------------------------------------
+
+impl Tracer<'_> {
+    /// Visit a strong handle.
+    #[inline(always)]
+    pub(crate) fn visit_gc<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
+        // The per-thread collector's hot paths first.
+        if self.fast == FAST_SUBTRACT {
+            if T::__gc_tracked() {
+                let target = counts_to_header(gc.ptr.cast()).as_ptr();
+                if target == self.run_target {
+                    self.run_len += 1;
+                } else {
+                    self.flush();
+                    self.run_target = target;
+                    self.run_len = 1;
+                }
+            }
+            return;
+        }
+        if self.fast == FAST_REACHABLE {
+            if T::__gc_tracked() {
+                let target = counts_to_header(gc.ptr.cast());
+                // visit_reachable is idempotent (after one visit the target
+                // is scanned, or rescued with gc_refs >= 1), so a repeat of
+                // the last target is skipped.
+                if target.as_ptr() != self.run_target {
+                    self.run_target = target.as_ptr();
+                    // SAFETY: set from the `young` list head of this collection.
+                    let young = unsafe { NonNull::new_unchecked(self.young) };
+                    visit_reachable(target, young);
+                }
+            }
+            return;
+        }
+        // Only the mode escapes to the slow path: the compiler may then keep
+        // `fast` (and the run) in registers across a loop over many handles.
+        visit_gc_slow(&mut self.mode, self.sync, gc)
+    }
+
+    /// Visit a slice of strong handles (`Vec<Gc<T>>` and friends). In the
+    /// two hot modes, eight handles at a time are compared with the current
+    /// run's target: a chunk that is all the same object (a list holding one
+    /// handle many times, pyperformance's `gc_traversal`) is one addition in
+    /// `FAST_SUBTRACT` and nothing in `FAST_REACHABLE` (visit_reachable is
+    /// idempotent); the comparison vectorises. Anything else goes through
+    /// [`Tracer::visit_gc`] one handle at a time, so each edge is reported
+    /// exactly once either way.
+    #[inline(always)]
+    pub(crate) fn visit_gc_slice<T: Trace + 'static>(&mut self, handles: &[Gc<T>]) {
+        const CHUNK: usize = 8;
+        let counting = self.fast == FAST_SUBTRACT;
+        if !T::__gc_tracked() || !(counting || self.fast == FAST_REACHABLE) {
+            for gc in handles {
+                self.visit_gc(gc);
+            }
+            return;
+        }
+        let mut chunks = handles.chunks_exact(CHUNK);
+        for chunk in &mut chunks {
+            // The handles of the run's object point HEADER_SIZE past its
+            // header; with no run (null) this matches no handle.
+            let key = (self.run_target as usize).wrapping_add(HEADER_SIZE);
+            if chunk.iter().all(|gc| gc.ptr.as_ptr() as usize == key) {
+                if counting {
+                    self.run_len += CHUNK;
+                }
+                continue;
+            }
+            for gc in chunk {
+                self.visit_gc(gc);
+            }
+        }
+        for gc in chunks.remainder() {
+            self.visit_gc(gc);
+        }
+    }
+
+    /// Subtract the pending run of `FAST_SUBTRACT` edges.
+    #[inline(always)]
+    pub(crate) fn flush(&mut self) {
+        if let Some(target) = NonNull::new(self.run_target) {
+            subtract_n(target, self.run_len, self.member_tag);
+            self.run_target = std::ptr::null_mut();
+            self.run_len = 0;
+        }
+    }
+
+    /// Visit a strong handle of the sync heap. Only the sync collector
+    /// follows it: for the per-thread collector a sync object is outside the
+    /// collected set (and its header belongs to another lock domain).
+    #[inline(always)]
+    pub(crate) fn visit_sync(
+        &mut self,
+        counts: NonNull<crate::heap::header::Counts>,
+        tracked: bool,
+    ) {
+        match &mut *self.mode {
+            TraceMode::RefersTo { target, found } => {
+                if counts.as_ptr() as *const () == *target {
+                    *found = true;
+                }
+            }
+            TraceMode::Referents { .. } | TraceMode::Edges { .. } => {}
+            _ => {
+                if tracked && self.sync {
+                    visit_tracked(&mut self.mode, counts_to_header(counts));
+                }
+            }
+        }
+    }
+
+    /// Visit a weak handle (only the weak phase cares).
+    #[inline(always)]
+    pub(crate) fn visit_weak(&mut self, callback: Option<u64>) {
+        if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut *self.mode, callback) {
+            ids.push(id);
+        }
+    }
+}
+
+/// The modes without a fast path, for a per-thread handle.
+#[inline(never)]
+pub(super) fn visit_gc_slow<T: Trace + 'static>(mode: &mut TraceMode<'_>, sync: bool, gc: &Gc<T>) {
+    match mode {
+        TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
+        TraceMode::Edges { out } => out.push(gc.obj()),
+        TraceMode::RefersTo { target, found } => {
+            if gc.ptr.as_ptr() as *const () == *target {
+                *found = true;
+            }
+        }
+        _ => {
+            if T::__gc_tracked() && !sync {
+                visit_tracked(mode, counts_to_header(gc.ptr.cast()));
+            }
+        }
+    }
+}
+
+/// One edge to a tracked object, for the modes that follow edges.
+#[inline(always)]
+pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
+    let t = hdr(target);
+    match mode {
+        TraceMode::SubtractRefs => subtract_one(target),
+        TraceMode::VisitReachable { young } => visit_reachable(target, *young),
+        TraceMode::MoveToList { list: to } => {
+            // CPython's visit_move.
+            if t.is_collecting() {
+                list::move_to(target, *to);
+                t.clear_collecting();
+            }
+        }
+        TraceMode::WeakHandles { .. }
+        | TraceMode::Referents { .. }
+        | TraceMode::Edges { .. }
+        | TraceMode::RefersTo { .. } => {}
+    }
+}
+
+/// CPython's visit_decref: one edge to `target` from inside the collected
+/// set.
+#[inline(always)]
+pub(super) fn subtract_one(target: NonNull<Header>) {
+    subtract_n(target, 1, NOT_FUSED)
+}
+
+/// `n` edges to `target` from inside the collected set. In the fused first
+/// pass (`member_tag != NOT_FUSED`, per-thread heap only) a target that is a
+/// member not reached by the walk yet (linked, tag `<= member_tag`, header
+/// I7) gets its `update_refs` here, on first sight.
+#[inline(always)]
+pub(super) fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
+    let t = hdr(target);
+    if t.is_collecting() {
+        let refs = t.gc_refs();
+        if refs < n {
+            over_reported(target);
+        } else {
+            t.set_gc_refs(refs - n);
+        }
+    } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
+        // SAFETY: linked objects of the per-thread heap are live and use
+        // plain `Counts`.
+        let strong = unsafe { Header::obj(target).counts() }.strong() as usize;
+        if strong < n {
+            over_reported(target);
+            t.reset_gc_refs(0);
+        } else {
+            t.reset_gc_refs(strong - n);
+        }
+    }
+}
+
+/// HAZARDS 1: a `Trace` impl reported more edges to `target` than it has
+/// strong handles. Make the rest of this collection conservative.
+#[cold]
+pub(super) fn over_reported(target: NonNull<Header>) {
+    let name = (hdr(target).vtable.type_name)();
+    eprintln!(
+        "gc: a Trace impl reported more references to a `{name}` than exist \
+         (is the Trace impl correct?); this collection frees nothing"
+    );
+    OVER_REPORTED.with(|f| f.set(true));
+}
+
+thread_local! {
+    pub(super) static OVER_REPORTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// CPython's visit_reachable (see move_unreachable).
+#[inline(always)]
+pub(super) fn visit_reachable(target: NonNull<Header>, young: NonNull<Header>) {
+    let t = hdr(target);
+    // Objects of other generations, and ones move_unreachable already
+    // scanned, do not have COLLECTING.
+    if !t.is_collecting() {
+        return;
+    }
+    let next_word = t.next.get();
+    if next_word & NEXT_UNREACHABLE != 0 {
+        // Tentatively unreachable, but reachable after all: unlink it from
+        // the unreachable list by hand (the list functions do not handle the
+        // NEXT_UNREACHABLE bits) and append it to `young`, where
+        // move_unreachable will scan it again.
+        let prev = list::ptr(t.prev.get() & !PREV_FLAGS);
+        let next = list::ptr(next_word & !NEXT_UNREACHABLE);
+        hdr(prev).next.set(next_word); // keeps NEXT_UNREACHABLE
+        list::set_prev(next, prev);
+        list::append(target, young);
+        t.set_gc_refs(1);
+    } else if t.gc_refs() == 0 {
+        // Still ahead in move_unreachable's scan: just mark it reachable.
+        t.set_gc_refs(1);
+    }
+}

@@ -1,0 +1,104 @@
+//! `handle_weakrefs`: clear weak handles to trash (world stopped), then run
+//! the callbacks that must run (world running).
+
+use super::heap::CollectorHeap;
+use super::visit::{hdr, trace_object, AbortOnPanic};
+use crate::heap::header::{
+    Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, WEAK_CLEARED,
+};
+use crate::heap::list;
+use crate::heap::weakcb::{run_reporting_panics, Entry};
+use crate::trace::{FinalizerKind, TraceMode, Tracer};
+use std::collections::HashSet;
+use std::ptr::NonNull;
+
+/// `handle_weakrefs`, first half (world stopped): clear every weak handle to trash (set
+/// WEAK_CLEARED) and take the callbacks that must run: those whose handles
+/// are alive and not themselves owned by trash. The others are returned too
+/// (to be dropped once the world runs again: dropping a closure runs user
+/// code).
+///
+/// The same walk notes whether any of the trash has a PEP 442 finalizer
+/// still to run (`finalize_garbage` is skipped when none has: user code in
+/// between cannot change either).
+#[allow(clippy::type_complexity)]
+pub(super) fn handle_weakrefs<H: CollectorHeap>(
+    heap: &H,
+    unreachable: NonNull<Header>,
+    untag: bool,
+) -> (
+    Vec<(ObjPtr, Entry<H::Callback>)>,
+    Vec<Entry<H::Callback>>,
+    bool,
+) {
+    // Some object has a PEP 442 finalizer and is not FINALIZED yet.
+    let mut to_finalize = false;
+    // One walk: (untag,) count, note finalizers, clear weak handles, and
+    // pick the objects with callbacks.
+    let mut with_callbacks = Vec::new();
+    let mut node = list::ptr(hdr(unreachable).next.get() & !NEXT_UNREACHABLE);
+    while node != unreachable {
+        let h = hdr(node);
+        let mut next = h.next.get();
+        if untag {
+            next &= !NEXT_UNREACHABLE;
+            h.next.set(next);
+        }
+        let obj = Header::obj(node);
+        if !to_finalize
+            && (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442
+            && !H::has_flag(obj, FINALIZED)
+        {
+            to_finalize = true;
+        }
+        H::set_flag(obj, WEAK_CLEARED);
+        if H::has_flag(obj, HAS_CALLBACKS) {
+            H::clear_flag(obj, HAS_CALLBACKS);
+            with_callbacks.push(obj);
+        }
+        node = list::ptr(next);
+    }
+    let mut to_call = Vec::new();
+    let mut discarded = Vec::new();
+    if with_callbacks.is_empty() {
+        return (to_call, discarded, to_finalize);
+    }
+    // Which callback-owning weak handles live inside trash?
+    let mut ids = Vec::new();
+    if heap.has_weak_callbacks() {
+        let _guard = AbortOnPanic::new();
+        let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
+        for node in list::iter(unreachable) {
+            trace_object::<H>(node, &mut tracer);
+        }
+    }
+    let in_trash: HashSet<u64> = ids.into_iter().collect();
+    for obj in with_callbacks {
+        for entry in heap.take_weak_callbacks(obj).into_iter().rev() {
+            if in_trash.contains(&entry.id) {
+                discarded.push(entry);
+            } else {
+                to_call.push((obj, entry));
+            }
+        }
+    }
+    (to_call, discarded, to_finalize)
+}
+
+/// `handle_weakrefs`, second half (world running): drop the discarded callbacks, run the others.
+/// Returns the number of weak handles freed here (always 0: weak handles
+/// are not heap objects; CPython counts its weakref objects).
+pub(super) fn run_weak_callbacks<C: FnOnce()>(
+    to_call: Vec<(ObjPtr, Entry<C>)>,
+    discarded: Vec<Entry<C>>,
+) -> usize {
+    drop(discarded);
+    for (obj, entry) in to_call {
+        let type_name = obj.vtable.type_name;
+        run_reporting_panics(
+            &|| format!("weak callback of {}", type_name()),
+            entry.callback,
+        );
+    }
+    0
+}

@@ -1,0 +1,143 @@
+//! Plain data types shared by every layer (the leaf of the module graph):
+//! what the collector reports ([`CollectionInfo`], [`GenerationStats`],
+//! [`Phase`]), how it is configured ([`DebugFlags`]) and the ids of `gc`
+//! callbacks ([`CallbackId`]). The heap and the collector use them; the `gc`
+//! and `sync::gc` modules re-export them. This module imports nothing from
+//! the crate.
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+use std::time::Duration;
+
+/// Number of generations (CPython's `NUM_GENERATIONS`).
+pub(crate) const NUM_GENERATIONS: usize = 3;
+
+/// Per-generation statistics, as `gc.get_stats()` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GenerationStats {
+    /// Collections of this generation so far.
+    pub collections: usize,
+    /// Objects collected by those collections.
+    pub collected: usize,
+    /// Objects found uncollectable (legacy finalizers) by those collections.
+    pub uncollectable: usize,
+}
+
+/// The debugging flags of `gc.set_debug`, bit-or-able.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc::DebugFlags;
+/// let f = DebugFlags::COLLECTABLE | DebugFlags::UNCOLLECTABLE;
+/// assert!(DebugFlags::LEAK.contains(f));
+/// assert!(!f.contains(DebugFlags::SAVEALL));
+/// assert_eq!(DebugFlags::empty().bits(), 0);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DebugFlags(u32);
+
+impl DebugFlags {
+    /// Print statistics during collection (`DEBUG_STATS`).
+    pub const STATS: DebugFlags = DebugFlags(1);
+    /// Print collectable objects found (`DEBUG_COLLECTABLE`).
+    pub const COLLECTABLE: DebugFlags = DebugFlags(2);
+    /// Print uncollectable objects found (`DEBUG_UNCOLLECTABLE`).
+    pub const UNCOLLECTABLE: DebugFlags = DebugFlags(4);
+    /// Append every unreachable object to [`gc::garbage`](crate::gc::garbage) instead of freeing it
+    /// (`DEBUG_SAVEALL`).
+    pub const SAVEALL: DebugFlags = DebugFlags(32);
+    /// `COLLECTABLE | UNCOLLECTABLE | SAVEALL` (`DEBUG_LEAK`).
+    pub const LEAK: DebugFlags = DebugFlags(2 | 4 | 32);
+
+    /// No flags.
+    pub const fn empty() -> DebugFlags {
+        DebugFlags(0)
+    }
+
+    /// The flags as CPython's integer.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Flags from CPython's integer (unknown bits are kept, as CPython does).
+    pub const fn from_bits(bits: u32) -> DebugFlags {
+        DebugFlags(bits)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: DebugFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether no flag is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl BitOr for DebugFlags {
+    type Output = DebugFlags;
+    fn bitor(self, rhs: DebugFlags) -> DebugFlags {
+        DebugFlags(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for DebugFlags {
+    fn bitor_assign(&mut self, rhs: DebugFlags) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Debug for DebugFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (DebugFlags::STATS, "STATS"),
+            (DebugFlags::COLLECTABLE, "COLLECTABLE"),
+            (DebugFlags::UNCOLLECTABLE, "UNCOLLECTABLE"),
+            (DebugFlags::SAVEALL, "SAVEALL"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, n)| *n)
+            .collect();
+        if set.is_empty() {
+            f.write_str("DebugFlags(empty)")
+        } else {
+            write!(f, "DebugFlags({})", set.join(" | "))
+        }
+    }
+}
+
+/// When a `gc` callback is called: before or after a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Before the collection (`"start"`).
+    Start,
+    /// After the collection (`"stop"`).
+    Stop,
+}
+
+/// What a `gc` callback is told about a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectionInfo {
+    /// The generation being collected.
+    pub generation: usize,
+    /// Objects collected (0 at [`Phase::Start`]).
+    pub collected: usize,
+    /// Objects found uncollectable (0 at [`Phase::Start`]).
+    pub uncollectable: usize,
+    /// How long the collection took (zero at [`Phase::Start`]).
+    pub duration: Duration,
+}
+
+/// Identifies a callback registered with [`gc::add_callback`](crate::gc::add_callback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallbackId(u64);
+
+impl CallbackId {
+    pub(crate) fn new(id: u64) -> Self {
+        CallbackId(id)
+    }
+}
