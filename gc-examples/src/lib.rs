@@ -78,6 +78,7 @@
 use std::io::{self, Write};
 
 pub mod console;
+pub mod interpreter;
 pub mod objgraph_pictures;
 pub mod py;
 pub mod seed000_cycles_and_saveall;
