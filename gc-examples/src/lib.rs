@@ -86,6 +86,7 @@ pub mod seed001_refcounts_and_threshold;
 pub mod seed002_refcount_peek_and_callbacks;
 pub mod seed003_track_destructors;
 pub mod seed004_data_objects_and_gc_module;
+pub mod threaded_graph;
 pub mod widgets;
 
 /// One of the seed articles.
