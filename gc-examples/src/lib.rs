@@ -63,6 +63,19 @@
 //! an explicitly shared `Gc`. `id()` is the object's address
 //! ([`pygc::Gc::as_ptr`]), as in CPython.
 //!
+//! # Examples of what users build
+//!
+//! Beside the tour, three programs of the shapes this library is for, each
+//! runnable as a cargo example (`cargo run -p gc-examples --example NAME`)
+//! and tested in `gc-examples/tests/NAME.rs`:
+//!
+//! * [`interpreter`]: a tiny Lisp whose closures capture their
+//!   environments, on `Gc` and on `Rc` — flat memory against a leak;
+//! * [`widgets`]: a widget tree with `Weak` parents, bubbling events,
+//!   removal, and handlers that hold widgets;
+//! * [`threaded_graph`]: a graph shared by threads on the sync heap, with
+//!   cycles across threads.
+//!
 //! # Examples
 //!
 //! ```

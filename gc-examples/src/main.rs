@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: gc-examples [--list | --help | NAME...]\n\
-     Runs the seed tour: every section, or the named ones (a section name, or seed000..seed004)."
+     Runs the seed tour: every section, or the named ones (a section name, or seed000..seed004).\n\
+     The examples of what users build run as cargo examples:\n  \
+     cargo run -p gc-examples --example interpreter|widgets|threaded_graph"
         .to_owned()
 }
 

@@ -259,7 +259,7 @@ pub fn churn(threads: usize, ops: usize, slots: usize) -> ChurnReport {
                 barrier.clone(),
             );
             thread::spawn(move || {
-                let mut rng = Rng(0x2545_F491_4F6C_DD1D ^ (t as u64 + 1) * 0x9E37);
+                let mut rng = Rng(0x2545_F491_4F6C_DD1D ^ ((t as u64 + 1) * 0x9E37));
                 barrier.wait();
                 for _ in 0..ops {
                     match rng.below(4) {

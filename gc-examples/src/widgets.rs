@@ -340,12 +340,9 @@ pub fn run(out: &mut dyn Write) -> io::Result<Report> {
         "toolbar removed: {after_toolbar_removed} widgets (freed at once: Weak parents, no cycle)"
     )?;
 
+    let ok_path = Widget::path(&ok);
     let ok_click_path = Widget::click(&ok, &mut log);
-    writeln!(
-        out,
-        "click {}: visits {ok_click_path:?}",
-        "window/dialog/ok"
-    )?;
+    writeln!(out, "click {ok_path}: visits {ok_click_path:?}")?;
     let dialog_weak = Gc::downgrade(&dialog);
     drop((dialog, ok));
     let after_dialog_closed = live();
