@@ -17,6 +17,11 @@
 //! - `read-only walk`: follow `next`, read the counts: the floor of any walk;
 //! - `address-order sweep`: read every node's counts in address order, as a
 //!   walk over the pool's pages rather than the generation list would;
+//! - `three passes: read` / `three bare sequential passes` / `three passes,
+//!   trial deletion`: issue 19's floor for c alive — three address-order
+//!   passes over every node, reading only / reading and writing each node's
+//!   header word / doing trial deletion's work (gc_refs = strong; subtract
+//!   along the edges; read gc_refs and mark), with no list;
 //! - `header subtract` / `header move_unreachable`: the two passes as
 //!   pygc does them today (`gc_refs` in each object's `prev`, so every
 //!   pass writes every object and the objects its edges reach);
@@ -182,6 +187,50 @@ fn main() {
         let sum: u64 = heap.nodes.iter().map(|n| u64::from(n.strong)).sum();
         black_box(sum);
     });
+    // Issue 19's floor for c alive ("c2"): three bare sequential passes
+    // over the same nodes, in address order, no list and no edges. Each
+    // pass reads and writes every node's header word (as update_refs,
+    // subtract_refs and move_unreachable each touch every object).
+    let three_read = timed("three passes: read", &mut heap, |heap| {
+        let mut sum = 0u64;
+        for _ in 0..3 {
+            sum += heap.nodes.iter().map(|n| u64::from(n.strong)).sum::<u64>();
+            black_box(&heap.nodes);
+        }
+        black_box(sum);
+    });
+    let three_rw = timed("three bare sequential passes", &mut heap, |heap| {
+        for pass in 0..3u64 {
+            for n in heap.nodes.iter_mut() {
+                n.prev = (n.prev ^ u64::from(n.strong)).wrapping_add(pass);
+            }
+            black_box(&heap.nodes);
+        }
+    });
+    // The same three passes doing trial deletion's work in address order:
+    // gc_refs = strong; subtract along each node's edges; then a pass that
+    // reads gc_refs and marks (move_unreachable without the list).
+    let three_td = timed("three passes, trial deletion", &mut heap, |heap| {
+        for n in heap.nodes.iter_mut() {
+            n.prev = (u64::from(n.strong) << 3) | 1;
+        }
+        for i in 0..heap.nodes.len() {
+            for target in Heap::edges(&heap.nodes[i]) {
+                if target != u64::from(NONE) {
+                    let t = &mut heap.nodes[target as usize];
+                    t.prev = t.prev.wrapping_sub(8);
+                }
+            }
+        }
+        let mut reachable = 0usize;
+        for n in heap.nodes.iter_mut() {
+            if n.prev >> 3 != 0 {
+                reachable += 1;
+            }
+            n.prev |= 2;
+        }
+        black_box(reachable);
+    });
     let header_sub = |prefetch: usize| {
         move |heap: &mut Heap| {
             let mut n = first(heap);
@@ -270,5 +319,9 @@ fn main() {
         "two passes: header {:.2} ns/node, side table {:.2} ns/node",
         sub + mu,
         side_sub + side_mu
+    );
+    println!(
+        "c alive's floor (issue 19): three bare sequential passes {three_rw:.2} ns/node \
+         (read-only {three_read:.2}; doing trial deletion's work {three_td:.2})"
     );
 }

@@ -234,3 +234,49 @@ fn proc_status_kib(key: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// Apply a benchmark's `--mode NAME` to this thread's heap (call it on each
+/// thread that allocates, before it does).
+///
+/// `generational` is CPython 3.12's collector, today's only mode and the
+/// default. `incremental` is refused until `pygc::gc::set_mode` exists
+/// (issue 18); then its arm becomes
+/// `"incremental" => { pygc::gc::set_mode(pygc::gc::Mode::Incremental); Ok(()) }`.
+///
+/// # Errors
+///
+/// An unknown or unavailable mode, with a message for the command line.
+pub fn apply_mode(name: &str) -> Result<(), String> {
+    match name {
+        "generational" => Ok(()),
+        "incremental" => Err(
+            "--mode incremental needs pygc::gc::set_mode (issue 18), which this build does not have"
+                .to_owned(),
+        ),
+        other => Err(format!(
+            "unknown mode {other:?}: use generational or incremental"
+        )),
+    }
+}
+
+/// The value of `--mode NAME` (or `--mode=NAME`) in `args`, default
+/// `generational`; the other arguments are returned in order.
+///
+/// # Errors
+///
+/// `--mode` without a value.
+pub fn take_mode(args: Vec<String>) -> Result<(String, Vec<String>), String> {
+    let mut mode = "generational".to_owned();
+    let mut rest = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        if a == "--mode" {
+            mode = it.next().ok_or("--mode needs a value")?;
+        } else if let Some(m) = a.strip_prefix("--mode=") {
+            mode = m.to_owned();
+        } else {
+            rest.push(a);
+        }
+    }
+    Ok((mode, rest))
+}
