@@ -207,6 +207,9 @@ fn main() {
             assert!(found >= 2 * PAIRS * threads, "collected {found}");
             best = best.min(t.as_nanos() as f64 / (PAIRS * threads) as f64);
         }
-        row("collect only, 100k 2-cycles pygc (/pair)", &[(threads, best)]);
+        row(
+            "collect only, 100k 2-cycles pygc (/pair)",
+            &[(threads, best)],
+        );
     }
 }

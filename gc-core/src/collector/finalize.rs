@@ -1,4 +1,5 @@
-//! `finalize_garbage` (PEP 442) and `handle_resurrected_objects`.
+//! `finalize_garbage` (PEP 442), `handle_resurrected_objects` and its
+//! fallback when the world cannot be stopped again, `keep_unconfirmed_trash`.
 
 use super::heap::CollectorHeap;
 use super::reachability::deduce_unreachable;
@@ -68,5 +69,33 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
         node = list::ptr(h.next.get());
     }
     validate_list(still_unreachable, Some(true));
+    list::merge(unreachable, old);
+}
+
+/// Phase 7 when the world cannot be stopped again after the finalizers ran
+/// (sync heap, bounded stop): without a still graph the collector cannot
+/// tell which trash a finalizer resurrected, so it treats all of it as
+/// resurrected — CPython's outcome for a resurrected object: it joins
+/// `old`, finalized (its finalizer never runs again) with its weak handles
+/// cleared, and a later collection frees it if it is still unreachable.
+/// The list lock is held throughout: once COLLECTING is cleared another
+/// thread's refcount death may unlink the object (sync S4).
+pub(super) fn keep_unconfirmed_trash<H: CollectorHeap>(
+    heap: &H,
+    unreachable: NonNull<Header>,
+    old: NonNull<Header>,
+    old_tag: usize,
+) {
+    let _lists = heap.lock_lists();
+    let mut node = list::next(unreachable);
+    while node != unreachable {
+        let h = hdr(node);
+        h.clear_collecting();
+        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
+        if !H::SYNC {
+            h.set_tag(old_tag);
+        }
+        node = list::ptr(h.next.get());
+    }
     list::merge(unreachable, old);
 }

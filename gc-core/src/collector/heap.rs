@@ -27,7 +27,10 @@ pub(crate) trait CollectorHeap {
     fn gen_head(&self, generation: usize) -> NonNull<Header>;
     fn permanent_head(&self) -> NonNull<Header>;
     fn lock_lists(&self) -> Self::ListGuard<'_>;
-    fn stop_world(&self);
+    /// Stop the world; `false` if it could not be stopped in time (the sync
+    /// heap's bounded stop: then nothing is stopped and the collector must
+    /// not read the graph).
+    fn stop_world(&self) -> bool;
     fn resume_world(&self);
 
     /// The object's strong count.

@@ -97,7 +97,7 @@ use crate::heap::header::Header;
 use crate::heap::list::{self, List};
 use crate::types::{CollectionInfo, DebugFlags, Phase, NUM_GENERATIONS};
 use delete::delete_garbage;
-use finalize::{finalize_garbage, handle_resurrected_objects};
+use finalize::{finalize_garbage, handle_resurrected_objects, keep_unconfirmed_trash};
 use legacy::{handle_legacy_finalizers, move_legacy_finalizer_reachable, move_legacy_finalizers};
 use reachability::deduce_unreachable;
 use std::ptr::NonNull;
@@ -115,12 +115,18 @@ fn debug_cycle(what: &str, node: NonNull<Header>) {
 }
 
 /// CPython's `gc_collect_main`: collect `generation`; returns
-/// `(collected, uncollectable)`. The caller has made sure no other
-/// collection of this heap runs.
-pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (usize, usize) {
+/// `(collected, uncollectable)`, or `None` if the world could not be stopped
+/// (nothing was done). The caller has made sure no other collection of
+/// this heap runs.
+pub(crate) fn collect_main<H: CollectorHeap>(
+    heap: &H,
+    generation: usize,
+) -> Option<(usize, usize)> {
     let debug = heap.debug();
     let started = Instant::now();
-    heap.stop_world();
+    if !heap.stop_world() {
+        return None;
+    }
     if debug.contains(DebugFlags::STATS) {
         eprintln!("gc: collecting generation {generation}...");
         eprintln!(
@@ -216,9 +222,17 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     // outside references): without one, the trash is final as it is.
     let final_unreachable = List::new();
     if finalizers_ran {
-        heap.stop_world();
-        handle_resurrected_objects::<H>(unreachable.head(), final_unreachable.head(), old, old_tag);
-        heap.resume_world();
+        if heap.stop_world() {
+            handle_resurrected_objects::<H>(
+                unreachable.head(),
+                final_unreachable.head(),
+                old,
+                old_tag,
+            );
+            heap.resume_world();
+        } else {
+            keep_unconfirmed_trash(heap, unreachable.head(), old, old_tag);
+        }
     } else {
         list::merge(unreachable.head(), final_unreachable.head());
     }
@@ -241,7 +255,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(heap: &H, generation: usize) -> (us
     }
     handle_legacy_finalizers(heap, finalizers.head(), old, old_tag);
     heap.record_stats(generation, collected, uncollectable);
-    (collected, uncollectable)
+    Some((collected, uncollectable))
 }
 
 /// Run `collect_main` between `Phase::Start` and `Phase::Stop` callbacks
@@ -251,7 +265,7 @@ pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
     heap: &H,
     generation: usize,
     invoke: impl Fn(Phase, &CollectionInfo),
-) -> usize {
+) -> Option<usize> {
     let start_info = CollectionInfo {
         generation,
         collected: 0,
@@ -260,7 +274,10 @@ pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
     };
     invoke(Phase::Start, &start_info);
     let started = Instant::now();
-    let (collected, uncollectable) = collect_main(heap, generation);
+    let result = collect_main(heap, generation);
+    // A collection that could not stop the world still ends its callbacks'
+    // start/stop pair (with nothing collected).
+    let (collected, uncollectable) = result.unwrap_or((0, 0));
     let stop_info = CollectionInfo {
         generation,
         collected,
@@ -268,5 +285,5 @@ pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
         duration: started.elapsed(),
     };
     invoke(Phase::Stop, &stop_info);
-    collected + uncollectable
+    result.map(|(c, u)| c + u)
 }

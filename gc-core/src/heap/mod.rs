@@ -268,6 +268,7 @@ impl Heap {
                 });
             }
         })
+        .expect("gc: the per-thread heap's world always stops")
     }
 
     /// The automatic trigger (CPython's `gc_collect_generations`).
@@ -299,7 +300,9 @@ impl crate::collector::CollectorHeap for Heap {
         self.permanent.head()
     }
     fn lock_lists(&self) {}
-    fn stop_world(&self) {}
+    fn stop_world(&self) -> bool {
+        true
+    }
     fn resume_world(&self) {}
 
     #[inline(always)]

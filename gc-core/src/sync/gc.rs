@@ -22,13 +22,18 @@
 //! assert!(weak.upgrade().is_none());
 //! ```
 
-use super::{heap, GcAny};
+use super::{heap, GcAny, COLLECT_TIMEOUT};
 use crate::primitive::{self, Mutex, Ordering};
 use crate::types::{CallbackId, CollectionInfo, GenerationStats, Phase, NUM_GENERATIONS};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Full collection of the sync heap; the number of unreachable objects
-/// found, or 0 if another collection runs or this thread holds a guard.
+/// found. Returns 0 also when no collection ran: another collection is
+/// running, this thread holds a `GcMutex`/`GcRwLock` guard, or the world
+/// did not stop within one second (some thread kept a guard that long — for
+/// example while it waits for a lock this thread holds; see the module
+/// docs). Use [`try_collect`] to tell these apart.
 ///
 /// # Examples
 ///
@@ -36,10 +41,38 @@ use std::sync::Arc;
 /// let _ = pygc::sync::gc::collect();
 /// ```
 pub fn collect() -> usize {
-    heap().collect(NUM_GENERATIONS - 1)
+    heap()
+        .collect(NUM_GENERATIONS - 1, COLLECT_TIMEOUT)
+        .unwrap_or(0)
 }
 
-/// Collect one generation.
+/// Full collection that waits at most `timeout` for the world to stop:
+/// `Some(found)` if it ran, `None` if it could not (the world did not stop
+/// in time, another collection is running, or this thread holds a guard);
+/// then nothing was collected.
+///
+/// If the world stops for the first phases but not again after finalizers
+/// ran (within `timeout` too), the trash whose finalizers ran is kept as if
+/// resurrected and freed by a later collection; it is not counted.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::sync::{self, GcMutex};
+/// use std::time::Duration;
+///
+/// let m = sync::Gc::new(GcMutex::new(0));
+/// let guard = m.lock();
+/// // This thread holds a guard: it cannot stop the world.
+/// assert_eq!(sync::gc::try_collect(Duration::from_millis(10)), None);
+/// drop(guard);
+/// ```
+pub fn try_collect(timeout: Duration) -> Option<usize> {
+    heap().collect(NUM_GENERATIONS - 1, timeout)
+}
+
+/// Collect one generation (returns 0 when no collection ran, as
+/// [`collect`]).
 ///
 /// # Panics
 ///
@@ -54,7 +87,7 @@ pub fn collect_generation(generation: usize) -> usize {
     if generation >= NUM_GENERATIONS {
         panic!("invalid generation: {generation} (generations are 0, 1 and 2)");
     }
-    heap().collect(generation)
+    heap().collect(generation, COLLECT_TIMEOUT).unwrap_or(0)
 }
 
 /// Turn automatic collection on.

@@ -1,8 +1,9 @@
 //! `sync::Gc`, `sync::Weak`, `sync::GcAny`.
 
-use super::{heap, release, SyncCounts};
-use crate::heap::header::{counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
-use crate::primitive;
+use super::{clear_weak_handles_and_run_callbacks, heap, release, SyncCounts};
+use crate::heap::header::{counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED};
+use crate::heap::list;
+use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
 use std::any::TypeId;
 use std::fmt;
@@ -83,6 +84,267 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             }
         }
         gc
+    }
+
+    /// Put a value that holds a weak handle to itself on the sync heap.
+    /// While `data_fn` runs the object does not exist yet: upgrading the
+    /// weak handle (on any thread) returns `None`, and the collector cannot
+    /// see it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::{Gc, Weak};
+    /// use pygc::Trace;
+    ///
+    /// #[derive(Trace)]
+    /// struct Me { me: Weak<Me> }
+    ///
+    /// let me = Gc::new_cyclic(|w| {
+    ///     assert!(w.upgrade().is_none());
+    ///     Me { me: w.clone() }
+    /// });
+    /// assert!(Gc::ptr_eq(&me.me.upgrade().unwrap(), &me));
+    /// ```
+    pub fn new_cyclic(data_fn: impl FnOnce(&Weak<T>) -> T) -> Gc<T> {
+        // strong 0; weak = implicit + the one lent to `data_fn`.
+        let ptr = SyncBox::<T>::allocate(0, 2);
+        let weak = ManuallyDrop::new(Weak {
+            ptr: Some(ptr),
+            callback: None,
+            _marker: PhantomData,
+        });
+        // If `data_fn` panics, release the lent weak and the implicit one;
+        // clones the closure kept stay valid (they never upgrade).
+        struct Abort<T: Trace + Send + Sync + 'static>(NonNull<SyncBox<T>>);
+        impl<T: Trace + Send + Sync + 'static> Drop for Abort<T> {
+            fn drop(&mut self) {
+                // SAFETY: the box is live (weak > 0); the value was never
+                // written, so freeing it drops nothing.
+                let counts = unsafe { &(*self.0.as_ptr()).counts };
+                let lent_was_last = counts.dec_weak();
+                debug_assert!(!lent_was_last);
+                if counts.dec_weak() {
+                    // SAFETY: no handle is left (I1).
+                    unsafe { SyncBox::<T>::dealloc(self.0) };
+                }
+            }
+        }
+        let abort = Abort(ptr);
+        let value = data_fn(&weak);
+        std::mem::forget(abort);
+        // SAFETY: the slot is uninitialised and nobody reads it while strong
+        // is 0 (upgrades fail, the object is on no list).
+        unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
+        // Link before the strong count becomes 1: once it is 1 another
+        // thread may upgrade a clone of the weak handle and drop the object.
+        // A linked object with strong 0 is a pending death to the collector
+        // (S3): it survives, and `get_objects` skips it.
+        let due = T::__gc_tracked() && heap().track_new(counts_to_header(ptr.cast()));
+        // SAFETY: live box (weak > 0).
+        let counts = unsafe { &(*ptr.as_ptr()).counts };
+        counts.set_strong(1);
+        drop(ManuallyDrop::into_inner(weak));
+        if due {
+            heap().collect_generations();
+        }
+        Gc {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// The value, if this is the only strong handle; otherwise the handle
+    /// back. Like [`std::sync::Arc::try_unwrap`], weak handles do not
+    /// count: they are cleared (their callbacks run) and no finalizer runs
+    /// (the value lives on, owned by the caller). An object a running
+    /// collection owns (cyclic trash a finalizer handed out) is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::Gc;
+    /// let a = Gc::new(String::from("x"));
+    /// assert_eq!(Gc::try_unwrap(a), Ok(String::from("x")));
+    /// let b = Gc::new(1);
+    /// let _b2 = b.clone();
+    /// assert!(Gc::try_unwrap(b).is_err());
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        let heap = heap();
+        let obj = this.obj();
+        let lists = obj.header().map(|_| heap.lock_running());
+        if this.is_owned_by_collection() {
+            return Err(this);
+        }
+        // Acquire: pairs with the Release decrements of the other handles.
+        if this
+            .counts()
+            .strong
+            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            drop(lists);
+            return Err(this);
+        }
+        // SAFETY: strong is 0 and we hold what was the last strong handle.
+        Ok(unsafe { Gc::take_value(ManuallyDrop::new(this), lists) })
+    }
+
+    /// The value, if this was the last strong handle; `None` otherwise (the
+    /// handle is dropped). Of several threads calling it on the last
+    /// handles at once, exactly one gets the value, as with
+    /// [`std::sync::Arc::into_inner`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::Gc;
+    /// let a = Gc::new(4);
+    /// let b = a.clone();
+    /// assert_eq!(Gc::into_inner(a), None);
+    /// assert_eq!(Gc::into_inner(b), Some(4));
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        let heap = heap();
+        let obj = this.obj();
+        let lists = obj.header().map(|_| heap.lock_running());
+        if this.is_owned_by_collection() {
+            drop(lists);
+            drop(this);
+            return None;
+        }
+        let this = ManuallyDrop::new(this);
+        if this.counts().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return None;
+        }
+        // As in `SyncCounts::dec_strong`.
+        let _ = this.counts().strong.load(Ordering::Acquire);
+        // SAFETY: our decrement released the last strong reference.
+        Some(unsafe { Gc::take_value(this, lists) })
+    }
+
+    /// Move the value out of an object whose strong count this thread just
+    /// took to 0, under the list lock `lists` if the object has a header.
+    ///
+    /// # Safety
+    /// Strong is 0 by this thread's own last strong reference (no other
+    /// thread can make a new one: upgrades need a non-zero count), and
+    /// `lists` is the list lock when the object is tracked.
+    unsafe fn take_value(
+        this: ManuallyDrop<Self>,
+        lists: Option<primitive::MutexGuard<'_, super::WorldState>>,
+    ) -> T {
+        let obj = this.obj();
+        if let (Some(h), Some(mut w)) = (obj.header(), lists) {
+            // SAFETY: live header, under the list lock (S4).
+            if unsafe { h.as_ref() }.is_linked() {
+                list::remove(h);
+                w.gen.count[0] = w.gen.count[0].saturating_sub(1);
+            }
+        }
+        clear_weak_handles_and_run_callbacks(heap(), obj);
+        // SAFETY: strong is 0, the object is unlinked and upgrades fail: we
+        // own the value; it is moved out once and never dropped in place (I1).
+        let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
+        if this.counts().dec_weak() {
+            // SAFETY: last reference; the value was moved out.
+            unsafe { SyncBox::<T>::dealloc(this.ptr) };
+        }
+        value
+    }
+
+    /// The value, taken out if this handle is the only strong one, cloned
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::Gc;
+    /// let a = Gc::new(vec![1]);
+    /// let b = a.clone();
+    /// assert_eq!(Gc::unwrap_or_clone(a), vec![1]);
+    /// assert_eq!(Gc::unwrap_or_clone(b), vec![1]);
+    /// ```
+    pub fn unwrap_or_clone(this: Self) -> T
+    where
+        T: Clone,
+    {
+        Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
+    }
+
+    /// A mutable reference to the value, if this is the only handle (no
+    /// other strong and no weak handle), as [`std::sync::Arc::get_mut`].
+    ///
+    /// The collector does not trace a value that may be lent out this way
+    /// (header I6): from then on, what the value holds counts as referenced
+    /// from outside, until a collection finds the object referenced only
+    /// from inside the heap (its handle was moved into a traced object).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::Gc;
+    /// let mut a = Gc::new(1);
+    /// *Gc::get_mut(&mut a).unwrap() += 1;
+    /// assert_eq!(*a, 2);
+    /// let _b = a.clone();
+    /// assert!(Gc::get_mut(&mut a).is_none());
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        let counts = this.counts();
+        if counts.strong() != 1 || counts.weak() != 1 {
+            return None;
+        }
+        if this.obj().header().is_some() {
+            // Under the list lock, so no stopped phase is running and the
+            // next one sees the flag (its stop takes this lock).
+            let _lists = heap().lock_running();
+            if this.is_owned_by_collection() {
+                return None;
+            }
+            counts.set_flag(MUT_EXPOSED);
+        }
+        // SAFETY: the handle is unique (strong 1, no weak: no other thread
+        // can reach the value) and borrowed mutably; MUT_EXPOSED keeps the
+        // collector from tracing the value while the `&mut` may be live (I6).
+        Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+    }
+
+    /// A mutable reference to the value, cloning it into a new object
+    /// first if other handles (strong or weak) exist, as
+    /// [`std::sync::Arc::make_mut`] (which also clones when weak handles
+    /// exist, if strong ones do).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::Gc;
+    /// let mut a = Gc::new(1);
+    /// let b = a.clone();
+    /// *Gc::make_mut(&mut a) += 1; // a is shared: cloned first
+    /// assert_eq!((*a, *b), (2, 1));
+    /// *Gc::make_mut(&mut a) += 1; // now unique: in place
+    /// assert_eq!(*a, 3);
+    /// ```
+    pub fn make_mut(this: &mut Self) -> &mut T
+    where
+        T: Clone,
+    {
+        if Gc::get_mut(this).is_none() {
+            *this = Gc::new((**this).clone());
+        }
+        Gc::get_mut(this).expect("gc: a new handle is unique")
+    }
+
+    /// Cyclic trash of a running collection or a zombie (I5): reachable
+    /// only through a finalizer that handed out a handle. The caller holds
+    /// the list lock.
+    fn is_owned_by_collection(&self) -> bool {
+        self.obj()
+            .header()
+            // SAFETY: live object, live header; read under the list lock.
+            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
     }
 
     /// A weak handle.
@@ -340,6 +602,47 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     }
 }
 
+impl<T: Trace + Send + Sync + 'static> Weak<T> {
+    /// Weak handles to the referent (0 once no strong handle is left, as
+    /// [`std::sync::Weak::weak_count`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = pygc::sync::Gc::new(2);
+    /// let w = pygc::sync::Gc::downgrade(&g);
+    /// let _w2 = w.clone();
+    /// assert_eq!(w.weak_count(), 2);
+    /// drop(g);
+    /// assert_eq!(w.weak_count(), 0);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        let Some(p) = self.ptr else { return 0 };
+        // SAFETY: alive while this handle is (I1).
+        let counts = unsafe { &(*p.as_ptr()).counts };
+        if counts.strong() == 0 {
+            0
+        } else {
+            counts.weak().saturating_sub(1) as usize
+        }
+    }
+
+    /// Whether two weak handles point at the same allocation (two
+    /// `Weak::new()` handles are equal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = pygc::sync::Gc::new(2);
+    /// let w = pygc::sync::Gc::downgrade(&g);
+    /// assert!(w.ptr_eq(&w.clone()));
+    /// assert!(!w.ptr_eq(&pygc::sync::Weak::new()));
+    /// ```
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr
+    }
+}
+
 impl<T: Trace + Send + Sync + 'static> Default for Weak<T> {
     fn default() -> Self {
         Weak::new()
@@ -430,6 +733,56 @@ impl GcAny {
     /// ```
     pub fn type_name(&self) -> &'static str {
         (self.obj.vtable.type_name)()
+    }
+
+    /// Whether the value is a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(1_u8));
+    /// assert!(any.is::<u8>());
+    /// assert!(!any.is::<u16>());
+    /// ```
+    pub fn is<T: Trace + Send + Sync + 'static>(&self) -> bool {
+        (self.obj.vtable.type_id)() == TypeId::of::<T>()
+    }
+
+    /// The value as a `&T`, if it is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(7_u8));
+    /// assert_eq!(any.downcast_ref::<u8>(), Some(&7));
+    /// assert_eq!(any.downcast_ref::<u16>(), None);
+    /// ```
+    pub fn downcast_ref<T: Trace + Send + Sync + 'static>(&self) -> Option<&T> {
+        if self.is::<T>() {
+            // SAFETY: the type matches; the strong handle keeps the value
+            // alive and it is only read through `&T` (I6).
+            Some(unsafe { &*self.obj.value_ptr().cast::<T>() })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the collector tracks the object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::sync::{Gc, GcMutex};
+    /// assert!(!Gc::to_any(&Gc::new(1)).is_tracked());
+    /// let edge: Gc<GcMutex<Option<Gc<u8>>>> = Gc::new(GcMutex::new(None));
+    /// assert!(Gc::to_any(&edge).is_tracked());
+    /// ```
+    pub fn is_tracked(&self) -> bool {
+        self.obj.header().is_some_and(|h| {
+            let _lists = heap().lock_running();
+            // SAFETY: live header, read under the list lock (S4).
+            unsafe { h.as_ref() }.is_linked()
+        })
     }
 
     /// The typed handle, or `Err(self)`.

@@ -64,6 +64,47 @@ impl<T> GcMutex<T> {
         }
     }
 
+    /// Lock it if no other guard holds it (no poisoning); `None` if it is
+    /// locked. May wait while a collection has stopped the world (never for
+    /// another thread's guard).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = pygc::sync::GcMutex::new(1);
+    /// let g = m.try_lock().unwrap();
+    /// assert!(m.try_lock().is_none());
+    /// drop(g);
+    /// assert_eq!(*m.try_lock().unwrap(), 1);
+    /// ```
+    pub fn try_lock(&self) -> Option<GcMutexGuard<'_, T>> {
+        let permit = heap().permit();
+        let guard = match self.inner.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(GcMutexGuard {
+            guard,
+            _permit: permit,
+        })
+    }
+
+    /// The value, through exclusive access to the mutex (no locking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = pygc::sync::GcMutex::new(1);
+    /// *m.get_mut() += 1;
+    /// assert_eq!(m.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        // A `&mut` to a mutex inside a heap object only comes from
+        // `sync::Gc::get_mut`, which keeps the collector away (header I6).
+        self.inner.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The value, consuming the mutex.
     ///
     /// # Examples
@@ -73,6 +114,34 @@ impl<T> GcMutex<T> {
     /// ```
     pub fn into_inner(self) -> T {
         self.inner.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T: Default> Default for GcMutex<T> {
+    /// A mutex holding `T::default()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m: pygc::sync::GcMutex<Vec<u8>> = Default::default();
+    /// assert!(m.lock().is_empty());
+    /// ```
+    fn default() -> Self {
+        GcMutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for GcMutex<T> {
+    /// A mutex holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = pygc::sync::GcMutex::from(5);
+    /// assert_eq!(*m.lock(), 5);
+    /// ```
+    fn from(value: T) -> Self {
+        GcMutex::new(value)
     }
 }
 
@@ -188,6 +257,83 @@ impl<T> GcRwLock<T> {
             guard: self.inner.write().unwrap_or_else(|e| e.into_inner()),
             _permit: permit,
         }
+    }
+}
+
+impl<T> GcRwLock<T> {
+    /// Shared access if no writer holds the lock; `None` otherwise. May
+    /// wait while a collection has stopped the world.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = pygc::sync::GcRwLock::new(1);
+    /// let w = l.write();
+    /// assert!(l.try_read().is_none());
+    /// drop(w);
+    /// assert_eq!(*l.try_read().unwrap(), 1);
+    /// ```
+    pub fn try_read(&self) -> Option<GcRwLockReadGuard<'_, T>> {
+        let permit = heap().permit();
+        let guard = match self.inner.try_read() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(GcRwLockReadGuard {
+            guard,
+            _permit: permit,
+        })
+    }
+
+    /// Exclusive access if no guard holds the lock; `None` otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = pygc::sync::GcRwLock::new(1);
+    /// let r = l.read();
+    /// assert!(l.try_write().is_none());
+    /// drop(r);
+    /// *l.try_write().unwrap() = 2;
+    /// assert_eq!(*l.read(), 2);
+    /// ```
+    pub fn try_write(&self) -> Option<GcRwLockWriteGuard<'_, T>> {
+        let permit = heap().permit();
+        let guard = match self.inner.try_write() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(GcRwLockWriteGuard {
+            guard,
+            _permit: permit,
+        })
+    }
+
+    /// The value, through exclusive access to the lock (no locking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut l = pygc::sync::GcRwLock::new(1);
+    /// *l.get_mut() += 1;
+    /// assert_eq!(*l.read(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        // As `GcMutex::get_mut`.
+        self.inner.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value, consuming the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(pygc::sync::GcRwLock::new(3).into_inner(), 3);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -9,20 +9,25 @@
 //!
 //! # Synchronisation design
 //!
-//! Trial deletion needs a graph that holds still. The *world* is a
-//! reader/collector lock (`World`): every guard of a `GcMutex` or
-//! `GcRwLock` and every `Weak::upgrade` holds a *permit* (a reader); the
-//! collector *stops the world* by waiting until no permit is held and
-//! blocking new ones. The world's mutex also guards the generation lists
-//! and counters: allocation links, refcount death unlinks, both only while
-//! the world runs.
+//! Trial deletion needs a graph that holds still. Every guard of a
+//! `GcMutex` or `GcRwLock` and every `Weak::upgrade` holds a *permit*: its
+//! thread is *attached* (module `world`: a store to the thread's own slot
+//! and a load of the shared stop word, no lock; invariants W1–W4). The
+//! collector *stops the world* by requesting a stop and waiting until
+//! every slot is detached — for a bounded time: if the world does not stop
+//! by the deadline, the request is withdrawn and the collection does not
+//! run (`gc::try_collect` returns `None`, `gc::collect` 0). A separate list
+//! lock (`state`) guards the generation lists and counters: allocation
+//! links and refcount death unlinks under it while the world runs; the
+//! collector marks it `stopped` for its stopped phases.
 //!
 //! Invariants (S1–S6), relied on by the `// SAFETY:` comments here:
 //!
 //! * **S1 (edges).** A traced edge changes only through a `GcMutex` /
-//!   `GcRwLock` guard (which holds a permit) or when its owner's value is
-//!   dropped. So while the world is stopped no edge of a linked object
-//!   changes.
+//!   `GcRwLock` guard (which holds a permit), when its owner's value is
+//!   dropped, or through a `&mut` that `Gc::get_mut` lent out (the object is
+//!   then MUT_EXPOSED and not traced, header I6). So while the world is
+//!   stopped no traced edge of a linked object changes.
 //! * **S2 (new strong handles).** A strong handle is made only by cloning an
 //!   existing one (its object is already counted as referenced, or reached
 //!   through a reachable object's field) or by `Weak::upgrade`, which holds a
@@ -30,11 +35,12 @@
 //!   outside reference: increments by other threads only make `gc_refs` too
 //!   large (conservative).
 //! * **S3 (pending deaths).** A thread whose drop brought a strong count to
-//!   zero may be waiting for the world; `update_refs` counts a zero strong
-//!   count as one outside reference (that thread owns the object), so the
-//!   object survives the collection and that thread finishes its death later.
+//!   zero may be waiting for the list lock; `update_refs` counts a zero
+//!   strong count as one outside reference (that thread owns the object), so
+//!   the object survives the collection and that thread finishes its death
+//!   later. (`Gc::new_cyclic` links its object at strong 0 the same way.)
 //! * **S4 (lists).** Headers' `next`/`prev` words are read or written only
-//!   under the world mutex while the world runs, or by the collector while
+//!   under the list lock while the world runs, or by the collector while
 //!   it has stopped the world, or (trash) by the collector alone: trash is
 //!   reachable from no other thread (no outside strong handle, weak handles
 //!   cleared while stopped).
@@ -44,15 +50,38 @@
 //!   stopped from `update_refs` through the weak-clearing half of
 //!   `handle_weakrefs`, and for `handle_resurrected_objects`, only; no user code but
 //!   `Trace::trace` runs then.
-//! * **S6 (no self-deadlock).** A thread that holds a permit (a guard) never
-//!   stops the world: `gc::collect` returns 0 there, and automatic
-//!   collection waits for an allocation made without a guard.
+//! * **S6 (no self-deadlock, bounded waits).** A thread that holds a permit
+//!   never stops the world (`try_collect` returns `None` there, `collect`
+//!   0). A stop waits at most its deadline for other threads' permits (W3);
+//!   a thread waiting for a permit or for the list lock waits only for a
+//!   stop request or a stopped phase, which never waits on it. Automatic
+//!   collections wait at most [`AUTO_STOP_TIMEOUT`] (50 µs) and then back
+//!   off. If phase 7 cannot stop the world again, the trash whose
+//!   finalizers ran is kept as resurrected (`collector`'s
+//!   `keep_unconfirmed_trash`) and freed by a later collection.
+//!
+//! # Lock order for users
+//!
+//! A guard is a permit: while a thread holds one, no collection can run.
+//! Collections never block forever on that — `gc::collect` gives up after
+//! one second and returns 0, `gc::try_collect(timeout)` after `timeout` and
+//! returns `None`, automatic collections after 50 µs — but a collection
+//! that gives up collects nothing. So:
+//!
+//! * do not hold a `GcMutex`/`GcRwLock` guard while waiting for something
+//!   (a lock, a channel, a join) that another thread provides only after
+//!   its `gc::collect()` returns: the collection gives up (it cannot hang);
+//! * keep guards short, and never `mem::forget` one: until it is released
+//!   every collection gives up;
+//! * `gc::collect` inside a guard returns 0 at once (this thread is
+//!   attached); collect after releasing it.
 //!
 //! Counts are atomics with the orderings `std::sync::Arc` uses (see
 //! `SyncCounts`).
 
 mod handle;
 mod lock;
+mod world;
 
 pub mod gc;
 
@@ -61,20 +90,29 @@ pub use lock::{GcMutex, GcMutexGuard, GcRwLock, GcRwLockReadGuard, GcRwLockWrite
 
 use crate::collector::CollectorHeap;
 use crate::heap::header::{
-    CountsKind, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+    CountsKind, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_CLEARED,
+    WEAK_COUNT_MASK,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry, Registry};
 use crate::primitive::{
-    self, fence, AtomicBool, AtomicU32, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
+    self, AtomicBool, AtomicU32, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::trace::FinalizerKind;
 use crate::types::{
     CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
 };
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::time::Duration;
+use world::{Deadline, Permit, World};
+
+/// How long `gc::collect` waits for the world to stop.
+pub(crate) const COLLECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long an automatic collection waits for the world to stop (it runs on
+/// an allocating thread: it must not wait for other threads' guards).
+pub(crate) const AUTO_STOP_TIMEOUT: Duration = Duration::from_micros(50);
 
 /// A weak callback of the sync heap.
 pub(crate) type SyncCallback = Box<dyn FnOnce() + Send>;
@@ -129,12 +167,15 @@ impl SyncCounts {
     }
 
     /// Drop: Release so that this thread's uses of the value happen before
-    /// the deallocation; the thread that reaches zero issues an Acquire fence
-    /// (as `Arc::drop`) before touching the value.
+    /// the deallocation; the thread that reaches zero then makes an Acquire
+    /// *load* of the counter before touching the value. That is what
+    /// `Arc::drop` does under ThreadSanitizer (which cannot see fences); a
+    /// load is as cheap as the fence (free on x86), so it is used always and
+    /// TSan sees the heap's real synchronisation.
     #[inline(always)]
     pub(crate) fn dec_strong(&self) -> bool {
         if self.strong.fetch_sub(1, Ordering::Release) == 1 {
-            fence(Ordering::Acquire);
+            let _ = self.strong.load(Ordering::Acquire);
             true
         } else {
             false
@@ -201,10 +242,11 @@ impl SyncCounts {
         }
     }
 
-    /// Release + Acquire fence on reaching zero, as `Weak::drop` of `Arc`.
+    /// Release, then an Acquire load on reaching zero (see `dec_strong`), as
+    /// `Weak::drop` of `Arc`.
     pub(crate) fn dec_weak(&self) -> bool {
         if self.weak.fetch_sub(1, Ordering::Release) & WEAK_COUNT_MASK == 1 {
-            fence(Ordering::Acquire);
+            let _ = self.weak.load(Ordering::Acquire);
             true
         } else {
             false
@@ -243,20 +285,29 @@ pub(crate) struct GenState {
     pub(crate) long_lived_pending: usize,
     pub(crate) stats: [GenerationStats; NUM_GENERATIONS],
     pub(crate) debug: DebugFlags,
+    /// Allocations past `threshold[0]` before the next automatic attempt
+    /// (set when one could not stop the world, reset when one runs).
+    pub(crate) auto_backoff: usize,
 }
 
-/// The world's state: permits held, whether a collector stopped it, and
-/// the generation bookkeeping.
+/// The lists' state: whether a collector stopped the world, and the
+/// generation bookkeeping.
 pub(crate) struct WorldState {
-    readers: usize,
     stopped: bool,
     pub(crate) gen: GenState,
 }
 
 /// The sync heap (one per process).
 pub(crate) struct SyncHeap {
-    world: Mutex<WorldState>,
-    world_changed: Condvar,
+    /// Per-thread slots and the stop request (`world` module).
+    world: World,
+    /// The list lock (S4) with the generation bookkeeping; `stopped` while
+    /// a collector has the world stopped.
+    state: Mutex<WorldState>,
+    state_changed: Condvar,
+    /// How long the running collection may wait for the world to stop
+    /// (nanoseconds; set by the one collector before it starts).
+    stop_timeout: AtomicU64,
     generations: [List; NUM_GENERATIONS],
     permanent: List,
     /// A collection is running (no nesting, one collector at a time).
@@ -292,41 +343,18 @@ pub(crate) fn heap() -> &'static SyncHeap {
 mod tls {
     use super::*;
     primitive::thread_local! {
-    /// Permits (guards, upgrades in progress) held by this thread (S6).
-    pub(super) static PERMITS: Cell<usize> = Cell::new(0);
     /// This thread's trashcan: nesting depth and deferred deaths.
     pub(super) static TRASH: RefCell<(usize, Vec<ObjPtr>)> = RefCell::new((0, Vec::new()));
     }
 }
-use tls::{PERMITS, TRASH};
-
-fn permits_held() -> usize {
-    // During thread exit the count is gone: report "held" so this thread
-    // never tries to stop the world then.
-    PERMITS.try_with(Cell::get).unwrap_or(1)
-}
-
-/// A held permit: while any exists, the world cannot be stopped.
-pub(crate) struct Permit {
-    heap: &'static SyncHeap,
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        let _ = PERMITS.try_with(|p| p.set(p.get() - 1));
-        let mut w = primitive::lock(&self.heap.world);
-        w.readers -= 1;
-        if w.readers == 0 {
-            self.heap.world_changed.notify_all();
-        }
-    }
-}
+use tls::TRASH;
 
 impl SyncHeap {
     fn new() -> SyncHeap {
         SyncHeap {
-            world: Mutex::new(WorldState {
-                readers: 0,
+            world: World::new(),
+            stop_timeout: AtomicU64::new(0),
+            state: Mutex::new(WorldState {
                 stopped: false,
                 gen: GenState {
                     count: [0; NUM_GENERATIONS],
@@ -336,9 +364,10 @@ impl SyncHeap {
                     long_lived_pending: 0,
                     stats: Default::default(),
                     debug: DebugFlags::empty(),
+                    auto_backoff: 0,
                 },
             }),
-            world_changed: Condvar::new(),
+            state_changed: Condvar::new(),
             generations: [List::new(), List::new(), List::new()],
             permanent: List::new(),
             collecting: AtomicBool::new(false),
@@ -351,10 +380,10 @@ impl SyncHeap {
 
     /// Lock the world mutex once the world runs (waits out a stopped phase).
     pub(crate) fn lock_running(&self) -> MutexGuard<'_, WorldState> {
-        let mut w = primitive::lock(&self.world);
+        let mut w = primitive::lock(&self.state);
         while w.stopped {
             w = self
-                .world_changed
+                .state_changed
                 .wait(w)
                 .unwrap_or_else(|e| e.into_inner());
         }
@@ -364,40 +393,41 @@ impl SyncHeap {
     /// Lock the world mutex without waiting for it to run (the collector,
     /// which stopped it, and counter reads).
     pub(crate) fn lock_state(&self) -> MutexGuard<'_, WorldState> {
-        primitive::lock(&self.world)
+        primitive::lock(&self.state)
     }
 
-    /// Take a permit (S1, S2): waits while the world is stopped.
+    /// Take a permit (attach this thread; S1, S2): waits while a collector
+    /// stops or has stopped the world (`world` W1).
+    #[inline]
     pub(crate) fn permit(&'static self) -> Permit {
-        let mut w = self.lock_running();
-        w.readers += 1;
-        drop(w);
-        let _ = PERMITS.try_with(|p| p.set(p.get() + 1));
-        Permit { heap: self }
+        self.world.permit()
     }
 
     /// Link a new object into generation 0 and count it; returns whether an
-    /// automatic collection is due.
+    /// automatic collection is due (past `threshold[0]`, and past the
+    /// back-off a failed automatic attempt left).
     pub(crate) fn track_new(&self, header: NonNull<Header>) -> bool {
         let mut w = self.lock_running();
         list::append(header, self.generations[0].head());
         let g = &mut w.gen;
         g.count[0] += 1;
-        g.count[0] > g.threshold[0] && g.threshold[0] != 0 && g.enabled
+        g.count[0] > g.threshold[0] + g.auto_backoff && g.threshold[0] != 0 && g.enabled
     }
 
-    /// Collect `generation` with the `gc` callbacks; 0 if a collection runs
-    /// already or this thread holds a guard (S6).
-    pub(crate) fn collect(&'static self, generation: usize) -> usize {
-        if permits_held() > 0 {
-            return 0;
+    /// Collect `generation` with the `gc` callbacks, waiting at most
+    /// `timeout` for the world to stop (each time it stops it). `None` if it
+    /// could not run: another collection runs, this thread holds a guard
+    /// (S6), or the world did not stop in time.
+    pub(crate) fn collect(&'static self, generation: usize, timeout: Duration) -> Option<usize> {
+        if world::permits_held() > 0 {
+            return None;
         }
         if self
             .collecting
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            return 0;
+            return None;
         }
         struct Done(&'static SyncHeap);
         impl Drop for Done {
@@ -406,6 +436,8 @@ impl SyncHeap {
             }
         }
         let _done = Done(self);
+        let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.stop_timeout.store(nanos, Ordering::Relaxed);
         crate::collector::collect_with_callbacks(self, generation, |phase, info| {
             let callbacks: Vec<SyncGcCallback> = primitive::lock(&self.callbacks)
                 .iter()
@@ -421,7 +453,9 @@ impl SyncHeap {
         })
     }
 
-    /// The automatic trigger.
+    /// The automatic trigger: waits at most [`AUTO_STOP_TIMEOUT`] for the
+    /// world to stop; if it does not, backs off (the next attempt comes a
+    /// quarter threshold of allocations later).
     pub(crate) fn collect_generations(&'static self) -> usize {
         let choice = {
             let w = self.lock_state();
@@ -433,9 +467,18 @@ impl SyncHeap {
                 g.long_lived_total,
             )
         };
-        match choice {
-            Some(g) => self.collect(g),
-            None => 0,
+        let Some(generation) = choice else { return 0 };
+        match self.collect(generation, AUTO_STOP_TIMEOUT) {
+            Some(n) => {
+                self.lock_state().gen.auto_backoff = 0;
+                n
+            }
+            None => {
+                let mut w = self.lock_state();
+                let g = &mut w.gen;
+                g.auto_backoff = g.count[0].saturating_sub(g.threshold[0]) + g.threshold[0] / 4 + 1;
+                0
+            }
         }
     }
 
@@ -634,21 +677,22 @@ impl CollectorHeap for SyncHeap {
     fn lock_lists(&self) -> MutexGuard<'_, WorldState> {
         self.lock_running()
     }
-    fn stop_world(&self) {
-        let mut w = primitive::lock(&self.world);
-        while w.readers > 0 || w.stopped {
-            w = self
-                .world_changed
-                .wait(w)
-                .unwrap_or_else(|e| e.into_inner());
+    fn stop_world(&self) -> bool {
+        let timeout = Duration::from_nanos(self.stop_timeout.load(Ordering::Relaxed));
+        if !self.world.stop(Deadline::after(timeout)) {
+            return false;
         }
+        let mut w = primitive::lock(&self.state);
+        debug_assert!(!w.stopped, "gc: one collector at a time");
         w.stopped = true;
+        true
     }
     fn resume_world(&self) {
-        let mut w = primitive::lock(&self.world);
+        let mut w = primitive::lock(&self.state);
         w.stopped = false;
         drop(w);
-        self.world_changed.notify_all();
+        self.state_changed.notify_all();
+        self.world.resume();
     }
 
     fn strong(obj: ObjPtr) -> u32 {
@@ -672,8 +716,15 @@ impl CollectorHeap for SyncHeap {
         unsafe { SyncCounts::of(obj.counts) }.set_flag(flag);
     }
     #[inline(always)]
-    fn mut_exposed(_: ObjPtr) -> bool {
-        false // no `get_mut` on the sync heap
+    fn mut_exposed(obj: ObjPtr) -> bool {
+        // `sync::Gc::get_mut` sets the flag under the list lock. Unlike the
+        // per-thread heap, a second strong handle does not prove the `&mut`
+        // dead to another thread (a clone does not synchronise): the flag
+        // holds until the collector finds the object referenced only from
+        // inside the heap, i.e. its handle moved into a traced object under
+        // a guard or a list lock (header I6).
+        // SAFETY: the collector passes live sync objects.
+        unsafe { SyncCounts::of(obj.counts) }.has_flag(MUT_EXPOSED)
     }
     fn clear_flag(obj: ObjPtr, flag: u32) {
         // SAFETY: live.
