@@ -55,7 +55,7 @@
 //!   0). A stop waits at most its deadline for other threads' permits (W3);
 //!   a thread waiting for a permit or for the list lock waits only for a
 //!   stop request or a stopped phase, which never waits on it. Automatic
-//!   collections wait at most [`AUTO_STOP_TIMEOUT`] (50 µs) and then back
+//!   collections wait at most `AUTO_STOP_TIMEOUT` (50 µs) and then back
 //!   off. If phase 7 cannot stop the world again, the trash whose
 //!   finalizers ran is kept as resurrected (`collector`'s
 //!   `keep_unconfirmed_trash`) and freed by a later collection.
@@ -584,15 +584,15 @@ unsafe fn destroy(obj: ObjPtr) {
     let counts = unsafe { SyncCounts::of(obj.counts) };
     let header = obj.header();
     if let Some(h) = header {
-        let _w = heap.lock_running();
-        // SAFETY: live header, read under the world mutex (S4).
+        let mut w = heap.lock_running();
+        // SAFETY: live header, read under the list lock (S4).
         let hr = unsafe { h.as_ref() };
         if hr.is_collecting() {
             return; // trash: the collector owns it (I5)
         }
         if hr.is_zombie() {
             // I5: a collection dropped its value; only the memory is left.
-            drop(_w);
+            drop(w);
             if counts.dec_weak() {
                 // SAFETY: strong 0, value dropped, unlinked: the implicit
                 // weak was the last reference (I1).
@@ -602,6 +602,9 @@ unsafe fn destroy(obj: ObjPtr) {
         }
         if hr.is_linked() {
             list::remove(h);
+            // Counted as deallocated now, in the same lock hold (a
+            // resurrection below counts it back).
+            w.gen.count[0] = w.gen.count[0].saturating_sub(1);
         }
     }
     let vt = obj.vtable;
@@ -614,9 +617,10 @@ unsafe fn destroy(obj: ObjPtr) {
         if !counts.dec_strong() {
             // Resurrected (maybe by another thread's upgrade during the call).
             if let Some(h) = header {
-                let _w = heap.lock_running();
-                // SAFETY: live header, under the world mutex.
+                let mut w = heap.lock_running();
+                // SAFETY: live header, under the list lock.
                 if !unsafe { h.as_ref() }.is_linked() {
+                    w.gen.count[0] += 1;
                     // SAFETY: as above.
                     unsafe { h.as_ref() }.prev.set(0);
                     list::append(h, heap.generations[0].head());
@@ -626,9 +630,6 @@ unsafe fn destroy(obj: ObjPtr) {
         }
     }
     clear_weak_handles_and_run_callbacks(heap, obj);
-    if header.is_some() {
-        heap.note_dealloc();
-    }
     // SAFETY: strong 0 and WEAK_CLEARED: nobody can reach the value.
     unsafe { (vt.drop_value)(obj.counts) };
     if counts.dec_weak() {
@@ -653,13 +654,6 @@ fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr) {
             &|| format!("weak callback of {}", type_name()),
             entry.callback,
         );
-    }
-}
-
-impl SyncHeap {
-    fn note_dealloc(&self) {
-        let mut w = self.lock_state();
-        w.gen.count[0] = w.gen.count[0].saturating_sub(1);
     }
 }
 
