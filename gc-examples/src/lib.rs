@@ -1,5 +1,5 @@
 //! The seed tour: the Python programs of the five seed articles
-//! (`/work/shared/seeds/*.txt`), ported to [`pygc`].
+//! (numbered `000` to `004`), ported to [`pygc`].
 //!
 //! Each seed article has a module; each of its programs is a *section*: a
 //! submodule with a `run(out) -> io::Result<Report>` function that writes
@@ -107,7 +107,7 @@ pub mod widgets;
 pub struct SeedArticle {
     /// Its number, `"000"` to `"004"`.
     pub number: &'static str,
-    /// Its file name under `/work/shared/seeds/`.
+    /// Its file name (the article as it was published, outside this repository).
     pub file: &'static str,
     /// Its title.
     pub title: &'static str,

@@ -1,4 +1,4 @@
-//! The soundness hazards of `/work/shared/spec/HAZARDS.md`, tried one by one:
+//! The soundness hazards of DESIGN.md's table (`HAZARDS n`), tried one by one:
 //! user code inside a collection doing everything it may do, `Trace` impls
 //! that lie, borrowed cells, panics, thread exit.
 

@@ -56,8 +56,8 @@
 //!   a thread waiting for a permit or for the list lock waits only for a
 //!   stop request or a stopped phase, which never waits on it. Automatic
 //!   collections wait at most `AUTO_STOP_TIMEOUT` (50 µs) and then back
-//!   off. If phase 7 cannot stop the world again, the trash whose
-//!   finalizers ran is kept as resurrected (`collector`'s
+//!   off. If `handle_resurrected_objects` cannot stop the world again, the
+//!   trash whose finalizers ran is kept as resurrected (`collector`'s
 //!   `keep_unconfirmed_trash`) and freed by a later collection.
 //!
 //! # Lock order for users
