@@ -63,6 +63,9 @@ pub use pygc_derive::Trace;
 /// Items used by the code `#[derive(Trace)]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::handle::dst::{CoerceParts, GcToken, WeakToken};
+    pub use crate::heap::dst::{ErasedType, TraceUnsized};
+    pub use crate::heap::header::{Counts, GcBox};
     pub use crate::trace::{FinalizerKind, Fuel};
 
     /// Implemented by `#[derive(Trace)]` for the derived type, and for every

@@ -144,7 +144,7 @@ pub type FuelFull = FuelMore<
     label = "this type cannot be traced by the cycle collector",
     note = "derive it with `#[derive(Trace)]`, or mark the field `#[trace(skip)]` (its handles then count as outside references)"
 )]
-pub unsafe trait Trace {
+pub unsafe trait Trace: crate::heap::dst::TraceUnsized {
     /// Report every handle this value owns to `tracer`, by calling `trace` on
     /// each field that may own one.
     fn trace(&self, tracer: &mut Tracer<'_>);

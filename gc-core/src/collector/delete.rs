@@ -95,7 +95,7 @@ pub(super) fn drop_trash_value(node: NonNull<Header>) {
         // SAFETY: the collector owns the trash (I5); each value is dropped
         // exactly once, here; nothing reads it afterwards (weak handles
         // cannot upgrade to trash, strong handles live only in trash).
-        unsafe { (obj.vtable.drop_value)(obj.counts) }
+        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
     });
     let h = hdr(node);
     h.prev.set(h.prev.get() | PREV_DROPPED);
@@ -155,7 +155,7 @@ pub(super) fn drop_then_free<H: CollectorHeap>(collectable: NonNull<Header>) -> 
             h.prev.set(0);
             if H::dec_weak(obj) {
                 // SAFETY: the implicit weak was the last reference (I1).
-                unsafe { (obj.vtable.dealloc)(obj.counts) };
+                unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
             }
         }
         node = next;

@@ -5,6 +5,7 @@
 
 use super::heap::CollectorHeap;
 use crate::handle::strong::Gc;
+use crate::heap::dst::is_thin;
 use crate::heap::header::{counts_to_header, Header, HEADER_SIZE, NEXT_UNREACHABLE, PREV_FLAGS};
 use crate::heap::list;
 use crate::trace::{Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED};
@@ -72,10 +73,10 @@ impl Drop for AbortOnPanic {
 impl Tracer<'_> {
     /// Visit a strong handle.
     #[inline(always)]
-    pub(crate) fn visit_gc<T: Trace + 'static>(&mut self, gc: &Gc<T>) {
+    pub(crate) fn visit_gc<T: ?Sized + Trace + 'static>(&mut self, gc: &Gc<T>) {
         // The per-thread collector's hot paths first.
         if self.fast == FAST_SUBTRACT {
-            if T::__gc_tracked() {
+            if gc.has_header() {
                 let target = counts_to_header(gc.ptr.cast()).as_ptr();
                 if target == self.run_target {
                     self.run_len += 1;
@@ -88,7 +89,7 @@ impl Tracer<'_> {
             return;
         }
         if self.fast == FAST_REACHABLE {
-            if T::__gc_tracked() {
+            if gc.has_header() {
                 let target = counts_to_header(gc.ptr.cast());
                 // visit_reachable is idempotent (after one visit the target
                 // is scanned, or rescued with gc_refs >= 1), so a repeat of
@@ -116,10 +117,13 @@ impl Tracer<'_> {
     /// [`Tracer::visit_gc`] one handle at a time, so each edge is reported
     /// exactly once either way.
     #[inline(always)]
-    pub(crate) fn visit_gc_slice<T: Trace + 'static>(&mut self, handles: &[Gc<T>]) {
+    pub(crate) fn visit_gc_slice<T: ?Sized + Trace + 'static>(&mut self, handles: &[Gc<T>]) {
         const CHUNK: usize = 8;
         let counting = self.fast == FAST_SUBTRACT;
-        if !T::__gc_tracked() || !(counting || self.fast == FAST_REACHABLE) {
+        // Handles to unsized values may differ in trackedness (I8): one by
+        // one. For a sized `T` the first handle's answer is the static one.
+        let same_type = is_thin::<T>() && handles.first().is_some_and(Gc::has_header);
+        if !same_type || !(counting || self.fast == FAST_REACHABLE) {
             for gc in handles {
                 self.visit_gc(gc);
             }
@@ -130,7 +134,10 @@ impl Tracer<'_> {
             // The handles of the run's object point HEADER_SIZE past its
             // header; with no run (null) this matches no handle.
             let key = (self.run_target as usize).wrapping_add(HEADER_SIZE);
-            if chunk.iter().all(|gc| gc.ptr.as_ptr() as usize == key) {
+            if chunk
+                .iter()
+                .all(|gc| gc.ptr.cast::<u8>().as_ptr() as usize == key)
+            {
                 if counting {
                     self.run_len += CHUNK;
                 }
@@ -190,17 +197,21 @@ impl Tracer<'_> {
 
 /// The modes without a fast path, for a per-thread handle.
 #[inline(never)]
-pub(super) fn visit_gc_slow<T: Trace + 'static>(mode: &mut TraceMode<'_>, sync: bool, gc: &Gc<T>) {
+pub(super) fn visit_gc_slow<T: ?Sized + Trace + 'static>(
+    mode: &mut TraceMode<'_>,
+    sync: bool,
+    gc: &Gc<T>,
+) {
     match mode {
         TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
         TraceMode::Edges { out } => out.push(gc.obj()),
         TraceMode::RefersTo { target, found } => {
-            if gc.ptr.as_ptr() as *const () == *target {
+            if gc.ptr.cast::<()>().as_ptr() as *const () == *target {
                 *found = true;
             }
         }
         _ => {
-            if T::__gc_tracked() && !sync {
+            if !sync && gc.has_header() {
                 visit_tracked(mode, counts_to_header(gc.ptr.cast()));
             }
         }

@@ -1,6 +1,7 @@
 //! The handles: [`Gc`](strong::Gc), [`Weak`](weak::Weak), [`GcAny`](any::GcAny).
 
 pub(crate) mod any;
+pub(crate) mod dst;
 pub(crate) mod strong;
 pub(crate) mod weak;
 
@@ -8,14 +9,14 @@ pub(crate) mod weak;
 /// derefs to `T` and has an associated `as_ptr` (shared by `Gc` and
 /// `sync::Gc`; `$($bound)*` are the extra bounds on `T`).
 macro_rules! value_trait_impls {
-    ($handle:ident, $($bound:tt)*) => {
-        impl<T: Trace $($bound)* + 'static> AsRef<T> for $handle<T> {
+    ($handle:ident, [$($unsized:tt)*], $($bound:tt)*) => {
+        impl<T: $($unsized)* Trace $($bound)* + 'static> AsRef<T> for $handle<T> {
             fn as_ref(&self) -> &T {
                 self
             }
         }
 
-        impl<T: Trace $($bound)* + 'static> std::borrow::Borrow<T> for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + 'static> std::borrow::Borrow<T> for $handle<T> {
             fn borrow(&self) -> &T {
                 self
             }
@@ -33,45 +34,45 @@ macro_rules! value_trait_impls {
             }
         }
 
-        impl<T: Trace $($bound)* + std::fmt::Debug + 'static> std::fmt::Debug for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + std::fmt::Debug + 'static> std::fmt::Debug for $handle<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Debug::fmt(&**self, f)
             }
         }
 
-        impl<T: Trace $($bound)* + std::fmt::Display + 'static> std::fmt::Display for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + std::fmt::Display + 'static> std::fmt::Display for $handle<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Display::fmt(&**self, f)
             }
         }
 
-        impl<T: Trace $($bound)* + 'static> std::fmt::Pointer for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + 'static> std::fmt::Pointer for $handle<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Pointer::fmt(&$handle::as_ptr(self), f)
             }
         }
 
-        impl<T: Trace $($bound)* + PartialEq + 'static> PartialEq for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + PartialEq + 'static> PartialEq for $handle<T> {
             fn eq(&self, other: &Self) -> bool {
                 **self == **other
             }
         }
 
-        impl<T: Trace $($bound)* + Eq + 'static> Eq for $handle<T> {}
+        impl<T: $($unsized)* Trace $($bound)* + Eq + 'static> Eq for $handle<T> {}
 
-        impl<T: Trace $($bound)* + PartialOrd + 'static> PartialOrd for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + PartialOrd + 'static> PartialOrd for $handle<T> {
             fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
                 (**self).partial_cmp(&**other)
             }
         }
 
-        impl<T: Trace $($bound)* + Ord + 'static> Ord for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + Ord + 'static> Ord for $handle<T> {
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
                 (**self).cmp(&**other)
             }
         }
 
-        impl<T: Trace $($bound)* + std::hash::Hash + 'static> std::hash::Hash for $handle<T> {
+        impl<T: $($unsized)* Trace $($bound)* + std::hash::Hash + 'static> std::hash::Hash for $handle<T> {
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
                 (**self).hash(state)
             }

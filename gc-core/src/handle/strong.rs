@@ -2,8 +2,11 @@
 
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
-use crate::heap::dealloc::{clear_weak_handles_and_run_callbacks, release, Typed};
-use crate::heap::header::{counts_to_header, Counts, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS};
+use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
+use crate::heap::dst::{has_header, obj_of, release_handle};
+use crate::heap::header::{
+    counts_to_header, Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER,
+};
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
 use std::marker::PhantomData;
@@ -30,12 +33,12 @@ use std::ptr::NonNull;
 /// assert!(Gc::ptr_eq(&a, &b));
 /// assert_eq!(*b, "hello");
 /// ```
-pub struct Gc<T: Trace + 'static> {
+pub struct Gc<T: ?Sized + Trace + 'static> {
     pub(crate) ptr: NonNull<GcBox<T>>,
     _owns: PhantomData<GcBox<T>>,
 }
 
-impl<T: Trace + 'static> Gc<T> {
+impl<T: ?Sized + Trace + 'static> Gc<T> {
     #[inline(always)]
     pub(crate) fn counts(&self) -> &Counts {
         // SAFETY: a Gc keeps its object alive (strong > 0, I1). Only the
@@ -44,12 +47,20 @@ impl<T: Trace + 'static> Gc<T> {
         unsafe { &(*self.ptr.as_ptr()).counts }
     }
 
+    /// The type-erased object (for an unsized `T`, of its concrete type).
     #[inline(always)]
     pub(crate) fn obj(&self) -> ObjPtr {
-        ObjPtr {
-            counts: self.ptr.cast(),
-            vtable: GcBox::<T>::vtable(),
-        }
+        // SAFETY: a strong handle: live, and an object without a header
+        // has its value intact (I8).
+        unsafe { obj_of(self.ptr) }
+    }
+
+    /// Whether the object has a header (its concrete type is tracked).
+    #[inline(always)]
+    pub(crate) fn has_header(&self) -> bool {
+        // SAFETY: a strong handle keeps the object alive; for a sized `T`
+        // only the static answer is read.
+        unsafe { has_header(self.ptr) }
     }
 
     /// Wrap a pointer that already owns one strong reference.
@@ -65,6 +76,239 @@ impl<T: Trace + 'static> Gc<T> {
         }
     }
 
+    /// Make a weak handle: it does not keep the value alive, and
+    /// [`Weak::upgrade`] returns `None` once the value is reclaimed (or known
+    /// to be cyclic trash).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let strong = Gc::new(1);
+    /// let weak = Gc::downgrade(&strong);
+    /// assert_eq!(weak.upgrade().as_deref(), Some(&1));
+    /// drop(strong);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(this: &Self) -> Weak<T> {
+        this.counts().inc_weak();
+        // Using the handle again ends any `&mut` from `get_mut` (I6).
+        this.counts().clear_mut_exposed();
+        Weak::from_raw_erased(this.ptr, this.obj())
+    }
+
+    /// Make a weak handle with a callback, as `weakref.ref(obj, callback)`.
+    ///
+    /// The callback belongs to the returned handle (its clones are plain weak
+    /// handles). It runs at most once, when the referent dies, and only if
+    /// this handle is still alive then and is not itself part of the cyclic
+    /// trash being reclaimed: at refcount death after the referent's
+    /// finalizer (not at all if the finalizer resurrected it); for cyclic
+    /// trash in the collector's weak phase, before any finalizer runs.
+    /// Callbacks of one referent run newest first. A panicking callback is
+    /// reported on stderr and does not stop the others.
+    ///
+    /// On a thread whose heap is already destroyed (thread exit) the
+    /// callback is dropped without running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// use std::{cell::Cell, rc::Rc};
+    ///
+    /// let called = Rc::new(Cell::new(false));
+    /// let flag = called.clone();
+    /// let obj = Gc::new(42);
+    /// let weak = Gc::downgrade_with_callback(&obj, move || flag.set(true));
+    /// drop(obj);
+    /// assert!(called.get());
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade_with_callback(this: &Self, callback: impl FnOnce() + 'static) -> Weak<T> {
+        let mut weak = Gc::downgrade(this);
+        if let Some(heap) = heap() {
+            let addr = this.ptr.as_ptr().cast::<u8>() as usize;
+            let id = heap
+                .weak_callbacks
+                .borrow_mut()
+                .register(addr, Box::new(callback));
+            this.counts().set_flag(HAS_CALLBACKS);
+            weak.callback = std::num::NonZeroU64::new(id);
+        }
+        weak
+    }
+
+    /// The number of strong handles (`sys.getrefcount(x) - 1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let a = Gc::new(());
+    /// let b = a.clone();
+    /// assert_eq!(Gc::strong_count(&a), 2);
+    /// drop(b);
+    /// assert_eq!(Gc::strong_count(&a), 1);
+    /// ```
+    pub fn strong_count(this: &Self) -> usize {
+        this.counts().strong() as usize
+    }
+
+    /// The number of weak handles.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let a = Gc::new(());
+    /// let w = Gc::downgrade(&a);
+    /// assert_eq!(Gc::weak_count(&a), 1);
+    /// # drop(w);
+    /// ```
+    pub fn weak_count(this: &Self) -> usize {
+        // Minus the implicit weak held while the value is alive (I1).
+        this.counts().weak() as usize - 1
+    }
+
+    /// Whether two handles point at the same object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let a = Gc::new(1);
+    /// assert!(Gc::ptr_eq(&a, &a.clone()));
+    /// assert!(!Gc::ptr_eq(&a, &Gc::new(1)));
+    /// ```
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        // Addresses only: the metadata of two handles to one object may
+        // differ (vtables are not unique).
+        a.ptr.cast::<u8>() == b.ptr.cast::<u8>()
+    }
+
+    /// A pointer to the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let a = Gc::new(7);
+    /// assert_eq!(unsafe { *Gc::as_ptr(&a) }, 7);
+    /// ```
+    pub fn as_ptr(this: &Self) -> *const T {
+        // SAFETY: in-bounds projection of a live box; `ManuallyDrop<T>`
+        // has the layout and metadata of `T`.
+        unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value) as *const T }
+    }
+
+    /// Whether the collector tracks the object (it is on a generation list).
+    /// Objects of types that can own no handle are never tracked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{Gc, Trace};
+    /// #[derive(Trace)]
+    /// struct Leaf(u32);
+    /// #[derive(Trace)]
+    /// struct Branch(Gc<Leaf>);
+    /// let leaf = Gc::new(Leaf(1));
+    /// assert!(!Gc::is_tracked(&leaf));
+    /// assert!(Gc::is_tracked(&Gc::new(Branch(leaf))));
+    /// ```
+    pub fn is_tracked(this: &Self) -> bool {
+        this.header()
+            // SAFETY: live object, live header.
+            .is_some_and(|h| unsafe { h.as_ref() }.is_linked())
+    }
+
+    /// Whether the object's finalizer has run (`gc.is_finalized`). True
+    /// for an object resurrected by its finalizer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// assert!(!Gc::is_finalized(&Gc::new(1)));
+    /// ```
+    pub fn is_finalized(this: &Self) -> bool {
+        this.counts().has_flag(FINALIZED)
+    }
+
+    /// A new strong, type-erased handle to the same object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let a = Gc::new(3_u8);
+    /// let any = Gc::to_any(&a);
+    /// assert_eq!(any.as_ptr(), Gc::as_ptr(&a) as *const ());
+    /// assert_eq!(Gc::strong_count(&a), 2);
+    /// ```
+    pub fn to_any(this: &Self) -> GcAny {
+        let this = ManuallyDrop::new(this.clone());
+        // SAFETY: the clone's strong reference moves into the GcAny.
+        unsafe { GcAny::from_obj(this.obj()) }
+    }
+
+    /// A mutable reference to the value, if this is the only handle (no
+    /// other strong and no weak handle).
+    ///
+    /// Also `None` for an object that a running collection owns (a
+    /// finalizer's view of other cyclic trash).
+    ///
+    /// While the `&mut T` may be live the collector must not trace the value:
+    /// until the handle is used again (cloned, downgraded) or moved into a
+    /// traced object, the collector treats the value like a mutably borrowed
+    /// `RefCell` (what it holds counts as referenced from outside).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let mut a = Gc::new(1);
+    /// *Gc::get_mut(&mut a).unwrap() += 1;
+    /// assert_eq!(*a, 2);
+    /// let _b = a.clone();
+    /// assert!(Gc::get_mut(&mut a).is_none());
+    /// ```
+    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
+        let counts = this.counts();
+        if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
+            return None;
+        }
+        counts.set_mut_exposed();
+        // SAFETY: the handle is unique (strong 1, no weak) and borrowed
+        // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
+        // from the value while the `&mut` may be live (I6).
+        Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+    }
+
+    /// Cyclic trash of a running collection (I5): reachable from user code
+    /// only through a finalizer that took a handle out of another trash
+    /// object; it must stay on the collector's list. Or a zombie (I5), whose
+    /// value a collection has dropped.
+    fn is_owned_by_collection(&self) -> bool {
+        self.header()
+            // SAFETY: live object, live header.
+            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
+    }
+
+    /// The header, if the object has one (I8: read from the counts, so
+    /// the value is not touched).
+    #[inline(always)]
+    pub(crate) fn header(&self) -> Option<NonNull<Header>> {
+        if self.counts().has_flag(HAS_HEADER) {
+            Some(counts_to_header(self.ptr.cast()))
+        } else {
+            None
+        }
+    }
+}
+
+impl<T: Trace + 'static> Gc<T> {
     /// Put `value` on the heap. If `T` can own handles the object is tracked:
     /// it joins generation 0 and counts towards the automatic collection
     /// threshold (which may start a collection right here, before the object
@@ -159,181 +403,6 @@ impl<T: Trace + 'static> Gc<T> {
         }
     }
 
-    /// Make a weak handle: it does not keep the value alive, and
-    /// [`Weak::upgrade`] returns `None` once the value is reclaimed (or known
-    /// to be cyclic trash).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let strong = Gc::new(1);
-    /// let weak = Gc::downgrade(&strong);
-    /// assert_eq!(weak.upgrade().as_deref(), Some(&1));
-    /// drop(strong);
-    /// assert!(weak.upgrade().is_none());
-    /// ```
-    pub fn downgrade(this: &Self) -> Weak<T> {
-        this.counts().inc_weak();
-        // Using the handle again ends any `&mut` from `get_mut` (I6).
-        this.counts().clear_mut_exposed();
-        Weak::from_raw(this.ptr)
-    }
-
-    /// Make a weak handle with a callback, as `weakref.ref(obj, callback)`.
-    ///
-    /// The callback belongs to the returned handle (its clones are plain weak
-    /// handles). It runs at most once, when the referent dies, and only if
-    /// this handle is still alive then and is not itself part of the cyclic
-    /// trash being reclaimed: at refcount death after the referent's
-    /// finalizer (not at all if the finalizer resurrected it); for cyclic
-    /// trash in the collector's weak phase, before any finalizer runs.
-    /// Callbacks of one referent run newest first. A panicking callback is
-    /// reported on stderr and does not stop the others.
-    ///
-    /// On a thread whose heap is already destroyed (thread exit) the
-    /// callback is dropped without running.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// use std::{cell::Cell, rc::Rc};
-    ///
-    /// let called = Rc::new(Cell::new(false));
-    /// let flag = called.clone();
-    /// let obj = Gc::new(42);
-    /// let weak = Gc::downgrade_with_callback(&obj, move || flag.set(true));
-    /// drop(obj);
-    /// assert!(called.get());
-    /// assert!(weak.upgrade().is_none());
-    /// ```
-    pub fn downgrade_with_callback(this: &Self, callback: impl FnOnce() + 'static) -> Weak<T> {
-        let mut weak = Gc::downgrade(this);
-        if let Some(heap) = heap() {
-            let addr = this.ptr.as_ptr() as usize;
-            let id = heap
-                .weak_callbacks
-                .borrow_mut()
-                .register(addr, Box::new(callback));
-            this.counts().set_flag(HAS_CALLBACKS);
-            weak.callback = Some(id);
-        }
-        weak
-    }
-
-    /// The number of strong handles (`sys.getrefcount(x) - 1`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let a = Gc::new(());
-    /// let b = a.clone();
-    /// assert_eq!(Gc::strong_count(&a), 2);
-    /// drop(b);
-    /// assert_eq!(Gc::strong_count(&a), 1);
-    /// ```
-    pub fn strong_count(this: &Self) -> usize {
-        this.counts().strong() as usize
-    }
-
-    /// The number of weak handles.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let a = Gc::new(());
-    /// let w = Gc::downgrade(&a);
-    /// assert_eq!(Gc::weak_count(&a), 1);
-    /// # drop(w);
-    /// ```
-    pub fn weak_count(this: &Self) -> usize {
-        // Minus the implicit weak held while the value is alive (I1).
-        this.counts().weak() as usize - 1
-    }
-
-    /// Whether two handles point at the same object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let a = Gc::new(1);
-    /// assert!(Gc::ptr_eq(&a, &a.clone()));
-    /// assert!(!Gc::ptr_eq(&a, &Gc::new(1)));
-    /// ```
-    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        a.ptr == b.ptr
-    }
-
-    /// A pointer to the value.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let a = Gc::new(7);
-    /// assert_eq!(unsafe { *Gc::as_ptr(&a) }, 7);
-    /// ```
-    pub fn as_ptr(this: &Self) -> *const T {
-        // SAFETY: in-bounds projection of a live box.
-        unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value).cast() }
-    }
-
-    /// Whether the collector tracks the object (it is on a generation list).
-    /// Objects of types that can own no handle are never tracked.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::{Gc, Trace};
-    /// #[derive(Trace)]
-    /// struct Leaf(u32);
-    /// #[derive(Trace)]
-    /// struct Branch(Gc<Leaf>);
-    /// let leaf = Gc::new(Leaf(1));
-    /// assert!(!Gc::is_tracked(&leaf));
-    /// assert!(Gc::is_tracked(&Gc::new(Branch(leaf))));
-    /// ```
-    pub fn is_tracked(this: &Self) -> bool {
-        this.obj()
-            .header()
-            // SAFETY: live object, live header.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_linked())
-    }
-
-    /// Whether the object's finalizer has run (`gc.is_finalized`). True
-    /// for an object resurrected by its finalizer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// assert!(!Gc::is_finalized(&Gc::new(1)));
-    /// ```
-    pub fn is_finalized(this: &Self) -> bool {
-        this.counts().has_flag(FINALIZED)
-    }
-
-    /// A new strong, type-erased handle to the same object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let a = Gc::new(3_u8);
-    /// let any = Gc::to_any(&a);
-    /// assert_eq!(any.as_ptr(), Gc::as_ptr(&a) as *const ());
-    /// assert_eq!(Gc::strong_count(&a), 2);
-    /// ```
-    pub fn to_any(this: &Self) -> GcAny {
-        let this = ManuallyDrop::new(this.clone());
-        // SAFETY: the clone's strong reference moves into the GcAny.
-        unsafe { GcAny::from_obj(this.obj()) }
-    }
-
     /// Take the value out if this is the only strong handle; otherwise give
     /// the handle back. On success the object leaves the heap: weak handles
     /// to it are cleared and their callbacks run; its finalizer does not run
@@ -409,53 +478,9 @@ impl<T: Trace + 'static> Gc<T> {
     {
         Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
     }
-
-    /// A mutable reference to the value, if this is the only handle (no
-    /// other strong and no weak handle).
-    ///
-    /// Also `None` for an object that a running collection owns (a
-    /// finalizer's view of other cyclic trash).
-    ///
-    /// While the `&mut T` may be live the collector must not trace the value:
-    /// until the handle is used again (cloned, downgraded) or moved into a
-    /// traced object, the collector treats the value like a mutably borrowed
-    /// `RefCell` (what it holds counts as referenced from outside).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let mut a = Gc::new(1);
-    /// *Gc::get_mut(&mut a).unwrap() += 1;
-    /// assert_eq!(*a, 2);
-    /// let _b = a.clone();
-    /// assert!(Gc::get_mut(&mut a).is_none());
-    /// ```
-    pub fn get_mut(this: &mut Self) -> Option<&mut T> {
-        let counts = this.counts();
-        if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
-            return None;
-        }
-        counts.set_mut_exposed();
-        // SAFETY: the handle is unique (strong 1, no weak) and borrowed
-        // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
-        // from the value while the `&mut` may be live (I6).
-        Some(unsafe { &mut (*this.ptr.as_ptr()).value })
-    }
-
-    /// Cyclic trash of a running collection (I5): reachable from user code
-    /// only through a finalizer that took a handle out of another trash
-    /// object; it must stay on the collector's list. Or a zombie (I5), whose
-    /// value a collection has dropped.
-    fn is_owned_by_collection(&self) -> bool {
-        self.obj()
-            .header()
-            // SAFETY: live object, live header.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
-    }
 }
 
-impl<T: Trace + 'static> Clone for Gc<T> {
+impl<T: ?Sized + Trace + 'static> Clone for Gc<T> {
     /// Another strong handle to the same object.
     #[inline(always)]
     fn clone(&self) -> Self {
@@ -469,17 +494,17 @@ impl<T: Trace + 'static> Clone for Gc<T> {
     }
 }
 
-impl<T: Trace + 'static> Drop for Gc<T> {
+impl<T: ?Sized + Trace + 'static> Drop for Gc<T> {
     #[inline(always)]
     fn drop(&mut self) {
         if self.counts().dec_strong() {
             // SAFETY: we owned the last strong reference of a live object.
-            unsafe { release(self.obj(), Typed::<T>::OPS) }
+            unsafe { release_handle(self.ptr) }
         }
     }
 }
 
-impl<T: Trace + 'static> Deref for Gc<T> {
+impl<T: ?Sized + Trace + 'static> Deref for Gc<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
@@ -490,7 +515,7 @@ impl<T: Trace + 'static> Deref for Gc<T> {
 }
 
 // SAFETY: reports the one handle it owns.
-unsafe impl<T: Trace + 'static> Trace for Gc<T> {
+unsafe impl<T: ?Sized + Trace + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         tracer.visit_gc(self);
@@ -501,4 +526,4 @@ unsafe impl<T: Trace + 'static> Trace for Gc<T> {
     }
 }
 
-crate::handle::value_trait_impls!(Gc,);
+crate::handle::value_trait_impls!(Gc, [?Sized +],);

@@ -1,12 +1,19 @@
 //! `Weak<T>`: a handle that does not keep its referent alive.
 
 use crate::handle::strong::Gc;
-use crate::heap::header::{counts_to_header, GcBox, WEAK_CLEARED};
+use crate::heap::header::{
+    counts_to_header, Counts, GcBox, Header, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED,
+};
 use crate::heap::heap;
 use crate::trace::{Trace, Tracer};
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroU64;
 use std::ptr::NonNull;
+
+/// The address of an empty weak handle (`Weak::new()`): never an
+/// object's (objects are aligned to at least 4 bytes).
+const EMPTY: usize = usize::MAX;
 
 /// A weak handle: it does not keep the value alive. [`Weak::upgrade`] gives a
 /// [`Gc`] while the value lives, and `None` once it was reclaimed or found to
@@ -23,11 +30,16 @@ use std::ptr::NonNull;
 /// let w = Gc::downgrade(&a);
 /// assert_eq!(*w.upgrade().unwrap(), 5);
 /// ```
-pub struct Weak<T: Trace + 'static> {
-    /// `None` for `Weak::new()`.
-    ptr: Option<NonNull<GcBox<T>>>,
+pub struct Weak<T: ?Sized + Trace + 'static> {
+    /// The object, or [`EMPTY`] for `Weak::new()` (and handles coerced
+    /// from one: the address survives the coercion).
+    raw: NonNull<GcBox<T>>,
     /// The id of the callback this handle owns (`downgrade_with_callback`).
-    pub(crate) callback: Option<u64>,
+    pub(crate) callback: Option<NonZeroU64>,
+    /// How to free an object without a header once the value is gone
+    /// (header I8): the vtable of its concrete type and its `meta`, taken
+    /// while the value was alive. Unused for objects with a header.
+    pub(crate) erased: (&'static VTable, usize),
     _marker: PhantomData<GcBox<T>>,
 }
 
@@ -42,8 +54,9 @@ impl<T: Trace + 'static> Weak<T> {
     /// ```
     pub fn new() -> Weak<T> {
         Weak {
-            ptr: None,
+            raw: NonNull::new(std::ptr::without_provenance_mut(EMPTY)).expect("non-null"),
             callback: None,
+            erased: (GcBox::<T>::vtable(), 0),
             _marker: PhantomData,
         }
     }
@@ -51,10 +64,67 @@ impl<T: Trace + 'static> Weak<T> {
     /// Wrap a pointer that already owns one weak reference.
     pub(crate) fn from_raw(ptr: NonNull<GcBox<T>>) -> Weak<T> {
         Weak {
-            ptr: Some(ptr),
+            raw: ptr,
             callback: None,
+            erased: (GcBox::<T>::vtable(), 0),
             _marker: PhantomData,
         }
+    }
+}
+
+impl<T: ?Sized + Trace + 'static> Weak<T> {
+    /// Wrap a pointer that already owns one weak reference; `obj` is its
+    /// erased object (I8).
+    pub(crate) fn from_raw_erased(ptr: NonNull<GcBox<T>>, obj: ObjPtr) -> Weak<T> {
+        Weak {
+            raw: ptr,
+            callback: None,
+            erased: (obj.vtable, obj.meta),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Rebuild a handle from its parts (`coerce!`).
+    pub(crate) fn from_parts(
+        raw: NonNull<GcBox<T>>,
+        callback: Option<NonZeroU64>,
+        erased: (&'static VTable, usize),
+    ) -> Weak<T> {
+        Weak {
+            raw,
+            callback,
+            erased,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Take the handle apart without running its drop (`coerce!`).
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        NonNull<GcBox<T>>,
+        Option<NonZeroU64>,
+        (&'static VTable, usize),
+    ) {
+        let this = std::mem::ManuallyDrop::new(self);
+        (this.raw, this.callback, this.erased)
+    }
+
+    /// The object, `None` for an empty handle.
+    #[inline(always)]
+    pub(crate) fn ptr(&self) -> Option<NonNull<GcBox<T>>> {
+        if self.raw.cast::<u8>().as_ptr() as usize == EMPTY {
+            None
+        } else {
+            Some(self.raw)
+        }
+    }
+
+    #[inline(always)]
+    fn counts_of(p: NonNull<GcBox<T>>) -> &'static Counts {
+        // SAFETY: a weak handle keeps the allocation alive (I1); the
+        // reference does not outlive the handle's use of it.
+        unsafe { &(*p.as_ptr()).counts }
     }
 
     /// A strong handle to the value, if it is still alive and not cyclic trash.
@@ -70,13 +140,13 @@ impl<T: Trace + 'static> Weak<T> {
     /// assert!(w.upgrade().is_none());
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
-        let ptr = self.ptr?;
+        let ptr = self.ptr()?;
         // SAFETY: a weak handle keeps the allocation alive (I1).
-        let counts = unsafe { &(*ptr.as_ptr()).counts };
+        let counts = Self::counts_of(ptr);
         if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) {
             return None; // I2
         }
-        if T::__gc_tracked() {
+        if counts.has_flag(HAS_HEADER) {
             let header = counts_to_header(ptr.cast());
             // SAFETY: a tracked object's header lives as long as its counts.
             if unsafe { header.as_ref() }.is_collecting() {
@@ -101,7 +171,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// assert_eq!(w.strong_count(), 0);
     /// ```
     pub fn strong_count(&self) -> usize {
-        match self.ptr {
+        match self.ptr() {
             // SAFETY: the allocation is alive while this handle is (I1).
             Some(p) => unsafe { &(*p.as_ptr()).counts }.strong() as usize,
             None => 0,
@@ -120,7 +190,7 @@ impl<T: Trace + 'static> Weak<T> {
     /// assert_eq!(w.weak_count(), 1);
     /// ```
     pub fn weak_count(&self) -> usize {
-        match self.ptr {
+        match self.ptr() {
             Some(p) => {
                 // SAFETY: the allocation is alive while this handle is (I1).
                 let counts = unsafe { &(*p.as_ptr()).counts };
@@ -145,7 +215,9 @@ impl<T: Trace + 'static> Weak<T> {
     /// assert!(Gc::downgrade(&a).ptr_eq(&Gc::downgrade(&a)));
     /// ```
     pub fn ptr_eq(&self, other: &Self) -> bool {
-        self.ptr == other.ptr
+        // Addresses only: the metadata of two handles to one object may
+        // differ (vtables are not unique).
+        self.raw.cast::<u8>() == other.raw.cast::<u8>()
     }
 }
 
@@ -155,43 +227,55 @@ impl<T: Trace + 'static> Default for Weak<T> {
     }
 }
 
-impl<T: Trace + 'static> Clone for Weak<T> {
+impl<T: ?Sized + Trace + 'static> Clone for Weak<T> {
     /// A plain weak handle (a callback stays with the original).
     fn clone(&self) -> Self {
-        if let Some(p) = self.ptr {
+        if let Some(p) = self.ptr() {
             // SAFETY: alive while this handle is (I1).
             unsafe { &(*p.as_ptr()).counts }.inc_weak();
         }
         Weak {
-            ptr: self.ptr,
+            raw: self.raw,
             callback: None,
+            erased: self.erased,
             _marker: PhantomData,
         }
     }
 }
 
-impl<T: Trace + 'static> Drop for Weak<T> {
+impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
     fn drop(&mut self) {
-        let Some(p) = self.ptr else { return };
+        let Some(p) = self.ptr() else { return };
         if let Some(id) = self.callback {
             if let Some(heap) = heap() {
                 let removed = heap
                     .weak_callbacks
                     .borrow_mut()
-                    .unregister(p.as_ptr() as usize, id);
+                    .unregister(p.as_ptr().cast::<u8>() as usize, id.get());
                 drop(removed); // may run user Drop code: outside the borrow
             }
         }
-        // SAFETY: alive while this handle is (I1).
-        if unsafe { &(*p.as_ptr()).counts }.dec_weak() {
+        let counts = Self::counts_of(p);
+        if counts.dec_weak() {
+            // The object's vtable: its header's, else the one this handle
+            // took while the value was alive (I8).
+            let obj = if counts.has_flag(HAS_HEADER) {
+                Header::obj(counts_to_header(p.cast()))
+            } else {
+                ObjPtr {
+                    counts: p.cast(),
+                    vtable: self.erased.0,
+                    meta: self.erased.1,
+                }
+            };
             // SAFETY: last reference: the value was dropped already (the
             // implicit weak is released only after that, I1).
-            unsafe { GcBox::<T>::dealloc(p) }
+            unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
         }
     }
 }
 
-impl<T: Trace + 'static> fmt::Debug for Weak<T> {
+impl<T: ?Sized + Trace + 'static> fmt::Debug for Weak<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("(Weak)")
     }
@@ -199,9 +283,9 @@ impl<T: Trace + 'static> fmt::Debug for Weak<T> {
 
 // SAFETY: a weak handle owns no strong edge; it reports its callback id so
 // the collector can tell which callbacks belong to cyclic trash.
-unsafe impl<T: Trace + 'static> Trace for Weak<T> {
+unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_weak(self.callback);
+        tracer.visit_weak(self.callback.map(NonZeroU64::get));
     }
 }

@@ -72,12 +72,12 @@ impl DeathOps for Erased {
     #[inline(always)]
     unsafe fn drop_value(self, obj: ObjPtr) {
         // SAFETY: forwarded.
-        unsafe { (obj.vtable.drop_value)(obj.counts) }
+        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
     }
     #[inline(always)]
     unsafe fn dealloc(self, obj: ObjPtr, _: Option<&'static Heap>) {
         // SAFETY: forwarded.
-        unsafe { (obj.vtable.dealloc)(obj.counts) }
+        unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
     }
 }
 
@@ -112,7 +112,7 @@ impl<T: Trace + 'static> DeathOps for Typed<T> {
     #[inline(always)]
     unsafe fn drop_value(self, obj: ObjPtr) {
         // SAFETY: forwarded.
-        unsafe { GcBox::<T>::drop_value_erased(obj.counts) }
+        unsafe { GcBox::<T>::drop_value_erased(obj.counts, 0) }
     }
     #[inline(always)]
     unsafe fn dealloc(self, obj: ObjPtr, heap: Option<&'static Heap>) {
@@ -210,7 +210,7 @@ pub(crate) fn free_dropped_trash(h: std::ptr::NonNull<Header>, heap: Option<&'st
     if counts.dec_weak() {
         // SAFETY: strong 0, value dropped, unlinked: the implicit weak was the
         // last reference (I1).
-        unsafe { (obj.vtable.dealloc)(obj.counts) };
+        unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
     }
 }
 

@@ -149,12 +149,17 @@ pub(crate) const HAS_CALLBACKS: u32 = 1 << 29;
 /// Keeping it out of the strong word leaves `clone`/`drop` exactly `Rc`'s
 /// instructions: one increment or decrement of memory and one branch.
 pub(crate) const MUT_EXPOSED: u32 = 1 << 28;
+/// Weak word: the object carries a [`Header`] (its type was tracked when it
+/// was allocated, I8). Set at allocation, never changed. Handles to unsized
+/// values read it: `Gc<dyn Trait>` cannot know from its type whether the
+/// concrete value behind it has a header.
+pub(crate) const HAS_HEADER: u32 = 1 << 27;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = MUT_EXPOSED - 1;
+pub(crate) const WEAK_COUNT_MASK: u32 = HAS_HEADER - 1;
 
 /// The reference counts at the start of every [`GcBox`].
 #[repr(C)]
-pub(crate) struct Counts {
+pub struct Counts {
     strong: Cell<u32>,
     weak: Cell<u32>,
 }
@@ -180,7 +185,7 @@ const _: () = assert!(std::mem::size_of::<Counts>() == 8);
 /// per-thread heap and `sync::SyncCounts` (atomics) for the sync heap; both
 /// are 8 bytes with the same field order.
 #[repr(C)]
-pub(crate) struct GcBox<T, C = Counts> {
+pub struct GcBox<T: ?Sized, C = Counts> {
     pub(crate) counts: C,
     pub(crate) value: ManuallyDrop<T>,
 }
@@ -209,8 +214,10 @@ pub(crate) struct VTable {
     pub(crate) trace: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
     pub(crate) finalize: unsafe fn(NonNull<Counts>),
     pub(crate) finalizer_kind: fn() -> FinalizerKind,
-    pub(crate) drop_value: unsafe fn(NonNull<Counts>),
-    pub(crate) dealloc: unsafe fn(NonNull<Counts>),
+    /// Drop the value; the `usize` is [`ObjPtr::meta`] (I8).
+    pub(crate) drop_value: unsafe fn(NonNull<Counts>, usize),
+    /// Free the allocation; the `usize` is [`ObjPtr::meta`] (I8).
+    pub(crate) dealloc: unsafe fn(NonNull<Counts>, usize),
     pub(crate) type_id: fn() -> TypeId,
     pub(crate) type_name: fn() -> &'static str,
     pub(crate) tracked: fn() -> bool,
@@ -222,14 +229,17 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     trace: |_, _| {},
     finalize: |_| {},
     finalizer_kind: || FinalizerKind::None,
-    drop_value: |_| {},
-    dealloc: |_| {},
+    drop_value: |_, _| {},
+    dealloc: |_, _| {},
     type_id: TypeId::of::<()>,
     type_name: || "<list head>",
     tracked: || false,
     value_offset: 0,
 };
 
+// `GcBox` is public only so that `coerce!` can name it (hidden); its
+// methods are crate-private.
+#[allow(private_bounds)]
 impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
     /// The vtable of `GcBox<T, C>`.
     pub(crate) const VTABLE: VTable = VTable {
@@ -284,13 +294,13 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
         T::__gc_finalize(value);
     }
 
-    pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>) {
+    pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {
         // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
         // it exactly once (I1) and nothing reads it afterwards.
         unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
     }
 
-    unsafe fn dealloc_erased(obj: NonNull<Counts>) {
+    unsafe fn dealloc_erased(obj: NonNull<Counts>, _: usize) {
         // SAFETY: forwarded contract: the weak count reached zero (I1).
         unsafe { Self::dealloc(obj.cast()) }
     }
@@ -385,6 +395,11 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
         let obj = unsafe { base.add(offset) }.cast::<GcBox<T, C>>();
+        let weak = if T::__gc_tracked() {
+            weak | HAS_HEADER
+        } else {
+            weak
+        };
         // SAFETY: in bounds and aligned, see above; writing plain data.
         unsafe {
             std::ptr::addr_of_mut!((*obj).counts).write(C::new(strong, weak));
@@ -509,6 +524,9 @@ fn count_overflow() -> ! {
 pub(crate) struct ObjPtr {
     pub(crate) counts: NonNull<Counts>,
     pub(crate) vtable: &'static VTable,
+    /// The length of an untracked slice or `str` (its vtable reads it,
+    /// I8); 0 for every other object.
+    pub(crate) meta: usize,
 }
 
 impl std::fmt::Debug for VTable {
@@ -587,6 +605,7 @@ impl Header {
         ObjPtr {
             counts: header_to_counts(this),
             vtable,
+            meta: 0,
         }
     }
 

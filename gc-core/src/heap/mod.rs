@@ -14,6 +14,7 @@
 //! no weak callbacks), never touching freed memory.
 
 pub(crate) mod dealloc;
+pub(crate) mod dst;
 pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod pool;

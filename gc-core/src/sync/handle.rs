@@ -57,6 +57,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         ObjPtr {
             counts: self.ptr.cast(),
             vtable: SyncBox::<T>::vtable(),
+            meta: 0,
         }
     }
 
@@ -515,7 +516,7 @@ impl<T: Trace + Send + Sync + 'static> Deref for Gc<T> {
     }
 }
 
-crate::handle::value_trait_impls!(Gc, + Send + Sync);
+crate::handle::value_trait_impls!(Gc, [], + Send + Sync);
 
 // SAFETY: reports its one edge; only the sync collector looks at it.
 unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {

@@ -596,7 +596,7 @@ unsafe fn destroy(obj: ObjPtr) {
             if counts.dec_weak() {
                 // SAFETY: strong 0, value dropped, unlinked: the implicit
                 // weak was the last reference (I1).
-                unsafe { (obj.vtable.dealloc)(obj.counts) };
+                unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
             }
             return;
         }
@@ -631,10 +631,10 @@ unsafe fn destroy(obj: ObjPtr) {
     }
     clear_weak_handles_and_run_callbacks(heap, obj);
     // SAFETY: strong 0 and WEAK_CLEARED: nobody can reach the value.
-    unsafe { (vt.drop_value)(obj.counts) };
+    unsafe { (vt.drop_value)(obj.counts, obj.meta) };
     if counts.dec_weak() {
         // SAFETY: the implicit weak was the last reference (I1).
-        unsafe { (vt.dealloc)(obj.counts) };
+        unsafe { (vt.dealloc)(obj.counts, obj.meta) };
     }
 }
 

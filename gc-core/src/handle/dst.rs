@@ -1,0 +1,325 @@
+//! Handles to unsized values: the parts `coerce!` works with, and the
+//! constructors of `Gc<str>`, `Gc<[T]>` and `Gc<T>` from a `Box<T>`.
+
+use crate::handle::strong::Gc;
+use crate::handle::weak::Weak;
+use crate::heap::dst::{allocate_unsized, finish_unsized, with_addr_of, TraceUnsized};
+use crate::heap::header::{GcBox, VTable};
+use crate::trace::Trace;
+use std::alloc::Layout;
+use std::mem::ManuallyDrop;
+use std::num::NonZeroU64;
+use std::ptr::NonNull;
+
+/// A handle taken apart for `coerce!`: its pointer, which the compiler
+/// coerces, and a token that rebuilds the same kind of handle. Not a
+/// public API.
+#[doc(hidden)]
+pub trait CoerceParts {
+    /// `NonNull<GcBox<T, _>>`.
+    type Ptr;
+    /// Rebuilds the handle (`__rebuild`).
+    type Token;
+    /// Take the handle apart; its reference moves into the parts.
+    fn __into_parts(self) -> (Self::Ptr, Self::Token);
+}
+
+/// The rest of a `Gc` (nothing). Not a public API.
+#[doc(hidden)]
+pub struct GcToken(());
+
+/// The rest of a `Weak`. Not a public API.
+#[doc(hidden)]
+pub struct WeakToken {
+    callback: Option<NonZeroU64>,
+    erased: (&'static VTable, usize),
+}
+
+impl<T: ?Sized + Trace + 'static> CoerceParts for Gc<T> {
+    type Ptr = NonNull<GcBox<T>>;
+    type Token = GcToken;
+    #[inline(always)]
+    fn __into_parts(self) -> (Self::Ptr, GcToken) {
+        let this = ManuallyDrop::new(self);
+        (this.ptr, GcToken(()))
+    }
+}
+
+impl<T: ?Sized + Trace + 'static> CoerceParts for Weak<T> {
+    type Ptr = NonNull<GcBox<T>>;
+    type Token = WeakToken;
+    #[inline(always)]
+    fn __into_parts(self) -> (Self::Ptr, WeakToken) {
+        let (raw, callback, erased) = self.into_parts();
+        (raw, WeakToken { callback, erased })
+    }
+}
+
+impl GcToken {
+    /// Rebuild the `Gc`.
+    ///
+    /// # Safety
+    /// `ptr` is the pointer taken apart with this token, possibly coerced
+    /// by the compiler (same address, the compiler's metadata).
+    #[inline(always)]
+    pub unsafe fn __rebuild<U: ?Sized + Trace + 'static>(self, ptr: NonNull<GcBox<U>>) -> Gc<U> {
+        // SAFETY: the strong reference of the handle taken apart moves
+        // here; the object is the same (caller), and the compiler's
+        // coercion made `U`'s metadata describe its value.
+        unsafe { Gc::from_raw_owned(ptr) }
+    }
+}
+
+impl WeakToken {
+    /// Rebuild the `Weak`.
+    ///
+    /// # Safety
+    /// As for [`GcToken::__rebuild`].
+    #[inline(always)]
+    pub unsafe fn __rebuild<U: ?Sized + Trace + 'static>(
+        self,
+        ptr: NonNull<GcBox<U>>,
+    ) -> Weak<U> {
+        // The weak reference and the callback (its registry entry is keyed
+        // by address, which is unchanged) move here; `erased` describes
+        // the concrete object, whatever the handle's type (I8).
+        Weak::from_parts(ptr, self.callback, self.erased)
+    }
+}
+
+/// Turn a handle into the same kind of handle to an unsized type its value
+/// coerces to: `Gc<T>` → `Gc<U>`, `Weak<T>` → `Weak<U>`, `sync::Gc<T>` →
+/// `sync::Gc<U>`, `sync::Weak<T>` → `sync::Weak<U>`, where `T` unsizes to
+/// `U` (`T: Unsize<U>`: a type to a trait object of a trait it implements,
+/// `[T; N]` to `[T]`, a trait object to one of its supertraits). The
+/// target is inferred from context.
+///
+/// It is the stable form of `CoerceUnsized` (which the `nightly` feature
+/// implements, so that plain `let s: Gc<dyn Shape> = Gc::new(c)` works
+/// there). The compiler checks the coercion: a target the value does not
+/// unsize to is a compile error. The handle keeps its object (same
+/// address, counts untouched); only its type changes.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{coerce, Gc, Trace, Weak};
+///
+/// trait Shape: Trace {
+///     fn area(&self) -> f64;
+/// }
+///
+/// #[derive(Trace)]
+/// struct Circle { r: f64 }
+///
+/// impl Shape for Circle {
+///     fn area(&self) -> f64 { 3.0 * self.r * self.r }
+/// }
+///
+/// let c = Gc::new(Circle { r: 1.0 });
+/// let s: Gc<dyn Shape> = coerce!(c.clone());
+/// assert_eq!(s.area(), 3.0);
+/// assert!(Gc::<dyn Shape>::ptr_eq(&coerce!(c), &s));
+///
+/// let w: Weak<dyn Shape> = coerce!(Gc::downgrade(&s));
+/// assert!(w.upgrade().is_some());
+///
+/// let xs: Gc<[u8]> = coerce!(Gc::new([1, 2, 3]));
+/// assert_eq!(&xs[..], &[1, 2, 3]);
+/// ```
+///
+/// A target the value does not coerce to does not compile:
+///
+/// ```compile_fail
+/// use pygc::{coerce, Gc, Trace};
+/// trait Shape: Trace {}
+/// let s: Gc<dyn Shape> = coerce!(Gc::new(1_u8)); // u8 is not a Shape
+/// ```
+#[macro_export]
+macro_rules! coerce {
+    ($handle:expr $(,)?) => {{
+        let handle = $handle;
+        let (ptr, token) = $crate::__private::CoerceParts::__into_parts(handle);
+        // SAFETY: `ptr` and `token` are the parts of one handle, taken
+        // apart just above; the only change to `ptr` is the compiler's
+        // coercion at this call (same address, the compiler's metadata).
+        // (The call is the block's value, so that the expected type reaches
+        // its argument: that is where the coercion happens.)
+        unsafe { token.__rebuild(ptr) }
+    }};
+}
+
+impl<T: ?Sized + Trace + 'static> From<Box<T>> for Gc<T> {
+    /// Move a boxed value (sized or not: `Box<dyn Shape>`, `Box<str>`,
+    /// `Box<[T]>`) onto the heap. The value is moved, not cloned; its
+    /// concrete type decides whether the object is tracked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{Gc, Trace};
+    ///
+    /// trait Named: Trace { fn name(&self) -> String; }
+    /// #[derive(Trace)]
+    /// struct N(String);
+    /// impl Named for N { fn name(&self) -> String { self.0.clone() } }
+    ///
+    /// let b: Box<dyn Named> = Box::new(N("n".into()));
+    /// let g: Gc<dyn Named> = Gc::from(b);
+    /// assert_eq!(g.name(), "n");
+    /// let s: Gc<str> = Gc::from(Box::<str>::from("hi"));
+    /// assert_eq!(&*s, "hi");
+    /// ```
+    fn from(boxed: Box<T>) -> Gc<T> {
+        let layout = Layout::for_value::<T>(&boxed);
+        let erased = <T as TraceUnsized>::__gc_erased(&boxed, false);
+        let (counts, value) = allocate_unsized(layout, &erased);
+        let raw = Box::into_raw(boxed);
+        // SAFETY: `value` has room for `layout` (allocate_unsized), the
+        // box holds an initialised value of that layout; the regions are
+        // distinct allocations.
+        unsafe { std::ptr::copy_nonoverlapping(raw.cast::<u8>(), value, layout.size()) };
+        // Free the box's memory without dropping the value (moved out).
+        // SAFETY: `raw` came from `Box::into_raw`; `ManuallyDrop<T>` has
+        // `T`'s layout and metadata.
+        drop(unsafe { Box::from_raw(raw as *mut ManuallyDrop<T>) });
+        let ptr = with_addr_of(raw, counts.as_ptr().cast()) as *mut GcBox<T>;
+        finish_unsized(counts, &erased);
+        // SAFETY: a fresh object with strong 1 holding the value; `ptr`
+        // has its address and the box's metadata, which describes the
+        // moved value.
+        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+    }
+}
+
+impl<T: Trace + 'static> From<Vec<T>> for Gc<[T]> {
+    /// Move the elements of a vector into a new slice object (tracked iff
+    /// `T` may own handles).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let xs: Gc<[i32]> = Gc::from(vec![1, 2, 3]);
+    /// assert_eq!(&xs[..], &[1, 2, 3]);
+    /// assert!(!Gc::is_tracked(&xs));
+    /// let hs: Gc<[Gc<i32>]> = Gc::from(vec![Gc::new(1)]);
+    /// assert!(Gc::is_tracked(&hs));
+    /// ```
+    fn from(mut v: Vec<T>) -> Gc<[T]> {
+        let len = v.len();
+        let erased = <[T] as TraceUnsized>::__gc_erased(&v, false);
+        let layout = Layout::array::<T>(len).expect("gc: slice too large");
+        let (counts, value) = allocate_unsized(layout, &erased);
+        // SAFETY: room for `len` elements (allocate_unsized); the vector's
+        // elements move (its length is set to 0 so it drops none of them).
+        unsafe {
+            std::ptr::copy_nonoverlapping(v.as_ptr(), value.cast::<T>(), len);
+            v.set_len(0);
+        }
+        drop(v);
+        let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len)
+            as *mut GcBox<[T]>;
+        finish_unsized(counts, &erased);
+        // SAFETY: a fresh object holding `len` initialised elements.
+        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+    }
+}
+
+impl<T: Trace + Clone + 'static> From<&[T]> for Gc<[T]> {
+    /// Clone the elements into a new slice object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let xs: Gc<[u8]> = Gc::from(&b"abc"[..]);
+    /// assert_eq!(&xs[..], b"abc");
+    /// ```
+    fn from(v: &[T]) -> Gc<[T]> {
+        Gc::from(v.to_vec())
+    }
+}
+
+impl<T: Trace + 'static> FromIterator<T> for Gc<[T]> {
+    /// Collect into a new slice object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let squares: Gc<[u32]> = (1..4).map(|i| i * i).collect();
+    /// assert_eq!(&squares[..], &[1, 4, 9]);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Gc<[T]> {
+        Gc::from(iter.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T: Trace + 'static> Default for Gc<[T]> {
+    /// An empty slice object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// assert!(Gc::<[u8]>::default().is_empty());
+    /// ```
+    fn default() -> Gc<[T]> {
+        Gc::from(Vec::new())
+    }
+}
+
+impl From<&str> for Gc<str> {
+    /// Copy a string into a new (untracked) `str` object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let s: Gc<str> = Gc::from("hello");
+    /// assert_eq!(&*s, "hello");
+    /// assert!(!Gc::is_tracked(&s));
+    /// ```
+    fn from(s: &str) -> Gc<str> {
+        let erased = <str as TraceUnsized>::__gc_erased(s, false);
+        let layout = Layout::for_value(s);
+        let (counts, value) = allocate_unsized(layout, &erased);
+        // SAFETY: room for the bytes (allocate_unsized).
+        unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), value, s.len()) };
+        let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<u8>(), s.len())
+            as *mut GcBox<str>;
+        finish_unsized(counts, &erased);
+        // SAFETY: a fresh object holding a copy of a `str` (valid UTF-8).
+        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+    }
+}
+
+impl From<String> for Gc<str> {
+    /// Copy a `String` into a new `str` object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let s: Gc<str> = Gc::from(String::from("owned"));
+    /// assert_eq!(&*s, "owned");
+    /// ```
+    fn from(s: String) -> Gc<str> {
+        Gc::from(&s[..])
+    }
+}
+
+impl Default for Gc<str> {
+    /// An empty `str` object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// assert_eq!(&*Gc::<str>::default(), "");
+    /// ```
+    fn default() -> Gc<str> {
+        Gc::from("")
+    }
+}

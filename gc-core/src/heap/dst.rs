@@ -1,0 +1,553 @@
+//! Unsized values: `Gc<dyn Trait>`, `Gc<str>`, `Gc<[T]>`.
+//!
+//! A handle to an unsized value is a wide pointer to a `GcBox<T>` (the
+//! counts, then the value), two words; the object in memory is the same as
+//! for a sized value of the *concrete* type it was allocated as. What the
+//! heap needs to know per object comes from three places:
+//!
+//! * **I8 (erased type of unsized objects).** Whether the object has a
+//!   [`Header`] is the [`HAS_HEADER`] bit of its weak word, written at
+//!   allocation from the concrete type and never changed: a handle to
+//!   `dyn Trait` cannot know it from its type. An object with a header is
+//!   described by the header's vtable alone (the concrete type's, or for a
+//!   slice built at run time the vtable of `[T]` that reads the length
+//!   from the word just before the header, [`SliceOps`]), exactly like a
+//!   sized object; the collector never needs anything else. An object
+//!   without one is described by [`TraceUnsized::__gc_erased`] of its
+//!   value: the concrete type's vtable for a trait object (its `Trace`
+//!   supertrait reaches the concrete impl through the trait object's
+//!   vtable), or the vtable of `[T]`/`str` plus the length, which
+//!   [`ObjPtr::meta`] carries. That call needs the value intact, which
+//!   holds for an object without a header while a strong handle exists
+//!   (such objects are never cyclic trash, so only their last strong
+//!   handle drops their value); a [`Weak`](crate::Weak) takes the
+//!   description when it is made and keeps it for freeing the memory.
+//! * The length of a slice and the vtable of a trait object are the
+//!   handle's pointer metadata: the compiler computes layout, drop glue and
+//!   method calls from them.
+//!
+//! The `coerce!` macro turns a handle into a handle to an unsized type by
+//! letting the compiler coerce the `NonNull<GcBox<T>>` inside it: the
+//! address is unchanged and the metadata is the compiler's, so the new
+//! handle describes the same object.
+
+use super::dealloc::{release, Erased, Typed};
+use super::header::{
+    counts_to_header, Counts, CountsKind, GcBox, Header, ObjPtr, VTable, HAS_HEADER, HEADER_SIZE,
+};
+use super::Heap;
+use crate::trace::{FinalizerKind, Trace, Tracer};
+use std::alloc::Layout;
+use std::any::TypeId;
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+/// Whether `*const T` is one word (`T` is sized).
+#[inline(always)]
+pub(crate) const fn is_thin<T: ?Sized>() -> bool {
+    std::mem::size_of::<*const T>() == std::mem::size_of::<*const ()>()
+}
+
+/// How the heap handles the concrete type of a value: what
+/// [`TraceUnsized::__gc_erased`] returns. Not a public API.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct ErasedType {
+    /// The vtable (of the concrete type; for a slice with a header, the
+    /// one that reads the length from the allocation).
+    pub(crate) vtable: &'static VTable,
+    /// [`ObjPtr::meta`]: the length of a slice or `str`, else 0.
+    pub(crate) meta: usize,
+    /// Whether the type is tracked (has a header when allocated).
+    pub(crate) tracked: bool,
+    /// A tracked slice: an existing object's header holds the right vtable
+    /// (it may be `[T; N]`'s, coerced), `vtable` is only for new ones.
+    pub(crate) from_header: bool,
+    /// Refcount death through this type's static code where there is one
+    /// (`Typed` for a sized type).
+    pub(crate) release: unsafe fn(ObjPtr),
+}
+
+/// The heap's type information, reachable from a value of a possibly
+/// unsized type: every sized `Trace` type, `[T]` and `str` implement it,
+/// and `dyn X` for any `X: Trace` gets it from its vtable (it is a
+/// supertrait of [`Trace`]). Not a public API: do not implement or call it.
+///
+/// # Safety
+///
+/// [`__gc_erased`](TraceUnsized::__gc_erased) must describe the value's
+/// concrete type exactly (it decides how the heap drops and frees it).
+#[doc(hidden)]
+pub unsafe trait TraceUnsized {
+    /// The erased type of this value, for the per-thread heap (`sync ==
+    /// false`) or the sync heap.
+    #[doc(hidden)]
+    fn __gc_erased(&self, sync: bool) -> ErasedType
+    where
+        Self: 'static;
+}
+
+/// Refcount death for a statically known sized `T`.
+///
+/// # Safety
+/// As for [`release`].
+unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
+    // SAFETY: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
+    unsafe { release(obj, Typed::<T>::OPS) }
+}
+
+/// Refcount death through the vtable.
+///
+/// # Safety
+/// As for [`release`].
+unsafe fn release_erased(obj: ObjPtr) {
+    // SAFETY: forwarded.
+    unsafe { release(obj, Erased) }
+}
+
+/// Refcount death of a sync-heap object.
+///
+/// # Safety
+/// As for `sync::release`.
+unsafe fn release_sync(obj: ObjPtr) {
+    // SAFETY: forwarded.
+    unsafe { crate::sync::release(obj) }
+}
+
+// SAFETY: the vtables of `GcBox<T, _>` describe a `T`.
+unsafe impl<T: Trace> TraceUnsized for T {
+    #[inline(always)]
+    fn __gc_erased(&self, sync: bool) -> ErasedType
+    where
+        Self: 'static,
+    {
+        if sync {
+            ErasedType {
+                vtable: GcBox::<T, crate::sync::SyncCounts>::vtable(),
+                meta: 0,
+                tracked: T::__gc_tracked(),
+                from_header: false,
+                release: release_sync,
+            }
+        } else {
+            ErasedType {
+                vtable: GcBox::<T>::vtable(),
+                meta: 0,
+                tracked: T::__gc_tracked(),
+                from_header: false,
+                release: release_typed::<T>,
+            }
+        }
+    }
+}
+
+// SAFETY: the slice vtables describe a `[T]` of `self.len()` elements.
+unsafe impl<T: Trace> TraceUnsized for [T] {
+    #[inline]
+    fn __gc_erased(&self, sync: bool) -> ErasedType
+    where
+        Self: 'static,
+    {
+        let tracked = T::__gc_tracked();
+        let (vtable, release): (&'static VTable, unsafe fn(ObjPtr)) = match (sync, tracked) {
+            (false, true) => (&SliceOps::<T, Counts>::TRACKED, release_erased),
+            (false, false) => (&SliceOps::<T, Counts>::UNTRACKED, release_erased),
+            (true, true) => (
+                &SliceOps::<T, crate::sync::SyncCounts>::TRACKED,
+                release_sync,
+            ),
+            (true, false) => (
+                &SliceOps::<T, crate::sync::SyncCounts>::UNTRACKED,
+                release_sync,
+            ),
+        };
+        ErasedType {
+            vtable,
+            meta: self.len(),
+            tracked,
+            from_header: tracked,
+            release,
+        }
+    }
+}
+
+// SAFETY: the `str` vtables describe a `str` of `self.len()` bytes.
+unsafe impl TraceUnsized for str {
+    #[inline]
+    fn __gc_erased(&self, sync: bool) -> ErasedType
+    where
+        Self: 'static,
+    {
+        let (vtable, release): (&'static VTable, unsafe fn(ObjPtr)) = if sync {
+            (&STR_SYNC_VTABLE, release_sync)
+        } else {
+            (&STR_VTABLE, release_erased)
+        };
+        ErasedType {
+            vtable,
+            meta: self.len(),
+            tracked: false,
+            from_header: false,
+            release,
+        }
+    }
+}
+
+/// The erased type of the live value of `ptr`, or of its header (I8).
+///
+/// # Safety
+/// `ptr` is live; if it has no header its value is intact (a strong
+/// handle exists, or the caller owns the value: I8).
+#[inline(always)]
+pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) -> ObjPtr {
+    // SAFETY: live (caller).
+    let counts = unsafe { &(*ptr.as_ptr()).counts };
+    if counts.has_flag(HAS_HEADER) {
+        // I8: the header describes the object; the value is not touched
+        // (it may have been dropped by a collection).
+        return Header::obj(counts_to_header(ptr.cast()));
+    }
+    // SAFETY: without a header the value is intact (caller, I8).
+    let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
+    ObjPtr {
+        counts: ptr.cast(),
+        vtable: e.vtable,
+        meta: e.meta,
+    }
+}
+
+/// Whether the object of `ptr` has a header (is of a tracked type).
+///
+/// # Safety
+/// `ptr` is live; for a sized `T` a `&T` to its value may be made (the
+/// value is intact, or the collector owns it and has not dropped it).
+#[inline(always)]
+pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) -> bool {
+    if is_thin::<T>() {
+        // SAFETY: caller; the call reads nothing (static answer).
+        unsafe { (*ptr.as_ptr()).value.__gc_erased(false).tracked }
+    } else {
+        // SAFETY: live (caller).
+        unsafe { &(*ptr.as_ptr()).counts }.has_flag(HAS_HEADER)
+    }
+}
+
+/// The last strong handle of `ptr` was dropped: reclaim the object (or
+/// not, see `dealloc`), through `T`'s static code when `T` is sized.
+///
+/// # Safety
+/// The caller owned the last strong reference and just decremented the
+/// strong count to zero.
+#[inline(always)]
+pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) {
+    // SAFETY: live: the weak count still holds the implicit reference (I1).
+    let counts = unsafe { &(*ptr.as_ptr()).counts };
+    if counts.has_flag(HAS_HEADER) {
+        let header = counts_to_header(ptr.cast());
+        // SAFETY: live object, live header.
+        if unsafe { header.as_ref() }.is_owned_by_collector() {
+            // Cyclic trash or a zombie (I5): its value may be dropped, so
+            // it is not touched; `release` knows what to do from the header.
+            // SAFETY: forwarded from the caller.
+            unsafe { release(Header::obj(header), Erased) };
+            return;
+        }
+    }
+    // SAFETY: not owned by the collector, strong was > 0 until now: the
+    // value is intact (I5, I8).
+    let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
+    let obj = if e.from_header {
+        Header::obj(counts_to_header(ptr.cast()))
+    } else {
+        ObjPtr {
+            counts: ptr.cast(),
+            vtable: e.vtable,
+            meta: e.meta,
+        }
+    };
+    // SAFETY: forwarded; `e.release` fits the concrete type.
+    unsafe { (e.release)(obj) }
+}
+
+/// Allocation layout of an object whose `GcBox` has layout `boxed`, with
+/// `prefix` bytes (header, slice length) before the counts; and the offset
+/// of the counts in it. For a sized type this is `GcBox::allocation_layout`.
+pub(crate) fn allocation_layout(boxed: Layout, prefix: usize) -> (Layout, usize) {
+    if prefix == 0 {
+        return (boxed, 0);
+    }
+    let align = boxed.align().max(std::mem::align_of::<Header>());
+    let offset = prefix.div_ceil(align) * align;
+    let size = offset
+        .checked_add(boxed.size())
+        .expect("gc: object too large for its layout");
+    let layout = Layout::from_size_align(size, align).expect("gc: object too large for its layout");
+    (layout, offset)
+}
+
+/// Bytes before the counts of an object of erased type `e`.
+fn prefix_of(e: &ErasedType) -> usize {
+    match (e.tracked, e.from_header) {
+        (false, _) => 0,
+        (true, false) => HEADER_SIZE,
+        (true, true) => HEADER_SIZE + std::mem::size_of::<usize>(),
+    }
+}
+
+/// Whether an allocation of this layout comes from the calling thread's
+/// pool (P1; the same rule as `GcBox::pooled`).
+fn pooled<C: CountsKind>(tracked: bool, layout: Layout) -> bool {
+    C::POOLED && tracked && super::pool::fits(layout)
+}
+
+/// Allocate a per-thread object for a value of layout `value` whose erased
+/// type is `e`: strong 1, weak 1, header and length written as `e` needs,
+/// value uninitialised. Counts the allocation towards the collection
+/// threshold (before allocating, as `Gc::new`). Returns the counts; the
+/// value is at `counts + value_offset(value)`. The caller writes the value
+/// and then calls [`finish_unsized`].
+pub(crate) fn allocate_unsized(value: Layout, e: &ErasedType) -> (NonNull<Counts>, *mut u8) {
+    let heap = if e.tracked { super::heap() } else { None };
+    if let Some(heap) = heap {
+        heap.note_alloc();
+    }
+    let (boxed, value_offset) = Layout::new::<Counts>()
+        .extend(value)
+        .expect("gc: object too large for its layout");
+    let boxed = boxed.pad_to_align();
+    let (layout, offset) = allocation_layout(boxed, prefix_of(e));
+    let base = match heap.filter(|_| pooled::<Counts>(e.tracked, layout)) {
+        Some(heap) => heap.pool.alloc(layout).as_ptr(),
+        None => {
+            // SAFETY: non-zero size (it holds the counts).
+            let base = unsafe { std::alloc::alloc(layout) };
+            if base.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            base
+        }
+    };
+    // SAFETY: `offset + boxed.size() == layout.size()`: the box, and the
+    // prefix before it, lie inside the allocation, aligned.
+    unsafe {
+        let counts = base.add(offset).cast::<Counts>();
+        let weak = if e.tracked { 1 | HAS_HEADER } else { 1 };
+        counts.write(Counts::new(1, weak));
+        if e.tracked {
+            counts
+                .cast::<u8>()
+                .sub(HEADER_SIZE)
+                .cast::<Header>()
+                .write(Header {
+                    next: Cell::new(0),
+                    prev: Cell::new(0),
+                    vtable: e.vtable,
+                });
+        }
+        if e.from_header {
+            counts
+                .cast::<u8>()
+                .sub(HEADER_SIZE + std::mem::size_of::<usize>())
+                .cast::<usize>()
+                .write(e.meta);
+        }
+        let value_ptr = counts.cast::<u8>().add(value_offset);
+        (NonNull::new_unchecked(counts), value_ptr)
+    }
+}
+
+/// Track a new object made by [`allocate_unsized`] once its value is
+/// written (joins generation 0, as `Gc::new`).
+pub(crate) fn finish_unsized(counts: NonNull<Counts>, e: &ErasedType) {
+    if !e.tracked {
+        return;
+    }
+    if let Some(heap) = super::heap() {
+        heap.track_new_kind((e.vtable.finalizer_kind)(), counts_to_header(counts));
+    }
+}
+
+/// Replace the address of the (possibly wide) pointer `meta_of` with
+/// `addr`, keeping its metadata (length or vtable) and taking `addr`'s
+/// provenance — `ptr::with_metadata_of`, which is not stable yet.
+///
+/// Every Rust target stores a wide pointer as (data address, metadata);
+/// the layout is not guaranteed, so the result is checked: if the address
+/// were not the first word, the check fails (and panics) before the
+/// pointer is used.
+pub(crate) fn with_addr_of<T: ?Sized>(meta_of: *mut T, addr: *mut u8) -> *mut T {
+    let mut p = meta_of;
+    // SAFETY: `p` is a local of at least one pointer's size; writing a
+    // pointer into its first word is a plain write.
+    unsafe { std::ptr::addr_of_mut!(p).cast::<*mut u8>().write(addr) };
+    assert!(
+        p.cast::<u8>() == addr,
+        "gc: unsupported wide-pointer layout (address is not the first word)"
+    );
+    p
+}
+
+/// The vtables of `[T]` (`C`: the heap's counts).
+///
+/// An untracked slice is described by its length ([`ObjPtr::meta`]). A
+/// tracked slice made at run time (`Gc::from(vec)`) keeps its length in
+/// the word before its header, so the collector, which knows objects by
+/// their headers, can find it (I8). A tracked slice coerced from an array
+/// keeps the array's vtable in its header.
+pub(crate) struct SliceOps<T, C>(PhantomData<(fn() -> T, C)>);
+
+impl<T: Trace + 'static, C: CountsKind> SliceOps<T, C> {
+    const VALUE_OFFSET: usize = {
+        let a = std::mem::align_of::<T>();
+        std::mem::size_of::<C>().div_ceil(a) * a
+    };
+
+    pub(crate) const UNTRACKED: VTable = VTable {
+        // Rule 6: an untracked type owns no handle; nothing to report.
+        trace: |_, _| {},
+        finalize: |_| {},
+        finalizer_kind: || FinalizerKind::None,
+        drop_value: Self::drop_with_len,
+        dealloc: Self::dealloc_untracked,
+        type_id: TypeId::of::<[T]>,
+        type_name: std::any::type_name::<[T]>,
+        tracked: || false,
+        value_offset: Self::VALUE_OFFSET,
+    };
+
+    pub(crate) const TRACKED: VTable = VTable {
+        trace: Self::trace_tracked,
+        finalize: |_| {},
+        finalizer_kind: || FinalizerKind::None,
+        drop_value: Self::drop_tracked,
+        dealloc: Self::dealloc_tracked,
+        type_id: TypeId::of::<[T]>,
+        type_name: std::any::type_name::<[T]>,
+        tracked: || true,
+        value_offset: Self::VALUE_OFFSET,
+    };
+
+    /// The length stored before the header of a tracked slice.
+    ///
+    /// # Safety
+    /// `obj` is a live tracked slice allocated by `allocate_unsized`.
+    unsafe fn stored_len(obj: NonNull<Counts>) -> usize {
+        // SAFETY: caller: the word before the header holds the length.
+        unsafe {
+            obj.as_ptr()
+                .cast::<u8>()
+                .sub(HEADER_SIZE + std::mem::size_of::<usize>())
+                .cast::<usize>()
+                .read()
+        }
+    }
+
+    fn slice(obj: NonNull<Counts>, len: usize) -> *mut [T] {
+        let data = obj.as_ptr().cast::<u8>().wrapping_add(Self::VALUE_OFFSET);
+        std::ptr::slice_from_raw_parts_mut(data.cast::<T>(), len)
+    }
+
+    fn box_layout(len: usize) -> Layout {
+        let value = Layout::array::<T>(len).expect("gc: slice too large");
+        Layout::new::<C>()
+            .extend(value)
+            .expect("gc: slice too large")
+            .0
+            .pad_to_align()
+    }
+
+    unsafe fn trace_tracked(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+        // SAFETY: a live tracked slice with an intact value (vtable
+        // contract); the length is stored (I8).
+        let slice = unsafe { &*Self::slice(obj, Self::stored_len(obj)) };
+        <[T]>::trace(slice, tracer)
+    }
+
+    unsafe fn drop_with_len(obj: NonNull<Counts>, len: usize) {
+        // SAFETY: the owner drops the value exactly once (I1).
+        unsafe { std::ptr::drop_in_place(Self::slice(obj, len)) }
+    }
+
+    unsafe fn drop_tracked(obj: NonNull<Counts>, _: usize) {
+        // SAFETY: as `drop_with_len`, with the stored length.
+        unsafe { Self::drop_with_len(obj, Self::stored_len(obj)) }
+    }
+
+    unsafe fn dealloc_untracked(obj: NonNull<Counts>, len: usize) {
+        let (layout, offset) = allocation_layout(Self::box_layout(len), 0);
+        // SAFETY: allocated by `allocate_unsized` (or as `[T; len]`, the
+        // same layout) from the global allocator (untracked: never
+        // pooled), freed once (I1).
+        unsafe { std::alloc::dealloc(obj.as_ptr().cast::<u8>().sub(offset), layout) }
+    }
+
+    unsafe fn dealloc_tracked(obj: NonNull<Counts>, _: usize) {
+        // SAFETY: caller: live until this call.
+        let len = unsafe { Self::stored_len(obj) };
+        let (layout, offset) = allocation_layout(
+            Self::box_layout(len),
+            HEADER_SIZE + std::mem::size_of::<usize>(),
+        );
+        // SAFETY: `allocate_unsized` placed the counts `offset` bytes
+        // into an allocation of `layout`.
+        let base = unsafe { obj.as_ptr().cast::<u8>().sub(offset) };
+        free(base, layout, pooled::<C>(true, layout));
+    }
+}
+
+/// Return an allocation to where it came from (P1).
+fn free(base: *mut u8, layout: Layout, pooled: bool) {
+    if pooled {
+        if let Some(heap) = super::heap() {
+            // SAFETY: P1: with the heap alive, a pooled layout's object
+            // came from this thread's pool.
+            unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
+            return;
+        }
+    }
+    // SAFETY: not from the pool (P1): from the global allocator.
+    unsafe { std::alloc::dealloc(base, layout) };
+}
+
+/// `str` has nothing to drop; its memory is a `[u8]`'s.
+unsafe fn dealloc_str(obj: NonNull<Counts>, len: usize) {
+    // SAFETY: forwarded: a `str` object has the layout of a `[u8]` one.
+    unsafe { SliceOps::<u8, Counts>::dealloc_untracked(obj, len) }
+}
+
+unsafe fn dealloc_str_sync(obj: NonNull<Counts>, len: usize) {
+    // SAFETY: forwarded, as `dealloc_str`.
+    unsafe { SliceOps::<u8, crate::sync::SyncCounts>::dealloc_untracked(obj, len) }
+}
+
+static STR_VTABLE: VTable = VTable {
+    trace: |_, _| {},
+    finalize: |_| {},
+    finalizer_kind: || FinalizerKind::None,
+    drop_value: |_, _| {},
+    dealloc: dealloc_str,
+    type_id: TypeId::of::<str>,
+    type_name: || "str",
+    tracked: || false,
+    value_offset: std::mem::size_of::<Counts>(),
+};
+
+static STR_SYNC_VTABLE: VTable = VTable {
+    dealloc: dealloc_str_sync,
+    ..STR_VTABLE
+};
+
+/// What `Heap::track_new` needs, without the type.
+impl Heap {
+    /// Link a newly allocated object whose finalizer kind is `kind` into
+    /// generation 0 (already counted by [`Heap::note_alloc`]).
+    pub(crate) fn track_new_kind(&self, kind: FinalizerKind, header: NonNull<Header>) {
+        match kind {
+            FinalizerKind::Legacy => self.legacy_seen.set(true),
+            FinalizerKind::Pep442 => self.pep442_seen.set(true),
+            FinalizerKind::None => {}
+        }
+        super::list::append(header, self.gen_head(0));
+    }
+}
