@@ -261,6 +261,47 @@ fn drain_trashcan(heap: &'static Heap) {
     }
 }
 
+/// Run the finalizer of a dying object (once, I3) with a temporary strong
+/// reference; `true` if it resurrected the object, which then lives on,
+/// tracked again. Out of line: it keeps the finalizer's machinery out of
+/// the frame of every refcount death (nested deaths stack those frames).
+///
+/// # Safety
+/// As for [`destroy`]; the object is not finalized yet and is unlinked.
+#[inline(never)]
+unsafe fn finalize_at_death<O: DeathOps>(
+    obj: ObjPtr,
+    ops: O,
+    header: Option<std::ptr::NonNull<Header>>,
+    heap: Option<&'static Heap>,
+) -> bool {
+    // SAFETY: live object (caller's contract).
+    let counts = unsafe { obj.counts() };
+    counts.set_flag(FINALIZED); // I3: before the call.
+    counts.set_strong(1);
+    run_reporting_panics(
+        &|| format!("finalizer of {}", (obj.vtable.type_name)()),
+        || {
+            // SAFETY: the value is intact and we hold a strong reference.
+            unsafe { ops.finalize(obj) }
+        },
+    );
+    if counts.dec_strong() {
+        return false;
+    }
+    // Resurrected: the object lives on, tracked again so that cycles
+    // through it can still be collected.
+    if let (Some(h), Some(heap)) = (header, heap) {
+        // SAFETY: live header; unlinked by the caller.
+        let hr = unsafe { h.as_ref() };
+        if !hr.is_linked() {
+            hr.prev.set(0);
+            list::append(h, heap.gen_head(0));
+        }
+    }
+    true
+}
+
 /// Finalize (maybe resurrect), clear weak handles, drop and free `obj`.
 ///
 /// # Safety
@@ -283,29 +324,12 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
             list::remove(h);
         }
     }
-    if ops.finalizer(obj) != FinalizerKind::None && !counts.has_flag(FINALIZED) {
-        counts.set_flag(FINALIZED); // I3: before the call.
-        counts.set_strong(1);
-        run_reporting_panics(
-            &|| format!("finalizer of {}", (obj.vtable.type_name)()),
-            || {
-                // SAFETY: the value is intact and we hold a strong reference.
-                unsafe { ops.finalize(obj) }
-            },
-        );
-        if !counts.dec_strong() {
-            // Resurrected: the object lives on, tracked again so that cycles
-            // through it can still be collected.
-            if let (Some(h), Some(heap)) = (header, heap) {
-                // SAFETY: live header; unlinked above.
-                let hr = unsafe { h.as_ref() };
-                if !hr.is_linked() {
-                    hr.prev.set(0);
-                    list::append(h, heap.gen_head(0));
-                }
-            }
-            return;
-        }
+    if ops.finalizer(obj) != FinalizerKind::None
+        && !counts.has_flag(FINALIZED)
+        // SAFETY: forwarded (live object, intact value, owned by us).
+        && unsafe { finalize_at_death(obj, ops, header, heap) }
+    {
+        return; // resurrected
     }
     // Fast path: only the implicit weak is left and no callback is
     // registered. Then nothing can reach the object any more (no handle of
