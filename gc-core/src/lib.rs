@@ -33,8 +33,69 @@
 //! assert_eq!(gc::collect(), 2); // prints "Deleting a", "Deleting b"
 //! ```
 //!
+//! # Trait objects, strings and slices
+//!
+//! `Gc<T>` and [`Weak<T>`] take unsized `T`: `Gc<dyn Trait>`, `Gc<str>`,
+//! `Gc<[T]>` (two words; a handle to a sized value stays one word). A
+//! trait whose objects live in a `Gc` has [`Trace`] as a supertrait; the
+//! concrete type behind each object decides whether it is tracked, is
+//! finalized, and what [`GcAny::type_name`] reports. Turn a handle into
+//! one to an unsized type with [`coerce!`] (on stable Rust; with the
+//! `nightly` feature the compiler coerces by itself, as for `Rc`):
+//!
+//! ```
+//! use pygc::{coerce, gc, Gc, Trace};
+//! use std::cell::RefCell;
+//!
+//! trait Object: Trace {
+//!     fn describe(&self) -> String;
+//! }
+//!
+//! #[derive(Trace)]
+//! struct Module {
+//!     name: Gc<str>,
+//!     members: RefCell<Vec<Gc<dyn Object>>>,
+//! }
+//!
+//! impl Object for Module {
+//!     fn describe(&self) -> String {
+//!         format!("module {}", self.name)
+//!     }
+//! }
+//!
+//! let m: Gc<dyn Object> = coerce!(Gc::new(Module {
+//!     name: Gc::from("m"),
+//!     members: RefCell::new(vec![]),
+//! }));
+//! assert_eq!(m.describe(), "module m");
+//! // A cycle through trait objects is collected like any other.
+//! let module = Gc::to_any(&m);
+//! module.downcast_ref::<Module>().unwrap().members.borrow_mut().push(m.clone());
+//! drop((m, module));
+//! assert_eq!(gc::collect(), 1);
+//!
+//! let xs: Gc<[u32]> = (1..=3).collect();
+//! assert_eq!(xs.iter().sum::<u32>(), 6);
+//! ```
+//!
+//! Strings and slices are made like `Rc`'s: `From<&str>`, `From<String>`,
+//! `From<Vec<T>>`, `From<&[T]>`, `From<Box<T>>` (also `Box<dyn Trait>`),
+//! `FromIterator`, `Default`; or coerced from arrays. `Gc<str>` and slices
+//! of handle-free values are untracked; `Gc<[Gc<T>]>` is tracked. Inside
+//! other values, `[T]`, `str`, `Box<str>`, `Box<[T]>` and `Box<dyn Trace>`
+//! trace their contents.
+//!
+//! Not supported on stable Rust: wrappers with an unsized tail
+//! (`RefCell<dyn Trait>`, `Box<dyn Trait>` for your own trait as a *field*):
+//! their `Trace` impls would need specialization. Put the `RefCell` inside
+//! the concrete type and hold a `Gc<dyn Trait>` instead, as above.
+//!
 //! See `DESIGN.md` in the repository for the object layout, the collector's
 //! phases and the soundness argument.
+#![cfg_attr(
+    feature = "nightly",
+    feature(coerce_unsized, dispatch_from_dyn, unsize)
+)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

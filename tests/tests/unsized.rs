@@ -352,7 +352,11 @@ fn constructors() {
 
 /// Holds a probe; owns no handle.
 #[derive(Trace)]
-struct Probed(#[trace(skip)] #[allow(dead_code)] DropProbe);
+struct Probed(
+    #[trace(skip)]
+    #[allow(dead_code)]
+    DropProbe,
+);
 
 #[test]
 fn weak_handles_to_unsized_values() {

@@ -206,7 +206,7 @@ pub(super) fn visit_gc_slow<T: ?Sized + Trace + 'static>(
         TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
         TraceMode::Edges { out } => out.push(gc.obj()),
         TraceMode::RefersTo { target, found } => {
-            if gc.ptr.cast::<()>().as_ptr() as *const () == *target {
+            if std::ptr::eq(gc.ptr.cast::<()>().as_ptr(), *target) {
                 *found = true;
             }
         }

@@ -76,10 +76,7 @@ impl WeakToken {
     /// # Safety
     /// As for [`GcToken::__rebuild`].
     #[inline(always)]
-    pub unsafe fn __rebuild<U: ?Sized + Trace + 'static>(
-        self,
-        ptr: NonNull<GcBox<U>>,
-    ) -> Weak<U> {
+    pub unsafe fn __rebuild<U: ?Sized + Trace + 'static>(self, ptr: NonNull<GcBox<U>>) -> Weak<U> {
         // The weak reference and the callback (its registry entry is keyed
         // by address, which is unchanged) move here; `erased` describes
         // the concrete object, whatever the handle's type (I8).
@@ -218,8 +215,8 @@ impl<T: Trace + 'static> From<Vec<T>> for Gc<[T]> {
             v.set_len(0);
         }
         drop(v);
-        let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len)
-            as *mut GcBox<[T]>;
+        let ptr =
+            std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len) as *mut GcBox<[T]>;
         finish_unsized(counts, &erased);
         // SAFETY: a fresh object holding `len` initialised elements.
         unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
@@ -321,5 +318,70 @@ impl Default for Gc<str> {
     /// ```
     fn default() -> Gc<str> {
         Gc::from("")
+    }
+}
+
+// The `nightly` feature: the compiler coerces handles by itself, as it
+// does `Rc`/`Weak` (`CoerceUnsized`), and `self: Gc<Self>` methods are
+// dispatchable on trait objects (`DispatchFromDyn`). Same address, the
+// compiler's metadata: exactly what `coerce!` does.
+#[cfg(feature = "nightly")]
+impl<T, U> std::ops::CoerceUnsized<Gc<U>> for Gc<T>
+where
+    T: ?Sized + Trace + std::marker::Unsize<U> + 'static,
+    U: ?Sized + Trace + 'static,
+{
+}
+
+#[cfg(feature = "nightly")]
+impl<T, U> std::ops::DispatchFromDyn<Gc<U>> for Gc<T>
+where
+    T: ?Sized + Trace + std::marker::Unsize<U> + 'static,
+    U: ?Sized + Trace + 'static,
+{
+}
+
+#[cfg(feature = "nightly")]
+impl<T, U> std::ops::CoerceUnsized<Weak<U>> for Weak<T>
+where
+    T: ?Sized + Trace + std::marker::Unsize<U> + 'static,
+    U: ?Sized + Trace + 'static,
+{
+}
+
+#[cfg(all(test, feature = "nightly"))]
+mod nightly_tests {
+    use crate::{Gc, Trace, Weak};
+
+    trait Shape: Trace {
+        fn sides(&self) -> u32;
+    }
+
+    struct Square;
+
+    // SAFETY: owns no handle.
+    unsafe impl Trace for Square {
+        fn trace(&self, _: &mut crate::Tracer<'_>) {}
+    }
+
+    impl Shape for Square {
+        fn sides(&self) -> u32 {
+            4
+        }
+    }
+
+    #[test]
+    fn the_compiler_coerces_handles() {
+        let s: Gc<dyn Shape> = Gc::new(Square);
+        assert_eq!(s.sides(), 4);
+        let sq = Gc::new(Square);
+        let w: Weak<Square> = Gc::downgrade(&sq);
+        let w: Weak<dyn Shape> = w;
+        assert!(w.upgrade().is_some());
+        drop(sq);
+        assert!(w.upgrade().is_none());
+        let t: Gc<dyn Trace> = s;
+        // A manual impl that does not answer `__gc_tracked_with` is tracked.
+        assert!(Gc::is_tracked(&t));
     }
 }

@@ -526,4 +526,4 @@ unsafe impl<T: ?Sized + Trace + 'static> Trace for Gc<T> {
     }
 }
 
-crate::handle::value_trait_impls!(Gc, [?Sized +],);
+crate::handle::value_trait_impls!(Gc, [?Sized+],);

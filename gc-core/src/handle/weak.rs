@@ -54,7 +54,8 @@ impl<T: Trace + 'static> Weak<T> {
     /// ```
     pub fn new() -> Weak<T> {
         Weak {
-            raw: NonNull::new(std::ptr::without_provenance_mut(EMPTY)).expect("non-null"),
+            // An address without provenance, never dereferenced.
+            raw: NonNull::new(EMPTY as *mut GcBox<T>).expect("non-null"),
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
             _marker: PhantomData,

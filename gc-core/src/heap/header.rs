@@ -101,6 +101,9 @@
 //!   edge to a linked object without COLLECTING whose tag is `<= g` leads to
 //!   a member of the collected set that the walk has not reached yet.
 //!   Sync-heap objects do not use tags (their collector does not fuse).
+//! * **I8 (unsized values)** is written in `heap::dst`: [`HAS_HEADER`] in
+//!   the weak word says whether an object has a header; what describes an
+//!   object without one.
 
 use super::Heap;
 use crate::trace::{FinalizerKind, Trace, Tracer};
