@@ -22,9 +22,11 @@
 //! by a drop counter in every environment, closure and pair) after each
 //! round, and their high-water mark ([`peak_objects`]).
 //!
-//! Native functions are the [`Builtin`] enum: values are traced, and the
-//! natives here capture nothing. (Once `Gc<dyn Trait>` handles exist,
-//! natives with state become `Gc<dyn NativeFn>` values.)
+//! Native functions are trait objects, `Gc<dyn NativeFn>` on the `Gc`
+//! heap (made with [`pygc::coerce!`]) and `Rc<dyn NativeFn>` on the other:
+//! the [`Builtin`]s, and whatever a host program adds with
+//! [`Interp::define_native`]. A native may hold values, and is traced like
+//! any other object: a cycle through a native is collected too.
 //!
 //! ```sh
 //! cargo run -p gc-examples --example interpreter
@@ -112,9 +114,23 @@ impl Drop for Live {
 /// Where the interpreter's objects live.
 pub trait Heap: Sized + 'static {
     /// A shared handle to an object.
-    type Ref<T: Trace + 'static>: Clone + Deref<Target = T> + Trace;
+    type Ref<T: Trace + ?Sized + 'static>: Clone + Deref<Target = T> + Trace;
     /// Allocate an object.
     fn alloc<T: Trace + 'static>(value: T) -> Self::Ref<T>;
+    /// Allocate a native function, as a trait object.
+    fn native<F: NativeFn<Self> + 'static>(f: F) -> Self::Ref<dyn NativeFn<Self>>;
+}
+
+/// A native function: any traced type that can be called.
+pub trait NativeFn<H: Heap>: Trace {
+    /// Its name, for printing.
+    fn name(&self) -> &str;
+    /// Call it.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the function reports: wrong arguments, a type error.
+    fn call(&self, args: &[Value<H>]) -> Result<Value<H>, String>;
 }
 
 /// Objects are [`pygc::Gc`]s: cycles are collected.
@@ -122,9 +138,12 @@ pub trait Heap: Sized + 'static {
 pub struct GcHeap;
 
 impl Heap for GcHeap {
-    type Ref<T: Trace + 'static> = Gc<T>;
+    type Ref<T: Trace + ?Sized + 'static> = Gc<T>;
     fn alloc<T: Trace + 'static>(value: T) -> Gc<T> {
         Gc::new(value)
+    }
+    fn native<F: NativeFn<Self> + 'static>(f: F) -> Gc<dyn NativeFn<Self>> {
+        pygc::coerce!(Gc::new(f))
     }
 }
 
@@ -135,15 +154,15 @@ pub struct RcHeap;
 /// An [`Rc`] in [`RcHeap`]'s objects. Its `Trace` reports nothing (the
 /// field is skipped): the `Rc` heap is never collected.
 #[derive(Trace)]
-pub struct RcRef<T: 'static>(#[trace(skip)] Rc<T>);
+pub struct RcRef<T: ?Sized + 'static>(#[trace(skip)] Rc<T>);
 
-impl<T> Clone for RcRef<T> {
+impl<T: ?Sized> Clone for RcRef<T> {
     fn clone(&self) -> Self {
         RcRef(self.0.clone())
     }
 }
 
-impl<T> Deref for RcRef<T> {
+impl<T: ?Sized> Deref for RcRef<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
@@ -151,9 +170,13 @@ impl<T> Deref for RcRef<T> {
 }
 
 impl Heap for RcHeap {
-    type Ref<T: Trace + 'static> = RcRef<T>;
+    type Ref<T: Trace + ?Sized + 'static> = RcRef<T>;
     fn alloc<T: Trace + 'static>(value: T) -> RcRef<T> {
         RcRef(Rc::new(value))
+    }
+    fn native<F: NativeFn<Self> + 'static>(f: F) -> RcRef<dyn NativeFn<Self>> {
+        let f: Rc<dyn NativeFn<Self>> = Rc::new(f);
+        RcRef(f)
     }
 }
 
@@ -161,7 +184,7 @@ impl Heap for RcHeap {
 #[derive(Clone, PartialEq, Eq, Trace)]
 pub struct Symbol(#[trace(skip)] Rc<str>);
 
-/// A native function.
+/// The built-in native functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Trace)]
 pub enum Builtin {
     /// `(+ a b ...)`
@@ -216,7 +239,7 @@ pub enum Value<H: Heap> {
     /// A closure.
     Lambda(H::Ref<Lambda<H>>),
     /// A native function.
-    Builtin(Builtin),
+    Native(H::Ref<dyn NativeFn<H>>),
 }
 
 impl<H: Heap> Clone for Value<H> {
@@ -228,7 +251,7 @@ impl<H: Heap> Clone for Value<H> {
             Value::Sym(s) => Value::Sym(s.clone()),
             Value::Pair(p) => Value::Pair(p.clone()),
             Value::Lambda(l) => Value::Lambda(l.clone()),
-            Value::Builtin(b) => Value::Builtin(*b),
+            Value::Native(n) => Value::Native(n.clone()),
         }
     }
 }
@@ -320,11 +343,41 @@ impl<H: Heap> Interp<H> {
     pub fn new() -> Self {
         let vars = BUILTINS
             .iter()
-            .map(|(name, b)| (Symbol(Rc::from(*name)), Value::<H>::Builtin(*b)))
+            .map(|(name, b)| (Symbol(Rc::from(*name)), Value::<H>::Native(H::native(*b))))
             .collect();
         Interp {
             global: Env::new(vars, None),
         }
+    }
+
+    /// Bind `name` to a native function in the global environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gc_examples::interpreter::{GcHeap, Interp, NativeFn, Value};
+    /// use pygc::Trace;
+    ///
+    /// /// Returns the value it holds, whatever the arguments.
+    /// #[derive(Trace)]
+    /// struct Constant(Value<GcHeap>);
+    ///
+    /// impl NativeFn<GcHeap> for Constant {
+    ///     fn name(&self) -> &str { "constant" }
+    ///     fn call(&self, _: &[Value<GcHeap>]) -> Result<Value<GcHeap>, String> {
+    ///         Ok(self.0.clone())
+    ///     }
+    /// }
+    ///
+    /// let interp = Interp::<GcHeap>::new();
+    /// let answer = interp.eval_str("(quote (42))").unwrap();
+    /// interp.define_native("answer", Constant(answer));
+    /// assert_eq!(interp.eval_str("(answer 1 2)").unwrap().to_string(), "(42)");
+    /// assert_eq!(interp.eval_str("answer").unwrap().to_string(), "#<native constant>");
+    /// ```
+    pub fn define_native(&self, name: &str, f: impl NativeFn<H> + 'static) {
+        self.global
+            .define(Symbol(Rc::from(name)), Value::Native(H::native(f)));
     }
 
     /// Parse and evaluate every expression of `src` in the global
@@ -445,15 +498,23 @@ fn lambda<H: Heap>(
     })))
 }
 
-impl Builtin {
-    fn apply<H: Heap>(self, args: &[Value<H>]) -> Result<Value<H>, String> {
+impl<H: Heap> NativeFn<H> for Builtin {
+    fn name(&self) -> &str {
+        BUILTINS
+            .iter()
+            .find(|(_, b)| b == self)
+            .map_or("?", |(name, _)| name)
+    }
+
+    fn call(&self, args: &[Value<H>]) -> Result<Value<H>, String> {
+        let this = *self;
         let ints = || args.iter().map(int).collect::<Result<Vec<_>, _>>();
         let arg = |i: usize| {
             args.get(i)
                 .cloned()
-                .ok_or(format!("{self:?}: missing argument"))
+                .ok_or(format!("{this:?}: missing argument"))
         };
-        Ok(match self {
+        Ok(match this {
             Builtin::Add => Value::Int(ints()?.iter().sum()),
             Builtin::Mul => Value::Int(ints()?.iter().product()),
             Builtin::Sub => match ints()?.as_slice() {
@@ -465,7 +526,7 @@ impl Builtin {
             Builtin::NumEq => Value::Bool(int(&arg(0)?)? == int(&arg(1)?)?),
             Builtin::Cons => cons(arg(0)?, arg(1)?),
             Builtin::Car | Builtin::Cdr => match arg(0)? {
-                Value::Pair(p) if self == Builtin::Car => p.car.clone(),
+                Value::Pair(p) if this == Builtin::Car => p.car.clone(),
                 Value::Pair(p) => p.cdr.clone(),
                 other => return Err(format!("not a pair: {other}")),
             },
@@ -531,7 +592,7 @@ fn eval<H: Heap>(expr: &Value<H>, env: &H::Ref<Env<H>>) -> Result<Value<H>, Stri
                     .map(|a| eval(a, &env))
                     .collect::<Result<Vec<_>, _>>()?;
                 match f {
-                    Value::Builtin(b) => return b.apply(&args),
+                    Value::Native(native) => return native.call(&args),
                     Value::Lambda(l) => {
                         if l.params.len() != args.len() {
                             return Err(format!(
@@ -574,7 +635,7 @@ impl<H: Heap> fmt::Display for Value<H> {
                 write!(f, "({})", shown.join(" "))
             }
             Value::Lambda(_) => f.write_str("#<lambda>"),
-            Value::Builtin(b) => write!(f, "#<builtin {b:?}>"),
+            Value::Native(n) => write!(f, "#<native {}>", n.name()),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! (libtest runs each test on its own thread, hence its own heap and its
 //! own live-object counter.)
 
-use gc_examples::interpreter::{self, live_objects, measure, GcHeap, Heap, Interp, RcHeap};
-use pygc::gc;
+use gc_examples::interpreter::{
+    self, live_objects, measure, GcHeap, Heap, Interp, NativeFn, RcHeap, Value,
+};
+use pygc::{gc, Trace};
 
 fn eval<H: Heap>(interp: &Interp<H>, src: &str) -> String {
     interp.eval_str(src).unwrap().to_string()
@@ -147,4 +149,43 @@ fn run_prints_both_heaps() {
     assert!(text.contains(
         "Gc: gc::get_objects(None) after the rounds and gc::collect(): 56 (the program's 56)\n"
     ));
+}
+
+/// A native that holds a value: `(call-held)` calls the held closure.
+#[derive(Trace)]
+struct Held(std::cell::RefCell<Value<GcHeap>>);
+
+impl NativeFn<GcHeap> for Held {
+    fn name(&self) -> &str {
+        "held"
+    }
+    fn call(&self, _: &[Value<GcHeap>]) -> Result<Value<GcHeap>, String> {
+        Ok(self.0.borrow().clone())
+    }
+}
+
+#[test]
+fn natives_are_trait_objects_and_traced() {
+    let base = live_objects();
+    let i = Interp::<GcHeap>::new();
+    assert_eq!(eval(&i, "+"), "#<native +>");
+    assert_eq!(eval(&i, "null?"), "#<native null?>");
+    // A native holding a closure of the global environment: global env ->
+    // native -> closure -> global env, a cycle through a `Gc<dyn NativeFn>`.
+    i.eval_str("(define (f) 7)").unwrap();
+    let f = i.eval_str("f").unwrap();
+    i.define_native("get-f", Held(std::cell::RefCell::new(f)));
+    assert_eq!(eval(&i, "((get-f))"), "7");
+    drop(i);
+    assert_eq!(
+        live_objects(),
+        base + 2,
+        "the global env and f survive refcounting"
+    );
+    assert_eq!(
+        gc::collect(),
+        3,
+        "the global env, f and the native holding f"
+    );
+    assert_eq!(live_objects(), base);
 }
