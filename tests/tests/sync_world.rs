@@ -196,6 +196,7 @@ fn trash_is_kept_when_the_world_does_not_stop_after_finalizers() {
 /// gets the value (as `Arc::into_inner`).
 #[test]
 fn into_inner_race_gives_the_value_once() {
+    let _s = serial();
     for _ in 0..200 {
         let drops = Arc::new(AtomicUsize::new(0));
         let fin = Arc::new(AtomicUsize::new(0));
@@ -253,20 +254,22 @@ fn get_mut_against_a_collecting_thread() {
     let drops = Arc::new(AtomicUsize::new(0));
     let fin = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runs = Arc::new(AtomicUsize::new(0));
     let collector = {
-        let stop = stop.clone();
+        let (stop, runs) = (stop.clone(), runs.clone());
         std::thread::spawn(move || {
-            let mut runs = 0;
             while !stop.load(SeqCst) {
                 if sync::gc::try_collect(Duration::from_secs(10)).is_some() {
-                    runs += 1;
+                    runs.fetch_add(1, SeqCst);
                 }
                 std::thread::yield_now();
             }
-            runs
         })
     };
-    for _ in 0..2000 {
+    // At least 2000 rounds, and until the other thread has collected a few
+    // times during them (it may start late on a busy machine).
+    let mut made = 0;
+    while made < 2000 || (runs.load(SeqCst) < 3 && made < 2_000_000) {
         let mut a = node(&drops, &fin);
         let b = node(&drops, &fin);
         let inner = sync::Gc::get_mut(&mut a).expect("unique");
@@ -274,11 +277,16 @@ fn get_mut_against_a_collecting_thread() {
         *inner.next.get_mut() = None;
         *inner.next.get_mut() = Some(b.clone());
         *b.next.lock() = Some(a); // a 2-cycle through a's handle
+        made += 1;
     }
     stop.store(true, SeqCst);
-    assert!(collector.join().unwrap() > 0);
+    collector.join().unwrap();
+    assert!(
+        runs.load(SeqCst) >= 3,
+        "the other thread collected meanwhile"
+    );
     sync::gc::collect();
-    assert_eq!(drops.load(SeqCst), 4000);
+    assert_eq!(drops.load(SeqCst), 2 * made);
 }
 
 /// `new_cyclic` on a tracked type: the weak handle upgrades afterwards from
