@@ -20,9 +20,10 @@ pub enum FinalizerKind {
     /// PEP 442 (`#[trace(finalize)]`): `Finalize::finalize` runs once, before
     /// the value is dropped, also for cyclic trash.
     Pep442,
-    /// CPython's legacy `tp_del` (`#[trace(legacy_finalize)]`): finalized
-    /// normally at refcount death, but cyclic trash that reaches such an
-    /// object is uncollectable and lands in `gc::garbage()`.
+    /// CPython's legacy `tp_del` (`#[trace(legacy_finalize)]`): runs at
+    /// every refcount death, after the weak handles were cleared and their
+    /// callbacks ran (as CPython's `subtype_dealloc`), but cyclic trash that
+    /// reaches such an object is uncollectable and lands in `gc::garbage()`.
     Legacy,
 }
 
@@ -213,8 +214,11 @@ pub unsafe trait Trace: crate::heap::dst::TraceUnsized {
 ///
 /// Enable it with `#[trace(finalize)]` (PEP 442 semantics: runs for refcount
 /// death and for cyclic trash, at most once per object, may resurrect) or
-/// `#[trace(legacy_finalize)]` (CPython's `tp_del`: cyclic trash reaching such
-/// an object is uncollectable and appended to [`gc::garbage`](crate::gc::garbage)).
+/// `#[trace(legacy_finalize)]` (CPython's `tp_del`: runs at every refcount
+/// death, after the object's weak handles were cleared; cyclic trash reaching
+/// such an object is uncollectable and appended to
+/// [`gc::garbage`](crate::gc::garbage)). A finalizer resurrects its own object
+/// with [`Gc::from_finalizing`](crate::Gc::from_finalizing).
 ///
 /// Types that derive [`Trace`] may not implement `Drop`; `Finalize` is where
 /// the "on destruction" logic goes.

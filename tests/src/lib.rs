@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use pygc::gc;
 
+pub mod diff;
 pub mod model;
 
 /// Reset the calling thread's collector to its defaults (enabled, thresholds

@@ -37,6 +37,8 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
         for node in list::iter(collectable) {
             hdr(node).clear_collecting();
             hdr(node).set_tag(old_tag);
+            // Kept alive in gc.garbage: new weak handles work (I2).
+            H::clear_flag(Header::obj(node), WEAK_CLEARED);
             saved.push(Header::obj(node));
         }
         let n = saved.len();
@@ -53,6 +55,15 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
             if H::has_flag(obj, HAS_CALLBACKS) {
                 heap.run_weak_callbacks(obj);
             }
+        }
+    }
+    // Epoch entries of trash (I2) go with its values. (On the lean path
+    // the links may still carry NEXT_UNREACHABLE: mask it.)
+    if heap.has_weak_epochs() {
+        let mut node = list::ptr(hdr(collectable).next.get() & !NEXT_UNREACHABLE);
+        while node != collectable {
+            heap.forget_weak_epoch(Header::obj(node));
+            node = list::ptr(hdr(node).next.get() & !NEXT_UNREACHABLE);
         }
     }
     let visited = if H::SYNC {

@@ -5,7 +5,7 @@ use super::heap::CollectorHeap;
 use super::reachability::deduce_unreachable;
 use super::validate::validate_list;
 use super::visit::hdr;
-use crate::heap::header::{Header, FINALIZED, NEXT_UNREACHABLE};
+use crate::heap::header::{Header, FINALIZED, NEXT_UNREACHABLE, WEAK_CLEARED};
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::run_reporting_panics;
 use crate::trace::FinalizerKind;
@@ -69,6 +69,12 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
         node = list::ptr(h.next.get());
     }
     validate_list(still_unreachable, Some(true));
+    // Survivors are alive again: weak handles made from now on work (I2;
+    // the ones cleared in handle_weakrefs stay dead through their old
+    // epoch).
+    for node in list::iter(unreachable) {
+        H::clear_flag(Header::obj(node), WEAK_CLEARED);
+    }
     list::merge(unreachable, old);
 }
 

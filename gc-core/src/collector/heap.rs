@@ -62,6 +62,13 @@ pub(crate) trait CollectorHeap {
     fn free_dropped_trash(&self, node: NonNull<Header>);
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
+    /// Kill the weak handles of `obj` alive now (header I2): a new weak
+    /// epoch if it has any. (`WEAK_CLEARED` is the caller's.)
+    fn bump_weak_epoch(&self, obj: ObjPtr);
+    /// Whether any object has a weak-epoch entry.
+    fn has_weak_epochs(&self) -> bool;
+    /// The value of `obj` is about to be dropped: drop its epoch entry.
+    fn forget_weak_epoch(&self, obj: ObjPtr);
     /// Refcount-death style: clear, then run `obj`'s callbacks one by one.
     fn run_weak_callbacks(&self, obj: ObjPtr);
     /// Append new strong handles to `objs` to `gc.garbage`.

@@ -52,6 +52,9 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
             to_finalize = true;
         }
         H::set_flag(obj, WEAK_CLEARED);
+        // I2: the handles alive now die; later ones (after a resurrection)
+        // work.
+        heap.bump_weak_epoch(obj);
         if H::has_flag(obj, HAS_CALLBACKS) {
             H::clear_flag(obj, HAS_CALLBACKS);
             with_callbacks.push(obj);

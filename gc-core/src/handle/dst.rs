@@ -33,6 +33,7 @@ pub struct GcToken(());
 pub struct WeakToken {
     callback: Option<NonZeroU64>,
     erased: (&'static VTable, usize),
+    epoch: u32,
 }
 
 impl<T: ?Sized + Trace + 'static> CoerceParts for Gc<T> {
@@ -50,8 +51,15 @@ impl<T: ?Sized + Trace + 'static> CoerceParts for Weak<T> {
     type Token = WeakToken;
     #[inline(always)]
     fn __into_parts(self) -> (Self::Ptr, WeakToken) {
-        let (raw, callback, erased) = self.into_parts();
-        (raw, WeakToken { callback, erased })
+        let (raw, callback, erased, epoch) = self.into_parts();
+        (
+            raw,
+            WeakToken {
+                callback,
+                erased,
+                epoch,
+            },
+        )
     }
 }
 
@@ -80,7 +88,7 @@ impl WeakToken {
         // The weak reference and the callback (its registry entry is keyed
         // by address, which is unchanged) move here; `erased` describes
         // the concrete object, whatever the handle's type (I8).
-        Weak::from_parts(ptr, self.callback, self.erased)
+        Weak::from_parts(ptr, self.callback, self.erased, self.epoch)
     }
 }
 

@@ -167,8 +167,11 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// # drop(w);
     /// ```
     pub fn weak_count(this: &Self) -> usize {
-        // Minus the implicit weak held while the value is alive (I1).
-        this.counts().weak() as usize - 1
+        // Minus the implicit weak held while the value is alive (I1), and
+        // the handles cleared by an earlier collection (I2).
+        let addr = this.ptr.as_ptr().cast::<u8>() as usize;
+        let stale = crate::heap::weakepoch::stale(this.counts(), addr);
+        (this.counts().weak() - 1 - stale) as usize
     }
 
     /// Whether two handles point at the same object.
@@ -309,6 +312,54 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
 }
 
 impl<T: Trace + 'static> Gc<T> {
+    /// A new strong handle to `value`, if this is called from the finalizer
+    /// of the very object that holds `value` (its `Finalize::finalize`,
+    /// running now on this thread, innermost); `None` everywhere else: a
+    /// value that is not on the heap, another object, a finalizer that has
+    /// returned, or an outer finalizer while a nested one runs.
+    ///
+    /// This is how a finalizer resurrects its own object, as a CPython
+    /// `__del__` does by storing `self`. At refcount death the object then
+    /// lives on untouched (its weak handles keep working; it is tracked
+    /// again); found as cyclic trash, it and everything it reaches survive
+    /// the collection (their weak handles made before were cleared). A
+    /// finalizer never runs twice on the same object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{Finalize, Gc, Trace};
+    /// use std::cell::RefCell;
+    ///
+    /// thread_local! { static SAVED: RefCell<Option<Gc<Phoenix>>> = RefCell::new(None); }
+    ///
+    /// #[derive(Trace)]
+    /// #[trace(finalize)]
+    /// struct Phoenix(u8);
+    /// impl Finalize for Phoenix {
+    ///     fn finalize(&self) {
+    ///         let me = Gc::from_finalizing(self).expect("inside my own finalizer");
+    ///         SAVED.with(|s| *s.borrow_mut() = Some(me));
+    ///     }
+    /// }
+    ///
+    /// drop(Gc::new(Phoenix(7)));                        // finalized, resurrected
+    /// let back = SAVED.with(|s| s.borrow_mut().take()).unwrap();
+    /// assert_eq!(back.0, 7);
+    /// assert!(Gc::is_finalized(&back));
+    /// assert!(Gc::from_finalizing(&*back).is_none());    // not in a finalizer now
+    /// ```
+    pub fn from_finalizing(value: &T) -> Option<Gc<T>> {
+        let counts = crate::heap::finalizing::current::<GcBox<T>>((value as *const T).cast())?;
+        let ptr = counts.cast::<GcBox<T>>();
+        // SAFETY: F1: the object whose finalizer runs innermost on this
+        // thread is a live `GcBox<T>` of this heap, held strongly by the
+        // finalizer's caller; the pointer has its allocation's provenance.
+        unsafe { &(*ptr.as_ptr()).counts }.inc_strong();
+        // SAFETY: we just added the strong reference the handle owns.
+        Some(unsafe { Gc::from_raw_owned(ptr) })
+    }
+
     /// Put `value` on the heap. If `T` can own handles the object is tracked:
     /// it joins generation 0 and counts towards the automatic collection
     /// threshold (which may start a collection right here, before the object

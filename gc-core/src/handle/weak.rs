@@ -2,9 +2,9 @@
 
 use crate::handle::strong::Gc;
 use crate::heap::header::{
-    counts_to_header, Counts, GcBox, Header, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED,
+    counts_to_header, Counts, GcBox, Header, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
 };
-use crate::heap::heap;
+use crate::heap::{heap, weakepoch};
 use crate::trace::{Trace, Tracer};
 use std::fmt;
 use std::marker::PhantomData;
@@ -40,6 +40,8 @@ pub struct Weak<T: ?Sized + Trace + 'static> {
     /// (header I8): the vtable of its concrete type and its `meta`, taken
     /// while the value was alive. Unused for objects with a header.
     pub(crate) erased: (&'static VTable, usize),
+    /// The referent's weak epoch when the handle was made (header I2).
+    epoch: u32,
     _marker: PhantomData<GcBox<T>>,
 }
 
@@ -58,6 +60,7 @@ impl<T: Trace + 'static> Weak<T> {
             raw: NonNull::new(EMPTY as *mut GcBox<T>).expect("non-null"),
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
+            epoch: 0,
             _marker: PhantomData,
         }
     }
@@ -68,6 +71,7 @@ impl<T: Trace + 'static> Weak<T> {
             raw: ptr,
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
+            epoch: current_epoch(ptr),
             _marker: PhantomData,
         }
     }
@@ -81,6 +85,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
             raw: ptr,
             callback: None,
             erased: (obj.vtable, obj.meta),
+            epoch: current_epoch(ptr),
             _marker: PhantomData,
         }
     }
@@ -90,11 +95,13 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         raw: NonNull<GcBox<T>>,
         callback: Option<NonZeroU64>,
         erased: (&'static VTable, usize),
+        epoch: u32,
     ) -> Weak<T> {
         Weak {
             raw,
             callback,
             erased,
+            epoch,
             _marker: PhantomData,
         }
     }
@@ -106,9 +113,18 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         NonNull<GcBox<T>>,
         Option<NonZeroU64>,
         (&'static VTable, usize),
+        u32,
     ) {
         let this = std::mem::ManuallyDrop::new(self);
-        (this.raw, this.callback, this.erased)
+        (this.raw, this.callback, this.erased, this.epoch)
+    }
+
+    /// Whether the referent moved to a newer weak epoch than this handle's:
+    /// the handle was cleared (I2).
+    #[inline]
+    fn stale(&self, p: NonNull<GcBox<T>>) -> bool {
+        let counts = Self::counts_of(p);
+        counts.has_flag(WEAK_EPOCH) && current_epoch(p) != self.epoch
     }
 
     /// The object, `None` for an empty handle.
@@ -144,7 +160,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         let ptr = self.ptr()?;
         // SAFETY: a weak handle keeps the allocation alive (I1).
         let counts = Self::counts_of(ptr);
-        if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) {
+        if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) || self.stale(ptr) {
             return None; // I2
         }
         if counts.has_flag(HAS_HEADER) {
@@ -179,8 +195,10 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         }
     }
 
-    /// The number of weak handles to the referent (0 once it is gone, as
-    /// `Rc`'s `Weak::weak_count`).
+    /// The number of live weak handles to the referent (0 once it is gone,
+    /// as `Rc`'s `Weak::weak_count`); handles cleared by a collection that
+    /// found the referent to be trash are not counted (header I2), even if
+    /// the referent was resurrected since.
     ///
     /// # Examples
     ///
@@ -198,7 +216,8 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
                 if counts.strong() == 0 {
                     0
                 } else {
-                    counts.weak() as usize - 1
+                    let stale = weakepoch::stale(counts, p.as_ptr().cast::<u8>() as usize);
+                    (counts.weak() - 1 - stale) as usize
                 }
             }
             None => 0,
@@ -232,13 +251,15 @@ impl<T: ?Sized + Trace + 'static> Clone for Weak<T> {
     /// A plain weak handle (a callback stays with the original).
     fn clone(&self) -> Self {
         if let Some(p) = self.ptr() {
-            // SAFETY: alive while this handle is (I1).
-            unsafe { &(*p.as_ptr()).counts }.inc_weak();
+            let counts = Self::counts_of(p);
+            counts.inc_weak();
+            weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, 1);
         }
         Weak {
             raw: self.raw,
             callback: None,
             erased: self.erased,
+            epoch: self.epoch,
             _marker: PhantomData,
         }
     }
@@ -257,6 +278,7 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
             }
         }
         let counts = Self::counts_of(p);
+        weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, -1);
         if counts.dec_weak() {
             // The object's vtable: its header's, else the one this handle
             // took while the value was alive (I8).
@@ -289,4 +311,12 @@ unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
     fn trace(&self, tracer: &mut Tracer<'_>) {
         tracer.visit_weak(self.callback.map(NonZeroU64::get));
     }
+}
+
+/// The current weak epoch of the object at `p` (I2; 0 without an entry).
+#[inline]
+fn current_epoch<T: ?Sized + Trace + 'static>(p: NonNull<GcBox<T>>) -> u32 {
+    // SAFETY: callers hold a reference that keeps the allocation alive (I1).
+    let counts = unsafe { &(*p.as_ptr()).counts };
+    weakepoch::current(counts, p.as_ptr().cast::<u8>() as usize)
 }

@@ -9,11 +9,15 @@
 //!    a tracked object is unlinked and pushed on the heap's deferred list
 //!    (linked through `prev`); the outermost deallocation drains that list
 //!    iteratively, so dropping a 10-million-node chain uses bounded stack.
-//! 3. [`destroy`]: run `finalize` once if the type has a finalizer and the
-//!    object is not yet [`FINALIZED`]: the strong count is set to 1 for the
-//!    call (weak handles can still upgrade, as in CPython), then decremented;
-//!    if it is still above zero the finalizer *resurrected* the object, which
-//!    lives on untouched (HAZARDS 6).
+//! 3. [`destroy`]: run `finalize` once if the type has a PEP 442 finalizer
+//!    and the object is not yet [`FINALIZED`]: the strong count is set to 1
+//!    for the call (weak handles can still upgrade, as in CPython), then
+//!    decremented; if it is still above zero the finalizer *resurrected* the
+//!    object, which lives on untouched (HAZARDS 6). A legacy finalizer
+//!    (`tp_del`) runs at every refcount death, after step 4 as in CPython's
+//!    `subtype_dealloc`: its weak handles are dead (a new epoch, header I2)
+//!    and their callbacks have run; if it resurrects the object, handles
+//!    made from then on work.
 //! 4. Otherwise set [`WEAK_CLEARED`] (upgrades fail from now on), run the
 //!    weak callbacks whose handles are alive, newest first.
 //! 5. Unlink from the generation list, drop the value, release the implicit
@@ -24,7 +28,7 @@
 //! object is then leaked, never freed twice or half-freed.
 
 use super::header::{
-    GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+    GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
 };
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
@@ -261,47 +265,6 @@ fn drain_trashcan(heap: &'static Heap) {
     }
 }
 
-/// Run the finalizer of a dying object (once, I3) with a temporary strong
-/// reference; `true` if it resurrected the object, which then lives on,
-/// tracked again. Out of line: it keeps the finalizer's machinery out of
-/// the frame of every refcount death (nested deaths stack those frames).
-///
-/// # Safety
-/// As for [`destroy`]; the object is not finalized yet and is unlinked.
-#[inline(never)]
-unsafe fn finalize_at_death<O: DeathOps>(
-    obj: ObjPtr,
-    ops: O,
-    header: Option<std::ptr::NonNull<Header>>,
-    heap: Option<&'static Heap>,
-) -> bool {
-    // SAFETY: live object (caller's contract).
-    let counts = unsafe { obj.counts() };
-    counts.set_flag(FINALIZED); // I3: before the call.
-    counts.set_strong(1);
-    run_reporting_panics(
-        &|| format!("finalizer of {}", (obj.vtable.type_name)()),
-        || {
-            // SAFETY: the value is intact and we hold a strong reference.
-            unsafe { ops.finalize(obj) }
-        },
-    );
-    if counts.dec_strong() {
-        return false;
-    }
-    // Resurrected: the object lives on, tracked again so that cycles
-    // through it can still be collected.
-    if let (Some(h), Some(heap)) = (header, heap) {
-        // SAFETY: live header; unlinked by the caller.
-        let hr = unsafe { h.as_ref() };
-        if !hr.is_linked() {
-            hr.prev.set(0);
-            list::append(h, heap.gen_head(0));
-        }
-    }
-    true
-}
-
 /// Finalize (maybe resurrect), clear weak handles, drop and free `obj`.
 ///
 /// # Safety
@@ -324,10 +287,11 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
             list::remove(h);
         }
     }
-    if ops.finalizer(obj) != FinalizerKind::None
-        && !counts.has_flag(FINALIZED)
+    let kind = ops.finalizer(obj);
+    if kind != FinalizerKind::None
+        && (kind == FinalizerKind::Legacy || !counts.has_flag(FINALIZED))
         // SAFETY: forwarded (live object, intact value, owned by us).
-        && unsafe { finalize_at_death(obj, ops, header, heap) }
+        && unsafe { finalize_at_death(obj, ops, header, heap, kind) }
     {
         return; // resurrected
     }
@@ -336,9 +300,12 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
     // any kind, unlinked), so nothing can observe WEAK_CLEARED: skip it and
     // the weak count's decrement. Dropping the value cannot create a handle
     // to it (that needs an existing one).
-    let no_weak = counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS) == 1;
+    let no_weak = counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS | WEAK_EPOCH) == 1;
     if !no_weak {
         clear_weak_handles_and_run_callbacks(obj, heap);
+        if counts.has_flag(WEAK_EPOCH) {
+            forget_epoch(obj);
+        }
     }
     if header.is_some() {
         if let Some(heap) = heap {
@@ -353,6 +320,70 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
         // SAFETY: the implicit weak was the last reference (I1).
         unsafe { ops.dealloc(obj, heap) };
     }
+}
+
+/// Run the finalizer at refcount death (the caller checked that it must
+/// run); returns whether it resurrected the object. Out of line: `destroy`
+/// is inlined into every `release`, whose frame bounds the trashcan's stack
+/// use (50 nested deaths on a 256 KiB stack, debug build included).
+///
+/// # Safety
+/// As for [`destroy`].
+#[inline(never)]
+unsafe fn finalize_at_death<O: DeathOps>(
+    obj: ObjPtr,
+    ops: O,
+    header: Option<std::ptr::NonNull<Header>>,
+    heap: Option<&'static Heap>,
+    kind: FinalizerKind,
+) -> bool {
+    // SAFETY: live object (caller's contract).
+    let counts = unsafe { obj.counts() };
+    let legacy = kind == FinalizerKind::Legacy;
+    if legacy {
+        // CPython's subtype_dealloc clears the weakrefs (running their
+        // callbacks) before `tp_del`, which runs at every refcount death
+        // (I3): kill the handles alive now (I2); a resurrected object
+        // starts a new epoch.
+        super::weakepoch::bump(counts, obj.counts.as_ptr() as usize);
+        clear_weak_handles_and_run_callbacks(obj, heap);
+    }
+    counts.set_flag(FINALIZED); // I3: before the call.
+    counts.set_strong(1);
+    run_reporting_panics(
+        &|| format!("finalizer of {}", (obj.vtable.type_name)()),
+        || {
+            // SAFETY: the value is intact and we hold a strong reference.
+            unsafe { ops.finalize(obj) }
+        },
+    );
+    if counts.dec_strong() {
+        return false;
+    }
+    // Resurrected: the object lives on, tracked again so that cycles
+    // through it can still be collected. (A legacy one was cleared above:
+    // handles made from now on work, I2.)
+    if legacy {
+        counts.clear_flag(WEAK_CLEARED);
+    }
+    if let (Some(h), Some(heap)) = (header, heap) {
+        // SAFETY: live header; unlinked by `destroy`.
+        let hr = unsafe { h.as_ref() };
+        if !hr.is_linked() {
+            hr.prev.set(0);
+            list::append(h, heap.gen_head(0));
+        }
+    }
+    true
+}
+
+/// The value is about to be dropped: its weak-epoch entry goes (I2).
+#[cold]
+#[inline(never)]
+fn forget_epoch(obj: ObjPtr) {
+    // SAFETY: callers pass live objects.
+    let counts = unsafe { obj.counts() };
+    super::weakepoch::forget(counts, obj.counts.as_ptr() as usize);
 }
 
 /// Set [`WEAK_CLEARED`] and run the object's weak callbacks, newest first,

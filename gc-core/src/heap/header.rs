@@ -36,17 +36,34 @@
 //!   for "the value has not been dropped yet". The allocation is freed exactly
 //!   when that count reaches zero, and the value is dropped exactly once, before
 //!   the implicit weak is released.
-//! * **I2 (upgrade).** A `Weak` may create a `Gc` only while `strong > 0`,
-//!   [`WEAK_CLEARED`] is unset and (tracked types) [`PREV_COLLECTING`] is
-//!   unset: cyclic trash cannot be upgraded to even where the collector has
-//!   not set `WEAK_CLEARED` on it (its lean path skips that walk when no
-//!   trash object can have a finalizer or weak callback; user code that runs
-//!   during the delete — a `Drop` impl, an outside object's finalizer — and
-//!   tries to upgrade to trash is refused by this check). `WEAK_CLEARED` is set before weak
-//!   callbacks run (refcount death) and, outside the lean path, for all
-//!   cyclic trash before any finalizer runs; it is never unset.
+//! * **I2 (weak epochs).** Clearing kills the weak handles that exist at
+//!   that moment, not the object's future. Every `Weak` remembers the *weak
+//!   epoch* of its referent when it was made (a clone copies it). An
+//!   object's epoch is 0 until its handles are cleared while it may live on
+//!   — the collector's weak phase on cyclic trash, or a refcount death with
+//!   a legacy finalizer (which CPython runs after clearing) — and each such
+//!   clearing with handles alive adds one (`heap::weakepoch`: an entry in
+//!   the heap's epoch table, flagged by [`WEAK_EPOCH`], that also counts the
+//!   *stale* handles, those of older epochs, still alive). A `Weak` may
+//!   create a `Gc` only while `strong > 0`, [`WEAK_CLEARED`] is unset, its
+//!   epoch is the object's, and (tracked types, per-thread heap)
+//!   [`PREV_COLLECTING`] is unset: cyclic trash cannot be upgraded to even
+//!   where the collector has not set `WEAK_CLEARED` on it (its lean path
+//!   skips that walk when no trash object can have a finalizer or weak
+//!   callback; user code that runs during the delete — a `Drop` impl, an
+//!   outside object's finalizer — and tries to upgrade to trash is refused
+//!   by this check). `WEAK_CLEARED` is set before weak callbacks run
+//!   (refcount death) and, outside the lean path, for all cyclic trash
+//!   before any finalizer runs; it is unset again only when the object is
+//!   resurrected (survives the collection, is saved by `SAVEALL`, or a
+//!   legacy finalizer resurrects it), and never on a zombie (I5). `weak_count`
+//!   counts the handles of the current epoch only. The epoch entry is
+//!   removed when the value is dropped (stale-ness no longer matters then:
+//!   strong is 0 for ever); epochs never decrease while the value lives.
 //! * **I3 (finalized).** [`FINALIZED`] is set before `Finalize::finalize` is
-//!   called and never unset: no object is finalized twice.
+//!   called and never unset: no object with a PEP 442 finalizer is finalized
+//!   twice. A legacy finalizer (`tp_del`) runs at every refcount death, as
+//!   in CPython (it may resurrect the object and die again).
 //! * **I4 (tracking).** A tracked-type object is *linked* (on exactly one
 //!   generation list, or on one of the collector's private lists during a
 //!   collection) iff `next != 0`. It is linked from allocation until its value
@@ -157,8 +174,11 @@ pub(crate) const MUT_EXPOSED: u32 = 1 << 28;
 /// values read it: `Gc<dyn Trait>` cannot know from its type whether the
 /// concrete value behind it has a header.
 pub(crate) const HAS_HEADER: u32 = 1 << 27;
+/// Weak word: the object's weak epoch is not 0 (I2): the heap's epoch
+/// table may hold its entry (current epoch, stale handle count).
+pub(crate) const WEAK_EPOCH: u32 = 1 << 26;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = HAS_HEADER - 1;
+pub(crate) const WEAK_COUNT_MASK: u32 = WEAK_EPOCH - 1;
 
 /// The reference counts at the start of every [`GcBox`].
 #[repr(C)]
@@ -293,8 +313,11 @@ impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
 
     pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {
         // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
-        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        T::__gc_finalize(value);
+        let value: &T = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
+        // F1: the caller holds a strong reference for the whole call.
+        super::finalizing::run::<GcBox<T, C>>(obj, (value as *const T).cast(), || {
+            T::__gc_finalize(value)
+        });
     }
 
     pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {

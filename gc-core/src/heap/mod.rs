@@ -15,10 +15,12 @@
 
 pub(crate) mod dealloc;
 pub(crate) mod dst;
+pub(crate) mod finalizing;
 pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod pool;
 pub(crate) mod weakcb;
+pub(crate) mod weakepoch;
 
 use crate::handle::any::GcAny;
 use crate::types::{
@@ -55,6 +57,8 @@ pub(crate) struct Heap {
     pub(crate) callbacks: RefCell<Vec<(CallbackId, GcCallback)>>,
     pub(crate) next_callback_id: Cell<u64>,
     pub(crate) weak_callbacks: RefCell<weakcb::Registry>,
+    /// Weak epochs of objects whose handles were cleared (header I2).
+    pub(crate) weak_epochs: RefCell<weakepoch::Table>,
     /// Trashcan: current nesting depth of refcount deallocations.
     pub(crate) trash_depth: Cell<usize>,
     /// Trashcan: deferred deallocations, linked through `Header::prev`.
@@ -143,6 +147,7 @@ impl Heap {
             callbacks: RefCell::new(Vec::new()),
             next_callback_id: Cell::new(1),
             weak_callbacks: RefCell::new(weakcb::Registry::default()),
+            weak_epochs: RefCell::new(weakepoch::Table::new()),
             trash_depth: Cell::new(0),
             trash_delete_later: Cell::new(0),
             trash_untracked: RefCell::new(Vec::new()),
@@ -356,6 +361,19 @@ impl crate::collector::CollectorHeap for Heap {
         self.weak_callbacks
             .borrow_mut()
             .take(obj.counts.as_ptr() as usize)
+    }
+    fn bump_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live object.
+        let counts = unsafe { obj.counts() };
+        weakepoch::bump(counts, obj.counts.as_ptr() as usize);
+    }
+    fn has_weak_epochs(&self) -> bool {
+        !self.weak_epochs.borrow().is_empty()
+    }
+    fn forget_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live object.
+        let counts = unsafe { obj.counts() };
+        weakepoch::forget(counts, obj.counts.as_ptr() as usize);
     }
     fn run_weak_callbacks(&self, obj: ObjPtr) {
         // The per-thread heap is leaked ('static) while objects exist.

@@ -1,7 +1,9 @@
 //! `sync::Gc`, `sync::Weak`, `sync::GcAny`.
 
 use super::{clear_weak_handles_and_run_callbacks, heap, release, SyncCounts};
-use crate::heap::header::{counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED};
+use crate::heap::header::{
+    counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_EPOCH,
+};
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
@@ -113,6 +115,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         let weak = ManuallyDrop::new(Weak {
             ptr: Some(ptr),
             callback: None,
+            epoch: 0,
             _marker: PhantomData,
         });
         // If `data_fn` panics, release the lent weak and the implicit one;
@@ -348,6 +351,46 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
     }
 
+    /// A new strong handle to `value`, if this is called from the finalizer
+    /// of the very object that holds `value`, running innermost on this
+    /// thread; `None` everywhere else (see [`crate::Gc::from_finalizing`],
+    /// whose resurrection rules this heap shares).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{sync::Gc, Finalize, Trace};
+    /// use std::sync::Mutex;
+    ///
+    /// static SAVED: Mutex<Option<Gc<Phoenix>>> = Mutex::new(None);
+    ///
+    /// #[derive(Trace)]
+    /// #[trace(finalize)]
+    /// struct Phoenix(u8);
+    /// impl Finalize for Phoenix {
+    ///     fn finalize(&self) {
+    ///         *SAVED.lock().unwrap() = Gc::from_finalizing(self);
+    ///     }
+    /// }
+    ///
+    /// drop(Gc::new(Phoenix(7)));
+    /// let back = SAVED.lock().unwrap().take().unwrap();
+    /// assert_eq!(back.0, 7);
+    /// assert!(Gc::from_finalizing(&*back).is_none());
+    /// ```
+    pub fn from_finalizing(value: &T) -> Option<Gc<T>> {
+        let counts = crate::heap::finalizing::current::<SyncBox<T>>((value as *const T).cast())?;
+        let ptr = counts.cast::<SyncBox<T>>();
+        // SAFETY: F1: the object whose finalizer runs innermost on this
+        // thread is a live `SyncBox<T>`, held strongly by the finalizer's
+        // caller; the pointer has its allocation's provenance.
+        unsafe { &(*ptr.as_ptr()).counts }.inc_strong();
+        Some(Gc {
+            ptr,
+            _owns: PhantomData,
+        })
+    }
+
     /// A weak handle.
     ///
     /// # Examples
@@ -358,10 +401,11 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(w.upgrade().map(|g| *g), Some(1));
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
-        this.counts().inc_weak();
+        let epoch = this.counts().add_weak(this.ptr.as_ptr() as usize, None);
         Weak {
             ptr: Some(this.ptr),
             callback: None,
+            epoch,
             _marker: PhantomData,
         }
     }
@@ -417,7 +461,10 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(pygc::sync::Gc::weak_count(&g), 1);
     /// ```
     pub fn weak_count(this: &Self) -> usize {
-        this.counts().weak() as usize - 1
+        // Minus the implicit weak (I1) and the handles a collection cleared
+        // (I2).
+        let stale = this.counts().epoch(this.ptr.as_ptr() as usize).stale;
+        (this.counts().weak() - 1).saturating_sub(stale) as usize
     }
 
     /// Whether two handles point at the same object.
@@ -537,6 +584,8 @@ unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {
 pub struct Weak<T: Trace + Send + Sync + 'static> {
     ptr: Option<NonNull<SyncBox<T>>>,
     callback: Option<u64>,
+    /// The referent's weak epoch when the handle was made (header I2).
+    epoch: u32,
     _marker: PhantomData<SyncBox<T>>,
 }
 
@@ -557,6 +606,7 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
         Weak {
             ptr: None,
             callback: None,
+            epoch: 0,
             _marker: PhantomData,
         }
     }
@@ -578,14 +628,22 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
         let _permit = heap().permit();
         // SAFETY: a weak handle keeps the allocation alive (I1).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
-        if counts.try_inc_strong() {
-            Some(Gc {
-                ptr,
-                _owns: PhantomData,
-            })
-        } else {
-            None
+        if !counts.try_inc_strong() {
+            return None;
         }
+        let gc = Gc {
+            ptr,
+            _owns: PhantomData,
+        };
+        // I2: a cleared handle stays dead. Checked after the increment: a
+        // bump made before the strong count became non-zero again (a legacy
+        // finalizer resurrecting on another thread) is visible now, since
+        // the increment read that thread's Release store.
+        if counts.has_flag(WEAK_EPOCH) && counts.epoch(ptr.as_ptr() as usize).epoch != self.epoch {
+            drop(gc);
+            return None;
+        }
+        Some(gc)
     }
 
     /// Strong handles to the referent (0 once it is gone).
@@ -624,7 +682,9 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
         if counts.strong() == 0 {
             0
         } else {
-            counts.weak().saturating_sub(1) as usize
+            // Live handles only (I2).
+            let stale = counts.epoch(p.as_ptr() as usize).stale;
+            counts.weak().saturating_sub(1 + stale) as usize
         }
     }
 
@@ -652,13 +712,18 @@ impl<T: Trace + Send + Sync + 'static> Default for Weak<T> {
 
 impl<T: Trace + Send + Sync + 'static> Clone for Weak<T> {
     fn clone(&self) -> Self {
-        if let Some(p) = self.ptr {
-            // SAFETY: alive while this handle is (I1).
-            unsafe { &(*p.as_ptr()).counts }.inc_weak();
-        }
+        let epoch = match self.ptr {
+            Some(p) => {
+                // SAFETY: alive while this handle is (I1).
+                let counts = unsafe { &(*p.as_ptr()).counts };
+                counts.add_weak(p.as_ptr() as usize, Some(self.epoch))
+            }
+            None => 0,
+        };
         Weak {
             ptr: self.ptr,
             callback: None,
+            epoch,
             _marker: PhantomData,
         }
     }
@@ -673,7 +738,7 @@ impl<T: Trace + Send + Sync + 'static> Drop for Weak<T> {
             drop(removed);
         }
         // SAFETY: alive while this handle is (I1).
-        if unsafe { &(*p.as_ptr()).counts }.dec_weak() {
+        if unsafe { &(*p.as_ptr()).counts }.release_weak(p.as_ptr() as usize, self.epoch) {
             // SAFETY: last reference; the value was dropped before the
             // implicit weak was released (I1).
             unsafe { SyncBox::<T>::dealloc(p) }

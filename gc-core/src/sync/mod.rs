@@ -91,10 +91,11 @@ pub use lock::{GcMutex, GcMutexGuard, GcRwLock, GcRwLockReadGuard, GcRwLockWrite
 use crate::collector::CollectorHeap;
 use crate::heap::header::{
     CountsKind, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_CLEARED,
-    WEAK_COUNT_MASK,
+    WEAK_COUNT_MASK, WEAK_EPOCH,
 };
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, Entry, Registry};
+use crate::heap::weakepoch::{self, Epoch};
 use crate::primitive::{
     self, AtomicBool, AtomicU32, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
 };
@@ -234,11 +235,115 @@ impl SyncCounts {
         self.weak.load(Ordering::Acquire) & WEAK_COUNT_MASK
     }
 
-    /// Downgrade: Relaxed, as `Arc::downgrade` (the caller's strong or weak
-    /// handle keeps the allocation alive).
-    pub(crate) fn inc_weak(&self) {
-        if self.weak.fetch_add(1, Ordering::Relaxed) & WEAK_COUNT_MASK > WEAK_COUNT_MASK / 2 {
-            overflow();
+    /// A weak handle is made: by `downgrade` (`of: None`; the handle gets
+    /// the object's current epoch) or by cloning a handle of epoch `of`.
+    /// Returns the new handle's epoch (header I2).
+    ///
+    /// Without [`WEAK_EPOCH`] the increment is a CAS that fails if the flag
+    /// appears meanwhile; with it, the increment and the stale count change
+    /// together under the epoch table's lock, which a bump also holds while
+    /// it sets the flag and reads the count: so a bump counts exactly the
+    /// handles incremented before it, and every later change to a stale
+    /// handle is noted in the table.
+    pub(crate) fn add_weak(&self, addr: usize, of: Option<u32>) -> u32 {
+        let mut w = self.weak.load(Ordering::Relaxed);
+        loop {
+            if w & WEAK_COUNT_MASK > WEAK_COUNT_MASK / 2 {
+                overflow();
+            }
+            if w & WEAK_EPOCH != 0 {
+                let mut table = primitive::lock(&heap().weak_epochs);
+                let entry = table.get_mut(&addr);
+                let epoch = match (of, entry) {
+                    (Some(e), Some(entry)) => {
+                        entry.note(e, 1);
+                        e
+                    }
+                    (Some(e), None) => e,
+                    (None, entry) => entry.map_or(0, |entry| entry.epoch),
+                };
+                self.weak.fetch_add(1, Ordering::Relaxed);
+                return epoch;
+            }
+            match self
+                .weak
+                .compare_exchange_weak(w, w + 1, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return of.unwrap_or(0),
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// A weak handle of `epoch` is dropped: release its reference (as
+    /// [`SyncCounts::dec_weak`]), noting it in the epoch table if needed
+    /// (see [`SyncCounts::add_weak`]). Returns whether none is left.
+    pub(crate) fn release_weak(&self, addr: usize, epoch: u32) -> bool {
+        let mut w = self.weak.load(Ordering::Relaxed);
+        loop {
+            if w & WEAK_EPOCH != 0 {
+                let mut table = primitive::lock(&heap().weak_epochs);
+                if let Some(entry) = table.get_mut(&addr) {
+                    entry.note(epoch, -1);
+                }
+                let last = self.dec_weak();
+                drop(table);
+                return last;
+            }
+            match self
+                .weak
+                .compare_exchange_weak(w, w - 1, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    if w & WEAK_COUNT_MASK == 1 {
+                        // As `dec_weak`: Acquire on reaching zero.
+                        let _ = self.weak.load(Ordering::Acquire);
+                        return true;
+                    }
+                    return false;
+                }
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// The object's weak epoch and stale handle count (I2).
+    pub(crate) fn epoch(&self, addr: usize) -> Epoch {
+        if !self.has_flag(WEAK_EPOCH) {
+            return Epoch::default();
+        }
+        primitive::lock(&heap().weak_epochs)
+            .get(&addr)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Kill the weak handles alive now (I2; `WEAK_CLEARED` is the caller's).
+    pub(crate) fn bump_epoch(&self, addr: usize) {
+        // No handle, and none can appear meanwhile (a bump happens at a
+        // refcount death or on trash with the world stopped: no strong
+        // handle to downgrade, no weak one to clone): nothing to kill.
+        if self.weak.load(Ordering::Acquire) & (WEAK_COUNT_MASK | WEAK_EPOCH) == 1 {
+            return;
+        }
+        let mut table = primitive::lock(&heap().weak_epochs);
+        let fresh = !self.set_flag(WEAK_EPOCH);
+        let handles = self.weak() - 1;
+        if handles == 0 && fresh {
+            self.clear_flag(WEAK_EPOCH);
+            return;
+        }
+        let entry = table.entry(addr).or_default();
+        if fresh {
+            *entry = Epoch::default();
+        }
+        entry.bump(handles);
+    }
+
+    /// The value is about to be dropped: forget the epoch entry.
+    pub(crate) fn forget_epoch(&self, addr: usize) {
+        if self.has_flag(WEAK_EPOCH) {
+            primitive::lock(&heap().weak_epochs).remove(&addr);
         }
     }
 
@@ -316,6 +421,8 @@ pub(crate) struct SyncHeap {
     pub(crate) callbacks: Mutex<Vec<(CallbackId, SyncGcCallback)>>,
     pub(crate) next_callback_id: AtomicU64,
     pub(crate) weak_callbacks: Mutex<Registry<SyncCallback>>,
+    /// Weak epochs (header I2); see [`SyncCounts::add_weak`].
+    pub(crate) weak_epochs: Mutex<weakepoch::Table>,
 }
 
 // SAFETY: the list heads (`Cell`s inside `Header`) are only touched under
@@ -375,6 +482,7 @@ impl SyncHeap {
             callbacks: Mutex::new(Vec::new()),
             next_callback_id: AtomicU64::new(1),
             weak_callbacks: Mutex::new(Registry::default()),
+            weak_epochs: Mutex::new(weakepoch::Table::new()),
         }
     }
 
@@ -608,7 +716,16 @@ unsafe fn destroy(obj: ObjPtr) {
         }
     }
     let vt = obj.vtable;
-    if (vt.finalizer_kind)() != FinalizerKind::None && !counts.set_flag(FINALIZED) {
+    let addr = obj.counts.as_ptr() as usize;
+    let kind = (vt.finalizer_kind)();
+    let legacy = kind == FinalizerKind::Legacy;
+    if legacy {
+        // As the per-thread heap (heap/dealloc.rs): CPython clears weakrefs
+        // before `tp_del`, which runs at every refcount death.
+        counts.bump_epoch(addr);
+        clear_weak_handles_and_run_callbacks(heap, obj);
+    }
+    if kind != FinalizerKind::None && (!counts.set_flag(FINALIZED) || legacy) {
         counts.set_strong(1);
         run_reporting_panics(&|| format!("finalizer of {}", (vt.type_name)()), || {
             // SAFETY: intact value, we hold a strong reference.
@@ -616,6 +733,9 @@ unsafe fn destroy(obj: ObjPtr) {
         });
         if !counts.dec_strong() {
             // Resurrected (maybe by another thread's upgrade during the call).
+            if legacy {
+                counts.clear_flag(WEAK_CLEARED); // new handles work (I2)
+            }
             if let Some(h) = header {
                 let mut w = heap.lock_running();
                 // SAFETY: live header, under the list lock.
@@ -630,6 +750,7 @@ unsafe fn destroy(obj: ObjPtr) {
         }
     }
     clear_weak_handles_and_run_callbacks(heap, obj);
+    counts.forget_epoch(addr);
     // SAFETY: strong 0 and WEAK_CLEARED: nobody can reach the value.
     unsafe { (vt.drop_value)(obj.counts, obj.meta) };
     if counts.dec_weak() {
@@ -739,6 +860,17 @@ impl CollectorHeap for SyncHeap {
     }
     fn has_weak_callbacks(&self) -> bool {
         !primitive::lock(&self.weak_callbacks).is_empty()
+    }
+    fn bump_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.bump_epoch(obj.counts.as_ptr() as usize)
+    }
+    fn has_weak_epochs(&self) -> bool {
+        !primitive::lock(&self.weak_epochs).is_empty()
+    }
+    fn forget_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live.
+        unsafe { SyncCounts::of(obj.counts) }.forget_epoch(obj.counts.as_ptr() as usize)
     }
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
         primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)

@@ -54,8 +54,12 @@ pub struct Obj {
     pub finalized: bool,
     /// How often its finalizer ran.
     pub finalize_calls: u32,
-    /// `WEAK_CLEARED`: weak handles to it no longer upgrade.
+    /// `WEAK_CLEARED`: weak handles to it no longer upgrade (unset again
+    /// when it is resurrected).
     pub weak_cleared: bool,
+    /// Its weak epoch (header I2): bumped by every clearing; handles of
+    /// older epochs are dead for good.
+    pub epoch: u32,
     /// Its list.
     pub loc: Loc,
 }
@@ -78,6 +82,8 @@ pub struct WeakRef {
     pub callback: Option<usize>,
     /// Where it lives.
     pub owner: Owner,
+    /// Its referent's weak epoch when it was made (a clone copies it).
+    pub epoch: u32,
 }
 
 /// One weak callback of the model.
@@ -178,10 +184,25 @@ impl Model {
         }
     }
 
-    /// Whether `Weak::upgrade` to `x` succeeds.
+    /// Whether `Weak::upgrade` to `x` succeeds through a handle of the
+    /// current epoch.
     pub fn upgradable(&self, x: usize) -> bool {
         let o = &self.objs[x];
         o.value_alive && o.strong > 0 && !o.weak_cleared
+    }
+
+    /// Whether weak handle `w` upgrades: it was not cleared (its epoch is
+    /// its referent's, header I2) and the referent is upgradable.
+    pub fn weak_upgradable(&self, w: usize) -> Option<usize> {
+        let x = self.weaks[w].target?;
+        (self.upgradable(x) && self.weaks[w].epoch == self.objs[x].epoch).then_some(x)
+    }
+
+    /// Clear the weak handles of `x` (they die; later ones may work again
+    /// after a resurrection, header I2).
+    fn clear_weaks(&mut self, x: usize) {
+        self.objs[x].weak_cleared = true;
+        self.objs[x].epoch += 1;
     }
 
     /// Ids of the objects on list `loc`, sorted.
@@ -213,14 +234,22 @@ impl Model {
     /// Refcount death (`release` → `destroy`).
     fn die(&mut self, x: usize) {
         self.objs[x].loc = Loc::Gone; // unlinked first
+        let legacy = self.objs[x].kind == Kind::Legacy;
+        if legacy {
+            // CPython's subtype_dealloc: weakrefs are cleared (callbacks
+            // run) before tp_del, which runs at every refcount death.
+            self.clear_weaks(x);
+            self.run_callbacks_of(x);
+        }
         let o = &self.objs[x];
-        if o.kind.has_finalizer() && !o.finalized {
+        if o.kind.has_finalizer() && (legacy || !o.finalized) {
             self.objs[x].finalized = true;
             self.objs[x].strong = 1;
             self.run_finalizer(x);
             self.objs[x].strong -= 1;
             if self.objs[x].strong > 0 {
                 self.objs[x].loc = Loc::Gen(0); // resurrected, tracked again
+                self.objs[x].weak_cleared = false;
                 return;
             }
         }
@@ -277,10 +306,9 @@ impl Model {
         match self.objs[x].action {
             Action::Nothing => {}
             Action::ResurrectSelf => {
-                if self.upgradable(x) {
-                    self.inc(x);
-                    self.boxed.push(x);
-                }
+                // Gc::from_finalizing: always, in its own finalizer.
+                self.inc(x);
+                self.boxed.push(x);
             }
             Action::ResurrectEdge(n) => {
                 let edges = &self.objs[x].edges;
@@ -324,6 +352,17 @@ impl Model {
     }
 
     fn new_weak(&mut self, target: Option<usize>, callback: bool, collects: bool) -> usize {
+        let epoch = target.map_or(0, |x| self.objs[x].epoch);
+        self.new_weak_in(target, epoch, callback, collects)
+    }
+
+    fn new_weak_in(
+        &mut self,
+        target: Option<usize>,
+        epoch: u32,
+        callback: bool,
+        collects: bool,
+    ) -> usize {
         let w = self.weaks.len();
         let callback = callback.then(|| {
             self.callbacks.push(Callback {
@@ -341,6 +380,7 @@ impl Model {
             target,
             callback,
             owner: Owner::Slot,
+            epoch,
         });
         w
     }
@@ -376,6 +416,7 @@ impl Model {
                     finalized: false,
                     finalize_calls: 0,
                     weak_cleared: false,
+                    epoch: 0,
                     loc: Loc::Gen(0),
                 });
                 self.set_slot(dst, Some(self.objs.len() - 1));
@@ -424,14 +465,15 @@ impl Model {
             }
             Op::CloneWeak { from, to } => {
                 if let Some(w) = self.wslots[from as usize % WEAK_SLOTS] {
-                    let w = self.new_weak(self.weaks[w].target, false, false);
+                    let w =
+                        self.new_weak_in(self.weaks[w].target, self.weaks[w].epoch, false, false);
                     self.set_wslot(to, Some(w));
                 }
             }
             Op::DropWeak { weak } => self.set_wslot(weak, None),
             Op::Upgrade { weak, slot } => {
                 if let Some(w) = self.wslots[weak as usize % WEAK_SLOTS] {
-                    let up = self.weaks[w].target.filter(|&x| self.upgradable(x));
+                    let up = self.weak_upgradable(w);
                     if let Some(x) = up {
                         self.inc(x);
                     }
@@ -659,7 +701,7 @@ impl Model {
         // that are not themselves inside the trash.
         let trash = self.ids_at(Loc::Unreachable);
         for &x in &trash {
-            self.objs[x].weak_cleared = true;
+            self.clear_weaks(x);
             for c in (0..self.callbacks.len()).rev() {
                 if self.callbacks[c].target != x || !self.callbacks[c].registered {
                     continue;
@@ -708,6 +750,7 @@ impl Model {
         for &x in &trash {
             if reached[x] {
                 self.objs[x].loc = Loc::Gen(old);
+                self.objs[x].weak_cleared = false; // resurrected (I2)
             }
         }
         let final_trash: Vec<usize> = trash.into_iter().filter(|&x| !reached[x]).collect();
@@ -722,6 +765,7 @@ impl Model {
                 self.inc(x);
                 self.garbage.push(x);
                 self.objs[x].loc = Loc::Gen(old);
+                self.objs[x].weak_cleared = false; // kept alive (I2)
             }
         } else {
             for &x in &final_trash {

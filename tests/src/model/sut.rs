@@ -76,14 +76,14 @@ impl Body {
         &self.probe.ctx
     }
 
-    fn finalize(&self) {
+    /// `me` makes a strong handle to this object (`Gc::from_finalizing`).
+    fn finalize(&self, me: impl FnOnce() -> Option<Handle>) {
         let ctx = &self.probe.ctx;
         ctx.finalized.borrow_mut()[self.id] += 1;
         match self.action.get() {
             Action::Nothing => {}
             Action::ResurrectSelf => {
-                let me = self.me.borrow().upgrade();
-                if let Some(me) = me {
+                if let Some(me) = me() {
                     ctx.boxed.borrow_mut().push(me);
                 }
             }
@@ -119,7 +119,8 @@ pub struct FinObj(pub Body);
 
 impl Finalize for FinObj {
     fn finalize(&self) {
-        self.0.finalize()
+        self.0
+            .finalize(|| Gc::from_finalizing(self).map(Handle::Fin))
     }
 }
 
@@ -130,7 +131,8 @@ pub struct LegacyObj(pub Body);
 
 impl Finalize for LegacyObj {
     fn finalize(&self) {
-        self.0.finalize()
+        self.0
+            .finalize(|| Gc::from_finalizing(self).map(Handle::Legacy))
     }
 }
 
@@ -251,6 +253,8 @@ pub struct Sut {
     pub weaks: [Option<WeakHandle>; WEAK_SLOTS],
     /// One plain weak handle per object when counts are observed.
     pub observers: Vec<WeakHandle>,
+    /// `legacy[id]`: object `id` has a legacy finalizer.
+    pub legacy: Vec<bool>,
     observe: bool,
     /// Objects allocated so far.
     pub objects: usize,
@@ -302,6 +306,7 @@ impl Sut {
             slots: Default::default(),
             weaks: Default::default(),
             observers: Vec::new(),
+            legacy: Vec::new(),
             observe,
             objects: 0,
             callbacks: 0,
@@ -338,6 +343,7 @@ impl Sut {
                 self.objects += 1;
                 self.ctx.dropped.borrow_mut().push(0);
                 self.ctx.finalized.borrow_mut().push(0);
+                self.legacy.push(kind == Kind::Legacy);
                 let skip = skip.and_then(|s| self.slot(s).cloned());
                 let body = Body {
                     id,

@@ -1,0 +1,113 @@
+//! Weak epochs (header I2): clearing an object's weak handles kills the
+//! handles that exist at that moment, not the object's future.
+//!
+//! CPython clears each weakref object; a weakref made later to a resurrected
+//! object works. Our weak handles are plain pointers, so each remembers the
+//! epoch of its referent when it was made, and clearing an object that may
+//! live on moves it to a new epoch. Epochs are rare (only resurrection after
+//! a clearing needs them), so they live in a side table keyed by the
+//! object's address, like the weak callbacks, and the [`WEAK_EPOCH`] bit of
+//! the weak word says whether to look: objects that were never cleared
+//! with handles alive cost nothing. An entry lives from the first bump until
+//! the value is dropped; the address cannot be reused before that (the
+//! allocation outlives the value, I1).
+//!
+//! The functions here are the per-thread heap's; the sync heap keeps its own
+//! table under a mutex (`sync::SyncHeap::weak_epochs`) and races are handled
+//! there.
+
+use super::header::{Counts, WEAK_EPOCH};
+use std::collections::HashMap;
+
+/// One object's epoch state.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Epoch {
+    /// The current epoch: handles made now get it.
+    pub(crate) epoch: u32,
+    /// Live handles of older epochs (dead to `upgrade`, still holding the
+    /// allocation).
+    pub(crate) stale: u32,
+}
+
+/// Epochs by object address.
+pub(crate) type Table = HashMap<usize, Epoch>;
+
+impl Epoch {
+    /// Move to the next epoch: all `handles` alive now become stale.
+    pub(crate) fn bump(&mut self, handles: u32) {
+        self.epoch = self
+            .epoch
+            .checked_add(1)
+            .expect("gc: weak epoch overflow (4 billion resurrections of one object)");
+        self.stale = handles;
+    }
+
+    /// A handle of `epoch` was added (`+1`) or released (`-1`).
+    pub(crate) fn note(&mut self, epoch: u32, delta: i32) {
+        if epoch < self.epoch {
+            self.stale = self.stale.wrapping_add_signed(delta);
+        }
+    }
+}
+
+/// The entry of `counts`' object, if it has one.
+fn entry(counts: &Counts, addr: usize) -> Option<Epoch> {
+    if !counts.has_flag(WEAK_EPOCH) {
+        return None;
+    }
+    super::heap()?.weak_epochs.borrow().get(&addr).copied()
+}
+
+/// The object's current epoch (0 without an entry).
+#[inline]
+pub(crate) fn current(counts: &Counts, addr: usize) -> u32 {
+    entry(counts, addr).map_or(0, |e| e.epoch)
+}
+
+/// The object's stale handles (0 without an entry).
+#[inline]
+pub(crate) fn stale(counts: &Counts, addr: usize) -> u32 {
+    entry(counts, addr).map_or(0, |e| e.stale)
+}
+
+/// Kill every weak handle of the object alive now (I2): move it to a new
+/// epoch if it has any. Does not touch `WEAK_CLEARED`.
+pub(crate) fn bump(counts: &Counts, addr: usize) {
+    let handles = counts.weak() - 1;
+    let Some(heap) = super::heap() else { return };
+    if handles == 0 {
+        return;
+    }
+    let mut table = heap.weak_epochs.borrow_mut();
+    let fresh = !counts.has_flag(WEAK_EPOCH);
+    let e = table.entry(addr).or_default();
+    if fresh {
+        *e = Epoch::default();
+    }
+    e.bump(handles);
+    counts.set_flag(WEAK_EPOCH);
+}
+
+/// A handle of `epoch` to the object was added (`+1`) or released (`-1`).
+#[inline]
+pub(crate) fn note(counts: &Counts, addr: usize, epoch: u32, delta: i32) {
+    if !counts.has_flag(WEAK_EPOCH) {
+        return;
+    }
+    if let Some(heap) = super::heap() {
+        if let Some(e) = heap.weak_epochs.borrow_mut().get_mut(&addr) {
+            e.note(epoch, delta);
+        }
+    }
+}
+
+/// The object's value is being dropped: its entry is not needed any more.
+#[inline]
+pub(crate) fn forget(counts: &Counts, addr: usize) {
+    if !counts.has_flag(WEAK_EPOCH) {
+        return;
+    }
+    if let Some(heap) = super::heap() {
+        heap.weak_epochs.borrow_mut().remove(&addr);
+    }
+}
