@@ -106,7 +106,9 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         }
     }
 
-    /// Take the handle apart without running its drop (`coerce!`).
+    /// Take the handle apart without running its drop (`coerce!`): the
+    /// pointer, the callback id, the erased object, the weak epoch.
+    #[allow(clippy::type_complexity)]
     pub(crate) fn into_parts(
         self,
     ) -> (
