@@ -45,7 +45,6 @@ use crate::handle::any::GcAny;
 use crate::heap::header::{Header, ObjPtr};
 use crate::heap::{heap_or_panic, list};
 use crate::trace::{TraceMode, Tracer};
-use crate::types::NUM_GENERATIONS;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Write;
@@ -82,8 +81,8 @@ fn key(obj: ObjPtr) -> usize {
 fn all_tracked() -> Vec<ObjPtr> {
     let heap = heap_or_panic();
     let mut out = Vec::new();
-    for g in 0..NUM_GENERATIONS {
-        out.extend(list::iter(heap.gen_head(g)).map(Header::obj));
+    for head in heap.tracked_lists() {
+        out.extend(list::iter(head).map(Header::obj));
     }
     out.extend(list::iter(heap.permanent.head()).map(Header::obj));
     out

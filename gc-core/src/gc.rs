@@ -27,10 +27,48 @@ use crate::trace::{TraceMode, Tracer};
 use crate::types::NUM_GENERATIONS;
 use std::ptr::NonNull;
 
-pub use crate::types::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase};
+pub use crate::types::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Mode, Phase};
 
 fn heap() -> &'static Heap {
     heap_or_panic()
+}
+
+/// Select the collector of the calling thread's heap. Switching keeps every
+/// object and moves whole lists, never single objects (see the module docs,
+/// "Modes", for where each generation's objects go); counts and the work
+/// budget restart from zero, statistics are kept.
+///
+/// Called while a collection runs (from a finalizer, a weak callback, a
+/// `Drop` impl of trash or a `gc` callback), the switch is deferred: it
+/// happens when that collection ends, and [`get_mode`] reports the old mode
+/// until then.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc::{self, Mode};
+/// gc::set_mode(Mode::Incremental);
+/// assert_eq!(gc::get_mode(), Mode::Incremental);
+/// gc::set_mode(Mode::Generational);
+/// ```
+pub fn set_mode(mode: Mode) {
+    let heap = heap();
+    if heap.collecting.get() {
+        heap.spaces.requested.set(Some(mode));
+    } else {
+        heap.switch_mode(mode);
+    }
+}
+
+/// The collector mode in force on the calling thread's heap.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(pygc::gc::get_mode(), pygc::gc::Mode::Generational);
+/// ```
+pub fn get_mode() -> Mode {
+    heap().spaces.mode.get()
 }
 
 fn check_generation(generation: usize) {
@@ -319,18 +357,31 @@ fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
 pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
     let heap = heap();
     let mut out = Vec::new();
-    match generation {
+    let lists = match generation {
         Some(g) => {
             if g >= NUM_GENERATIONS {
                 panic!("generation parameter must be less than the number of available generations (3), got {g}");
             }
-            handles_of(heap.gen_head(g), &mut out);
-        }
-        None => {
-            for g in 0..NUM_GENERATIONS {
-                handles_of(heap.gen_head(g), &mut out);
+            match heap.spaces.mode.get() {
+                Mode::Generational => vec![heap.gen_head(g)],
+                // PEP 848 / CPython 3.14: 0 is the young generation (the
+                // nursery and the aging spaces), 1 is empty, 2 the old
+                // generation (both spaces).
+                Mode::Incremental => match g {
+                    0 => {
+                        let mut l = vec![heap.gen_head(0)];
+                        l.extend(heap.spaces.aging_heads());
+                        l
+                    }
+                    1 => vec![],
+                    _ => vec![heap.gen_head(1), heap.gen_head(2)],
+                },
             }
         }
+        None => heap.tracked_lists(),
+    };
+    for head in lists {
+        handles_of(head, &mut out);
     }
     out
 }
@@ -358,8 +409,8 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
         target: target_ptr,
         found: false,
     });
-    for g in 0..NUM_GENERATIONS {
-        for node in list::iter(heap.gen_head(g)) {
+    for head in heap.tracked_lists() {
+        for node in list::iter(head) {
             let obj = Header::obj(node);
             crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
             if let TraceMode::RefersTo { found, .. } = &mut *tracer.mode {
@@ -413,12 +464,12 @@ pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
 /// ```
 pub fn freeze() {
     let heap = heap();
-    for g in 0..NUM_GENERATIONS {
-        for node in list::iter(heap.gen_head(g)) {
+    for head in heap.tracked_lists() {
+        for node in list::iter(head) {
             // SAFETY: linked objects are live (header I4); tags: I7.
             unsafe { node.as_ref() }.set_tag(TAG_PERMANENT);
         }
-        list::merge(heap.gen_head(g), heap.permanent.head());
+        list::merge(head, heap.permanent.head());
     }
     heap.count[0].set(0);
 }

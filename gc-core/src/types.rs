@@ -1,7 +1,7 @@
 //! Plain data types shared by every layer (the leaf of the module graph):
 //! what the collector reports ([`CollectionInfo`], [`GenerationStats`],
 //! [`Phase`]), how it is configured ([`DebugFlags`]) and the ids of `gc`
-//! callbacks ([`CallbackId`]). The heap and the collector use them; the `gc`
+//! callbacks ([`CallbackId`]), the collector [`Mode`]. The heap and the collector use them; the `gc`
 //! and `sync::gc` modules re-export them. This module imports nothing from
 //! the crate.
 
@@ -140,4 +140,26 @@ impl CallbackId {
     pub(crate) fn new(id: u64) -> Self {
         CallbackId(id)
     }
+}
+
+/// Which collector the calling thread's heap runs (see [`gc`](crate::gc)'s module docs,
+/// "Modes").
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc::{self, Mode};
+/// assert_eq!(gc::get_mode(), Mode::Generational);
+/// assert_eq!(Mode::default(), Mode::Generational);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// CPython 3.12's generational collector (the default): three
+    /// generations, full collections scan the whole heap at once.
+    #[default]
+    Generational,
+    /// PEP 848's generational-incremental collector: young collections
+    /// alternate with collections of an increment of the old generation, so
+    /// no automatic collection scans the whole heap (bounded pauses).
+    Incremental,
 }

@@ -82,6 +82,7 @@
 mod delete;
 mod finalize;
 mod heap;
+pub(crate) mod incremental;
 mod legacy;
 mod policy;
 mod reachability;
@@ -114,62 +115,33 @@ fn debug_cycle(what: &str, node: NonNull<Header>) {
     );
 }
 
-/// CPython's `gc_collect_main`: collect `generation`; returns
-/// `(collected, uncollectable)`, or `None` if the world could not be stopped
-/// (nothing was done). The caller has made sure no other collection of
-/// this heap runs.
-pub(crate) fn collect_main<H: CollectorHeap>(
+/// Collect the objects of the list `young` (`update_refs` through
+/// `handle_legacy_finalizers`): survivors, objects resurrected by
+/// finalizers and legacy-finalizer garbage join `old` with generation tag
+/// `old_tag` (header I7); trash is reclaimed. `young` may be `old` (a
+/// collection of the oldest generation). `fused = Some(g)`: `young` is
+/// generation `g` of the per-thread heap, all of whose younger objects were
+/// merged into it (header I7's fused first pass); `None` otherwise.
+///
+/// The world is stopped on entry (the caller stopped it) and running on
+/// return. Returns `(collected, uncollectable, survivors)`.
+///
+/// This is CPython's `gc_collect_region`: the same pipeline serves the
+/// generational collector and the incremental one (`incremental`), so
+/// trash found in an increment is handled exactly as in a full collection.
+pub(crate) fn collect_region<H: CollectorHeap>(
     heap: &H,
-    generation: usize,
-) -> Option<(usize, usize)> {
+    young: NonNull<Header>,
+    old: NonNull<Header>,
+    old_tag: usize,
+    fused: Option<usize>,
+) -> (usize, usize, usize) {
     let debug = heap.debug();
-    let started = Instant::now();
-    if !heap.stop_world() {
-        return None;
-    }
-    if debug.contains(DebugFlags::STATS) {
-        eprintln!("gc: collecting generation {generation}...");
-        eprintln!(
-            "gc: objects in each generation: {} {} {}",
-            list::len(heap.gen_head(0)),
-            list::len(heap.gen_head(1)),
-            list::len(heap.gen_head(2))
-        );
-        eprintln!(
-            "gc: objects in permanent generation: {}",
-            list::len(heap.permanent_head())
-        );
-    }
-    if !H::SYNC {
-        validate_tags(heap, generation);
-    }
-    heap.begin_collection(generation);
-    for younger in 0..generation {
-        list::merge(heap.gen_head(younger), heap.gen_head(generation));
-    }
-    let young = heap.gen_head(generation);
-    let old = if generation < NUM_GENERATIONS - 1 {
-        heap.gen_head(generation + 1)
-    } else {
-        young
-    };
     validate_list(young, Some(false));
-
-    // Generation tags (header I7): survivors and anything else that joins
-    // `old` get its index.
-    let old_tag = (generation + 1).min(NUM_GENERATIONS - 1);
-    let fused = if H::SYNC { None } else { Some(generation) };
     let unreachable = List::new();
     let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC, fused, old_tag);
-
-    // Survivors age.
     if young != old {
-        if generation == NUM_GENERATIONS - 2 {
-            heap.add_long_lived_pending(survivors);
-        }
         list::merge(young, old);
-    } else {
-        heap.set_long_lived(survivors);
     }
 
     // Without any object of a legacy-finalizer type on the heap,
@@ -245,6 +217,63 @@ pub(crate) fn collect_main<H: CollectorHeap>(
             debug_cycle("uncollectable", node);
         }
     }
+    handle_legacy_finalizers(heap, finalizers.head(), old, old_tag);
+    (collected, uncollectable, survivors)
+}
+
+/// CPython's `gc_collect_main`: collect `generation`; returns
+/// `(collected, uncollectable)`, or `None` if the world could not be stopped
+/// (nothing was done). The caller has made sure no other collection of
+/// this heap runs.
+pub(crate) fn collect_main<H: CollectorHeap>(
+    heap: &H,
+    generation: usize,
+) -> Option<(usize, usize)> {
+    let debug = heap.debug();
+    let started = Instant::now();
+    if !heap.stop_world() {
+        return None;
+    }
+    if debug.contains(DebugFlags::STATS) {
+        eprintln!("gc: collecting generation {generation}...");
+        eprintln!(
+            "gc: objects in each generation: {} {} {}",
+            list::len(heap.gen_head(0)),
+            list::len(heap.gen_head(1)),
+            list::len(heap.gen_head(2))
+        );
+        eprintln!(
+            "gc: objects in permanent generation: {}",
+            list::len(heap.permanent_head())
+        );
+    }
+    if !H::SYNC {
+        validate_tags(heap, generation);
+    }
+    heap.begin_collection(generation);
+    for younger in 0..generation {
+        list::merge(heap.gen_head(younger), heap.gen_head(generation));
+    }
+    let young = heap.gen_head(generation);
+    let old = if generation < NUM_GENERATIONS - 1 {
+        heap.gen_head(generation + 1)
+    } else {
+        young
+    };
+
+    // Generation tags (header I7): survivors and anything else that joins
+    // `old` get its index.
+    let old_tag = (generation + 1).min(NUM_GENERATIONS - 1);
+    let fused = if H::SYNC { None } else { Some(generation) };
+    let (collected, uncollectable, survivors) = collect_region(heap, young, old, old_tag, fused);
+    // Survivors age.
+    if young != old {
+        if generation == NUM_GENERATIONS - 2 {
+            heap.add_long_lived_pending(survivors);
+        }
+    } else {
+        heap.set_long_lived(survivors);
+    }
     if debug.contains(DebugFlags::STATS) {
         eprintln!(
             "gc: done, {} unreachable, {} uncollectable, {:.4}s elapsed",
@@ -253,7 +282,6 @@ pub(crate) fn collect_main<H: CollectorHeap>(
             started.elapsed().as_secs_f64()
         );
     }
-    handle_legacy_finalizers(heap, finalizers.head(), old, old_tag);
     heap.record_stats(generation, collected, uncollectable);
     Some((collected, uncollectable))
 }
@@ -266,6 +294,17 @@ pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
     generation: usize,
     invoke: impl Fn(Phase, &CollectionInfo),
 ) -> Option<usize> {
+    collect_with_callbacks_using(heap, generation, invoke, collect_main)
+}
+
+/// [`collect_with_callbacks`] with another collection than `collect_main`
+/// between the callbacks (the incremental mode's, `incremental::collect`).
+pub(crate) fn collect_with_callbacks_using<H: CollectorHeap>(
+    heap: &H,
+    generation: usize,
+    invoke: impl Fn(Phase, &CollectionInfo),
+    collect: impl FnOnce(&H, usize) -> Option<(usize, usize)>,
+) -> Option<usize> {
     let start_info = CollectionInfo {
         generation,
         collected: 0,
@@ -274,7 +313,7 @@ pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
     };
     invoke(Phase::Start, &start_info);
     let started = Instant::now();
-    let result = collect_main(heap, generation);
+    let result = collect(heap, generation);
     // A collection that could not stop the world still ends its callbacks'
     // start/stop pair (with nothing collected).
     let (collected, uncollectable) = result.unwrap_or((0, 0));

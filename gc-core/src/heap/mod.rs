@@ -19,12 +19,13 @@ pub(crate) mod finalizing;
 pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod pool;
+pub(crate) mod spaces;
 pub(crate) mod weakcb;
 pub(crate) mod weakepoch;
 
 use crate::handle::any::GcAny;
 use crate::types::{
-    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
+    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Mode, Phase, NUM_GENERATIONS,
 };
 use header::{Header, ObjPtr};
 use list::List;
@@ -78,6 +79,8 @@ pub(crate) struct Heap {
     pub(crate) trash_pending: Cell<bool>,
     /// Where small tracked objects live (invariants P1, P2 in `pool`).
     pub(crate) pool: pool::Pool,
+    /// The collector mode and the incremental mode's spaces.
+    pub(crate) spaces: spaces::Spaces,
 }
 
 /// The state of the thread-local heap pointer after the heap was freed.
@@ -115,10 +118,10 @@ impl Drop for HeapGuard {
             }
         }
         let lists_empty = heap
-            .generations
-            .iter()
-            .chain(std::iter::once(&heap.permanent))
-            .all(|l| list::is_empty(l.head()));
+            .tracked_lists()
+            .into_iter()
+            .chain(std::iter::once(heap.permanent.head()))
+            .all(list::is_empty);
         // P1: the heap (and its pool) outlives every block of the pool.
         if lists_empty && heap.trash_depth.get() == 0 && heap.pool.all_free() {
             HEAP.with(|h| h.set(DESTROYED as *const Heap));
@@ -155,6 +158,7 @@ impl Heap {
             legacy_seen: Cell::new(false),
             pep442_seen: Cell::new(false),
             pool: pool::Pool::new(),
+            spaces: spaces::Spaces::new(),
         }
     }
 
@@ -256,10 +260,14 @@ impl Heap {
         impl Drop for Done {
             fn drop(&mut self) {
                 self.0.collecting.set(false);
+                // A mode asked for during the collection (gc::set_mode).
+                if let Some(mode) = self.0.spaces.requested.take() {
+                    self.0.switch_mode(mode);
+                }
             }
         }
         let _done = Done(self);
-        crate::collector::collect_with_callbacks(self, generation, |phase, info| {
+        let invoke = |phase, info: &CollectionInfo| {
             let callbacks: Vec<GcCallback> = self
                 .callbacks
                 .borrow()
@@ -273,12 +281,30 @@ impl Heap {
                     }
                 });
             }
-        })
+        };
+        match self.spaces.mode.get() {
+            Mode::Generational => {
+                crate::collector::collect_with_callbacks(self, generation, invoke)
+            }
+            Mode::Incremental => crate::collector::collect_with_callbacks_using(
+                self,
+                generation,
+                invoke,
+                crate::collector::incremental::collect,
+            ),
+        }
         .expect("gc: the per-thread heap's world always stops")
     }
 
-    /// The automatic trigger (CPython's `gc_collect_generations`).
+    /// The automatic trigger (CPython's `gc_collect_generations`; in the
+    /// incremental mode PEP 848's alternation of young collections and
+    /// increments).
     pub(crate) fn collect_generations(&'static self) -> usize {
+        if self.spaces.mode.get() == Mode::Incremental {
+            let young = self.spaces.young_next.get();
+            self.spaces.young_next.set(!young);
+            return self.collect(if young { 0 } else { 1 });
+        }
         let get = |cells: &[Cell<usize>; NUM_GENERATIONS]| {
             [cells[0].get(), cells[1].get(), cells[2].get()]
         };

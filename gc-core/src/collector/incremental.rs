@@ -1,0 +1,337 @@
+//! PEP 848's generational-incremental collector
+//! ([`Mode::Incremental`](crate::gc::Mode::Incremental)) over
+//! the per-thread heap.
+//!
+//! # The spaces (see `heap::spaces` for the lists and tags)
+//!
+//! New objects go to the *nursery*. Every `threshold0` net allocations the
+//! automatic trigger fires (the nursery is "half full", in the PEP's words),
+//! and the triggers alternate:
+//!
+//! * a **young collection** (generation 0): the nursery becomes the newest
+//!   *aging space*; once there are more than `ceil_even(threshold1) / 2`
+//!   aging spaces, the oldest is collected and its survivors are promoted to
+//!   the old generation's *visited* space. An object is scanned once before
+//!   promotion, not twice as in the generational mode.
+//! * an **increment** (generation 1) of the old generation: starting from
+//!   the least recently scanned object (the head of the *pending* space), the
+//!   increment takes that object and everything it transitively reaches in
+//!   the pending space, and again from the new head, until it holds
+//!   `work_to_do` objects; it is collected as one region, survivors join the
+//!   visited space. When the pending space is empty the sweep is complete:
+//!   visited and pending swap roles (a flag flip, no walk).
+//!
+//! `collect_generation(2)` and `collect()` collect the whole heap (nursery,
+//! aging spaces and both old spaces) at once; all of it ends up in the
+//! visited space, so the next increment starts a new sweep.
+//!
+//! # The work budget, in objects
+//!
+//! `work_to_do` grows by the number of objects each young collection
+//! promotes (the sweep keeps pace with promotion: PEP 848) and by
+//! `threshold0` at each increment (progress even when nothing is promoted,
+//! as CPython 3.14's budget grows with new objects: old garbage is found by
+//! automatic collection alone, however steady the heap). Each increment
+//! spends it: `work_to_do -= survivors`, and `work_to_do += 2 * reclaimed`
+//! (much garbage found: sweep faster, PEP 848). It is capped at the young
+//! generation's size, `threshold0 * (threshold1 + 2)` — more than one young
+//! collection can promote — so an increment never grows without bound from
+//! accumulated budget; it resets to 0 when a sweep completes.
+//!
+//! An increment is a transitive closure, so one increment may exceed its
+//! budget: a single pending object that reaches most of the old generation
+//! (the root of a large tree, when the root happens to be the least recently
+//! scanned object) makes an increment as large as a full collection. The
+//! PEP names this limit (its "Future work"); heaps built bottom-up (children
+//! before parents, as recursive construction does) are swept in small
+//! increments.
+//!
+//! # Why every unreachable cycle is collected (PEP 848's argument)
+//!
+//! Collecting a region frees every cycle wholly in the region that nothing
+//! outside it references (the same `collect_region` as the generational
+//! mode: `gc_refs` counts references from outside the region, so the region
+//! can be any set of objects and nothing reachable is freed). An increment
+//! is closed under references within the pending space, so a garbage cycle
+//! that is wholly in the pending space when an increment takes one of its
+//! objects is wholly in that increment. Every young object is eventually
+//! promoted or freed, every sweep empties the pending space, and the budget
+//! is positive at least every other increment, so: a garbage cycle that is
+//! wholly old when a sweep starts and not referenced by other garbage is
+//! freed during that sweep; a cycle referenced by other garbage is freed in
+//! the sweep after its referrers are (in a chain of garbage cycles each
+//! sweep frees at least the cycles nothing else references). A cycle
+//! spanning young and old objects is wholly old once its young objects are
+//! promoted. `collect()` frees all of it at once, as the generational mode
+//! does.
+//!
+//! # Everything else holds inside an increment
+//!
+//! Young collections, increments and full collections all run
+//! `collect_region`: PEP 442 finalizers once, resurrection (resurrected
+//! objects join the visited space), legacy finalizers to `gc.garbage`, weak
+//! handles cleared and their callbacks run, SAVEALL, panics of user code
+//! contained (a panicking `Trace` impl aborts, as it does anywhere in the
+//! collector). Frozen objects are on the permanent list, which no
+//! collection scans and no increment's closure enters (their tag is
+//! `TAG_PERMANENT`, never the pending space's). Untracked objects are on no
+//! list and never traced.
+//!
+//! The fused first pass of the generational mode is not used here: it tells
+//! members of the collected set by their tag (`<= g`), and young objects
+//! outside the collected aging space share tag 0. The increment's closure
+//! walk marks its objects by moving them to the visited tag, so the pending
+//! tag means "in the pending space, not yet taken".
+
+use super::validate::validate_tags;
+use super::visit::{hdr, trace_object, AbortOnPanic};
+use super::{collect_region, CollectorHeap};
+use crate::heap::header::Header;
+use crate::heap::list::{self, List};
+use crate::heap::Heap;
+use crate::trace::{TraceMode, Tracer};
+use crate::types::DebugFlags;
+use std::ptr::NonNull;
+use std::time::Instant;
+
+/// The number of aging spaces: `threshold1` half-spaces, rounded up to an
+/// even number, make `ceil(threshold1 / 2)` nursery-sized spaces.
+fn aging_spaces(heap: &Heap) -> usize {
+    heap.threshold[1].get().div_ceil(2)
+}
+
+/// The cap of the work budget: the young generation's size.
+fn work_cap(heap: &Heap) -> isize {
+    let t0 = heap.threshold[0].get().max(1);
+    let t1 = heap.threshold[1].get();
+    t0.saturating_mul(t1.saturating_add(2))
+        .min(isize::MAX as usize) as isize
+}
+
+/// Collect `generation` in the incremental mode: 0 a young collection, 1 an
+/// increment of the old generation, 2 the whole heap. Returns
+/// `Some((collected, uncollectable))` (the per-thread heap's world always
+/// stops). The caller has made sure no other collection of this heap runs.
+pub(crate) fn collect(heap: &Heap, generation: usize) -> Option<(usize, usize)> {
+    let debug = heap.debug.get();
+    let started = Instant::now();
+    if debug.contains(DebugFlags::STATS) {
+        let young: usize = std::iter::once(heap.gen_head(0))
+            .chain(heap.spaces.aging_heads())
+            .map(list::len)
+            .sum();
+        eprintln!("gc: collecting generation {generation}...");
+        eprintln!(
+            "gc: objects in each space: young {young}, old pending {}, old visited {}",
+            list::len(heap.gen_head(heap.spaces.pending())),
+            list::len(heap.gen_head(heap.spaces.visited.get())),
+        );
+        eprintln!(
+            "gc: objects in permanent generation: {}",
+            list::len(heap.permanent.head())
+        );
+    }
+    validate_tags(heap, 0);
+    validate_aging_tags(heap);
+    let (collected, uncollectable) = match generation {
+        0 => young_collection(heap),
+        1 => increment(heap),
+        _ => full_collection(heap),
+    };
+    if debug.contains(DebugFlags::STATS) {
+        eprintln!(
+            "gc: done, {} unreachable, {} uncollectable, {:.4}s elapsed",
+            collected + uncollectable,
+            uncollectable,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    heap.record_stats(generation, collected, uncollectable);
+    Some((collected, uncollectable))
+}
+
+/// Debug builds: the first 1 000 objects of each aging space carry tag 0
+/// (header I7).
+fn validate_aging_tags(heap: &Heap) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    for head in heap.spaces.aging_heads() {
+        for node in list::iter(head).take(1000) {
+            assert_eq!(hdr(node).tag(), 0, "gc: aging space tag (header I7) wrong");
+        }
+    }
+}
+
+/// A young collection: the nursery becomes the newest aging space, the
+/// aging spaces beyond their number are collected, survivors are promoted
+/// to the visited space and added to the work budget.
+fn young_collection(heap: &Heap) -> (usize, usize) {
+    let spaces = &heap.spaces;
+    heap.count[0].set(0);
+    heap.count[1].set(heap.count[1].get() + 1);
+    let newest = spaces.take_list();
+    list::merge(heap.gen_head(0), newest.head());
+    let oldest = {
+        let mut aging = spaces.aging.borrow_mut();
+        aging.push_front(newest);
+        let keep = aging_spaces(heap);
+        if aging.len() <= keep {
+            return (0, 0);
+        }
+        let Some(oldest) = aging.pop_back() else {
+            unreachable!("gc: more aging spaces than kept, yet none")
+        };
+        while aging.len() > keep {
+            let Some(extra) = aging.pop_back() else { break };
+            list::merge(extra.head(), oldest.head());
+            spaces.give_back(extra);
+        }
+        oldest
+    };
+    let visited_tag = spaces.visited.get();
+    let (collected, uncollectable, survivors) = collect_region(
+        heap,
+        oldest.head(),
+        heap.gen_head(visited_tag),
+        visited_tag,
+        None,
+    );
+    spaces.give_back(oldest);
+    let work = spaces.work_to_do.get().saturating_add(survivors as isize);
+    spaces.work_to_do.set(work.min(work_cap(heap)));
+    (collected, uncollectable)
+}
+
+/// The pending space is empty: the sweep is complete. The visited space
+/// becomes the pending one (a flag flip) and the budget restarts.
+fn finish_sweep(heap: &Heap) {
+    let spaces = &heap.spaces;
+    spaces.visited.set(spaces.pending());
+    spaces.work_to_do.set(0);
+    heap.count[2].set(0);
+}
+
+/// One increment of the old generation (see the module docs).
+fn increment(heap: &Heap) -> (usize, usize) {
+    let spaces = &heap.spaces;
+    heap.count[0].set(0);
+    heap.count[1].set(0);
+    if list::is_empty(heap.gen_head(spaces.pending())) {
+        finish_sweep(heap);
+    }
+    heap.count[2].set(heap.count[2].get() + 1);
+    let t0 = heap.threshold[0].get().max(1) as isize;
+    let budget = spaces
+        .work_to_do
+        .get()
+        .saturating_add(t0)
+        .min(work_cap(heap));
+    spaces.work_to_do.set(budget);
+    if budget <= 0 {
+        return (0, 0);
+    }
+    let visited_tag = spaces.visited.get();
+    let pending_tag = spaces.pending();
+    let increment = List::new();
+    let size = form_increment(
+        heap.gen_head(pending_tag),
+        increment.head(),
+        pending_tag,
+        visited_tag,
+        budget as usize,
+    );
+    let (collected, uncollectable, survivors) = collect_region(
+        heap,
+        increment.head(),
+        heap.gen_head(visited_tag),
+        visited_tag,
+        None,
+    );
+    let reclaimed = size.saturating_sub(survivors) as isize;
+    let work = spaces
+        .work_to_do
+        .get()
+        .saturating_sub(survivors as isize)
+        .saturating_add(reclaimed.saturating_mul(2));
+    spaces.work_to_do.set(work.min(work_cap(heap)));
+    if list::is_empty(heap.gen_head(pending_tag)) {
+        finish_sweep(heap);
+    }
+    (collected, uncollectable)
+}
+
+/// Move objects from `pending` to `increment` until it holds at least
+/// `budget` objects or `pending` is empty: each time the least recently
+/// scanned pending object (the head) and everything it transitively
+/// reaches within `pending`. Moved objects get `visited_tag` (header I7:
+/// the increment's survivors join the visited space), which also marks
+/// them as taken. Returns the number moved.
+///
+/// Only `Trace::trace` runs here; a panic in it aborts (the increment is a
+/// local list the unwinding would free under its objects).
+fn form_increment(
+    pending: NonNull<Header>,
+    increment: NonNull<Header>,
+    pending_tag: usize,
+    visited_tag: usize,
+    budget: usize,
+) -> usize {
+    let _guard = AbortOnPanic::new();
+    let take = |node: NonNull<Header>| {
+        list::move_to(node, increment);
+        hdr(node).set_tag(visited_tag);
+    };
+    let mut edges = Vec::new();
+    let mut tracer = Tracer::new(TraceMode::Edges { out: &mut edges });
+    let mut size = 0;
+    while size < budget && !list::is_empty(pending) {
+        let mut node = list::next(pending);
+        take(node);
+        size += 1;
+        // Scan from the closure's first object to the end of the increment;
+        // what the scan appends is scanned in turn.
+        while node != increment {
+            trace_object::<Heap>(node, &mut tracer);
+            let TraceMode::Edges { out } = &mut *tracer.mode else {
+                unreachable!("gc: the closure's tracer changed mode")
+            };
+            for obj in out.drain(..) {
+                let Some(target) = obj.header() else {
+                    continue; // an untracked type: on no list
+                };
+                let t = hdr(target);
+                // Linked and not COLLECTING: its tag is its space (I7).
+                if t.is_linked() && !t.is_collecting() && t.tag() == pending_tag {
+                    take(target);
+                    size += 1;
+                }
+            }
+            node = list::next(node);
+        }
+    }
+    size
+}
+
+/// The whole heap: the nursery, the aging spaces and the pending space join
+/// the visited space, which is collected as one region. The pending space
+/// is left empty, so the next increment starts a new sweep.
+fn full_collection(heap: &Heap) -> (usize, usize) {
+    let spaces = &heap.spaces;
+    for c in &heap.count {
+        c.set(0);
+    }
+    let visited_tag = spaces.visited.get();
+    let visited = heap.gen_head(visited_tag);
+    let aging: Vec<List> = spaces.aging.borrow_mut().drain(..).collect();
+    for space in aging.into_iter().rev() {
+        list::merge(space.head(), visited);
+        spaces.give_back(space);
+    }
+    list::merge(heap.gen_head(0), visited);
+    list::merge(heap.gen_head(spaces.pending()), visited);
+    let (collected, uncollectable, _) = collect_region(heap, visited, visited, visited_tag, None);
+    spaces.work_to_do.set(0);
+    heap.count[2].set(0);
+    (collected, uncollectable)
+}
