@@ -1,0 +1,525 @@
+//! The incremental mode (PEP 848): every unreachable cycle is collected by
+//! automatic collection alone, and everything the collector does holds
+//! inside an increment.
+//!
+//! "Automatic collection alone": the tests churn short-lived garbage cycles
+//! (which is what triggers collections: they keep the net allocation count
+//! growing) and never call `collect`; they check that no full collection
+//! ran (`get_stats()[2]`).
+
+use gc_tests::{fresh, log, take_log, DropCounter, DropProbe};
+use pygc::gc::{self, CollectionInfo, DebugFlags, Mode, Phase};
+use pygc::{Finalize, Gc, GcAny, Trace, Weak};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+#[derive(Trace)]
+struct Node {
+    edges: RefCell<Vec<Gc<Node>>>,
+    #[trace(skip)]
+    probe: Option<DropProbe>,
+}
+
+fn node(probe: Option<DropProbe>) -> Gc<Node> {
+    Gc::new(Node {
+        edges: RefCell::new(Vec::new()),
+        probe,
+    })
+}
+
+fn link(a: &Gc<Node>, b: &Gc<Node>) {
+    a.edges.borrow_mut().push(b.clone());
+}
+
+/// The incremental mode on a clean heap with the default thresholds.
+fn incremental() {
+    fresh();
+    gc::set_mode(Mode::Incremental);
+    assert_eq!(gc::get_mode(), Mode::Incremental);
+}
+
+/// Make `n` short-lived 2-cycles (automatic collection's only food here).
+fn churn(n: usize) {
+    for _ in 0..n {
+        let a = node(None);
+        let b = node(None);
+        link(&a, &b);
+        link(&b, &a);
+    }
+}
+
+/// Churn until `done()` holds; panics after `limit` cycles. No explicit
+/// collection, and no automatic full one either.
+fn churn_until(limit: usize, mut done: impl FnMut() -> bool) -> usize {
+    let full_before = gc::get_stats()[2].collections;
+    let mut made = 0;
+    while !done() {
+        assert!(
+            made < limit,
+            "not collected after {limit} churned cycles (automatic collection alone)"
+        );
+        churn(500);
+        made += 500;
+    }
+    assert_eq!(
+        gc::get_stats()[2].collections,
+        full_before,
+        "the incremental mode ran a full collection automatically"
+    );
+    made
+}
+
+fn is_old(x: &GcAny) -> bool {
+    gc::get_objects(Some(2))
+        .iter()
+        .any(|o| GcAny::ptr_eq(o, x))
+}
+
+/// Churn until `x` is in the old generation.
+fn make_old(x: &GcAny) {
+    churn_until(200_000, || is_old(x));
+}
+
+#[test]
+fn default_is_generational_and_switching_keeps_objects() {
+    fresh();
+    assert_eq!(gc::get_mode(), Mode::Generational);
+    let keep: Vec<Gc<Node>> = (0..3000).map(|_| node(None)).collect();
+    gc::collect_generation(0); // some in generation 1
+    let kept = || {
+        let all = gc::get_objects(None);
+        keep.iter()
+            .all(|k| all.iter().any(|o| GcAny::ptr_eq(o, &Gc::to_any(k))))
+    };
+    gc::set_mode(Mode::Incremental);
+    assert!(kept());
+    assert_eq!(gc::get_count(), (0, 0, 0));
+    // Generation 1's objects joined the old generation.
+    assert!(is_old(&Gc::to_any(&keep[0])));
+    churn(5000);
+    gc::set_mode(Mode::Generational);
+    assert!(kept());
+    gc::collect(); // the churn's garbage
+    // Young objects (nursery and aging spaces) are generation 0 again.
+    let young = node(None);
+    assert!(gc::get_objects(Some(0))
+        .iter()
+        .any(|o| GcAny::ptr_eq(o, &Gc::to_any(&young))));
+    assert_eq!(gc::collect(), 0);
+    gc::set_mode(Mode::Incremental);
+    gc::set_mode(Mode::Incremental); // no-op
+    assert_eq!(gc::collect(), 0);
+    assert!(kept());
+}
+
+#[test]
+fn explicit_generations_mean_young_increment_full() {
+    incremental();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = log.clone();
+    let id = gc::add_callback(move |phase: Phase, info: &CollectionInfo| {
+        if phase == Phase::Stop {
+            sink.borrow_mut().push(info.generation);
+        }
+    });
+    let stats0 = gc::get_stats();
+    // A fresh cycle is in the nursery: a young collection only ages it.
+    let counter = DropCounter::new();
+    let a = node(Some(counter.probe()));
+    link(&a, &a);
+    let any = Gc::to_any(&a);
+    drop(a);
+    assert_eq!(gc::collect_generation(0), 0);
+    assert!(gc::get_objects(Some(0)).iter().any(|o| GcAny::ptr_eq(o, &any)));
+    assert!(gc::get_objects(Some(1)).is_empty());
+    drop(any);
+    // After ceil(10 / 2) more young collections, its aging space is the
+    // oldest and is collected.
+    let mut found = 0;
+    for _ in 0..5 {
+        found += gc::collect_generation(0);
+    }
+    assert_eq!((found, counter.get()), (1, 1));
+    // An old cycle: an increment finds it.
+    let b = node(Some(counter.probe()));
+    link(&b, &b);
+    for _ in 0..6 {
+        gc::collect_generation(0);
+    }
+    assert!(is_old(&Gc::to_any(&b)));
+    drop(b);
+    assert_eq!(gc::collect_generation(1), 1);
+    assert_eq!(counter.get(), 2);
+    // The whole heap.
+    let c = node(Some(counter.probe()));
+    link(&c, &c);
+    drop(c);
+    assert_eq!(gc::collect(), 1);
+    assert_eq!(gc::collect_generation(2), 0);
+    let stats = gc::get_stats();
+    assert_eq!(stats[0].collections - stats0[0].collections, 12);
+    assert_eq!(stats[0].collected - stats0[0].collected, 1);
+    assert_eq!(stats[1].collections - stats0[1].collections, 1);
+    assert_eq!(stats[1].collected - stats0[1].collected, 1);
+    assert_eq!(stats[2].collections - stats0[2].collections, 2);
+    assert_eq!(stats[2].collected - stats0[2].collected, 1);
+    let mut want = vec![0; 12];
+    want.extend([1, 2, 2]);
+    assert_eq!(*log.borrow(), want);
+    gc::remove_callback(id);
+}
+
+#[test]
+fn automatic_collections_alternate_young_and_increment() {
+    incremental();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = log.clone();
+    let id = gc::add_callback(move |phase: Phase, info: &CollectionInfo| {
+        if phase == Phase::Start {
+            sink.borrow_mut().push(info.generation);
+        }
+    });
+    churn(10_000); // 20 000 allocations, a collection every 700
+    gc::remove_callback(id);
+    let log = log.borrow();
+    assert!(log.len() >= 20, "{log:?}");
+    for pair in log.windows(2) {
+        assert_ne!(pair[0], pair[1], "not alternating: {log:?}");
+    }
+    assert!(log.iter().all(|&g| g < 2), "{log:?}");
+    // The count: allocations since the last collection, young collections
+    // since the last increment, increments in this sweep.
+    let (c0, c1, _) = gc::get_count();
+    assert!(c0 <= 700 && c1 <= 1, "{:?}", gc::get_count());
+}
+
+#[test]
+fn wholly_old_cycles_are_collected_automatically() {
+    incremental();
+    // A live heap to sweep through, built bottom-up.
+    let live: Vec<Gc<Node>> = (0..20_000).map(|_| node(None)).collect();
+    let counter = DropCounter::new();
+    let ring: Vec<Gc<Node>> = (0..50).map(|_| node(Some(counter.probe()))).collect();
+    for i in 0..50 {
+        link(&ring[i], &ring[(i + 1) % 50]);
+    }
+    make_old(&Gc::to_any(&ring[49]));
+    assert!(ring.iter().all(|r| is_old(&Gc::to_any(r))));
+    drop(ring);
+    churn_until(500_000, || counter.get() == 50);
+    assert_eq!(live.len(), 20_000);
+}
+
+#[test]
+fn cycles_spanning_young_and_old_are_collected_automatically() {
+    incremental();
+    let counter = DropCounter::new();
+    let old = node(Some(counter.probe()));
+    make_old(&Gc::to_any(&old));
+    let young = node(Some(counter.probe()));
+    link(&old, &young);
+    link(&young, &old);
+    assert!(!is_old(&Gc::to_any(&young)));
+    drop((old, young));
+    churn_until(200_000, || counter.get() == 2);
+}
+
+#[test]
+fn cycles_made_while_a_sweep_is_half_done_are_collected_automatically() {
+    incremental();
+    // Old objects spread over the old generation.
+    let live: Vec<Gc<Node>> = (0..30_000).map(|_| node(None)).collect();
+    make_old(&Gc::to_any(&live[29_999]));
+    // Get into the middle of a sweep.
+    churn_until(200_000, || gc::get_count().2 >= 3);
+    let counter = DropCounter::new();
+    // Cycles between objects on both sides of the sweep's front (pending and
+    // visited), and through young objects.
+    let members: Vec<Gc<Node>> = (0..60).map(|i| live[i * 500].clone()).collect();
+    for (i, m) in members.iter().enumerate() {
+        let probe_holder = node(Some(counter.probe()));
+        link(m, &probe_holder);
+        link(m, &members[(i + 30) % 60]);
+        if i % 2 == 0 {
+            link(&probe_holder, m);
+        }
+    }
+    drop(members);
+    // Detach the members from the program: only the cycles hold them.
+    let live: Vec<Gc<Node>> = live
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 500 != 0 || *i >= 30_000)
+        .map(|(_, n)| n)
+        .collect();
+    churn_until(1_000_000, || counter.get() == 60);
+    assert_eq!(live.len(), 30_000 - 60);
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct Phoenix {
+    me: RefCell<Option<Gc<Phoenix>>>,
+    #[trace(skip)]
+    finalized: Rc<Cell<usize>>,
+    #[trace(skip)]
+    _probe: DropProbe,
+}
+
+thread_local! {
+    static RESURRECTED: RefCell<Vec<Gc<Phoenix>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Finalize for Phoenix {
+    fn finalize(&self) {
+        self.finalized.set(self.finalized.get() + 1);
+        // Resurrect: keep our own edge, which points at us.
+        if let Some(me) = self.me.borrow().clone() {
+            RESURRECTED.with(|r| r.borrow_mut().push(me));
+        }
+    }
+}
+
+#[test]
+fn resurrection_during_an_increment() {
+    incremental();
+    let finalized = Rc::new(Cell::new(0));
+    let counter = DropCounter::new();
+    let p = Gc::new(Phoenix {
+        me: RefCell::new(None),
+        finalized: finalized.clone(),
+        _probe: counter.probe(),
+    });
+    *p.me.borrow_mut() = Some(p.clone());
+    make_old(&Gc::to_any(&p));
+    let w = Gc::downgrade(&p);
+    drop(p);
+    let stats0 = gc::get_stats();
+    churn_until(500_000, || finalized.get() == 1);
+    // Found by an increment (it was old), finalized, and alive again.
+    assert!(gc::get_stats()[1].collections > stats0[1].collections);
+    assert_eq!(counter.get(), 0);
+    assert!(w.upgrade().is_none(), "weak handles are cleared first");
+    let back = RESURRECTED.with(|r| r.borrow_mut().pop()).expect("resurrected");
+    assert!(back.me.borrow().is_some());
+    drop(back);
+    // Garbage again: freed without a second finalizer call.
+    churn_until(500_000, || counter.get() == 1);
+    assert_eq!(finalized.get(), 1);
+}
+
+#[derive(Trace)]
+#[trace(legacy_finalize)]
+struct Legacy {
+    me: RefCell<Option<Gc<Legacy>>>,
+}
+
+impl Finalize for Legacy {
+    fn finalize(&self) {
+        log("legacy finalizer ran");
+    }
+}
+
+#[test]
+fn legacy_finalizers_in_an_increment_go_to_garbage() {
+    incremental();
+    take_log();
+    let l = Gc::new(Legacy {
+        me: RefCell::new(None),
+    });
+    *l.me.borrow_mut() = Some(l.clone());
+    make_old(&Gc::to_any(&l));
+    drop(l);
+    let stats0 = gc::get_stats();
+    churn_until(500_000, || {
+        gc::garbage()
+            .iter()
+            .any(|g| g.downcast_ref::<Legacy>().is_some())
+    });
+    assert_eq!(gc::get_stats()[1].uncollectable - stats0[1].uncollectable, 1);
+    assert!(take_log().is_empty(), "legacy finalizers never run in a cycle");
+    // Break it by hand.
+    let saved = gc::take_garbage();
+    saved[0].downcast_ref::<Legacy>().unwrap().me.borrow_mut().take();
+}
+
+#[test]
+fn weak_handles_are_cleared_and_callbacks_run_in_an_increment() {
+    incremental();
+    let a = node(None);
+    let b = node(None);
+    link(&a, &b);
+    link(&b, &a);
+    make_old(&Gc::to_any(&a));
+    make_old(&Gc::to_any(&b));
+    let ran = Rc::new(Cell::new(0));
+    let r = ran.clone();
+    let w: Weak<Node> = Gc::downgrade_with_callback(&a, move || r.set(r.get() + 1));
+    drop((a, b));
+    churn_until(500_000, || ran.get() == 1);
+    assert!(w.upgrade().is_none());
+    assert_eq!(ran.get(), 1);
+}
+
+#[derive(Trace)]
+struct Marked {
+    me: RefCell<Option<Gc<Marked>>>,
+}
+
+#[test]
+fn saveall_in_an_increment() {
+    incremental();
+    let m = Gc::new(Marked {
+        me: RefCell::new(None),
+    });
+    *m.me.borrow_mut() = Some(m.clone());
+    make_old(&Gc::to_any(&m));
+    drop(m);
+    gc::set_debug(DebugFlags::SAVEALL);
+    let found = || {
+        gc::garbage()
+            .iter()
+            .any(|g| g.downcast_ref::<Marked>().is_some())
+    };
+    churn_until(100_000, found);
+    gc::set_debug(DebugFlags::empty());
+    for g in gc::take_garbage() {
+        if let Some(n) = g.downcast_ref::<Node>() {
+            n.edges.borrow_mut().clear();
+        }
+        if let Some(m) = g.downcast_ref::<Marked>() {
+            m.me.borrow_mut().take();
+        }
+    }
+}
+
+#[test]
+fn frozen_objects_are_never_collected() {
+    incremental();
+    let counter = DropCounter::new();
+    let a = node(Some(counter.probe()));
+    link(&a, &a);
+    make_old(&Gc::to_any(&a));
+    let young = node(Some(counter.probe()));
+    link(&young, &young);
+    gc::freeze();
+    let frozen = gc::get_freeze_count();
+    assert!(frozen >= 2);
+    assert!(gc::get_objects(None).is_empty());
+    drop((a, young));
+    churn(20_000);
+    gc::collect_generation(1);
+    gc::collect_generation(0);
+    gc::collect();
+    assert_eq!(counter.get(), 0);
+    assert_eq!(gc::get_freeze_count(), frozen);
+    gc::unfreeze();
+    assert!(gc::collect() >= 2); // with make_old's churn, frozen too
+    assert_eq!(counter.get(), 2);
+}
+
+#[test]
+fn untracked_objects_cost_nothing() {
+    incremental();
+    let n: Vec<Gc<u64>> = (0..10_000).map(Gc::new).collect();
+    assert_eq!(gc::get_count(), (0, 0, 0));
+    assert!(gc::get_objects(None).is_empty());
+    drop(n);
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct Panicky {
+    me: RefCell<Option<Gc<Panicky>>>,
+    #[trace(skip)]
+    _probe: DropProbe,
+}
+
+impl Finalize for Panicky {
+    fn finalize(&self) {
+        panic!("finalizer panics inside an increment");
+    }
+}
+
+#[test]
+fn panics_in_an_increment_are_contained() {
+    incremental();
+    let counter = DropCounter::new();
+    let p = Gc::new(Panicky {
+        me: RefCell::new(None),
+        _probe: counter.probe(),
+    });
+    *p.me.borrow_mut() = Some(p.clone());
+    make_old(&Gc::to_any(&p));
+    drop(p);
+    churn_until(500_000, || counter.get() == 1);
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct Switcher {
+    me: RefCell<Option<Gc<Switcher>>>,
+}
+
+impl Finalize for Switcher {
+    fn finalize(&self) {
+        gc::set_mode(Mode::Generational);
+        log(format!("in finalizer: {:?}", gc::get_mode()));
+    }
+}
+
+#[test]
+fn set_mode_during_a_collection_takes_effect_when_it_ends() {
+    incremental();
+    take_log();
+    let s = Gc::new(Switcher {
+        me: RefCell::new(None),
+    });
+    *s.me.borrow_mut() = Some(s.clone());
+    drop(s);
+    assert_eq!(gc::collect(), 1);
+    assert_eq!(take_log(), ["in finalizer: Incremental"]);
+    assert_eq!(gc::get_mode(), Mode::Generational);
+}
+
+#[test]
+fn growing_heap_is_scanned_once_before_promotion() {
+    // A chain built bottom-up with automatic collection on: every object is
+    // scanned by one young collection, then by increments of bounded size.
+    incremental();
+    let mut head = node(None);
+    for _ in 0..100_000 {
+        let n = node(None);
+        link(&n, &head);
+        head = n;
+    }
+    let stats = gc::get_stats();
+    assert_eq!(stats[2].collections, 1); // fresh()'s
+    assert!(stats[0].collections > 50);
+    // Every collection found nothing, and nothing was lost.
+    let mut len = 1;
+    let mut at = head.clone();
+    loop {
+        let next = at.edges.borrow().first().cloned();
+        match next {
+            Some(n) => {
+                at = n;
+                len += 1;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(len, 100_001);
+}
+
+#[test]
+fn threshold_zero_turns_automatic_collection_off() {
+    incremental();
+    gc::set_threshold(0, 10, 10);
+    let stats0 = gc::get_stats();
+    churn(10_000);
+    assert_eq!(gc::get_stats(), stats0);
+    // Explicit increments still make progress.
+    assert_eq!(gc::collect(), 20_000);
+    gc::set_threshold(700, 10, 10);
+}
