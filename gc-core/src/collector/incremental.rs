@@ -11,8 +11,9 @@
 //! * a **young collection** (generation 0): the nursery becomes the newest
 //!   *aging space*; once there are more than `ceil_even(threshold1) / 2`
 //!   aging spaces, the oldest is collected and its survivors are promoted to
-//!   the old generation's *visited* space. An object is scanned once before
-//!   promotion, not twice as in the generational mode.
+//!   the old generation, at the tail of the *pending* space (see "Where
+//!   promoted objects go"). An object is scanned once before promotion, not
+//!   twice as in the generational mode.
 //! * an **increment** (generation 1) of the old generation: starting from
 //!   the least recently scanned object (the head of the *pending* space), the
 //!   increment takes that object and everything it transitively reaches in
@@ -24,6 +25,25 @@
 //! `collect_generation(2)` and `collect()` collect the whole heap (nursery,
 //! aging spaces and both old spaces) at once; all of it ends up in the
 //! visited space, so the next increment starts a new sweep.
+//!
+//! # Where promoted objects go
+//!
+//! PEP 848's pseudocode appends young survivors to the visited space. Here
+//! they join the tail of the pending space, so the current sweep scans them
+//! (the budget grows by as many objects, so the sweep still ends). The
+//! reason is the order of the old generation: a sweep takes increments from
+//! the pending space's head, and the closure of an object takes whatever it
+//! reaches that is still pending. Appended in promotion order, the old
+//! generation stays ordered oldest first, and objects usually point at
+//! older ones (a structure is built from parts that exist before it), so
+//! an increment's closure finds its referents already visited and stays
+//! small. With survivors put in the visited space instead, each sweep
+//! interleaves newly promoted parents ahead of the children the sweep moves
+//! there later; in the next sweep a parent comes first and its closure
+//! takes every pending descendant: measured on a 2M-object chain built with
+//! automatic collection on, 936 ms here against 183 s with the
+//! pseudocode's placement (gc-bench `pauses`, "growing"). The correctness
+//! argument below does not depend on where survivors go.
 //!
 //! # The work budget, in objects
 //!
@@ -189,12 +209,14 @@ fn young_collection(heap: &Heap) -> (usize, usize) {
         }
         oldest
     };
-    let visited_tag = spaces.visited.get();
+    // Survivors join the pending space's tail (see the module docs, "Where
+    // promoted objects go").
+    let pending_tag = spaces.pending();
     let (collected, uncollectable, survivors) = collect_region(
         heap,
         oldest.head(),
-        heap.gen_head(visited_tag),
-        visited_tag,
+        heap.gen_head(pending_tag),
+        pending_tag,
         None,
     );
     spaces.give_back(oldest);
