@@ -106,6 +106,7 @@ fn mode() -> impl Strategy<Value = Mode> {
     prop_oneof![
         3 => any::<bool>().prop_map(|observe_counts| Mode::Exact { observe_counts }),
         1 => (1u8..12).prop_map(|t0| Mode::Loose { t0 }),
+        1 => (1u8..12).prop_map(|t0| Mode::Incremental { t0 }),
     ]
 }
 
@@ -429,6 +430,35 @@ fn seed_programs() -> Vec<(&'static str, Program)> {
                     Op::Unfreeze,
                     Op::Collect { generation: 1 },
                     Op::TakeGarbage,
+                ],
+            },
+        ),
+        (
+            "incremental-auto-collection",
+            Program {
+                mode: Mode::Incremental { t0: 2 },
+                ops: vec![
+                    fin(0, Action::ResurrectEdge(1)),
+                    alloc(1, Kind::Plain),
+                    Op::Link { from: 0, to: 1 },
+                    Op::Link { from: 1, to: 0 },
+                    Op::Downgrade {
+                        slot: 1,
+                        weak: 2,
+                        callback: true,
+                        collects: true,
+                    },
+                    Op::Drop { slot: 0 },
+                    Op::Drop { slot: 1 },
+                    alloc(2, Kind::Plain),
+                    alloc(3, Kind::Plain),
+                    Op::Link { from: 2, to: 3 },
+                    Op::Link { from: 3, to: 2 },
+                    Op::Collect { generation: 1 },
+                    Op::Drop { slot: 2 },
+                    alloc(4, Kind::Plain),
+                    Op::Collect { generation: 0 },
+                    Op::Drop { slot: 3 },
                 ],
             },
         ),

@@ -88,6 +88,7 @@ pub struct Report {
 ///
 /// If tracked objects that are not the model's remain.
 pub fn reset_heap() {
+    gc::set_mode(gc::Mode::Generational);
     break_everything().expect("reset: could not free a previous run's objects");
     gc::set_threshold(700, 10, 10);
     gc::enable();
@@ -145,6 +146,12 @@ pub fn run(program: &Program) -> Result<Report, String> {
     let mut report = match program.mode {
         Mode::Exact { observe_counts } => run_exact(program, observe_counts)?,
         Mode::Loose { t0 } => run_loose(program, t0)?,
+        Mode::Incremental { t0 } => {
+            gc::set_mode(gc::Mode::Incremental);
+            let result = run_incremental(program, t0);
+            gc::set_mode(gc::Mode::Generational);
+            result?
+        }
     };
     let stats = gc::get_stats();
     report.collections = (0..3)
@@ -242,6 +249,113 @@ fn run_loose(program: &Program, t0: u8) -> Result<Report, String> {
     loose_teardown(&mut sut, program)?;
     final_checks(&sut, None)?;
     Ok(report)
+}
+
+fn run_incremental(program: &Program, t0: u8) -> Result<Report, String> {
+    gc::set_threshold(t0 as usize, 2, 2);
+    gc::enable();
+    let mut sut = Sut::new(false);
+    for (i, op) in program.ops.iter().enumerate() {
+        sut.step(op);
+        check_invariants(&sut).map_err(|e| format!("after step {i} ({op:?}): {e}"))?;
+    }
+    let report = Report {
+        objects: sut.objects,
+        finalizer_calls: sut.ctx.finalized.borrow().iter().map(|&c| c as usize).sum(),
+        callback_calls: sut.ctx.callbacks.borrow().iter().map(|&c| c as usize).sum(),
+        ..Report::default()
+    };
+    incremental_teardown(&mut sut, program)?;
+    // Whatever young collections and increments could not free (legacy
+    // cycles, skip handles): the loose teardown's full collections.
+    loose_teardown(&mut sut, program)?;
+    final_checks(&sut, None)?;
+    Ok(report)
+}
+
+/// The incremental mode's guarantee, with automatic collection off so that
+/// only the collections asked for here run: drop the roots; promote every
+/// young object (young collections); then run increments only, one
+/// transitive closure each, sweep after sweep. Every complete sweep after the first must free something while
+/// garbage is left (or run a finalizer, which may resurrect), and all of it
+/// must be freed without a full collection. Programs whose objects may
+/// never be freed (legacy finalizers, skip handles) are only checked for
+/// the invariants.
+fn incremental_teardown(sut: &mut Sut, program: &Program) -> Result<(), String> {
+    gc::set_debug(gc::DebugFlags::empty());
+    gc::unfreeze();
+    gc::disable();
+    sut.slots = Default::default();
+    sut.weaks = Default::default();
+    let full_before = gc::get_stats()[2].collections;
+    let alive = |sut: &Sut| sut.ctx.dropped.borrow().iter().filter(|&&d| d == 0).count();
+    let finalized = |sut: &Sut| sut.ctx.finalized.borrow().iter().sum::<u32>();
+    let may_leak = program.ops.iter().any(|op| {
+        matches!(
+            op,
+            Op::Alloc {
+                kind: Kind::Legacy,
+                ..
+            } | Op::Alloc { skip: Some(_), .. }
+        )
+    });
+    let release = |sut: &mut Sut| -> Result<(), String> {
+        sut.step(&Op::ClearBox);
+        sut.step(&Op::TakeGarbage);
+        check_invariants(sut).map_err(|e| format!("incremental teardown: {e}"))
+    };
+    release(sut)?;
+    let young_rounds = gc::get_threshold().1.div_ceil(2) + 2;
+    for _ in 0..young_rounds {
+        gc::collect_generation(0);
+        release(sut)?;
+    }
+    // Smallest increments from here on: a budget of one object (a mode
+    // round trip drops the budget the young collections built up), so each
+    // increment is one transitive closure and a cycle survives unless the
+    // closure holds all of it.
+    let (_, t1, t2) = gc::get_threshold();
+    gc::set_threshold(1, t1, t2);
+    gc::set_mode(gc::Mode::Generational);
+    gc::set_mode(gc::Mode::Incremental);
+    let mut before = (alive(sut), finalized(sut));
+    for sweep in 0..(2 * MAX_OBJECTS + 4) {
+        if alive(sut) == 0 {
+            break;
+        }
+        // One complete sweep: increments until the pending space empties.
+        let mut ended = false;
+        for _ in 0..(2 * MAX_OBJECTS + 4) {
+            gc::collect_generation(1);
+            release(sut)?;
+            if gc::get_count().2 == 0 {
+                ended = true;
+                break;
+            }
+        }
+        if !ended {
+            return Err(format!("sweep {sweep} did not end after {} increments", 2 * MAX_OBJECTS + 4));
+        }
+        let now = (alive(sut), finalized(sut));
+        if sweep > 0 && !may_leak && now.0 > 0 && now.0 >= before.0 && now.1 == before.1 {
+            return Err(format!(
+                "sweep {sweep} of the old generation freed nothing; {} objects are left",
+                now.0
+            ));
+        }
+        before = now;
+    }
+    if gc::get_stats()[2].collections != full_before {
+        return Err("the incremental teardown ran a full collection".into());
+    }
+    if !may_leak && alive(sut) != 0 {
+        return Err(format!(
+            "{} objects not freed by young collections and increments",
+            alive(sut)
+        ));
+    }
+    gc::enable();
+    Ok(())
 }
 
 /// Drop the roots, collect until nothing changes; without legacy

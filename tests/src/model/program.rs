@@ -230,6 +230,17 @@ pub enum Mode {
         /// The initial gen-0 threshold.
         t0: u8,
     },
+    /// Like [`Mode::Loose`], in the incremental collector mode
+    /// (`gc::Mode::Incremental`, thresholds `(t0, 2, 2)`: one aging space).
+    /// Checked: the invariants of `Loose` after every step, and at the end,
+    /// with the roots dropped, that young collections and increments alone
+    /// (no full collection) free all the garbage, each complete sweep of
+    /// the old generation after the first freeing some of what is left
+    /// (PEP 848's argument: the garbage nothing else references).
+    Incremental {
+        /// The gen-0 threshold (the nursery half-space, in objects).
+        t0: u8,
+    },
 }
 
 /// A generated test case.
@@ -272,9 +283,15 @@ impl Program {
             1 | 2 => Mode::Exact {
                 observe_counts: true,
             },
-            _ => Mode::Loose {
-                t0: bytes.next().unwrap_or(3) % 16,
-            },
+            _ => {
+                // The t0 byte's high bit picks the incremental mode.
+                let b = bytes.next().unwrap_or(3);
+                if b & 0x80 != 0 {
+                    Mode::Incremental { t0: b % 16 }
+                } else {
+                    Mode::Loose { t0: b % 16 }
+                }
+            }
         };
         let mut ops = Vec::new();
         while let Some(op) = decode_op(&mut bytes) {
@@ -294,7 +311,8 @@ impl Program {
             Mode::Exact {
                 observe_counts: true,
             } => out.push(1),
-            Mode::Loose { t0 } => out.extend([3, t0]),
+            Mode::Loose { t0 } => out.extend([3, t0 % 16]),
+            Mode::Incremental { t0 } => out.extend([3, 0x80 | (t0 % 16)]),
         }
         for op in &self.ops {
             encode_op(op, &mut out);
