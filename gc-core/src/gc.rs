@@ -19,6 +19,58 @@
 //! drop((alice, bob));             // refcounts alone cannot free the pair
 //! assert_eq!(gc::collect(), 2);   // the cycle collector can
 //! ```
+//!
+//! # Modes
+//!
+//! Each thread's heap runs one of two collectors ([`set_mode`]):
+//!
+//! * [`Mode::Generational`] (the default): CPython 3.12's collector. Three
+//!   generations; a full collection scans the whole heap at once, so its
+//!   pause grows with the live heap.
+//! * [`Mode::Incremental`]: PEP 848's generational-incremental collector
+//!   (bounded pauses). New objects go to the *nursery*; young collections
+//!   move it into the *aging spaces* and collect the oldest one, promoting
+//!   survivors to the old generation; they alternate with *increments*,
+//!   each a transitive closure taken within the old generation's *pending*
+//!   space from its least recently scanned object, sized by a work budget
+//!   that keeps pace with promotion. When the pending space is empty the
+//!   sweep is complete and the *visited* space becomes pending. No automatic
+//!   collection scans the whole heap, and every unreachable cycle is still
+//!   collected (the collector's module docs give PEP 848's argument and the
+//!   details). Everything a collection does — finalizers, resurrection,
+//!   legacy finalizers, weak handles and callbacks, SAVEALL, frozen and
+//!   untracked objects — works the same inside an increment.
+//!
+//! In the incremental mode the API means what PEP 848 says (counted in
+//! objects, where the PEP counts kB):
+//!
+//! | | `Generational` | `Incremental` |
+//! |---|---|---|
+//! | `collect_generation(0)` | generation 0 | a young collection: the nursery becomes the newest aging space; the oldest is collected |
+//! | `collect_generation(1)` | generations 0–1 | one increment of the old generation |
+//! | `collect_generation(2)`, `collect()` | the whole heap | the whole heap |
+//! | `threshold0` | gen-0 collection when `count0 > threshold0` | a collection every `threshold0` net allocations (the nursery is half full), young and increment alternating |
+//! | `threshold1` | gen-1 every `threshold1` gen-0 collections | aging half-spaces of `threshold0` objects, rounded up to even: `ceil(threshold1 / 2)` aging spaces |
+//! | `threshold2` | full collection every `threshold2` gen-1 ones (25 % rule) | ignored |
+//! | `get_count()` | CPython's three counts | (net allocations since the last collection, young collections since the last increment, increments in the current sweep — 0 right after a sweep completes) |
+//! | `get_stats()[g]`, callbacks' `generation` | generation `g` | 0: young collections, 1: increments, 2: full collections |
+//! | `get_objects(Some(g))` | generation `g` | 0: the young generation (nursery and aging spaces), 1: none, 2: the old generation (both spaces), as CPython 3.14 |
+//!
+//! Switching (allowed between collections; called during one, it takes
+//! effect when that collection ends) moves whole lists, never objects one
+//! by one: to `Incremental`, generation 0 becomes the nursery, generation 1
+//! the old generation's pending space (the first sweep starts with it) and
+//! generation 2 its visited space; back to `Generational`, the nursery and
+//! the aging spaces become generation 0 and the two old spaces generations
+//! 1 and 2. Counts and the work budget restart from zero; statistics are
+//! kept. `freeze()` moves every space to the permanent generation;
+//! `unfreeze()` moves it back to generation 2 (an old space).
+//!
+//! The sync heap ([`crate::sync`]) keeps the generational collector: the
+//! increment's closure tells pending from visited objects by a space tag in
+//! each object's header, which only the per-thread heap keeps (header
+//! invariant I7); the sync heap's objects carry no tags, and writing them
+//! would add list-lock traffic to every promotion.
 
 use crate::handle::any::GcAny;
 use crate::heap::header::{Header, TAG_PERMANENT};
@@ -97,7 +149,9 @@ pub fn collect() -> usize {
     heap().collect(NUM_GENERATIONS - 1)
 }
 
-/// Collect generation `generation` (and the younger ones).
+/// Collect generation `generation` (and the younger ones). In the
+/// incremental mode: 0 is a young collection, 1 one increment of the old
+/// generation, 2 the whole heap (module docs, "Modes").
 ///
 /// # Panics
 ///
@@ -154,7 +208,8 @@ pub fn is_enabled() -> bool {
     heap().enabled.get()
 }
 
-/// The collection thresholds, `(700, 10, 10)` by default.
+/// The collection thresholds, `(700, 10, 10)` by default (their meaning in
+/// the incremental mode: module docs, "Modes").
 ///
 /// # Examples
 ///
@@ -185,7 +240,9 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 
 /// The current collection counts: tracked allocations minus deallocations
 /// since the last gen-0 collection, gen-0 collections since the last gen-1
-/// collection, gen-1 collections since the last gen-2 collection.
+/// collection, gen-1 collections since the last gen-2 collection. (In the
+/// incremental mode: net allocations since the last collection, young
+/// collections since the last increment, increments in the current sweep.)
 ///
 /// # Examples
 ///
@@ -203,7 +260,8 @@ pub fn get_count() -> (usize, usize, usize) {
     (c[0].get(), c[1].get(), c[2].get())
 }
 
-/// Collection statistics per generation, since the thread started.
+/// Collection statistics per generation, since the thread started (in the
+/// incremental mode: young collections, increments, full collections).
 ///
 /// # Examples
 ///
@@ -339,7 +397,8 @@ fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
 }
 
 /// Every object the collector tracks (generations 0–2), or those of one
-/// generation.
+/// generation (in the incremental mode: 0 the young generation, 1 none, 2
+/// the old generation).
 ///
 /// # Panics
 ///

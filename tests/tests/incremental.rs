@@ -17,13 +17,13 @@ use std::rc::Rc;
 struct Node {
     edges: RefCell<Vec<Gc<Node>>>,
     #[trace(skip)]
-    probe: Option<DropProbe>,
+    _probe: Option<DropProbe>,
 }
 
 fn node(probe: Option<DropProbe>) -> Gc<Node> {
     Gc::new(Node {
         edges: RefCell::new(Vec::new()),
-        probe,
+        _probe: probe,
     })
 }
 
@@ -70,9 +70,7 @@ fn churn_until(limit: usize, mut done: impl FnMut() -> bool) -> usize {
 }
 
 fn is_old(x: &GcAny) -> bool {
-    gc::get_objects(Some(2))
-        .iter()
-        .any(|o| GcAny::ptr_eq(o, x))
+    gc::get_objects(Some(2)).iter().any(|o| GcAny::ptr_eq(o, x))
 }
 
 /// Churn until `x` is in the old generation.
@@ -100,7 +98,7 @@ fn default_is_generational_and_switching_keeps_objects() {
     gc::set_mode(Mode::Generational);
     assert!(kept());
     gc::collect(); // the churn's garbage
-    // Young objects (nursery and aging spaces) are generation 0 again.
+                   // Young objects (nursery and aging spaces) are generation 0 again.
     let young = node(None);
     assert!(gc::get_objects(Some(0))
         .iter()
@@ -130,7 +128,9 @@ fn explicit_generations_mean_young_increment_full() {
     let any = Gc::to_any(&a);
     drop(a);
     assert_eq!(gc::collect_generation(0), 0);
-    assert!(gc::get_objects(Some(0)).iter().any(|o| GcAny::ptr_eq(o, &any)));
+    assert!(gc::get_objects(Some(0))
+        .iter()
+        .any(|o| GcAny::ptr_eq(o, &any)));
     assert!(gc::get_objects(Some(1)).is_empty());
     drop(any);
     // After ceil(10 / 2) more young collections, its aging space is the
@@ -300,7 +300,9 @@ fn resurrection_during_an_increment() {
     assert!(gc::get_stats()[1].collections > stats0[1].collections);
     assert_eq!(counter.get(), 0);
     assert!(w.upgrade().is_none(), "weak handles are cleared first");
-    let back = RESURRECTED.with(|r| r.borrow_mut().pop()).expect("resurrected");
+    let back = RESURRECTED
+        .with(|r| r.borrow_mut().pop())
+        .expect("resurrected");
     assert!(back.me.borrow().is_some());
     drop(back);
     // Garbage again: freed without a second finalizer call.
@@ -336,11 +338,22 @@ fn legacy_finalizers_in_an_increment_go_to_garbage() {
             .iter()
             .any(|g| g.downcast_ref::<Legacy>().is_some())
     });
-    assert_eq!(gc::get_stats()[1].uncollectable - stats0[1].uncollectable, 1);
-    assert!(take_log().is_empty(), "legacy finalizers never run in a cycle");
+    assert_eq!(
+        gc::get_stats()[1].uncollectable - stats0[1].uncollectable,
+        1
+    );
+    assert!(
+        take_log().is_empty(),
+        "legacy finalizers never run in a cycle"
+    );
     // Break it by hand.
     let saved = gc::take_garbage();
-    saved[0].downcast_ref::<Legacy>().unwrap().me.borrow_mut().take();
+    saved[0]
+        .downcast_ref::<Legacy>()
+        .unwrap()
+        .me
+        .borrow_mut()
+        .take();
 }
 
 #[test]

@@ -118,6 +118,12 @@
 //!   edge to a linked object without COLLECTING whose tag is `<= g` leads to
 //!   a member of the collected set that the walk has not reached yet.
 //!   Sync-heap objects do not use tags (their collector does not fuse).
+//!   In the incremental mode (`heap::spaces`) the same lists carry the same
+//!   tags — generation 0 is the nursery, lists 1 and 2 the old
+//!   generation's two spaces — and the aging spaces' lists tag 0; there the
+//!   tag of an old object tells the pending space from the visited one (the
+//!   increment's closure walk relies on it), and the fused pass is not used
+//!   (young objects outside the collected aging space share tag 0).
 //! * **I8 (unsized values)** is written in `heap::dst`: [`HAS_HEADER`] in
 //!   the weak word says whether an object has a header; what describes an
 //!   object without one.

@@ -334,7 +334,10 @@ fn incremental_teardown(sut: &mut Sut, program: &Program) -> Result<(), String> 
             }
         }
         if !ended {
-            return Err(format!("sweep {sweep} did not end after {} increments", 2 * MAX_OBJECTS + 4));
+            return Err(format!(
+                "sweep {sweep} did not end after {} increments",
+                2 * MAX_OBJECTS + 4
+            ));
         }
         let now = (alive(sut), finalized(sut));
         if sweep > 0 && !may_leak && now.0 > 0 && now.0 >= before.0 && now.1 == before.1 {
