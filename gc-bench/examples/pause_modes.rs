@@ -1,8 +1,9 @@
-//! Pause times of automatic collection, per collector mode (issue 18,
-//! "Bounded pauses").
+//! Pause times of automatic collection, both collector modes in one run
+//! (issue 18, "Bounded pauses"; `pauses.rs` measures one mode per run with
+//! workload c's tree and batched churn, `--mode incremental` included).
 //!
 //! ```text
-//! cargo run -p gc-bench --release --example pauses -- \
+//! cargo run -p gc-bench --release --example pause_modes -- \
 //!     [--mode generational|incremental|both] [--sizes 1000000,4000000] \
 //!     [--churn 5000000] [--window 1000] [--growing 2000000] [--csv pauses.csv]
 //! ```

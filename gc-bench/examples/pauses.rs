@@ -25,8 +25,8 @@
 //!   plot of pauses over the run. The last line,
 //!   `summary,N,mode,batch,gen2_collections,max_pause_ms,p99_ms,collector_cpu_ms,churn_cpu_ms,peak_rss_kib`,
 //!   is for scripts.
-//! - `--mode incremental` will select PEP 848's collector once
-//!   `pygc::gc::set_mode` exists (see `gc_bench::apply_mode`).
+//! - `--mode incremental` selects PEP 848's collector
+//!   (`pygc::gc::set_mode`, see `gc_bench::apply_mode`).
 
 use gc_bench::{apply_mode, peak_rss_kib, pygc_shapes, take_mode};
 use pygc::gc::{self, Phase};
