@@ -56,15 +56,20 @@
 //! (much garbage found: sweep faster, PEP 848). It is capped at the young
 //! generation's size, `threshold0 * (threshold1 + 2)` — more than one young
 //! collection can promote — so an increment never grows without bound from
-//! accumulated budget; it resets to 0 when a sweep completes.
+//! accumulated budget; unspent budget is dropped when a sweep completes,
+//! debt is kept (see `finish_sweep`).
 //!
 //! An increment is a transitive closure, so one increment may exceed its
 //! budget: a single pending object that reaches most of the old generation
 //! (the root of a large tree, when the root happens to be the least recently
 //! scanned object) makes an increment as large as a full collection. The
-//! PEP names this limit (its "Future work"); heaps built bottom-up (children
-//! before parents, as recursive construction does) are swept in small
-//! increments.
+//! PEP names this limit (its "Future work"). It is the rule, not the
+//! exception, for a live heap that is one strongly connected component (a
+//! tree whose nodes hold their parent: every closure is the whole tree, so
+//! the first increment of every sweep is a full collection of it; measured
+//! in BENCHMARKS.md). Heaps whose references point from newer to older
+//! objects (children built before parents, without back-references) are
+//! swept in small increments.
 //!
 //! # Why every unreachable cycle is collected (PEP 848's argument)
 //!
@@ -226,11 +231,16 @@ fn young_collection(heap: &Heap) -> (usize, usize) {
 }
 
 /// The pending space is empty: the sweep is complete. The visited space
-/// becomes the pending one (a flag flip) and the budget restarts.
+/// becomes the pending one (a flag flip) and unspent budget is dropped (PEP
+/// 848 resets it to 0) — but debt is kept: an increment whose closure
+/// overshot its budget (a strongly connected heap makes one closure of the
+/// whole old generation) is paid for before the next one starts, so the
+/// collector's work stays proportional to allocation. Forgiving it made a
+/// heap with parent handles collect itself whole at every other trigger.
 fn finish_sweep(heap: &Heap) {
     let spaces = &heap.spaces;
     spaces.visited.set(spaces.pending());
-    spaces.work_to_do.set(0);
+    spaces.work_to_do.set(spaces.work_to_do.get().min(0));
     heap.count[2].set(0);
 }
 

@@ -325,7 +325,7 @@ fn incremental_teardown(sut: &mut Sut, program: &Program) -> Result<(), String> 
         }
         // One complete sweep: increments until the pending space empties.
         let mut ended = false;
-        for _ in 0..(2 * MAX_OBJECTS + 4) {
+        for _ in 0..(4 * MAX_OBJECTS + 8) {
             gc::collect_generation(1);
             release(sut)?;
             if gc::get_count().2 == 0 {
