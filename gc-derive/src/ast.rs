@@ -14,6 +14,9 @@ pub(crate) struct Container<'a> {
     pub(crate) data: Data<'a>,
     pub(crate) generics: &'a Generics,
     pub(crate) original: &'a DeriveInput,
+    /// The path generated code names pygc by: `#[trace(crate = "...")]`,
+    /// else what the user's `Cargo.toml` calls it (`crate_path::default`).
+    pub(crate) krate: syn::Path,
 }
 
 /// The shape of the type. Unions are rejected while parsing.
@@ -64,8 +67,13 @@ impl<'a> Container<'a> {
                 return None;
             }
         };
+        let krate = attrs
+            .krate
+            .clone()
+            .unwrap_or_else(crate::crate_path::default);
         Some(Container {
             ident: &input.ident,
+            krate,
             attrs,
             data,
             generics: &input.generics,

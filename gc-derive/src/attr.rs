@@ -6,6 +6,7 @@
 //! | `finalize`             | yes         |              |            |
 //! | `legacy_finalize`      | yes         |              |            |
 //! | `bound = "<preds>"`    | yes         |              |            |
+//! | `crate = "<path>"`     | yes         |              |            |
 //!
 //! Parsing never stops at the first problem: each bad key is reported to the
 //! [`Ctxt`] and parsing resumes after it, so the user sees every mistake at
@@ -44,7 +45,7 @@ impl Position {
     fn expected(self) -> &'static str {
         match self {
             Position::Container => {
-                "expected one of `finalize`, `legacy_finalize`, `bound = \"...\"`"
+                "expected one of `finalize`, `legacy_finalize`, `bound = \"...\"`, `crate = \"...\"`"
             }
             Position::Variant => {
                 "enum variants take no `trace` attributes (mark their fields `#[trace(skip)]` instead)"
@@ -56,7 +57,9 @@ impl Position {
     fn accepts(self, key: Key) -> bool {
         match key {
             Key::Skip => self == Position::Field,
-            Key::Finalize | Key::LegacyFinalize | Key::Bound => self == Position::Container,
+            Key::Finalize | Key::LegacyFinalize | Key::Bound | Key::Crate => {
+                self == Position::Container
+            }
         }
     }
 }
@@ -68,6 +71,7 @@ pub(crate) enum Key {
     Finalize,
     LegacyFinalize,
     Bound,
+    Crate,
 }
 
 impl Key {
@@ -77,6 +81,7 @@ impl Key {
             "finalize" => Key::Finalize,
             "legacy_finalize" => Key::LegacyFinalize,
             "bound" => Key::Bound,
+            "crate" => Key::Crate,
             _ => return None,
         })
     }
@@ -87,6 +92,7 @@ impl Key {
             Key::Finalize => "finalize",
             Key::LegacyFinalize => "legacy_finalize",
             Key::Bound => "bound",
+            Key::Crate => "crate",
         }
     }
 
@@ -97,6 +103,7 @@ impl Key {
             Key::Finalize => "#[trace(finalize)]",
             Key::LegacyFinalize => "#[trace(legacy_finalize)]",
             Key::Bound => "#[trace(bound = \"...\")]",
+            Key::Crate => "#[trace(crate = \"...\")]",
         }
     }
 }
@@ -121,6 +128,8 @@ pub(crate) struct Container {
     pub(crate) finalize: Option<Flag>,
     pub(crate) legacy_finalize: Option<Flag>,
     pub(crate) bound: Option<Bound>,
+    /// `crate = "path"`: where pygc is, instead of the dependency's name.
+    pub(crate) krate: Option<syn::Path>,
 }
 
 /// The attributes of an enum variant. None are accepted; they are still
@@ -150,6 +159,13 @@ impl Container {
                         cx.error_at(span, duplicate(key));
                     } else {
                         container.bound = Some(bound);
+                    }
+                }
+                (Key::Crate, Value::Crate(span, path)) => {
+                    if container.krate.is_some() {
+                        cx.error_at(span, duplicate(key));
+                    } else {
+                        container.krate = Some(path);
                     }
                 }
                 _ => unreachable!("parse_trace_attrs hands over only the container's keys"),
@@ -185,6 +201,7 @@ impl Field {
 enum Value {
     Flag(Flag),
     Bound(Span, Bound),
+    Crate(Span, syn::Path),
 }
 
 fn duplicate(key: Key) -> String {
@@ -269,7 +286,7 @@ fn parse_key(
                 "`skip` applies to fields only, not to {}; put `#[trace(skip)]` on the fields to leave untraced",
                 position.describe()
             ),
-            Key::Finalize | Key::LegacyFinalize | Key::Bound => format!(
+            Key::Finalize | Key::LegacyFinalize | Key::Bound | Key::Crate => format!(
                 "`{}` applies to the type, not to {}; write `{}` next to `#[derive(Trace)]`",
                 key.name(),
                 position.describe(),
@@ -320,6 +337,37 @@ fn parse_key(
             };
             if let Some(predicates) = parse_bound(cx, &string) {
                 accept(key, Value::Bound(span, Bound { predicates }));
+            }
+        }
+        Key::Crate => {
+            let needs_string =
+                "`crate` needs the path to pygc as a string: `#[trace(crate = \"my::pygc\")]`";
+            if !meta.input.peek(Token![=]) {
+                cx.error_spanned_by(&meta.path, needs_string);
+                return skip_rest_of_key(meta);
+            }
+            let equals: Token![=] = meta.input.parse()?;
+            let value = rest_of_key(meta)?;
+            let string = match syn::parse2::<Lit>(value.clone()) {
+                Ok(Lit::Str(string)) => string,
+                _ if value.is_empty() => {
+                    cx.error_spanned_by(quote::quote!(#equals), needs_string);
+                    return Ok(());
+                }
+                _ => {
+                    cx.error_spanned_by(
+                        value,
+                        "expected the path to pygc as a string: `crate = \"my::pygc\"`",
+                    );
+                    return Ok(());
+                }
+            };
+            match string.parse_with(syn::Path::parse_mod_style) {
+                Ok(path) => accept(key, Value::Crate(span, path)),
+                Err(error) => cx.error_at(
+                    string.span(),
+                    format!("cannot parse `crate` as a path: {error}"),
+                ),
             }
         }
     }

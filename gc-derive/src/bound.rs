@@ -34,10 +34,11 @@ pub(crate) fn trace_impl_generics(container: &Container<'_>) -> Generics {
     generics
 }
 
-/// `T: ::pygc::Trace` for each type parameter used by a traced field (in
-/// declaration order), then `Projection: ::pygc::Trace` for each
+/// `T: pygc::Trace` for each type parameter used by a traced field (in
+/// declaration order), then `Projection: pygc::Trace` for each
 /// projection on a type parameter used by a traced field.
 fn inferred_predicates(container: &Container<'_>) -> Vec<WherePredicate> {
+    let krate = &container.krate;
     let params: HashSet<&Ident> = container
         .generics
         .type_params()
@@ -61,13 +62,13 @@ fn inferred_predicates(container: &Container<'_>) -> Vec<WherePredicate> {
         .filter(|param| usage.used.contains(&param.ident))
         .map(|param| {
             let ident = &param.ident;
-            syn::parse_quote!(#ident: ::pygc::Trace)
+            syn::parse_quote!(#ident: #krate::Trace)
         })
         .collect();
     let mut seen = HashSet::new();
     for projection in usage.projections {
         if seen.insert(projection.to_token_stream().to_string()) {
-            predicates.push(syn::parse_quote!(#projection: ::pygc::Trace));
+            predicates.push(syn::parse_quote!(#projection: #krate::Trace));
         }
     }
     predicates

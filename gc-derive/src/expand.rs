@@ -1,7 +1,9 @@
 //! Code generation: parse → check → expand, and the fallback on error.
 //!
 //! Everything generated sits in `const _: () = { ... };`, names pygc
-//! through absolute `::pygc::` paths, and is `#[automatically_derived]`.
+//! through the container's `krate` path (`::pygc` unless the dependency is
+//! renamed or `#[trace(crate = "...")]` says otherwise), and is
+//! `#[automatically_derived]`.
 //! Per-field code names the field's type with the user's own tokens, so that
 //! a field whose type lacks `Trace` is reported at that field.
 
@@ -43,12 +45,13 @@ fn try_derive(input: &DeriveInput) -> syn::Result<TokenStream> {
 /// leaks) — and the crate does not compile anyway.
 fn fallback(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
+    let krate = crate::crate_path::default();
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         const _: () = {
             #[automatically_derived]
-            unsafe impl #impl_generics ::pygc::Trace for #ident #ty_generics #where_clause {
-                fn trace(&self, _: &mut ::pygc::Tracer<'_>) {}
+            unsafe impl #impl_generics #krate::Trace for #ident #ty_generics #where_clause {
+                fn trace(&self, _: &mut #krate::Tracer<'_>) {}
             }
         };
     }
@@ -56,6 +59,7 @@ fn fallback(input: &DeriveInput) -> TokenStream {
 
 fn expand(container: &Container<'_>) -> TokenStream {
     let ident = container.ident;
+    let krate = &container.krate;
     let generics = bound::trace_impl_generics(container);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     // Locals of the generated code get `__gc_` names (a user `const` of the
@@ -71,14 +75,14 @@ fn expand(container: &Container<'_>) -> TokenStream {
     quote! {
         const _: () = {
             #[automatically_derived]
-            unsafe impl #impl_generics ::pygc::Trace for #ident #ty_generics #where_clause {
+            unsafe impl #impl_generics #krate::Trace for #ident #ty_generics #where_clause {
                 #[inline]
-                fn trace(&self, #tracer: &mut ::pygc::Tracer<'_>) {
+                fn trace(&self, #tracer: &mut #krate::Tracer<'_>) {
                     #trace_body
                 }
 
                 #[inline(always)]
-                fn __gc_tracked_with<__GcFuel: ::pygc::__private::Fuel>() -> bool {
+                fn __gc_tracked_with<__GcFuel: #krate::__private::Fuel>() -> bool {
                     #tracked
                 }
 
@@ -99,12 +103,18 @@ fn expand(container: &Container<'_>) -> TokenStream {
 /// replace `Trace`'s `on_unimplemented` message with a "consider borrowing
 /// here: `&FieldTy`" suggestion (because `&'static T: Trace`), which is
 /// wrong advice for a field.
-fn trace_field(field: &Field<'_>, value: &TokenStream, tracer: &Ident) -> TokenStream {
+fn trace_field(
+    krate: &syn::Path,
+    field: &Field<'_>,
+    value: &TokenStream,
+    tracer: &Ident,
+) -> TokenStream {
     let ty = field.ty;
-    quote!(<#ty as ::pygc::Trace>::trace(#value, #tracer);)
+    quote!(<#ty as #krate::Trace>::trace(#value, #tracer);)
 }
 
 fn trace_body(container: &Container<'_>, tracer: &Ident) -> TokenStream {
+    let krate = &container.krate;
     if container.traced_fields().next().is_none() {
         // Nothing to report (unit struct, all fields skipped, empty enum…).
         return quote!(let _ = #tracer;);
@@ -115,7 +125,7 @@ fn trace_body(container: &Container<'_>, tracer: &Ident) -> TokenStream {
             .filter(|field| field.is_traced())
             .map(|field| {
                 let member = &field.member;
-                trace_field(field, &quote!(&self.#member), tracer)
+                trace_field(krate, field, &quote!(&self.#member), tracer)
             })
             .collect(),
         Data::Enum(variants) => {
@@ -129,7 +139,12 @@ fn trace_body(container: &Container<'_>, tracer: &Ident) -> TokenStream {
                     }
                     let member = &field.member;
                     let binding = format_ident!("__gc_field{}", index, span = Span::mixed_site());
-                    calls.push(trace_field(field, &binding.to_token_stream(), tracer));
+                    calls.push(trace_field(
+                        krate,
+                        field,
+                        &binding.to_token_stream(),
+                        tracer,
+                    ));
                     bindings.push(quote!(#member: #binding));
                 }
                 // `Self::V { 0: a, name: b, .. }` matches every variant kind.
@@ -155,6 +170,7 @@ fn trace_body(container: &Container<'_>, tracer: &Ident) -> TokenStream {
 /// allowed (rule 6 of the `Trace` contract); it only costs the collector
 /// a little.
 fn tracked_expr(container: &Container<'_>) -> TokenStream {
+    let krate = &container.krate;
     let mut seen = HashSet::new();
     let mut terms = Vec::new();
     for field in container.traced_fields() {
@@ -167,8 +183,8 @@ fn tracked_expr(container: &Container<'_>) -> TokenStream {
         }
         // Spanned like `trace_field`, for the same reason.
         terms.push(quote!(
-            <#ty as ::pygc::Trace>::__gc_tracked_with::<
-                <__GcFuel as ::pygc::__private::Fuel>::Less,
+            <#ty as #krate::Trace>::__gc_tracked_with::<
+                <__GcFuel as #krate::__private::Fuel>::Less,
             >()
         ));
     }
@@ -176,7 +192,7 @@ fn tracked_expr(container: &Container<'_>) -> TokenStream {
         quote!(false)
     } else {
         // Out of budget: answer "tracked" (always allowed, rule 6).
-        quote!(<__GcFuel as ::pygc::__private::Fuel>::EMPTY || #(#terms)||*)
+        quote!(<__GcFuel as #krate::__private::Fuel>::EMPTY || #(#terms)||*)
     }
 }
 
@@ -193,6 +209,7 @@ fn names_type(tokens: TokenStream, ident: &Ident) -> bool {
 /// `#[trace(legacy_finalize)]`. The call to `Finalize::finalize` is spanned at
 /// the attribute key, so a missing `impl Finalize` is reported there.
 fn finalizer_methods(container: &Container<'_>) -> TokenStream {
+    let krate = &container.krate;
     let attrs = &container.attrs;
     let (kind, flag) = match (attrs.finalize, attrs.legacy_finalize) {
         (Some(flag), _) => (quote!(Pep442), flag),
@@ -200,11 +217,11 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
         (None, None) => return TokenStream::new(),
     };
     let this = quote!(self);
-    let finalize = quote_spanned!(flag.span=> <Self as ::pygc::Finalize>::finalize);
+    let finalize = quote_spanned!(flag.span=> <Self as #krate::Finalize>::finalize);
     quote! {
         #[inline(always)]
-        fn __gc_finalizer() -> ::pygc::__private::FinalizerKind {
-            ::pygc::__private::FinalizerKind::#kind
+        fn __gc_finalizer() -> #krate::__private::FinalizerKind {
+            #krate::__private::FinalizerKind::#kind
         }
 
         #[inline]
@@ -219,11 +236,12 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
 /// the derived type implements `Drop` (gc-arena's trick). Spanned at the
 /// type's name, where the conflict is reported.
 fn forbid_drop_impl(container: &Container<'_>) -> TokenStream {
+    let krate = &container.krate;
     let ident = container.ident;
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     quote_spanned! {ident.span()=>
         #[automatically_derived]
-        impl #impl_generics ::pygc::__private::DeriveTraceForbidsDrop_ImplementFinalizeInstead
+        impl #impl_generics #krate::__private::DeriveTraceForbidsDrop_ImplementFinalizeInstead
             for #ident #ty_generics #where_clause {}
     }
 }

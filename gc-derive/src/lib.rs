@@ -13,6 +13,7 @@ mod ast;
 mod attr;
 mod bound;
 mod check;
+mod crate_path;
 mod ctxt;
 mod expand;
 
@@ -71,22 +72,40 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `#[trace(bound = "T: Trace, U: Clone")]` — where-predicates that replace
 ///   the inferred bounds (the type's own bounds are kept). `bound = ""` adds
 ///   none. Names in the string resolve where the type is defined.
+/// - `#[trace(crate = "path::to::pygc")]` — the path the generated code
+///   names pygc by. Rarely needed: the derive reads the `Cargo.toml` of the
+///   crate being compiled (with `proc-macro-crate`) and uses whatever name
+///   the dependency has there (`gc = { package = "pygc" }` gives `::gc`);
+///   this attribute is for crates that reach pygc only through another
+///   crate's re-export (as serde's `#[serde(crate = "...")]`).
+///
+/// A traced field that holds a `std::rc::Rc` or `std::sync::Arc` is an error
+/// with its own message: they have no `Trace` impl, because tracing through a
+/// shared pointer would report its edges once per owner. Use `Gc` (or
+/// `sync::Gc`), or mark the field `#[trace(skip)]`.
 ///
 /// Enum variants take no `trace` attributes.
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use pygc::{Finalize, Gc, Trace};
 /// use std::cell::RefCell;
 /// use std::marker::PhantomData;
 ///
 /// #[derive(Trace)]
-/// struct Node<T> {
-///     value: T,                             // adds `T: Trace`
-///     next: RefCell<Option<Gc<Node<T>>>>,
+/// struct Node {
+///     value: Pair<u8>,
+///     next: RefCell<Option<Gc<Node>>>,
 ///     #[trace(skip)]
 ///     cache: std::sync::Mutex<Vec<u8>>,     // not traced, need not be `Trace`
+/// }
+///
+/// #[derive(Trace)]
+/// struct Pair<T> {                          // the impl gets `where T: Trace`
+///     left: T,
+///     right: T,
+///     marker: PhantomData<T>,
 /// }
 ///
 /// #[derive(Trace)]
@@ -113,6 +132,20 @@ use syn::{parse_macro_input, DeriveInput};
 /// struct Slot<T> {
 ///     value: RefCell<T>,
 /// }
+///
+/// let a = Gc::new(Shape::Pair(Gc::new(Shape::Empty), Gc::new(Shape::Empty)));
+/// let b = Gc::new(Shape::Named { name: "b".into(), inner: a.clone() });
+/// assert!(Gc::is_tracked(&b));
+/// drop(Gc::new(File { fd: 3 })); // prints "closing 3"
+/// let node = Gc::new(Node {
+///     value: Pair { left: 1, right: 2, marker: PhantomData },
+///     next: RefCell::new(None),
+///     cache: Default::default(),
+/// });
+/// *node.next.borrow_mut() = Some(node.clone()); // a cycle
+/// drop(node);
+/// assert_eq!(pygc::gc::collect(), 1);
+/// let _ = Slot { value: RefCell::new(0u32) };
 /// ```
 #[proc_macro_derive(Trace, attributes(trace))]
 pub fn derive_trace(input: TokenStream) -> TokenStream {

@@ -561,3 +561,135 @@ fn other_attributes_are_ignored() {
     ))
     .is_empty());
 }
+
+// ---- where pygc is ---------------------------------------------------------
+
+#[test]
+fn crate_attribute_replaces_every_path() {
+    let file = derive(parse_quote!(
+        #[trace(crate = "my::gc", finalize)]
+        struct S<T> {
+            a: T,
+        }
+    ));
+    let text = file.to_token_stream().to_string();
+    assert!(!text.contains(":: pygc"), "{text}");
+    for path in [
+        "unsafe impl < T > my :: gc :: Trace for S < T > where T : my :: gc :: Trace",
+        "my :: gc :: Tracer",
+        "my :: gc :: __private :: FinalizerKind :: Pep442",
+        "my :: gc :: __private :: DeriveTraceForbidsDrop_ImplementFinalizeInstead",
+        "< Self as my :: gc :: Finalize >",
+    ] {
+        assert!(text.contains(path), "{path} not in {text}");
+    }
+}
+
+#[test]
+fn crate_attribute_errors() {
+    assert_one_error(
+        parse_quote!(
+            #[trace(crate = "a::", crate = "b")]
+            struct S;
+        ),
+        "cannot parse `crate` as a path",
+    );
+    assert_one_error(
+        parse_quote!(
+            #[trace(crate = "a", crate = "b")]
+            struct S;
+        ),
+        "duplicate `trace(crate)` attribute",
+    );
+    assert_one_error(
+        parse_quote!(
+            #[trace(crate)]
+            struct S;
+        ),
+        "`crate` needs the path to pygc as a string",
+    );
+}
+
+// ---- Rc and Arc fields -----------------------------------------------------
+
+#[test]
+fn rc_and_arc_fields_get_their_own_message() {
+    for (input, name) in [
+        (
+            parse_quote!(
+                struct S {
+                    a: Rc<u8>,
+                }
+            ),
+            "`Rc` cannot be traced: use `Gc`",
+        ),
+        (
+            parse_quote!(
+                struct S(std::rc::Rc<u8>);
+            ),
+            "`Rc` cannot be traced",
+        ),
+        (
+            parse_quote!(
+                struct S {
+                    a: RefCell<Option<Rc<u8>>>,
+                }
+            ),
+            "`Rc` cannot be traced",
+        ),
+        (
+            parse_quote!(
+                enum E {
+                    V([(u8, Arc<u8>); 2]),
+                }
+            ),
+            "`Arc` cannot be traced",
+        ),
+        (
+            parse_quote!(
+                struct S {
+                    a: ::alloc::sync::Arc<u8>,
+                }
+            ),
+            "`Arc` cannot be traced",
+        ),
+    ] {
+        assert_one_error(input, name);
+    }
+}
+
+#[test]
+fn rc_lookalikes_and_skipped_rc_are_accepted() {
+    for input in [
+        parse_quote!(
+            struct S {
+                #[trace(skip)]
+                a: Rc<u8>,
+            }
+        ),
+        parse_quote!(
+            struct S {
+                a: my::Rc<u8>,
+            }
+        ), // not std's
+        parse_quote!(
+            struct S {
+                a: Rc,
+            }
+        ), // no arguments: not std's
+        parse_quote!(
+            struct S {
+                a: &'static Rc<u8>,
+            }
+        ),
+        parse_quote!(
+            struct S {
+                a: Gc<u8>,
+                b: RcBox<u8>,
+            }
+        ),
+    ] {
+        let errors = errors(input);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
