@@ -10,6 +10,11 @@
 #                                  the slowest tests
 #   scripts/valgrind.sh --release  use the release profile (faster; no
 #                                  debug assertions, so no list validation)
+#   scripts/valgrind.sh --no-pool  pygc without its `pool` feature: every
+#                                  object is its own malloc'd block, so
+#                                  memcheck sees each object's lifetime (the
+#                                  pool hides use-after-free of pooled
+#                                  objects); gc-tests' binaries only
 #   VALGRIND_PROPTEST_CASES=N      proptest cases per property (default:
 #                                  64 full, 16 quick)
 #
@@ -33,11 +38,13 @@
 set -euo pipefail
 
 mode=full
+no_pool=0
 profile_args=()
 for arg in "$@"; do
     case "$arg" in
     --quick) mode=quick ;;
     --release) profile_args=(--release) ;;
+    --no-pool) no_pool=1 ;;
     -h | --help)
         sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
@@ -80,9 +87,16 @@ for line in sys.stdin:
 }
 
 echo "== building test binaries (${profile_args[*]:-debug})"
-tests=$(cargo test --workspace --no-run "${profile_args[@]}" --message-format=json | list_artifacts)
-echo "== building the examples binary"
-examples=$(cargo build -p gc-examples --bins "${profile_args[@]}" --message-format=json | list_artifacts)
+if [[ $no_pool == 1 ]]; then
+    # Only gc-tests, so that no other package turns pygc's `pool` back on.
+    tests=$(cargo test -p gc-tests --no-default-features --no-run "${profile_args[@]}" \
+        --message-format=json | list_artifacts)
+    examples=""
+else
+    tests=$(cargo test --workspace --no-run "${profile_args[@]}" --message-format=json | list_artifacts)
+    echo "== building the examples binary"
+    examples=$(cargo build -p gc-examples --bins "${profile_args[@]}" --message-format=json | list_artifacts)
+fi
 
 # Tests skipped in every mode (see the header).
 skips=(
@@ -98,7 +112,7 @@ quick_skips=(
     byte_encoding_round_trips
 )
 if [[ $mode == quick ]]; then
-    wanted=" refcount cycles finalize weakref regressions model tour pool "
+    wanted=" refcount cycles finalize weakref regressions model tour pool pool_off "
     cases=${VALGRIND_PROPTEST_CASES:-16}
     skips+=("${quick_skips[@]}")
 else

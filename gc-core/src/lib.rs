@@ -98,6 +98,7 @@
 )]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as pygc;
 
@@ -110,6 +111,7 @@ mod primitive;
 pub mod sync;
 pub mod trace;
 mod trace_impls;
+mod trace_impls_more;
 mod types;
 pub mod weakref;
 
@@ -119,7 +121,14 @@ pub use handle::weak::Weak;
 pub use trace::{Finalize, Trace, Tracer};
 
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use pygc_derive::Trace;
+
+/// The package README's examples, compiled and run as doctests (the
+/// repository's README is checked by the `gc-tests` package).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct PackageReadme;
 
 /// Items used by the code `#[derive(Trace)]` generates. Not a public API.
 #[doc(hidden)]

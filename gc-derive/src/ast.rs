@@ -92,8 +92,23 @@ impl<'a> Container<'a> {
 }
 
 impl Field<'_> {
+    /// Not `#[trace(skip)]`, and not a function pointer: a field written as
+    /// `fn(...) -> ...` owns no handle whatever its signature (it is code,
+    /// and no closure that captured a handle coerces to it), so it is left
+    /// out like a skipped field. pygc's `Trace` impls for function pointers
+    /// cover only arguments taken by value; this covers the higher-ranked
+    /// ones (`fn(&str)`) too.
     pub(crate) fn is_traced(&self) -> bool {
-        self.attrs.skip.is_none()
+        self.attrs.skip.is_none() && !is_fn_pointer(self.ty)
+    }
+}
+
+fn is_fn_pointer(ty: &Type) -> bool {
+    match ty {
+        Type::BareFn(_) => true,
+        Type::Group(group) => is_fn_pointer(&group.elem),
+        Type::Paren(paren) => is_fn_pointer(&paren.elem),
+        _ => false,
     }
 }
 

@@ -693,3 +693,19 @@ fn rc_lookalikes_and_skipped_rc_are_accepted() {
         assert!(errors.is_empty(), "{errors:#?}");
     }
 }
+
+#[test]
+fn fn_pointer_fields_are_not_traced() {
+    let item = trace_impl(parse_quote!(
+        struct Native<T> {
+            call: fn(&mut T, &[T]) -> Option<&T>,
+            hook: (unsafe extern "C" fn(*const u8)),
+        }
+    ));
+    assert!(item.generics.where_clause.is_none(), "no `T: Trace` bound");
+    assert_eq!(
+        method(&item, "__gc_tracked_with").unwrap(),
+        "{ false }",
+        "untracked"
+    );
+}

@@ -18,6 +18,11 @@ use pygc::gc;
 pub mod diff;
 pub mod model;
 
+/// The repository README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;
+
 /// Reset the calling thread's collector to its defaults (enabled, thresholds
 /// `(700, 10, 10)`, no debug flags, empty `garbage()`, no frozen objects) and
 /// run a full collection to flush earlier garbage. Returns what that

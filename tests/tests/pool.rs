@@ -1,7 +1,8 @@
 //! The object pool (gc-core/src/heap/pool.rs): memory goes back, blocks are
 //! never shared, and thread exit never frees a block the pool still owes.
-//! (Not built with `--cfg gc_no_pool`, which turns the pool off.)
-#![cfg(not(gc_no_pool))]
+//! (Built with gc-tests' feature `pool`, on by default, which turns on
+//! pygc's; `pool_off.rs` checks the other case.)
+#![cfg(feature = "pool")]
 
 use pygc::__private::{pool_pages, POOL_MAX_IDLE_PAGES_ONE_CLASS as IDLE_MAX, POOL_PAGE_SIZE};
 use pygc::{gc, Gc, Trace, Weak};

@@ -50,9 +50,10 @@
 //!   counts its pages in the cache; a chunk is freed only when
 //!   `cached == carved == CHUNK_PAGES` (no block of it is in use).
 //!
-//! `RUSTFLAGS="--cfg gc_no_pool"` turns the pool off (every object uses the
-//! global allocator), so that valgrind and Miri can see every object's
-//! lifetime as a separate allocation.
+//! Turning off the Cargo feature `pool` (on by default) turns the pool off
+//! (every object uses the global allocator), so that other allocators, heap
+//! profilers, valgrind and Miri see every object's lifetime as a separate
+//! allocation.
 
 use std::alloc::Layout;
 use std::cell::Cell;
@@ -90,7 +91,7 @@ const _: () = assert!(FIRST_BLOCK % BLOCK_ALIGN == 0);
 /// Whether an allocation of `layout` is served by the pool.
 #[inline(always)]
 pub(crate) const fn fits(layout: Layout) -> bool {
-    !cfg!(gc_no_pool) && layout.size() <= MAX_BLOCK && layout.align() <= BLOCK_ALIGN
+    cfg!(feature = "pool") && layout.size() <= MAX_BLOCK && layout.align() <= BLOCK_ALIGN
 }
 
 /// The size class of an allocation that [`fits`].

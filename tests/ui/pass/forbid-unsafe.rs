@@ -1,5 +1,6 @@
-//! The derive works in a crate that forbids unsafe code: the `unsafe impl`
-//! it writes is the derive's responsibility, and rustc does not lint it.
+//! The derive and `pygc::leaf!` work in a crate that forbids unsafe code:
+//! the `unsafe impl` they write is their responsibility, and rustc does not
+//! lint code expanded from another crate's macros.
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
@@ -11,7 +12,12 @@ struct Safe {
     next: Option<Gc<Safe>>,
 }
 
+struct Meters(f64);
+pygc::leaf!(Meters);
+
 fn main() {
+    assert!(!Gc::is_tracked(&Gc::new(Meters(1.5))));
+    assert_eq!(Gc::new(Meters(1.5)).0, 1.5);
     let a = Gc::new(Safe {
         value: 1,
         next: None,
