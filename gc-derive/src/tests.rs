@@ -275,7 +275,7 @@ fn projections_get_their_own_bound() {
 #[test]
 fn params_inside_other_types_are_found() {
     let bounds = where_clause(parse_quote! {
-        enum E<A, B, C, D> { X(Box<(A, [B])>), Y { f: fn(C) -> D } }
+        enum E<A, B, C, D> { X(Box<(A, [B])>), Y { f: Option<(C, Vec<D>)> } }
     });
     assert_eq!(
         bounds,
