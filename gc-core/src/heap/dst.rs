@@ -239,7 +239,12 @@ pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<
 /// # Safety
 /// The caller owned the last strong reference and just decremented the
 /// strong count to zero.
-#[inline(always)]
+///
+/// Out of line and cold: a handle's `drop` inlines only the decrement and
+/// the call, so the caller's stack frame holds no erased pointer (the
+/// `frames` test: `Gc`'s caller frame is no larger than `Rc`'s).
+#[cold]
+#[inline(never)]
 pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) {
     // SAFETY: live: the weak count still holds the implicit reference (I1).
     let counts = unsafe { &(*ptr.as_ptr()).counts };
