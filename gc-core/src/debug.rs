@@ -89,6 +89,14 @@ fn all_tracked() -> Vec<ObjPtr> {
 }
 
 /// A shorter type name: module paths dropped (`a::b::Node<c::D>` → `Node<D>`).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::debug::short_type_name;
+/// assert_eq!(short_type_name("a::b::Node<c::D, u8>"), "Node<D, u8>");
+/// assert_eq!(short_type_name(std::any::type_name::<Vec<String>>()), "Vec<String>");
+/// ```
 pub fn short_type_name(full: &str) -> String {
     let mut out = String::new();
     let mut segment = String::new();
@@ -162,6 +170,16 @@ fn outside_refs_and_referrers() -> (HashMap<usize, usize>, HashMap<usize, Vec<Ob
 }
 
 /// One step of a [`why_alive`] path.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{debug, Gc};
+/// let x = Gc::new(1_u32);
+/// let report = debug::why_alive(&Gc::to_any(&x));
+/// let step = &report.path()[0];
+/// assert_eq!((step.strong_count, step.outside_refs), (1, 1)); // the local `x`
+/// ```
 #[derive(Clone, Debug)]
 pub struct PathStep {
     /// The object.
@@ -173,7 +191,28 @@ pub struct PathStep {
     pub outside_refs: usize,
 }
 
-/// The answer of [`why_alive`].
+/// The answer of [`why_alive`]; its `Display` explains it in words.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{debug, gc, Gc, Trace};
+/// use std::cell::RefCell;
+///
+/// #[derive(Trace)]
+/// struct Node(RefCell<Option<Gc<Node>>>);
+///
+/// let n = Gc::new(Node(RefCell::new(None)));
+/// *n.0.borrow_mut() = Some(n.clone());
+/// let any = Gc::to_any(&n);
+/// drop(n);                       // only the cycle and `any` hold it now
+/// let report = debug::why_alive(&any);
+/// assert!(!report.is_reachable()); // the next collection frees it
+/// assert!(!report.held_by_garbage());
+/// assert!(report.to_string().contains("unreachable"));
+/// drop((any, report));          // the report holds handles too
+/// assert_eq!(gc::collect(), 1);
+/// ```
 #[derive(Clone, Debug)]
 pub struct AliveReport {
     path: Vec<PathStep>,
@@ -185,17 +224,41 @@ impl AliveReport {
     /// on, ending at an object with outside references. If no object on any
     /// referrer chain has outside references the object is unreachable (it
     /// will be freed by the next collection) and the path is the object alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{debug, Gc};
+    /// let x = Gc::new(1_u8);
+    /// assert_eq!(debug::why_alive(&Gc::to_any(&x)).path().len(), 1);
+    /// ```
     pub fn path(&self) -> &[PathStep] {
         &self.path
     }
 
     /// Whether the object is kept alive from outside the heap (the last
     /// step has outside references).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{debug, Gc};
+    /// let x = Gc::new(1_u8);
+    /// assert!(debug::why_alive(&Gc::to_any(&x)).is_reachable());
+    /// ```
     pub fn is_reachable(&self) -> bool {
         self.path.last().is_some_and(|s| s.outside_refs > 0)
     }
 
     /// Whether the root of the path is held by `gc::garbage()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{debug, Gc};
+    /// let x = Gc::new(1_u8);
+    /// assert!(!debug::why_alive(&Gc::to_any(&x)).held_by_garbage());
+    /// ```
     pub fn held_by_garbage(&self) -> bool {
         self.in_garbage
     }
@@ -327,6 +390,24 @@ pub fn why_alive(object: &GcAny) -> AliveReport {
 }
 
 /// One node of a [`Graph`].
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{debug, Gc, Trace};
+/// use std::cell::RefCell;
+///
+/// #[derive(Trace)]
+/// struct Node(RefCell<Vec<Gc<Node>>>);
+///
+/// let a = Gc::new(Node(RefCell::new(vec![])));
+/// let b = Gc::new(Node(RefCell::new(vec![a.clone()])));
+/// a.0.borrow_mut().push(b.clone());
+/// let graph = debug::refs_graph(&Gc::to_any(&a), 3);
+/// assert_eq!(graph.nodes[0].depth, 0);
+/// assert!(graph.nodes.iter().all(|n| n.in_cycle)); // a <-> b
+/// # a.0.borrow_mut().clear();
+/// ```
 #[derive(Clone, Debug)]
 pub struct GraphNode {
     /// The object.
@@ -340,6 +421,21 @@ pub struct GraphNode {
 }
 
 /// An object graph for display (see [`refs_graph`], [`backrefs_graph`]).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{debug, Gc, Trace};
+///
+/// #[derive(Trace)]
+/// struct Pair(Gc<u8>, Gc<u8>);
+///
+/// let p = Gc::new(Pair(Gc::new(1), Gc::new(2)));
+/// let graph = debug::refs_graph(&Gc::to_any(&p), 2);
+/// assert_eq!(graph.nodes.len(), 3);
+/// assert_eq!(graph.edges, [(0, 1), (0, 2)]);
+/// assert!(graph.to_dot().starts_with("digraph"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Graph {
     /// The nodes; node 0 is the start object.

@@ -90,8 +90,237 @@
 //! their `Trace` impls would need specialization. Put the `RefCell` inside
 //! the concrete type and hold a `Gc<dyn Trait>` instead, as above.
 //!
-//! See `DESIGN.md` in the repository for the object layout, the collector's
-//! phases and the soundness argument.
+//! # A tour
+//!
+//! ## `Gc` or `Rc`?
+//!
+//! Use `Gc` where the object graph can have cycles you do not control —
+//! an interpreter's environments and closures, a scene graph whose
+//! children know their parents through strong handles, observers that
+//! register each other, an entity graph. `Gc` costs what `Rc` costs on the
+//! handle paths (`clone`/`drop` compile to the same instructions;
+//! `Gc::new` of a tracked value takes an object from a per-thread pool,
+//! which is faster than the global allocator). A tracked value carries 32
+//! bytes before it (the collector's list links, its type's vtable and the
+//! counts; `Rc`: 16), an untracked one 8. The collector runs only when
+//! allocations outnumber deallocations by the generation-0 threshold (700),
+//! and then only over the youngest objects. Use `Rc` where the graph is a
+//! tree or a DAG by construction and `Weak` breaks every back edge: it has
+//! no header and no collector.
+//!
+//! | | `Rc<T>` | `Gc<T>` |
+//! |---|---|---|
+//! | freed at the last handle's drop | yes | yes (same moment, same order) |
+//! | cycles | leaked | collected (trial deletion, 3 generations) |
+//! | `T` must | — | implement [`Trace`] (`#[derive(Trace)]`) |
+//! | destructor | `Drop` | [`Finalize`] (PEP 442: runs once, may resurrect) |
+//! | weak handles | `Weak` | [`Weak`], with callbacks ([`Gc::downgrade_with_callback`]) |
+//! | threads | `Arc` | [`sync::Gc`] with [`sync::GcMutex`] / [`sync::GcRwLock`] |
+//!
+//! ## The derive
+//!
+//! `#[derive(Trace)]` (see [`derive@Trace`] for every rule) makes the
+//! collector see each handle a value owns. Attributes:
+//!
+//! * `#[trace(skip)]` on a field: not traced, its type need not be
+//!   `Trace`. A handle inside it counts as an outside reference: what it
+//!   points to stays alive, and a cycle through it is never collected — a
+//!   leak at worst, never unsoundness.
+//! * `#[trace(finalize)]` / `#[trace(legacy_finalize)]` on the type: it
+//!   implements [`Finalize`] (below).
+//! * `#[trace(bound = "T: Trace")]`: replace the inferred bounds.
+//! * `#[trace(crate = "path")]`: how the generated code names this crate,
+//!   for crates that reach it through a re-export.
+//!
+//! A type with no handles (a file descriptor, a unit of measure) is made a
+//! leaf with [`leaf!`]; leaves are *untracked*, as CPython's atomic objects:
+//! they never enter a generation list. Mutable edges live in `Cell` /
+//! `RefCell`; a derived type may not implement `Drop` (a compile error that
+//! says to use `Finalize`), because cyclic trash is dropped in no particular
+//! order and a `Drop` could reach an already-dropped neighbour.
+//!
+//! ## Finalizers and resurrection
+//!
+//! A [`Finalize`] type with `#[trace(finalize)]` follows PEP 442: the
+//! finalizer runs once per object, before any value of its cycle is
+//! dropped, both at refcount death and for cyclic trash; every handle it can
+//! reach is still valid. If a finalizer stores a handle somewhere reachable
+//! (its own object through [`Gc::from_finalizing`], or a neighbour), the
+//! object is *resurrected*: the collector sees that and frees nothing of
+//! that cycle. `#[trace(legacy_finalize)]` is CPython's old `tp_del`: a
+//! cycle reaching such an object is uncollectable and lands in
+//! [`gc::garbage`], where you can inspect and break it.
+//!
+//! ```
+//! use pygc::{gc, Finalize, Gc, Trace};
+//! use std::cell::RefCell;
+//!
+//! thread_local! { static LOG: RefCell<Vec<String>> = RefCell::new(Vec::new()); }
+//!
+//! #[derive(Trace)]
+//! #[trace(finalize)]
+//! struct Peer { name: &'static str, other: RefCell<Option<Gc<Peer>>> }
+//!
+//! impl Finalize for Peer {
+//!     fn finalize(&self) {
+//!         // The other member of the cycle is intact while we run.
+//!         let other = self.other.borrow().as_ref().map(|o| o.name);
+//!         LOG.with(|l| l.borrow_mut().push(format!("{} saw {:?}", self.name, other)));
+//!     }
+//! }
+//!
+//! let a = Gc::new(Peer { name: "a", other: RefCell::new(None) });
+//! let b = Gc::new(Peer { name: "b", other: RefCell::new(Some(a.clone())) });
+//! *a.other.borrow_mut() = Some(b.clone());
+//! drop((a, b));
+//! assert_eq!(gc::collect(), 2);
+//! LOG.with(|l| {
+//!     let mut l = l.borrow().clone();
+//!     l.sort();
+//!     assert_eq!(l, ["a saw Some(\"b\")", "b saw Some(\"a\")"]);
+//! });
+//! ```
+//!
+//! ## Weak handles and callbacks
+//!
+//! [`Weak`] is `Rc`'s weak handle with CPython's `weakref` semantics on
+//! top: a callback given to [`Gc::downgrade_with_callback`] runs when the
+//! object dies (at refcount death or when the collector clears the weak
+//! handles to cyclic trash, before any finalizer), and
+//! [`weakref::finalize`] is `weakref.finalize`. Weak handles to cyclic
+//! trash are cleared before finalizers run, so a finalizer never sees an
+//! upgradable weak handle to garbage; weak handles made after a resurrection
+//! work as any other.
+//!
+//! ```
+//! use pygc::{Gc, Trace, Weak};
+//! use std::cell::{Cell, RefCell};
+//! use std::rc::Rc;
+//!
+//! #[derive(Trace)]
+//! struct Widget { parent: RefCell<Weak<Widget>>, children: RefCell<Vec<Gc<Widget>>> }
+//!
+//! let root = Gc::new(Widget { parent: RefCell::new(Weak::new()), children: RefCell::new(vec![]) });
+//! let child = Gc::new(Widget { parent: RefCell::new(Gc::downgrade(&root)), children: RefCell::new(vec![]) });
+//! root.children.borrow_mut().push(child.clone());
+//!
+//! let gone = Rc::new(Cell::new(false));
+//! let flag = gone.clone();
+//! let watch = Gc::downgrade_with_callback(&root, move || flag.set(true));
+//! assert!(child.parent.borrow().upgrade().is_some());
+//! drop(root);                       // no cycle: freed at once, callback runs
+//! assert!(gone.get());
+//! assert!(watch.upgrade().is_none() && child.parent.borrow().upgrade().is_none());
+//! ```
+//!
+//! ## The `gc` module
+//!
+//! [`gc`] is CPython's `gc` module for this thread's heap:
+//! [`gc::collect`] / [`gc::collect_generation`], [`gc::enable`] /
+//! [`gc::disable`], thresholds ([`gc::set_threshold`], default
+//! `(700, 10, 10)`, with CPython 3.12's rule that a full collection waits
+//! until a quarter of the long-lived objects are new), [`gc::get_count`],
+//! [`gc::get_stats`], [`gc::add_callback`] (`gc.callbacks`),
+//! [`gc::set_debug`] with [`gc::DebugFlags::SAVEALL`] (collected objects go
+//! to [`gc::garbage`] instead of being freed), [`gc::freeze`],
+//! [`gc::get_objects`], [`gc::get_referrers`] and [`gc::get_referents`].
+//! [`gc::set_mode`] picks PEP 848's incremental collector, which bounds each
+//! pause by work done, instead of the generational one.
+//!
+//! ```
+//! use pygc::{gc, Gc, Trace};
+//! use std::cell::RefCell;
+//!
+//! #[derive(Trace)]
+//! struct Node { next: RefCell<Option<Gc<Node>>> }
+//!
+//! let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+//! let s = seen.clone();
+//! let id = gc::add_callback(move |phase, info| {
+//!     if phase == gc::Phase::Stop { s.set(s.get() + info.collected) }
+//! });
+//! let n = Gc::new(Node { next: RefCell::new(None) });
+//! *n.next.borrow_mut() = Some(n.clone());
+//! let referrers = gc::get_referrers(&Gc::to_any(&n));
+//! assert_eq!(referrers.len(), 1);            // itself, through `next`
+//! drop((n, referrers));
+//! gc::collect();
+//! assert_eq!(seen.get(), 1);
+//! assert!(gc::remove_callback(id));
+//! ```
+//!
+//! ## Threads
+//!
+//! Each thread has its own heap for [`Gc`] (which is `!Send`), collected on
+//! that thread. [`sync`] is a second, shared heap: [`sync::Gc`] is `Send +
+//! Sync` for `Send + Sync` values, mutable state lives in
+//! [`sync::GcMutex`] / [`sync::GcRwLock`], and cycles that cross threads
+//! are collected by the same collector, which stops the world for its
+//! trial deletion. A lock guard holds the world running, so: keep guards
+//! short, do not hold one while waiting for a thread that is collecting,
+//! never forget one. A collection that cannot stop the world in time gives
+//! up instead of hanging ([`sync::gc::try_collect`] says so); the
+//! [`sync`] module page gives the lock-order rules in full.
+//!
+//! ```
+//! use pygc::sync::{self, GcMutex};
+//! use pygc::Trace;
+//!
+//! #[derive(Trace)]
+//! struct Node { next: GcMutex<Option<sync::Gc<Node>>> }
+//!
+//! let a = sync::Gc::new(Node { next: GcMutex::new(None) });
+//! let b = sync::Gc::new(Node { next: GcMutex::new(Some(a.clone())) });
+//! let a2 = a.clone();
+//! std::thread::spawn(move || *a2.next.lock() = Some(b)).join().unwrap();
+//! drop(a);                              // a <-> b, built on two threads
+//! assert!(sync::gc::collect() >= 2);
+//! ```
+//!
+//! ## Finding leaks
+//!
+//! [`debug`] is `objgraph` for this heap: [`debug::most_common_types`],
+//! [`debug::why_alive`] (the chain of referrers that keeps an object alive,
+//! ending at the outside reference), and [`debug::refs_graph`] /
+//! [`debug::backrefs_graph`] with DOT and SVG output.
+//!
+//! ```
+//! use pygc::{debug, Gc, GcAny, Trace};
+//! use std::cell::RefCell;
+//!
+//! #[derive(Trace)]
+//! struct Node { next: RefCell<Option<Gc<Node>>> }
+//!
+//! let leaked = Gc::new(Node { next: RefCell::new(None) });
+//! let holder = Gc::new(Node { next: RefCell::new(Some(leaked.clone())) });
+//! let target = Gc::to_any(&leaked);
+//! drop(leaked);                  // forgotten here, but something still holds it
+//! let report = debug::why_alive(&target);
+//! assert!(report.is_reachable());
+//! assert_eq!(report.path().len(), 2); // the node <- `holder` (a local)
+//! assert!(GcAny::ptr_eq(&report.path()[1].object, &Gc::to_any(&holder)));
+//! println!("{report}");          // the chain, in words
+//! ```
+//!
+//! ## Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `derive` | on | re-exports `#[derive(Trace)]` from `pygc-derive` |
+//! | `pool` | on | tracked objects up to 512 bytes come from a per-thread pool; off, each object is its own global allocation (for other allocators, heap profilers, valgrind, Miri) |
+//! | `indexmap` | off | `Trace` for `IndexMap` / `IndexSet` |
+//! | `hashbrown` | off | `Trace` for hashbrown's `HashMap` / `HashSet` |
+//! | `nightly` | off | `CoerceUnsized` for the handles: `let s: Gc<dyn Shape> = Gc::new(c);` without [`coerce!`] |
+//!
+//! ## Soundness
+//!
+//! No safe code can free a reachable object or reach a freed one: [`Trace`]
+//! is an `unsafe trait` (the derive upholds its contract), values are
+//! reached only through shared references, finalizers run before any value
+//! of their cycle is dropped, and handles to cyclic trash that survive a
+//! collection see a dropped value only through a panic with a message. The
+//! repository's `DESIGN.md` lists each hazard of heaps like this one, the
+//! mechanism that rules it out and the test that shows it.
 #![cfg_attr(
     feature = "nightly",
     feature(coerce_unsized, dispatch_from_dyn, unsize)

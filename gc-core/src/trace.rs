@@ -5,6 +5,30 @@
 //! [`Gc`](crate::Gc) or [`Weak`](crate::Weak) handle. `#[derive(Trace)]` writes
 //! that method for you; writing it by hand is `unsafe` because the collector's
 //! soundness rests on it (see the contract on [`Trace`]).
+//!
+//! ```
+//! use pygc::{Finalize, Gc, Trace};
+//! use std::cell::{Cell, RefCell};
+//!
+//! #[derive(Trace)]
+//! #[trace(finalize)]
+//! struct Conn {
+//!     peer: RefCell<Option<Gc<Conn>>>, // traced: an edge of the graph
+//!     #[trace(skip)]
+//!     closed: Cell<bool>,              // not traced
+//! }
+//!
+//! impl Finalize for Conn {
+//!     fn finalize(&self) {
+//!         self.closed.set(true);       // runs once, before the value is dropped
+//!     }
+//! }
+//!
+//! let c = Gc::new(Conn { peer: RefCell::new(None), closed: Cell::new(false) });
+//! *c.peer.borrow_mut() = Some(c.clone());
+//! drop(c);
+//! assert_eq!(pygc::gc::collect(), 1);
+//! ```
 
 use crate::handle::any::GcAny;
 use crate::heap::header::Header;
@@ -277,6 +301,27 @@ pub(crate) enum TraceMode<'a> {
 ///
 /// It is opaque: a `trace` implementation only passes it on, by calling
 /// `trace(tracer)` on its fields. The collector decides what a visit does.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{Gc, Trace, Tracer};
+///
+/// /// Holds handles in a container the crate has no impl for.
+/// struct Slots { slots: Box<[Option<Gc<Slots>>; 4]> }
+///
+/// // SAFETY: reports each owned handle once; no `Drop`.
+/// unsafe impl Trace for Slots {
+///     fn trace(&self, tracer: &mut Tracer<'_>) {
+///         for slot in self.slots.iter().flatten() {
+///             slot.trace(tracer);
+///         }
+///     }
+/// }
+///
+/// let s = Gc::new(Slots { slots: Box::new([None, None, None, None]) });
+/// assert!(Gc::is_tracked(&s));
+/// ```
 pub struct Tracer<'a> {
     /// The per-thread collector's two hot modes, tested before `mode` is
     /// matched: [`FAST_SUBTRACT`], [`FAST_REACHABLE`] or [`FAST_NONE`].

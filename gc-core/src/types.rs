@@ -13,6 +13,25 @@ use std::time::Duration;
 pub(crate) const NUM_GENERATIONS: usize = 3;
 
 /// Per-generation statistics, as `gc.get_stats()` reports them.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{gc, Gc, Trace};
+/// use std::cell::RefCell;
+///
+/// #[derive(Trace)]
+/// struct Node(RefCell<Option<Gc<Node>>>);
+///
+/// let before = gc::get_stats()[2];
+/// let n = Gc::new(Node(RefCell::new(None)));
+/// *n.0.borrow_mut() = Some(n.clone());
+/// drop(n);
+/// gc::collect(); // a full collection: generation 2
+/// let after = gc::get_stats()[2];
+/// assert_eq!(after.collections, before.collections + 1);
+/// assert_eq!(after.collected, before.collected + 1);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct GenerationStats {
     /// Collections of this generation so far.
@@ -111,6 +130,20 @@ impl fmt::Debug for DebugFlags {
 }
 
 /// When a `gc` callback is called: before or after a collection.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc::{self, Phase};
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// let phases = Rc::new(RefCell::new(Vec::new()));
+/// let p = phases.clone();
+/// let id = gc::add_callback(move |phase, _| p.borrow_mut().push(phase));
+/// gc::collect();
+/// assert_eq!(*phases.borrow(), [Phase::Start, Phase::Stop]);
+/// gc::remove_callback(id);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Before the collection (`"start"`).
@@ -120,6 +153,23 @@ pub enum Phase {
 }
 
 /// What a `gc` callback is told about a collection.
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc::{self, CollectionInfo, Phase};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// let last = Rc::new(Cell::new(None::<CollectionInfo>));
+/// let l = last.clone();
+/// let id = gc::add_callback(move |phase, info| {
+///     if phase == Phase::Stop { l.set(Some(*info)) }
+/// });
+/// gc::collect_generation(1);
+/// let info = last.get().unwrap();
+/// assert_eq!((info.generation, info.uncollectable), (1, 0));
+/// gc::remove_callback(id);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CollectionInfo {
     /// The generation being collected.
@@ -133,6 +183,15 @@ pub struct CollectionInfo {
 }
 
 /// Identifies a callback registered with [`gc::add_callback`](crate::gc::add_callback).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::gc;
+/// let id = gc::add_callback(|_, _| {});
+/// assert!(gc::remove_callback(id));
+/// assert!(!gc::remove_callback(id)); // already removed
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CallbackId(u64);
 

@@ -1,4 +1,25 @@
 //! CPython's `weakref.finalize`: a callback tied to an object's death.
+//!
+//! Weak handles themselves are [`Weak`](crate::Weak), with callbacks from
+//! [`Gc::downgrade_with_callback`](crate::Gc::downgrade_with_callback).
+//!
+//! ```
+//! use pygc::{gc, weakref, Gc, Trace};
+//! use std::{cell::{Cell, RefCell}, rc::Rc};
+//!
+//! #[derive(Trace)]
+//! struct Node(RefCell<Option<Gc<Node>>>);
+//!
+//! let closed = Rc::new(Cell::new(false));
+//! let n = Gc::new(Node(RefCell::new(None)));
+//! *n.0.borrow_mut() = Some(n.clone());
+//! let c = closed.clone();
+//! let fin = weakref::finalize(&n, move || c.set(true));
+//! drop(n);
+//! assert!(!closed.get());  // a cycle: the refcount never reached zero
+//! gc::collect();
+//! assert!(closed.get() && !fin.alive());
+//! ```
 
 use crate::handle::strong::Gc;
 use crate::heap::header::HAS_CALLBACKS;
@@ -9,6 +30,18 @@ use crate::trace::Trace;
 /// callback (the registry keeps it, as CPython's `weakref.finalize` does).
 ///
 /// It belongs to the thread whose heap registered it (`!Send`).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::{weakref, Gc};
+/// let obj = Gc::new(5_u8);
+/// let fin = weakref::finalize(&obj, || panic!("detached: never runs"));
+/// drop(fin);                 // dropping the handle does not cancel it...
+/// let fin = weakref::finalize(&obj, || {});
+/// assert!(fin.detach());     // ...detaching does
+/// # let _ = fin;
+/// ```
 #[derive(Debug)]
 pub struct Finalizer {
     object: usize,

@@ -7,6 +7,42 @@
 //! (`collector::collect_main`, generic over `CollectorHeap`), on whichever
 //! thread calls [`gc::collect`] or crosses the allocation threshold.
 //!
+//! ```
+//! use pygc::sync::{gc, Gc, GcMutex, GcRwLock, Weak};
+//! use pygc::Trace;
+//! use std::thread;
+//!
+//! #[derive(Trace)]
+//! struct Account {
+//!     balance: GcMutex<i64>,
+//!     peers: GcRwLock<Vec<Gc<Account>>>,
+//!     owner: GcMutex<Weak<Account>>,
+//! }
+//!
+//! let new = || Gc::new(Account {
+//!     balance: GcMutex::new(0),
+//!     peers: GcRwLock::new(Vec::new()),
+//!     owner: GcMutex::new(Weak::new()),
+//! });
+//! let (a, b) = (new(), new());
+//! let workers: Vec<_> = [(a.clone(), b.clone()), (b.clone(), a.clone())]
+//!     .into_iter()
+//!     .map(|(me, peer)| thread::spawn(move || {
+//!         *me.balance.lock() += 10;
+//!         me.peers.write().push(peer);         // a <-> b, across threads
+//!     }))
+//!     .collect();
+//! for w in workers { w.join().unwrap(); }
+//! *a.owner.lock() = Gc::downgrade(&b);
+//! assert_eq!(*a.balance.lock() + *b.balance.lock(), 20);
+//! let watch = Gc::downgrade(&a);
+//! drop((a, b));
+//! // The cycle is garbage now; the collector stops the world, finds it
+//! // and frees both objects.
+//! assert!(gc::collect() >= 2);
+//! assert!(watch.upgrade().is_none());
+//! ```
+//!
 //! # Synchronisation design
 //!
 //! Trial deletion needs a graph that holds still. Every guard of a
