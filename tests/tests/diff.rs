@@ -4,8 +4,12 @@
 //!
 //! Thousands of seeds by hand:
 //! `GC_DIFF_SEEDS=0..5000 cargo test -p gc-tests --release --test diff -- --ignored --nocapture`
+//! (add `GC_DIFF_MODE=incremental` for the incremental mode).
 
-use gc_tests::diff::{generate, python_capabilities, run_python, run_rust, run_seeds};
+use gc_tests::diff::{
+    generate, python_capabilities, run_python, run_rust, run_seeds, run_seeds_in,
+};
+use pygc::gc::Mode;
 
 /// The seeds `cargo test` runs: fast enough for CI (a few seconds).
 const CI_SEEDS: std::ops::Range<u64> = 0..300;
@@ -36,8 +40,21 @@ fn ci_seeds_agree_with_cpython() {
     assert!(outcome.disagreements.is_empty(), "{}", report(&outcome));
 }
 
-/// `GC_DIFF_SEEDS=a..b` (default `0..5000`); `GC_DIFF_SHOW=seed` prints one
-/// program and both traces.
+/// The incremental mode (PEP 848) agrees with CPython on every program
+/// whose collections are all full ones.
+#[test]
+fn ci_seeds_agree_with_cpython_in_incremental_mode() {
+    let Some(legacy) = python_capabilities() else {
+        eprintln!("notice: python3 not found; the CPython differential test is skipped");
+        return;
+    };
+    let outcome = run_seeds_in(CI_SEEDS, legacy, 100, Mode::Incremental);
+    assert!(outcome.disagreements.is_empty(), "{}", report(&outcome));
+}
+
+/// `GC_DIFF_SEEDS=a..b` (default `0..5000`), `GC_DIFF_MODE=incremental`
+/// for PEP 848's mode; `GC_DIFF_SHOW=seed` prints one program and both
+/// traces (generational mode).
 #[test]
 #[ignore = "by hand: thousands of programs"]
 fn many_seeds_agree_with_cpython() {
@@ -62,7 +79,11 @@ fn many_seeds_agree_with_cpython() {
     let range = std::env::var("GC_DIFF_SEEDS").unwrap_or_else(|_| "0..5000".to_string());
     let (a, b) = range.split_once("..").expect("GC_DIFF_SEEDS=a..b");
     let seeds = a.parse::<u64>().expect("start")..b.parse::<u64>().expect("end");
-    let outcome = run_seeds(seeds, legacy, 500);
+    let outcome = match std::env::var("GC_DIFF_MODE").as_deref() {
+        Ok("incremental") => run_seeds_in(seeds, legacy, 500, Mode::Incremental),
+        Ok("generational") | Err(_) => run_seeds(seeds, legacy, 500),
+        Ok(other) => panic!("GC_DIFF_MODE={other}: expected generational or incremental"),
+    };
     println!("{}", report(&outcome));
     assert!(outcome.disagreements.is_empty(), "{}", report(&outcome));
 }

@@ -86,6 +86,25 @@ pub struct Program {
 }
 
 impl Program {
+    /// The same program with every collection a full one (`collect full`):
+    /// what the incremental mode must agree with CPython on (its
+    /// `collect_generation(0/1)` are PEP 848's young collection and
+    /// increment, which CPython 3.11 does not have).
+    pub fn full_collections_only(&self) -> Program {
+        let ops = self
+            .ops
+            .iter()
+            .map(|op| {
+                if op.starts_with("collect ") {
+                    "collect full".to_string()
+                } else {
+                    op.clone()
+                }
+            })
+            .collect();
+        Program { ops }
+    }
+
     /// The wire format: the ops, then `end`.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
@@ -502,9 +521,16 @@ fn cleanup() {
 /// Run `program` on a fresh per-thread heap (a new thread) with automatic
 /// collection off; returns its trace lines.
 pub fn run_rust(program: &Program) -> Vec<String> {
+    run_rust_in(program, gc::Mode::Generational)
+}
+
+/// [`run_rust`] with the collector in `mode` (set before the first object
+/// is made).
+pub fn run_rust_in(program: &Program, mode: gc::Mode) -> Vec<String> {
     let program = program.clone();
     std::thread::spawn(move || {
         gc::disable();
+        gc::set_mode(mode);
         let mut out = Vec::with_capacity(program.ops.len());
         for (i, op) in program.ops.iter().enumerate() {
             let words: Vec<&str> = op.split_whitespace().collect();
@@ -593,13 +619,37 @@ pub struct Outcome {
 /// Run the seeds in `seeds` on both sides (CPython in batches of `batch`
 /// programs per process) and compare.
 pub fn run_seeds(seeds: impl IntoIterator<Item = u64>, legacy: bool, batch: usize) -> Outcome {
+    run_seeds_in(seeds, legacy, batch, gc::Mode::Generational)
+}
+
+/// [`run_seeds`] with our collector in `mode`. In
+/// [`Mode::Incremental`](gc::Mode::Incremental) every program's collections
+/// are full ones ([`Program::full_collections_only`]): those are what the
+/// mode must agree with CPython on; its young collections and increments
+/// are checked by the model oracle instead (no reachable object freed,
+/// every garbage cycle freed within one sweep).
+pub fn run_seeds_in(
+    seeds: impl IntoIterator<Item = u64>,
+    legacy: bool,
+    batch: usize,
+    mode: gc::Mode,
+) -> Outcome {
     let seeds: Vec<u64> = seeds.into_iter().collect();
     let mut outcome = Outcome::default();
     for chunk in seeds.chunks(batch.max(1)) {
-        let programs: Vec<Program> = chunk.iter().map(|&s| generate(s, legacy)).collect();
+        let programs: Vec<Program> = chunk
+            .iter()
+            .map(|&s| {
+                let p = generate(s, legacy);
+                match mode {
+                    gc::Mode::Incremental => p.full_collections_only(),
+                    _ => p,
+                }
+            })
+            .collect();
         let python = run_python(&programs);
         for ((seed, program), py) in chunk.iter().zip(&programs).zip(&python) {
-            let rust = run_rust(program);
+            let rust = run_rust_in(program, mode);
             outcome.programs += 1;
             match first_difference(py, &rust) {
                 None => outcome.agreed += 1,
