@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run -p gc-bench --release --example sync_threads
+//! cargo run -p gc-bench --release --example sync_threads -- lock   # rows naming "lock"
 //! ```
 //!
 //! Every thread works on its own objects (nothing is shared), so the only
@@ -18,6 +19,8 @@
 //! - `clone+drop`: clone and drop a handle to one node;
 //! - `lock+unlock`: lock and unlock the node's lock (`GcMutex` / `Mutex`;
 //!   dumpster has no lock of its own: its nodes hold a `std::sync::Mutex`);
+//! - `read+unlock`, `write+unlock`: a `GcRwLock<u64>` in a `sync::Gc`
+//!   against a `std::sync::RwLock<u64>` in an `Arc`;
 //! - `2-cycle build+collect`: build `PAIRS` two-node cycles, drop them, then
 //!   collect (per pair; `Arc` cannot collect cycles: not measured).
 
@@ -110,7 +113,16 @@ fn row(name: &str, cells: &[(usize, f64)]) {
     println!("{name:<40} {}", cells.join("  "));
 }
 
+/// Whether `name` is selected by the command line (`sync_threads lock`
+/// runs the rows whose name contains "lock"; no argument: every row).
+fn selected(name: &str) -> bool {
+    std::env::args().skip(1).all(|a| name.contains(&a))
+}
+
 fn measure(name: &str, ops: usize, work: impl Fn() + Sync + Send + Copy + 'static) {
+    if !selected(name) {
+        return;
+    }
     let cells: Vec<(usize, f64)> = [1, 2].iter().map(|&t| (t, per_op(t, ops, work))).collect();
     row(name, &cells);
 }
@@ -168,6 +180,30 @@ fn main() {
             drop(black_box(n.next.lock().unwrap()));
         }
     });
+    measure("read+unlock GcRwLock", OPS, || {
+        let l = pygc::sync::Gc::new(pygc::sync::GcRwLock::new(0u64));
+        for _ in 0..OPS {
+            drop(black_box(l.read()));
+        }
+    });
+    measure("read+unlock std RwLock (in Arc)", OPS, || {
+        let l = Arc::new(std::sync::RwLock::new(0u64));
+        for _ in 0..OPS {
+            drop(black_box(l.read().unwrap()));
+        }
+    });
+    measure("write+unlock GcRwLock", OPS, || {
+        let l = pygc::sync::Gc::new(pygc::sync::GcRwLock::new(0u64));
+        for _ in 0..OPS {
+            drop(black_box(l.write()));
+        }
+    });
+    measure("write+unlock std RwLock (in Arc)", OPS, || {
+        let l = Arc::new(std::sync::RwLock::new(0u64));
+        for _ in 0..OPS {
+            drop(black_box(l.write().unwrap()));
+        }
+    });
     measure("2-cycle build+collect pygc::sync (/pair)", PAIRS, || {
         for _ in 0..PAIRS {
             let a = pygc_node::node();
@@ -188,6 +224,9 @@ fn main() {
     });
     // Collection alone, automatic collection off: build, then time collect.
     for threads in [1usize] {
+        if !selected("collect only, 100k 2-cycles pygc (/pair)") {
+            break;
+        }
         let mut best = f64::INFINITY;
         for _ in 0..REPS {
             pygc::sync::gc::disable();

@@ -324,3 +324,47 @@ fn try_collect_times_out_while_a_guard_is_held() {
         drop(shared);
     });
 }
+
+/// The attach fast path (issue 17): a thread takes a guard, then a nested
+/// one (only the outer one touches its slot: the inner one counts in the
+/// thread-local depth), moves an edge under the inner guard and releases
+/// both, while the collector requests a stop. The W1 barrier pair (under
+/// loom: two `SeqCst` fences) means either the mutator sees the request
+/// and backs off, or the collector sees the slot attached and waits: the
+/// moved edge's target is never freed under the mutator, the garbage cycle
+/// is freed exactly once.
+#[test]
+fn nested_guards_racing_a_stop_request() {
+    model("nested_guards_racing_a_stop_request", || {
+        let probes = Probes::new();
+        // A garbage self-cycle for the collector to free.
+        let g = probes.node(None);
+        *g.next.lock() = Some(g.clone());
+        drop(g);
+        let a = probes.node(None);
+        let b = probes.node(None);
+        let c = probes.node(None);
+        *b.next.lock() = Some(c);
+        let t = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                let outer = b.next.lock();
+                let mut inner = a.next.lock();
+                // Move b -> c to a -> c with both guards held.
+                let c = outer.as_ref().expect("b -> c").clone();
+                *inner = Some(c);
+                drop(inner);
+                drop(outer);
+                *b.next.lock() = None;
+            })
+        };
+        let found = sync::gc::try_collect(std::time::Duration::from_secs(1));
+        assert_eq!(found, Some(1), "the self-cycle, nothing else");
+        t.join().unwrap();
+        let c = a.next.lock().clone().expect("a -> c");
+        assert!(c.next.lock().is_none(), "c alive and intact");
+        assert_eq!(probes.drops.load(SeqCst), 1);
+        drop((a, b, c));
+        assert_eq!(probes.drops.load(SeqCst), 4);
+    });
+}

@@ -56,6 +56,7 @@ impl<T> GcMutex<T> {
     /// m.lock().push(2);
     /// assert_eq!(m.lock().len(), 2);
     /// ```
+    #[inline(always)]
     pub fn lock(&self) -> GcMutexGuard<'_, T> {
         let permit = heap().permit();
         GcMutexGuard {
@@ -77,6 +78,7 @@ impl<T> GcMutex<T> {
     /// drop(g);
     /// assert_eq!(*m.try_lock().unwrap(), 1);
     /// ```
+    #[inline]
     pub fn try_lock(&self) -> Option<GcMutexGuard<'_, T>> {
         let permit = heap().permit();
         let guard = match self.inner.try_lock() {
@@ -147,12 +149,14 @@ impl<T> From<T> for GcMutex<T> {
 
 impl<T> Deref for GcMutexGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         &self.guard
     }
 }
 
 impl<T> DerefMut for GcMutexGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         &mut self.guard
     }
@@ -234,6 +238,7 @@ impl<T> GcRwLock<T> {
     /// let (a, b) = (l.read(), l.read());
     /// assert_eq!(*a + *b, 2);
     /// ```
+    #[inline(always)]
     pub fn read(&self) -> GcRwLockReadGuard<'_, T> {
         let permit = heap().permit();
         GcRwLockReadGuard {
@@ -251,6 +256,7 @@ impl<T> GcRwLock<T> {
     /// *l.write() += 1;
     /// assert_eq!(*l.read(), 2);
     /// ```
+    #[inline(always)]
     pub fn write(&self) -> GcRwLockWriteGuard<'_, T> {
         let permit = heap().permit();
         GcRwLockWriteGuard {
@@ -273,6 +279,7 @@ impl<T> GcRwLock<T> {
     /// drop(w);
     /// assert_eq!(*l.try_read().unwrap(), 1);
     /// ```
+    #[inline]
     pub fn try_read(&self) -> Option<GcRwLockReadGuard<'_, T>> {
         let permit = heap().permit();
         let guard = match self.inner.try_read() {
@@ -298,6 +305,7 @@ impl<T> GcRwLock<T> {
     /// *l.try_write().unwrap() = 2;
     /// assert_eq!(*l.read(), 2);
     /// ```
+    #[inline]
     pub fn try_write(&self) -> Option<GcRwLockWriteGuard<'_, T>> {
         let permit = heap().permit();
         let guard = match self.inner.try_write() {
@@ -339,6 +347,7 @@ impl<T> GcRwLock<T> {
 
 impl<T> Deref for GcRwLockReadGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         &self.guard
     }
@@ -346,12 +355,14 @@ impl<T> Deref for GcRwLockReadGuard<'_, T> {
 
 impl<T> Deref for GcRwLockWriteGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         &self.guard
     }
 }
 
 impl<T> DerefMut for GcRwLockWriteGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         &mut self.guard
     }
