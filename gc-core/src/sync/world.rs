@@ -139,6 +139,10 @@ impl Registry {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Barrier {
     /// Light = compiler fence, heavy = `membarrier(PRIVATE_EXPEDITED)`.
+    #[cfg_attr(
+        any(loom, miri, not(any(target_os = "linux", target_os = "android"))),
+        allow(dead_code)
+    )]
     Membarrier,
     /// Light = heavy = `fence(SeqCst)`.
     Fence,
@@ -362,9 +366,9 @@ impl World {
     #[inline(always)]
     fn attach(&self, slot: &ThreadSlot) {
         slot.attached.store(1, Ordering::Relaxed); // W1
-        self.barrier.light(); // W1
-        // W2: `Acquire`, so that a `false` written by `resume` orders the
-        // stopped phase before this attached section.
+                                                   // W1; then W2: `Acquire`, so that a `false` written by `resume`
+                                                   // orders the stopped phase before this attached section.
+        self.barrier.light();
         if self.stop.load(Ordering::Acquire) {
             self.back_off(slot);
         }
