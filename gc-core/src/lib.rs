@@ -85,6 +85,26 @@
 //! other values, `[T]`, `str`, `Box<str>`, `Box<[T]>` and `Box<dyn Trace>`
 //! trace their contents.
 //!
+//! The sync heap takes the same: `sync::Gc<dyn Trait>` (for a
+//! `trait Trait: Trace + Send + Sync`, or `dyn Trait + Send + Sync`),
+//! `sync::Gc<str>`, `sync::Gc<[T]>`, the same constructors, and `coerce!`
+//! on `sync::Gc`/`sync::Weak`; cycles through them are collected across
+//! threads:
+//!
+//! ```
+//! use pygc::{coerce, sync, Trace};
+//!
+//! trait Task: Trace + Send + Sync { fn run(&self) -> u32; }
+//! #[derive(Trace)]
+//! struct Add(u32, u32);
+//! impl Task for Add { fn run(&self) -> u32 { self.0 + self.1 } }
+//!
+//! let t: sync::Gc<dyn Task> = coerce!(sync::Gc::new(Add(1, 2)));
+//! let name: sync::Gc<str> = sync::Gc::from("add");
+//! let h = std::thread::spawn(move || format!("{name}: {}", t.run()));
+//! assert_eq!(h.join().unwrap(), "add: 3");
+//! ```
+//!
 //! Not supported on stable Rust: wrappers with an unsized tail
 //! (`RefCell<dyn Trait>`, `Box<dyn Trait>` for your own trait as a *field*):
 //! their `Trace` impls would need specialization. Put the `RefCell` inside
@@ -365,6 +385,8 @@ pub mod __private {
     pub use crate::handle::dst::{CoerceParts, GcToken, WeakToken};
     pub use crate::heap::dst::{ErasedType, TraceUnsized};
     pub use crate::heap::header::{Counts, GcBox};
+    pub use crate::sync::dst::{SyncGcToken, SyncWeakToken};
+    pub use crate::sync::SyncCounts;
     pub use crate::trace::{FinalizerKind, Fuel};
 
     /// Implemented by `#[derive(Trace)]` for the derived type, and for every

@@ -3,10 +3,9 @@
 
 use crate::handle::strong::Gc;
 use crate::handle::weak::Weak;
-use crate::heap::dst::{allocate_unsized, finish_unsized, with_addr_of, TraceUnsized};
-use crate::heap::header::{GcBox, VTable};
+use crate::heap::dst::{box_into_object, finish_unsized, str_into_object, vec_into_object};
+use crate::heap::header::{Counts, GcBox, VTable};
 use crate::trace::Trace;
-use std::alloc::Layout;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
 use std::ptr::NonNull;
@@ -176,24 +175,10 @@ impl<T: ?Sized + Trace + 'static> From<Box<T>> for Gc<T> {
     /// assert_eq!(&*s, "hi");
     /// ```
     fn from(boxed: Box<T>) -> Gc<T> {
-        let layout = Layout::for_value::<T>(&boxed);
-        let erased = <T as TraceUnsized>::__gc_erased(&boxed, false);
-        let (counts, value) = allocate_unsized(layout, &erased);
-        let raw = Box::into_raw(boxed);
-        // SAFETY: `value` has room for `layout` (allocate_unsized), the
-        // box holds an initialised value of that layout; the regions are
-        // distinct allocations.
-        unsafe { std::ptr::copy_nonoverlapping(raw.cast::<u8>(), value, layout.size()) };
-        // Free the box's memory without dropping the value (moved out).
-        // SAFETY: `raw` came from `Box::into_raw`; `ManuallyDrop<T>` has
-        // `T`'s layout and metadata.
-        drop(unsafe { Box::from_raw(raw as *mut ManuallyDrop<T>) });
-        let ptr = with_addr_of(raw, counts.as_ptr().cast()) as *mut GcBox<T>;
-        finish_unsized(counts, &erased);
-        // SAFETY: a fresh object with strong 1 holding the value; `ptr`
-        // has its address and the box's metadata, which describes the
-        // moved value.
-        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+        let (ptr, erased) = box_into_object::<T, Counts>(boxed);
+        finish_unsized(ptr.cast(), &erased);
+        // SAFETY: a fresh object with strong 1 holding the value.
+        unsafe { Gc::from_raw_owned(ptr) }
     }
 }
 
@@ -211,23 +196,11 @@ impl<T: Trace + 'static> From<Vec<T>> for Gc<[T]> {
     /// let hs: Gc<[Gc<i32>]> = Gc::from(vec![Gc::new(1)]);
     /// assert!(Gc::is_tracked(&hs));
     /// ```
-    fn from(mut v: Vec<T>) -> Gc<[T]> {
-        let len = v.len();
-        let erased = <[T] as TraceUnsized>::__gc_erased(&v, false);
-        let layout = Layout::array::<T>(len).expect("gc: slice too large");
-        let (counts, value) = allocate_unsized(layout, &erased);
-        // SAFETY: room for `len` elements (allocate_unsized); the vector's
-        // elements move (its length is set to 0 so it drops none of them).
-        unsafe {
-            std::ptr::copy_nonoverlapping(v.as_ptr(), value.cast::<T>(), len);
-            v.set_len(0);
-        }
-        drop(v);
-        let ptr =
-            std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len) as *mut GcBox<[T]>;
-        finish_unsized(counts, &erased);
-        // SAFETY: a fresh object holding `len` initialised elements.
-        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+    fn from(v: Vec<T>) -> Gc<[T]> {
+        let (ptr, erased) = vec_into_object::<T, Counts>(v);
+        finish_unsized(ptr.cast(), &erased);
+        // SAFETY: a fresh object with strong 1 holding the elements.
+        unsafe { Gc::from_raw_owned(ptr) }
     }
 }
 
@@ -287,16 +260,10 @@ impl From<&str> for Gc<str> {
     /// assert!(!Gc::is_tracked(&s));
     /// ```
     fn from(s: &str) -> Gc<str> {
-        let erased = <str as TraceUnsized>::__gc_erased(s, false);
-        let layout = Layout::for_value(s);
-        let (counts, value) = allocate_unsized(layout, &erased);
-        // SAFETY: room for the bytes (allocate_unsized).
-        unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), value, s.len()) };
-        let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<u8>(), s.len())
-            as *mut GcBox<str>;
-        finish_unsized(counts, &erased);
-        // SAFETY: a fresh object holding a copy of a `str` (valid UTF-8).
-        unsafe { Gc::from_raw_owned(NonNull::new_unchecked(ptr)) }
+        // Untracked: nothing to finish.
+        let ptr = str_into_object::<Counts>(s);
+        // SAFETY: a fresh object with strong 1 holding the string.
+        unsafe { Gc::from_raw_owned(ptr) }
     }
 }
 

@@ -2,8 +2,9 @@
 
 use crate::handle::strong::Gc;
 use crate::heap::header::{
-    counts_to_header, Counts, GcBox, Header, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
+    counts_to_header, Counts, GcBox, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
 };
+use crate::heap::dst::weak_obj;
 use crate::heap::{heap, weakepoch};
 use crate::trace::{Trace, Tracer};
 use std::fmt;
@@ -13,7 +14,7 @@ use std::ptr::NonNull;
 
 /// The address of an empty weak handle (`Weak::new()`): never an
 /// object's (objects are aligned to at least 4 bytes).
-const EMPTY: usize = usize::MAX;
+pub(crate) const EMPTY: usize = usize::MAX;
 
 /// A weak handle: it does not keep the value alive. [`Weak::upgrade`] gives a
 /// [`Gc`] while the value lives, and `None` once it was reclaimed or found to
@@ -282,17 +283,7 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
         let counts = Self::counts_of(p);
         weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, -1);
         if counts.dec_weak() {
-            // The object's vtable: its header's, else the one this handle
-            // took while the value was alive (I8).
-            let obj = if counts.has_flag(HAS_HEADER) {
-                Header::obj(counts_to_header(p.cast()))
-            } else {
-                ObjPtr {
-                    counts: p.cast(),
-                    vtable: self.erased.0,
-                    meta: self.erased.1,
-                }
-            };
+            let obj = weak_obj(counts, p.cast(), self.erased);
             // SAFETY: last reference: the value was dropped already (the
             // implicit weak is released only after that, I1).
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }

@@ -194,26 +194,48 @@ unsafe impl TraceUnsized for str {
     }
 }
 
-/// The erased type of the live value of `ptr`, or of its header (I8).
+/// The erased type of the live value of `ptr`, or of its header (I8), on
+/// either heap (`C`: its counts).
 ///
 /// # Safety
 /// `ptr` is live; if it has no header its value is intact (a strong
 /// handle exists, or the caller owns the value: I8).
 #[inline(always)]
-pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) -> ObjPtr {
+pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: CountsKind>(
+    ptr: NonNull<GcBox<T, C>>,
+) -> ObjPtr {
     // SAFETY: live (caller).
     let counts = unsafe { &(*ptr.as_ptr()).counts };
-    if counts.has_flag(HAS_HEADER) {
+    if counts.weak_flag(HAS_HEADER) {
         // I8: the header describes the object; the value is not touched
         // (it may have been dropped by a collection).
         return Header::obj(counts_to_header(ptr.cast()));
     }
     // SAFETY: without a header the value is intact (caller, I8).
-    let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
+    let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC) };
     ObjPtr {
         counts: ptr.cast(),
         vtable: e.vtable,
         meta: e.meta,
+    }
+}
+
+/// The object of a weak handle whose last reference is going (the value
+/// may be gone): described by its header, else by the erased type
+/// (vtable, meta) the handle took while the value was alive (I8).
+pub(crate) fn weak_obj<C: CountsKind>(
+    counts: &C,
+    p: NonNull<Counts>,
+    erased: (&'static VTable, usize),
+) -> ObjPtr {
+    if counts.weak_flag(HAS_HEADER) {
+        Header::obj(counts_to_header(p))
+    } else {
+        ObjPtr {
+            counts: p,
+            vtable: erased.0,
+            meta: erased.1,
+        }
     }
 }
 
@@ -223,13 +245,15 @@ pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>)
 /// `ptr` is live; for a sized `T` a `&T` to its value may be made (the
 /// value is intact, or the collector owns it and has not dropped it).
 #[inline(always)]
-pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) -> bool {
+pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: CountsKind>(
+    ptr: NonNull<GcBox<T, C>>,
+) -> bool {
     if is_thin::<T>() {
         // SAFETY: caller; the call reads nothing (static answer).
-        unsafe { (*ptr.as_ptr()).value.__gc_erased(false).tracked }
+        unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC).tracked }
     } else {
         // SAFETY: live (caller).
-        unsafe { &(*ptr.as_ptr()).counts }.has_flag(HAS_HEADER)
+        unsafe { &(*ptr.as_ptr()).counts }.weak_flag(HAS_HEADER)
     }
 }
 
@@ -306,23 +330,31 @@ fn pooled<C: CountsKind>(tracked: bool, layout: Layout) -> bool {
     C::POOLED && tracked && super::pool::fits(layout)
 }
 
-/// Allocate a per-thread object for a value of layout `value` whose erased
-/// type is `e`: strong 1, weak 1, header and length written as `e` needs,
-/// value uninitialised. Counts the allocation towards the collection
-/// threshold (before allocating, as `Gc::new`). Returns the counts; the
-/// value is at `counts + value_offset(value)`. The caller writes the value
-/// and then calls [`finish_unsized`].
-pub(crate) fn allocate_unsized(value: Layout, e: &ErasedType) -> (NonNull<Counts>, *mut u8) {
-    let heap = if e.tracked { super::heap() } else { None };
+/// Allocate an object (per-thread or sync: `C` is its counts) for a value
+/// of layout `value` whose erased type is `e`: strong 1, weak 1, header and
+/// length written as `e` needs, value uninitialised. A per-thread tracked
+/// object is counted towards the collection threshold (before allocating,
+/// as `Gc::new`). Returns the counts; the value is at `counts +
+/// value_offset(value)`. The caller writes the value and then tracks the
+/// object ([`finish_unsized`], or the sync heap's `track_new`).
+pub(crate) fn allocate_unsized<C: CountsKind>(
+    value: Layout,
+    e: &ErasedType,
+) -> (NonNull<Counts>, *mut u8) {
+    let heap = if e.tracked && !C::SYNC {
+        super::heap()
+    } else {
+        None
+    };
     if let Some(heap) = heap {
         heap.note_alloc();
     }
-    let (boxed, value_offset) = Layout::new::<Counts>()
+    let (boxed, value_offset) = Layout::new::<C>()
         .extend(value)
         .expect("gc: object too large for its layout");
     let boxed = boxed.pad_to_align();
     let (layout, offset) = allocation_layout(boxed, prefix_of(e));
-    let base = match heap.filter(|_| pooled::<Counts>(e.tracked, layout)) {
+    let base = match heap.filter(|_| pooled::<C>(e.tracked, layout)) {
         Some(heap) => heap.pool.alloc(layout).as_ptr(),
         None => {
             // SAFETY: non-zero size (it holds the counts).
@@ -336,9 +368,9 @@ pub(crate) fn allocate_unsized(value: Layout, e: &ErasedType) -> (NonNull<Counts
     // SAFETY: `offset + boxed.size() == layout.size()`: the box, and the
     // prefix before it, lie inside the allocation, aligned.
     unsafe {
-        let counts = base.add(offset).cast::<Counts>();
+        let counts = base.add(offset).cast::<C>();
         let weak = if e.tracked { 1 | HAS_HEADER } else { 1 };
-        counts.write(Counts::new(1, weak));
+        counts.write(C::new(1, weak));
         if e.tracked {
             counts
                 .cast::<u8>()
@@ -358,8 +390,69 @@ pub(crate) fn allocate_unsized(value: Layout, e: &ErasedType) -> (NonNull<Counts
                 .write(e.meta);
         }
         let value_ptr = counts.cast::<u8>().add(value_offset);
-        (NonNull::new_unchecked(counts), value_ptr)
+        (NonNull::new_unchecked(counts.cast()), value_ptr)
     }
+}
+
+/// Move a boxed value (sized or not) into a new, untracked-yet object of
+/// the heap whose counts are `C`; returns it and its erased type (the
+/// caller tracks it: [`finish_unsized`] or the sync heap's `track_new`).
+pub(crate) fn box_into_object<T: ?Sized + Trace + 'static, C: CountsKind>(
+    boxed: Box<T>,
+) -> (NonNull<GcBox<T, C>>, ErasedType) {
+    let layout = Layout::for_value::<T>(&boxed);
+    let erased = <T as TraceUnsized>::__gc_erased(&boxed, C::SYNC);
+    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    let raw = Box::into_raw(boxed);
+    // SAFETY: `value` has room for `layout` (allocate_unsized), the box
+    // holds an initialised value of that layout; the regions are distinct
+    // allocations.
+    unsafe { std::ptr::copy_nonoverlapping(raw.cast::<u8>(), value, layout.size()) };
+    // Free the box's memory without dropping the value (moved out).
+    // SAFETY: `raw` came from `Box::into_raw`; `ManuallyDrop<T>` has `T`'s
+    // layout and metadata.
+    drop(unsafe { Box::from_raw(raw as *mut std::mem::ManuallyDrop<T>) });
+    let ptr = with_addr_of(raw, counts.as_ptr().cast()) as *mut GcBox<T, C>;
+    // SAFETY: from a non-null allocation; `ptr` has its address and the
+    // box's metadata, which describes the moved value.
+    (unsafe { NonNull::new_unchecked(ptr) }, erased)
+}
+
+/// Move the elements of a vector into a new slice object of the heap whose
+/// counts are `C` (tracked later by the caller, as [`box_into_object`]).
+pub(crate) fn vec_into_object<T: Trace + 'static, C: CountsKind>(
+    mut v: Vec<T>,
+) -> (NonNull<GcBox<[T], C>>, ErasedType) {
+    let len = v.len();
+    let erased = <[T] as TraceUnsized>::__gc_erased(&v, C::SYNC);
+    let layout = Layout::array::<T>(len).expect("gc: slice too large");
+    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    // SAFETY: room for `len` elements (allocate_unsized); the vector's
+    // elements move (its length is set to 0 so it drops none of them).
+    unsafe {
+        std::ptr::copy_nonoverlapping(v.as_ptr(), value.cast::<T>(), len);
+        v.set_len(0);
+    }
+    drop(v);
+    let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len)
+        as *mut GcBox<[T], C>;
+    // SAFETY: from a non-null allocation holding `len` initialised elements.
+    (unsafe { NonNull::new_unchecked(ptr) }, erased)
+}
+
+/// Copy a string into a new (untracked) `str` object of the heap whose
+/// counts are `C`.
+pub(crate) fn str_into_object<C: CountsKind>(s: &str) -> NonNull<GcBox<str, C>> {
+    let erased = <str as TraceUnsized>::__gc_erased(s, C::SYNC);
+    let layout = Layout::for_value(s);
+    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    // SAFETY: room for the bytes (allocate_unsized).
+    unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), value, s.len()) };
+    let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<u8>(), s.len())
+        as *mut GcBox<str, C>;
+    // SAFETY: from a non-null allocation holding a copy of a `str` (valid
+    // UTF-8).
+    unsafe { NonNull::new_unchecked(ptr) }
 }
 
 /// Track a new object made by [`allocate_unsized`] once its value is
@@ -483,8 +576,12 @@ impl<T: Trace + 'static, C: CountsKind> SliceOps<T, C> {
         let (layout, offset) = allocation_layout(Self::box_layout(len), 0);
         // SAFETY: allocated by `allocate_unsized` (or as `[T; len]`, the
         // same layout) from the global allocator (untracked: never
-        // pooled), freed once (I1).
-        unsafe { std::alloc::dealloc(obj.as_ptr().cast::<u8>().sub(offset), layout) }
+        // pooled), freed once (I1); the counts are dropped first (loom's
+        // atomics own model state), as `GcBox::dealloc` does.
+        unsafe {
+            std::ptr::drop_in_place(obj.as_ptr().cast::<C>());
+            std::alloc::dealloc(obj.as_ptr().cast::<u8>().sub(offset), layout)
+        }
     }
 
     unsafe fn dealloc_tracked(obj: NonNull<Counts>, _: usize) {
@@ -495,8 +592,12 @@ impl<T: Trace + 'static, C: CountsKind> SliceOps<T, C> {
             HEADER_SIZE + std::mem::size_of::<usize>(),
         );
         // SAFETY: `allocate_unsized` placed the counts `offset` bytes
-        // into an allocation of `layout`.
-        let base = unsafe { obj.as_ptr().cast::<u8>().sub(offset) };
+        // into an allocation of `layout`; they are dropped first, as in
+        // `dealloc_untracked`.
+        let base = unsafe {
+            std::ptr::drop_in_place(obj.as_ptr().cast::<C>());
+            obj.as_ptr().cast::<u8>().sub(offset)
+        };
         free(base, layout, pooled::<C>(true, layout));
     }
 }

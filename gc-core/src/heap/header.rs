@@ -224,17 +224,27 @@ pub(crate) trait CountsKind: Sized + 'static {
     /// Whether tracked objects with these counts may come from the calling
     /// thread's pool (`heap::pool`, invariant P1): only per-thread objects.
     const POOLED: bool;
+    /// Whether these are the sync heap's counts (`TraceUnsized::__gc_erased`'s
+    /// argument).
+    const SYNC: bool;
     fn new(strong: u32, weak: u32) -> Self;
+    /// Whether `flag` is set in the weak word (e.g. [`HAS_HEADER`], I8).
+    fn weak_flag(&self, flag: u32) -> bool;
 }
 
 impl CountsKind for Counts {
     const POOLED: bool = true;
+    const SYNC: bool = false;
     #[inline(always)]
     fn new(strong: u32, weak: u32) -> Self {
         Counts {
             strong: Cell::new(strong),
             weak: Cell::new(weak),
         }
+    }
+    #[inline(always)]
+    fn weak_flag(&self, flag: u32) -> bool {
+        self.has_flag(flag)
     }
 }
 

@@ -1,8 +1,10 @@
 //! `sync::Gc`, `sync::Weak`, `sync::GcAny`.
 
 use super::{clear_weak_handles_and_run_callbacks, heap, release, SyncCounts};
+use crate::handle::weak::EMPTY;
+use crate::heap::dst::{has_header, obj_of, weak_obj};
 use crate::heap::header::{
-    counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_EPOCH,
+    counts_to_header, GcBox, ObjPtr, VTable, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_EPOCH,
 };
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
@@ -36,32 +38,34 @@ type SyncBox<T> = GcBox<T, SyncCounts>;
 /// drop(a);
 /// assert!(sync::gc::collect() >= 2);
 /// ```
-pub struct Gc<T: Trace + Send + Sync + 'static> {
+pub struct Gc<T: ?Sized + Trace + Send + Sync + 'static> {
     pub(crate) ptr: NonNull<SyncBox<T>>,
-    _owns: PhantomData<SyncBox<T>>,
+    pub(super) _owns: PhantomData<SyncBox<T>>,
 }
 
 // SAFETY: the value is `Send + Sync`, counts are atomic, and the header is
 // only touched under the heap's locking discipline (sync module S4).
-unsafe impl<T: Trace + Send + Sync + 'static> Send for Gc<T> {}
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Gc<T> {}
 // SAFETY: as above.
-unsafe impl<T: Trace + Send + Sync + 'static> Sync for Gc<T> {}
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Gc<T> {}
 
-impl<T: Trace + Send + Sync + 'static> Gc<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     #[inline(always)]
-    fn counts(&self) -> &SyncCounts {
+    pub(super) fn counts(&self) -> &SyncCounts {
         // SAFETY: a strong handle keeps the object alive (I1).
         unsafe { &(*self.ptr.as_ptr()).counts }
     }
 
+    /// The type-erased object (for an unsized `T`, of its concrete type).
     #[inline(always)]
     pub(crate) fn obj(&self) -> ObjPtr {
-        ObjPtr {
-            counts: self.ptr.cast(),
-            vtable: SyncBox::<T>::vtable(),
-            meta: 0,
-        }
+        // SAFETY: a strong handle: live, and an object without a header
+        // has its value intact (I8).
+        unsafe { obj_of(self.ptr) }
     }
+}
+
+impl<T: Trace + Send + Sync + 'static> Gc<T> {
 
     /// Put `value` on the sync heap (tracked if `T` may own handles; may
     /// start an automatic collection when this thread holds no guard).
@@ -113,8 +117,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // strong 0; weak = implicit + the one lent to `data_fn`.
         let ptr = SyncBox::<T>::allocate(0, 2);
         let weak = ManuallyDrop::new(Weak {
-            ptr: Some(ptr),
+            raw: ptr,
             callback: None,
+            erased: (SyncBox::<T>::vtable(), 0),
             epoch: 0,
             _marker: PhantomData,
         });
@@ -276,7 +281,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     {
         Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
     }
+}
 
+impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// A mutable reference to the value, if this is the only handle (no
     /// other strong and no weak handle), as [`std::sync::Arc::get_mut`].
     ///
@@ -314,7 +321,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // collector from tracing the value while the `&mut` may be live (I6).
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
     }
+}
 
+impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// A mutable reference to the value, cloning it into a new object
     /// first if other handles (strong or weak) exist, as
     /// [`std::sync::Arc::make_mut`] (which also clones when weak handles
@@ -340,7 +349,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         }
         Gc::get_mut(this).expect("gc: a new handle is unique")
     }
+}
 
+impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// Cyclic trash of a running collection or a zombie (I5): reachable
     /// only through a finalizer that handed out a handle. The caller holds
     /// the list lock.
@@ -350,7 +361,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             // SAFETY: live object, live header; read under the list lock.
             .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
     }
+}
 
+impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// A new strong handle to `value`, if this is called from the finalizer
     /// of the very object that holds `value`, running innermost on this
     /// thread; `None` everywhere else (see [`crate::Gc::from_finalizing`],
@@ -390,7 +403,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             _owns: PhantomData,
         })
     }
+}
 
+impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// A weak handle.
     ///
     /// # Examples
@@ -401,10 +416,12 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(w.upgrade().map(|g| *g), Some(1));
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
-        let epoch = this.counts().add_weak(this.ptr.as_ptr() as usize, None);
+        let epoch = this.counts().add_weak(this.ptr.as_ptr().cast::<u8>() as usize, None);
+        let obj = this.obj();
         Weak {
-            ptr: Some(this.ptr),
+            raw: this.ptr,
             callback: None,
+            erased: (obj.vtable, obj.meta),
             epoch,
             _marker: PhantomData,
         }
@@ -431,7 +448,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     ) -> Weak<T> {
         let mut weak = Gc::downgrade(this);
         let id = primitive::lock(&heap().weak_callbacks)
-            .register(this.ptr.as_ptr() as usize, Box::new(callback));
+            .register(this.ptr.as_ptr().cast::<u8>() as usize, Box::new(callback));
         this.counts().set_flag(HAS_CALLBACKS);
         weak.callback = Some(id);
         weak
@@ -463,7 +480,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     pub fn weak_count(this: &Self) -> usize {
         // Minus the implicit weak (I1) and the handles a collection cleared
         // (I2).
-        let stale = this.counts().epoch(this.ptr.as_ptr() as usize).stale;
+        let stale = this.counts().epoch(this.ptr.as_ptr().cast::<u8>() as usize).stale;
         (this.counts().weak() - 1).saturating_sub(stale) as usize
     }
 
@@ -476,7 +493,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert!(pygc::sync::Gc::ptr_eq(&g, &g.clone()));
     /// ```
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        a.ptr == b.ptr
+        // Addresses only: the metadata of two handles to one object may
+        // differ (vtables are not unique).
+        a.ptr.cast::<u8>() == b.ptr.cast::<u8>()
     }
 
     /// A pointer to the value.
@@ -488,8 +507,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(unsafe { *pygc::sync::Gc::as_ptr(&g) }, 1);
     /// ```
     pub fn as_ptr(this: &Self) -> *const T {
-        // SAFETY: in-bounds projection of a live box.
-        unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value).cast() }
+        // SAFETY: in-bounds projection of a live box; `ManuallyDrop<T>`
+        // has the layout and metadata of `T`.
+        unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value) as *const T }
     }
 
     /// Whether the collector tracks the object.
@@ -532,7 +552,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> Clone for Gc<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Clone for Gc<T> {
     #[inline(always)]
     fn clone(&self) -> Self {
         self.counts().inc_strong();
@@ -543,7 +563,7 @@ impl<T: Trace + Send + Sync + 'static> Clone for Gc<T> {
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> Drop for Gc<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Gc<T> {
     #[inline(always)]
     fn drop(&mut self) {
         if self.counts().dec_strong() {
@@ -553,7 +573,7 @@ impl<T: Trace + Send + Sync + 'static> Drop for Gc<T> {
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> Deref for Gc<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Deref for Gc<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
@@ -563,13 +583,16 @@ impl<T: Trace + Send + Sync + 'static> Deref for Gc<T> {
     }
 }
 
-crate::handle::value_trait_impls!(Gc, [], + Send + Sync);
+crate::handle::value_trait_impls!(Gc, [?Sized+], + Send + Sync);
 
 // SAFETY: reports its one edge; only the sync collector looks at it.
-unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_sync(self.ptr.cast(), T::__gc_tracked());
+        // SAFETY: the handle keeps its object alive; for a sized `T` the
+        // answer is static (I8).
+        let tracked = unsafe { has_header(self.ptr) };
+        tracer.visit_sync(self.ptr.cast(), tracked);
     }
 }
 
@@ -581,18 +604,23 @@ unsafe impl<T: Trace + Send + Sync + 'static> Trace for Gc<T> {
 /// let w: pygc::sync::Weak<i32> = pygc::sync::Weak::new();
 /// assert!(w.upgrade().is_none());
 /// ```
-pub struct Weak<T: Trace + Send + Sync + 'static> {
-    ptr: Option<NonNull<SyncBox<T>>>,
-    callback: Option<u64>,
+pub struct Weak<T: ?Sized + Trace + Send + Sync + 'static> {
+    /// The object, or [`EMPTY`] for `Weak::new()` (and handles coerced
+    /// from one: the address survives the coercion).
+    pub(super) raw: NonNull<SyncBox<T>>,
+    pub(super) callback: Option<u64>,
+    /// How to free an object without a header once the value is gone
+    /// (header I8), taken while the value was alive.
+    pub(super) erased: (&'static VTable, usize),
     /// The referent's weak epoch when the handle was made (header I2).
-    epoch: u32,
-    _marker: PhantomData<SyncBox<T>>,
+    pub(super) epoch: u32,
+    pub(super) _marker: PhantomData<SyncBox<T>>,
 }
 
 // SAFETY: as for `Gc`.
-unsafe impl<T: Trace + Send + Sync + 'static> Send for Weak<T> {}
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Weak<T> {}
 // SAFETY: as for `Gc`.
-unsafe impl<T: Trace + Send + Sync + 'static> Sync for Weak<T> {}
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Weak<T> {}
 
 impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// A weak handle that never upgrades.
@@ -604,10 +632,24 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// ```
     pub fn new() -> Self {
         Weak {
-            ptr: None,
+            // An address without provenance, never dereferenced.
+            raw: NonNull::new(EMPTY as *mut SyncBox<T>).expect("non-null"),
             callback: None,
+            erased: (SyncBox::<T>::vtable(), 0),
             epoch: 0,
             _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
+    /// The object, `None` for an empty handle.
+    #[inline(always)]
+    pub(super) fn ptr(&self) -> Option<NonNull<SyncBox<T>>> {
+        if self.raw.cast::<u8>().as_ptr() as usize == EMPTY {
+            None
+        } else {
+            Some(self.raw)
         }
     }
 
@@ -624,7 +666,7 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// assert!(w.upgrade().is_none());
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
-        let ptr = self.ptr?;
+        let ptr = self.ptr()?;
         let _permit = heap().permit();
         // SAFETY: a weak handle keeps the allocation alive (I1).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
@@ -639,7 +681,9 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
         // bump made before the strong count became non-zero again (a legacy
         // finalizer resurrecting on another thread) is visible now, since
         // the increment read that thread's Release store.
-        if counts.has_flag(WEAK_EPOCH) && counts.epoch(ptr.as_ptr() as usize).epoch != self.epoch {
+        if counts.has_flag(WEAK_EPOCH)
+            && counts.epoch(ptr.as_ptr().cast::<u8>() as usize).epoch != self.epoch
+        {
             drop(gc);
             return None;
         }
@@ -656,12 +700,10 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// ```
     pub fn strong_count(&self) -> usize {
         // SAFETY: alive while this handle is (I1).
-        self.ptr
+        self.ptr()
             .map_or(0, |p| unsafe { &(*p.as_ptr()).counts }.strong() as usize)
     }
-}
 
-impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// Weak handles to the referent (0 once no strong handle is left, as
     /// [`std::sync::Weak::weak_count`]).
     ///
@@ -676,14 +718,14 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// assert_eq!(w.weak_count(), 0);
     /// ```
     pub fn weak_count(&self) -> usize {
-        let Some(p) = self.ptr else { return 0 };
+        let Some(p) = self.ptr() else { return 0 };
         // SAFETY: alive while this handle is (I1).
         let counts = unsafe { &(*p.as_ptr()).counts };
         if counts.strong() == 0 {
             0
         } else {
             // Live handles only (I2).
-            let stale = counts.epoch(p.as_ptr() as usize).stale;
+            let stale = counts.epoch(p.as_ptr().cast::<u8>() as usize).stale;
             counts.weak().saturating_sub(1 + stale) as usize
         }
     }
@@ -700,7 +742,8 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// assert!(!w.ptr_eq(&pygc::sync::Weak::new()));
     /// ```
     pub fn ptr_eq(&self, other: &Self) -> bool {
-        self.ptr == other.ptr
+        // Addresses only (vtables are not unique).
+        self.raw.cast::<u8>() == other.raw.cast::<u8>()
     }
 }
 
@@ -710,50 +753,54 @@ impl<T: Trace + Send + Sync + 'static> Default for Weak<T> {
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> Clone for Weak<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Clone for Weak<T> {
     fn clone(&self) -> Self {
-        let epoch = match self.ptr {
+        let epoch = match self.ptr() {
             Some(p) => {
                 // SAFETY: alive while this handle is (I1).
                 let counts = unsafe { &(*p.as_ptr()).counts };
-                counts.add_weak(p.as_ptr() as usize, Some(self.epoch))
+                counts.add_weak(p.as_ptr().cast::<u8>() as usize, Some(self.epoch))
             }
             None => 0,
         };
         Weak {
-            ptr: self.ptr,
+            raw: self.raw,
             callback: None,
+            erased: self.erased,
             epoch,
             _marker: PhantomData,
         }
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> Drop for Weak<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
     fn drop(&mut self) {
-        let Some(p) = self.ptr else { return };
+        let Some(p) = self.ptr() else { return };
+        let addr = p.as_ptr().cast::<u8>() as usize;
         if let Some(id) = self.callback {
-            let removed =
-                primitive::lock(&heap().weak_callbacks).unregister(p.as_ptr() as usize, id);
+            let removed = primitive::lock(&heap().weak_callbacks).unregister(addr, id);
             drop(removed);
         }
         // SAFETY: alive while this handle is (I1).
-        if unsafe { &(*p.as_ptr()).counts }.release_weak(p.as_ptr() as usize, self.epoch) {
+        let counts = unsafe { &(*p.as_ptr()).counts };
+        if counts.release_weak(addr, self.epoch) {
+            let obj = weak_obj(counts, p.cast(), self.erased);
             // SAFETY: last reference; the value was dropped before the
-            // implicit weak was released (I1).
-            unsafe { SyncBox::<T>::dealloc(p) }
+            // implicit weak was released (I1); `obj` describes the concrete
+            // object (I8).
+            unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
         }
     }
 }
 
-impl<T: Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
+impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("(Weak)")
     }
 }
 
 // SAFETY: owns no strong edge; reports its callback id (weak phase).
-unsafe impl<T: Trace + Send + Sync + 'static> Trace for Weak<T> {
+unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         tracer.visit_weak(self.callback);

@@ -115,6 +115,7 @@
 //! Counts are atomics with the orderings `std::sync::Arc` uses (see
 //! `SyncCounts`).
 
+pub(crate) mod dst;
 mod handle;
 mod lock;
 mod world;
@@ -157,8 +158,10 @@ pub(crate) type SyncCallback = Box<dyn FnOnce() + Send>;
 pub(crate) type SyncGcCallback = Arc<Mutex<dyn FnMut(Phase, &CollectionInfo) + Send>>;
 
 /// Atomic reference counts (same layout as the per-thread `Counts`).
+/// Public only so that `coerce!` can name `GcBox<T, SyncCounts>` (hidden).
+#[doc(hidden)]
 #[repr(C)]
-pub(crate) struct SyncCounts {
+pub struct SyncCounts {
     strong: AtomicU32,
     weak: AtomicU32,
 }
@@ -169,11 +172,16 @@ const MAX_STRONG: u32 = u32::MAX >> 1;
 
 impl CountsKind for SyncCounts {
     const POOLED: bool = false;
+    const SYNC: bool = true;
     fn new(strong: u32, weak: u32) -> Self {
         SyncCounts {
             strong: AtomicU32::new(strong),
             weak: AtomicU32::new(weak),
         }
+    }
+    #[inline(always)]
+    fn weak_flag(&self, flag: u32) -> bool {
+        self.has_flag(flag)
     }
 }
 
