@@ -84,7 +84,10 @@ fn sizes() {
     assert_eq!(size_of::<sync::Gc<str>>(), 2 * size_of::<usize>());
     assert_eq!(size_of::<sync::Gc<[u8]>>(), 2 * size_of::<usize>());
     assert_eq!(size_of::<sync::Gc<u8>>(), size_of::<usize>());
-    assert_eq!(size_of::<Option<sync::Gc<dyn Shape>>>(), 2 * size_of::<usize>());
+    assert_eq!(
+        size_of::<Option<sync::Gc<dyn Shape>>>(),
+        2 * size_of::<usize>()
+    );
 }
 
 /// A cycle through trait objects, a boxed trait object and a slice of

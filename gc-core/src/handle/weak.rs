@@ -1,10 +1,10 @@
 //! `Weak<T>`: a handle that does not keep its referent alive.
 
 use crate::handle::strong::Gc;
+use crate::heap::dst::weak_obj;
 use crate::heap::header::{
     counts_to_header, Counts, GcBox, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
 };
-use crate::heap::dst::weak_obj;
 use crate::heap::{heap, weakepoch};
 use crate::trace::{Trace, Tracer};
 use std::fmt;

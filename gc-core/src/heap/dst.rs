@@ -434,8 +434,8 @@ pub(crate) fn vec_into_object<T: Trace + 'static, C: CountsKind>(
         v.set_len(0);
     }
     drop(v);
-    let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len)
-        as *mut GcBox<[T], C>;
+    let ptr =
+        std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len) as *mut GcBox<[T], C>;
     // SAFETY: from a non-null allocation holding `len` initialised elements.
     (unsafe { NonNull::new_unchecked(ptr) }, erased)
 }

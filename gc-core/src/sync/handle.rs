@@ -66,7 +66,6 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
 }
 
 impl<T: Trace + Send + Sync + 'static> Gc<T> {
-
     /// Put `value` on the sync heap (tracked if `T` may own handles; may
     /// start an automatic collection when this thread holds no guard).
     ///
@@ -416,7 +415,9 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(w.upgrade().map(|g| *g), Some(1));
     /// ```
     pub fn downgrade(this: &Self) -> Weak<T> {
-        let epoch = this.counts().add_weak(this.ptr.as_ptr().cast::<u8>() as usize, None);
+        let epoch = this
+            .counts()
+            .add_weak(this.ptr.as_ptr().cast::<u8>() as usize, None);
         let obj = this.obj();
         Weak {
             raw: this.ptr,
@@ -480,7 +481,10 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     pub fn weak_count(this: &Self) -> usize {
         // Minus the implicit weak (I1) and the handles a collection cleared
         // (I2).
-        let stale = this.counts().epoch(this.ptr.as_ptr().cast::<u8>() as usize).stale;
+        let stale = this
+            .counts()
+            .epoch(this.ptr.as_ptr().cast::<u8>() as usize)
+            .stale;
         (this.counts().weak() - 1).saturating_sub(stale) as usize
     }
 
