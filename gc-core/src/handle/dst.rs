@@ -3,7 +3,7 @@
 
 use crate::handle::strong::Gc;
 use crate::handle::weak::Weak;
-use crate::heap::dst::{box_into_object, finish_unsized, str_into_object, vec_into_object};
+use crate::heap::dst::{finish_unsized, ErasedType};
 use crate::heap::header::{Counts, GcBox, VTable};
 use crate::trace::Trace;
 use std::mem::ManuallyDrop;
@@ -153,148 +153,165 @@ macro_rules! coerce {
     }};
 }
 
-impl<T: ?Sized + Trace + 'static> From<Box<T>> for Gc<T> {
-    /// Move a boxed value (sized or not: `Box<dyn Shape>`, `Box<str>`,
-    /// `Box<[T]>`) onto the heap. The value is moved, not cloned; its
-    /// concrete type decides whether the object is tracked.
+/// The constructors of unsized handles, as `Rc`'s, for a strong handle
+/// type `$handle` whose objects have counts `$counts` and which has an
+/// associated `unsafe fn finish(NonNull<GcBox<T, $counts>>, &ErasedType)
+/// -> Self` that links a new object made by `heap::dst`; `$path` is the
+/// handle's path for the examples; `$($bound)*` are extra bounds on `T`.
+macro_rules! unsized_constructors {
+    ($handle:ident, $path:literal, $counts:ty, $($bound:tt)*) => {
+        impl<T: ?Sized + Trace $($bound)* + 'static> From<Box<T>> for $handle<T> {
+            /// Move a boxed value (sized or not: `Box<dyn Shape>`,
+            /// `Box<str>`, `Box<[T]>`) onto the heap. The value is moved,
+            /// not cloned; its concrete type decides whether the object is
+            /// tracked.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse pygc::Trace;\nuse ", $path, ";\n")]
+            /// trait Named: Trace + Send + Sync { fn name(&self) -> String; }
+            /// #[derive(Trace)]
+            /// struct N(String);
+            /// impl Named for N { fn name(&self) -> String { self.0.clone() } }
+            ///
+            /// let b: Box<dyn Named> = Box::new(N("n".into()));
+            /// let g: Gc<dyn Named> = Gc::from(b);
+            /// assert_eq!(g.name(), "n");
+            /// let s: Gc<str> = Gc::from(Box::<str>::from("hi"));
+            /// assert_eq!(&*s, "hi");
+            /// ```
+            fn from(boxed: Box<T>) -> Self {
+                let (ptr, erased) = crate::heap::dst::box_into_object::<T, $counts>(boxed);
+                // SAFETY: a fresh object made by `heap::dst`, with its
+                // erased type.
+                unsafe { $handle::finish(ptr, &erased) }
+            }
+        }
+
+        impl<T: Trace $($bound)* + 'static> From<Vec<T>> for $handle<[T]> {
+            /// Move the elements of a vector into a new slice object
+            /// (tracked iff `T` may own handles).
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// let xs: Gc<[i32]> = Gc::from(vec![1, 2, 3]);
+            /// assert_eq!(&xs[..], &[1, 2, 3]);
+            /// assert!(!Gc::is_tracked(&xs));
+            /// let hs: Gc<[Gc<i32>]> = Gc::from(vec![Gc::new(1)]);
+            /// assert!(Gc::is_tracked(&hs));
+            /// ```
+            fn from(v: Vec<T>) -> Self {
+                let (ptr, erased) = crate::heap::dst::vec_into_object::<T, $counts>(v);
+                // SAFETY: as in `From<Box<T>>`.
+                unsafe { $handle::finish(ptr, &erased) }
+            }
+        }
+
+        impl<T: Trace $($bound)* + Clone + 'static> From<&[T]> for $handle<[T]> {
+            /// Clone the elements into a new slice object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// let xs: Gc<[u8]> = Gc::from(&b"abc"[..]);
+            /// assert_eq!(&xs[..], b"abc");
+            /// ```
+            fn from(v: &[T]) -> Self {
+                $handle::from(v.to_vec())
+            }
+        }
+
+        impl<T: Trace $($bound)* + 'static> FromIterator<T> for $handle<[T]> {
+            /// Collect into a new slice object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// let squares: Gc<[u32]> = (1..4).map(|i| i * i).collect();
+            /// assert_eq!(&squares[..], &[1, 4, 9]);
+            /// ```
+            fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+                $handle::from(iter.into_iter().collect::<Vec<T>>())
+            }
+        }
+
+        impl<T: Trace $($bound)* + 'static> Default for $handle<[T]> {
+            /// An empty slice object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// assert!(Gc::<[u8]>::default().is_empty());
+            /// ```
+            fn default() -> Self {
+                $handle::from(Vec::new())
+            }
+        }
+
+        impl From<&str> for $handle<str> {
+            /// Copy a string into a new (untracked) `str` object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// let s: Gc<str> = Gc::from("hello");
+            /// assert_eq!(&*s, "hello");
+            /// assert!(!Gc::is_tracked(&s));
+            /// ```
+            fn from(s: &str) -> Self {
+                let (ptr, erased) = crate::heap::dst::str_into_object::<$counts>(s);
+                // SAFETY: as in `From<Box<T>>`.
+                unsafe { $handle::finish(ptr, &erased) }
+            }
+        }
+
+        impl From<String> for $handle<str> {
+            /// Copy a `String` into a new `str` object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// let s: Gc<str> = Gc::from(String::from("owned"));
+            /// assert_eq!(&*s, "owned");
+            /// ```
+            fn from(s: String) -> Self {
+                $handle::from(&s[..])
+            }
+        }
+
+        impl Default for $handle<str> {
+            /// An empty `str` object.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse ", $path, ";\n")]
+            /// assert_eq!(&*Gc::<str>::default(), "");
+            /// ```
+            fn default() -> Self {
+                $handle::from("")
+            }
+        }
+    };
+}
+pub(crate) use unsized_constructors;
+
+impl<T: ?Sized + Trace + 'static> Gc<T> {
+    /// A new object made by `heap::dst` (strong 1, value written, not
+    /// linked yet): link it if tracked, as [`Gc::new`], and hand out its
+    /// handle.
     ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::{Gc, Trace};
-    ///
-    /// trait Named: Trace { fn name(&self) -> String; }
-    /// #[derive(Trace)]
-    /// struct N(String);
-    /// impl Named for N { fn name(&self) -> String { self.0.clone() } }
-    ///
-    /// let b: Box<dyn Named> = Box::new(N("n".into()));
-    /// let g: Gc<dyn Named> = Gc::from(b);
-    /// assert_eq!(g.name(), "n");
-    /// let s: Gc<str> = Gc::from(Box::<str>::from("hi"));
-    /// assert_eq!(&*s, "hi");
-    /// ```
-    fn from(boxed: Box<T>) -> Gc<T> {
-        let (ptr, erased) = box_into_object::<T, Counts>(boxed);
-        finish_unsized(ptr.cast(), &erased);
-        // SAFETY: a fresh object with strong 1 holding the value.
+    /// # Safety
+    /// `ptr` is such an object of this thread's heap, `erased` its erased
+    /// type.
+    unsafe fn finish(ptr: NonNull<GcBox<T>>, erased: &ErasedType) -> Gc<T> {
+        finish_unsized(ptr.cast(), erased);
+        // SAFETY: forwarded: the fresh object's one strong reference.
         unsafe { Gc::from_raw_owned(ptr) }
     }
 }
 
-impl<T: Trace + 'static> From<Vec<T>> for Gc<[T]> {
-    /// Move the elements of a vector into a new slice object (tracked iff
-    /// `T` may own handles).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let xs: Gc<[i32]> = Gc::from(vec![1, 2, 3]);
-    /// assert_eq!(&xs[..], &[1, 2, 3]);
-    /// assert!(!Gc::is_tracked(&xs));
-    /// let hs: Gc<[Gc<i32>]> = Gc::from(vec![Gc::new(1)]);
-    /// assert!(Gc::is_tracked(&hs));
-    /// ```
-    fn from(v: Vec<T>) -> Gc<[T]> {
-        let (ptr, erased) = vec_into_object::<T, Counts>(v);
-        finish_unsized(ptr.cast(), &erased);
-        // SAFETY: a fresh object with strong 1 holding the elements.
-        unsafe { Gc::from_raw_owned(ptr) }
-    }
-}
-
-impl<T: Trace + Clone + 'static> From<&[T]> for Gc<[T]> {
-    /// Clone the elements into a new slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let xs: Gc<[u8]> = Gc::from(&b"abc"[..]);
-    /// assert_eq!(&xs[..], b"abc");
-    /// ```
-    fn from(v: &[T]) -> Gc<[T]> {
-        Gc::from(v.to_vec())
-    }
-}
-
-impl<T: Trace + 'static> FromIterator<T> for Gc<[T]> {
-    /// Collect into a new slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let squares: Gc<[u32]> = (1..4).map(|i| i * i).collect();
-    /// assert_eq!(&squares[..], &[1, 4, 9]);
-    /// ```
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Gc<[T]> {
-        Gc::from(iter.into_iter().collect::<Vec<T>>())
-    }
-}
-
-impl<T: Trace + 'static> Default for Gc<[T]> {
-    /// An empty slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// assert!(Gc::<[u8]>::default().is_empty());
-    /// ```
-    fn default() -> Gc<[T]> {
-        Gc::from(Vec::new())
-    }
-}
-
-impl From<&str> for Gc<str> {
-    /// Copy a string into a new (untracked) `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let s: Gc<str> = Gc::from("hello");
-    /// assert_eq!(&*s, "hello");
-    /// assert!(!Gc::is_tracked(&s));
-    /// ```
-    fn from(s: &str) -> Gc<str> {
-        // Untracked: nothing to finish.
-        let ptr = str_into_object::<Counts>(s);
-        // SAFETY: a fresh object with strong 1 holding the string.
-        unsafe { Gc::from_raw_owned(ptr) }
-    }
-}
-
-impl From<String> for Gc<str> {
-    /// Copy a `String` into a new `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let s: Gc<str> = Gc::from(String::from("owned"));
-    /// assert_eq!(&*s, "owned");
-    /// ```
-    fn from(s: String) -> Gc<str> {
-        Gc::from(&s[..])
-    }
-}
-
-impl Default for Gc<str> {
-    /// An empty `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// assert_eq!(&*Gc::<str>::default(), "");
-    /// ```
-    fn default() -> Gc<str> {
-        Gc::from("")
-    }
-}
+unsized_constructors!(Gc, "pygc::Gc", Counts,);
 
 // The `nightly` feature: the compiler coerces handles by itself, as it
 // does `Rc`/`Weak` (`CoerceUnsized`), and `self: Gc<Self>` methods are

@@ -442,7 +442,7 @@ pub(crate) fn vec_into_object<T: Trace + 'static, C: CountsKind>(
 
 /// Copy a string into a new (untracked) `str` object of the heap whose
 /// counts are `C`.
-pub(crate) fn str_into_object<C: CountsKind>(s: &str) -> NonNull<GcBox<str, C>> {
+pub(crate) fn str_into_object<C: CountsKind>(s: &str) -> (NonNull<GcBox<str, C>>, ErasedType) {
     let erased = <str as TraceUnsized>::__gc_erased(s, C::SYNC);
     let layout = Layout::for_value(s);
     let (counts, value) = allocate_unsized::<C>(layout, &erased);
@@ -452,7 +452,7 @@ pub(crate) fn str_into_object<C: CountsKind>(s: &str) -> NonNull<GcBox<str, C>> 
         as *mut GcBox<str, C>;
     // SAFETY: from a non-null allocation holding a copy of a `str` (valid
     // UTF-8).
-    unsafe { NonNull::new_unchecked(ptr) }
+    (unsafe { NonNull::new_unchecked(ptr) }, erased)
 }
 
 /// Track a new object made by [`allocate_unsized`] once its value is

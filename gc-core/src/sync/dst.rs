@@ -8,7 +8,7 @@
 use super::handle::{Gc, Weak};
 use super::{heap, SyncCounts};
 use crate::handle::dst::CoerceParts;
-use crate::heap::dst::{box_into_object, str_into_object, vec_into_object, ErasedType};
+use crate::heap::dst::ErasedType;
 use crate::heap::header::{counts_to_header, GcBox, VTable};
 use crate::trace::Trace;
 use std::marker::PhantomData;
@@ -130,146 +130,7 @@ impl SyncWeakToken {
     }
 }
 
-impl<T: ?Sized + Trace + Send + Sync + 'static> From<Box<T>> for Gc<T> {
-    /// Move a boxed value (sized or not: `Box<dyn Shape + Send + Sync>`,
-    /// `Box<str>`, `Box<[T]>`) onto the sync heap. The value is moved, not
-    /// cloned; its concrete type decides whether the object is tracked.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::{sync, Trace};
-    ///
-    /// trait Named: Trace + Send + Sync { fn name(&self) -> String; }
-    /// #[derive(Trace)]
-    /// struct N(String);
-    /// impl Named for N { fn name(&self) -> String { self.0.clone() } }
-    ///
-    /// let b: Box<dyn Named> = Box::new(N("n".into()));
-    /// let g: sync::Gc<dyn Named> = sync::Gc::from(b);
-    /// assert_eq!(g.name(), "n");
-    /// let s: sync::Gc<str> = sync::Gc::from(Box::<str>::from("hi"));
-    /// assert_eq!(&*s, "hi");
-    /// ```
-    fn from(boxed: Box<T>) -> Gc<T> {
-        let (ptr, erased) = box_into_object::<T, SyncCounts>(boxed);
-        // SAFETY: a fresh object made by `heap::dst`, with its erased type.
-        unsafe { Gc::finish(ptr, &erased) }
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> From<Vec<T>> for Gc<[T]> {
-    /// Move the elements of a vector into a new slice object (tracked iff
-    /// `T` may own handles).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// let xs: Gc<[i32]> = Gc::from(vec![1, 2, 3]);
-    /// assert_eq!(&xs[..], &[1, 2, 3]);
-    /// assert!(!Gc::is_tracked(&xs));
-    /// let hs: Gc<[Gc<i32>]> = Gc::from(vec![Gc::new(1)]);
-    /// assert!(Gc::is_tracked(&hs));
-    /// ```
-    fn from(v: Vec<T>) -> Gc<[T]> {
-        let (ptr, erased) = vec_into_object::<T, SyncCounts>(v);
-        // SAFETY: a fresh object made by `heap::dst`, with its erased type.
-        unsafe { Gc::finish(ptr, &erased) }
-    }
-}
-
-impl<T: Trace + Send + Sync + Clone + 'static> From<&[T]> for Gc<[T]> {
-    /// Clone the elements into a new slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// let xs: Gc<[u8]> = Gc::from(&b"abc"[..]);
-    /// assert_eq!(&xs[..], b"abc");
-    /// ```
-    fn from(v: &[T]) -> Gc<[T]> {
-        Gc::from(v.to_vec())
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> FromIterator<T> for Gc<[T]> {
-    /// Collect into a new slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// let squares: Gc<[u32]> = (1..4).map(|i| i * i).collect();
-    /// assert_eq!(&squares[..], &[1, 4, 9]);
-    /// ```
-    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Gc<[T]> {
-        Gc::from(iter.into_iter().collect::<Vec<T>>())
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> Default for Gc<[T]> {
-    /// An empty slice object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// assert!(Gc::<[u8]>::default().is_empty());
-    /// ```
-    fn default() -> Gc<[T]> {
-        Gc::from(Vec::new())
-    }
-}
-
-impl From<&str> for Gc<str> {
-    /// Copy a string into a new (untracked) `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// let s: Gc<str> = Gc::from("hello");
-    /// assert_eq!(&*s, "hello");
-    /// assert!(!Gc::is_tracked(&s));
-    /// ```
-    fn from(s: &str) -> Gc<str> {
-        // Untracked: nothing to link.
-        let ptr = str_into_object::<SyncCounts>(s);
-        // SAFETY: a fresh object with strong 1 holding the string.
-        unsafe { Gc::from_raw_owned(ptr) }
-    }
-}
-
-impl From<String> for Gc<str> {
-    /// Copy a `String` into a new `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// let s: Gc<str> = Gc::from(String::from("owned"));
-    /// assert_eq!(&*s, "owned");
-    /// ```
-    fn from(s: String) -> Gc<str> {
-        Gc::from(&s[..])
-    }
-}
-
-impl Default for Gc<str> {
-    /// An empty `str` object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::Gc;
-    /// assert_eq!(&*Gc::<str>::default(), "");
-    /// ```
-    fn default() -> Gc<str> {
-        Gc::from("")
-    }
-}
+crate::handle::dst::unsized_constructors!(Gc, "pygc::sync::Gc", SyncCounts, + Send + Sync);
 
 // The `nightly` feature, as for the per-thread handles (handle/dst.rs).
 #[cfg(feature = "nightly")]
