@@ -62,6 +62,7 @@ leaf!(
     std::ffi::OsString,
     std::ffi::CString,
     std::cmp::Ordering,
+    std::marker::PhantomPinned,
     std::sync::atomic::AtomicBool,
     std::sync::atomic::AtomicUsize,
     std::sync::atomic::AtomicIsize,

@@ -2,6 +2,7 @@
 
 pub(crate) mod any;
 pub(crate) mod dst;
+pub(crate) mod raw;
 pub(crate) mod strong;
 pub(crate) mod weak;
 

@@ -5,7 +5,7 @@ use crate::handle::weak::Weak;
 use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
 use crate::heap::dst::{has_header, obj_of, release_handle};
 use crate::heap::header::{
-    counts_to_header, Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER,
+    counts_to_header, Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
 };
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
@@ -260,7 +260,8 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// other strong and no weak handle).
     ///
     /// Also `None` for an object that a running collection owns (a
-    /// finalizer's view of other cyclic trash).
+    /// finalizer's view of other cyclic trash), and for a pinned value
+    /// ([`Gc::pin`]).
     ///
     /// While the `&mut T` may be live the collector must not trace the value:
     /// until the handle is used again (cloned, downgraded) or moved into a
@@ -279,7 +280,11 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// ```
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
         let counts = this.counts();
-        if counts.strong() != 1 || counts.weak() != 1 || this.is_owned_by_collection() {
+        if counts.strong() != 1
+            || counts.weak() != 1
+            || this.is_owned_by_collection()
+            || this.is_pinned()
+        {
             return None;
         }
         counts.set_mut_exposed();
@@ -287,6 +292,11 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
         // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
         // from the value while the `&mut` may be live (I6).
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
+    }
+
+    /// The value is pinned (`Gc::pin`): it never moves (I9).
+    fn is_pinned(&self) -> bool {
+        self.counts().has_flag(PINNED)
     }
 
     /// Cyclic trash of a running collection (I5): reachable from user code
@@ -416,7 +426,7 @@ impl<T: Trace + 'static> Gc<T> {
         }
         // strong 0; weak = implicit + the one lent to `data_fn`.
         let ptr = GcBox::<T>::allocate_in(0, 2, heap);
-        let weak = ManuallyDrop::new(Weak::from_raw(ptr));
+        let weak = ManuallyDrop::new(Weak::from_raw_owned(ptr));
         // If `data_fn` panics, release the implicit weak; `weak`'s own drop
         // (in the guard) releases the lent one and frees if it was the last.
         struct Abort<T: Trace + 'static>(NonNull<GcBox<T>>);
@@ -457,7 +467,8 @@ impl<T: Trace + 'static> Gc<T> {
     /// Take the value out if this is the only strong handle; otherwise give
     /// the handle back. On success the object leaves the heap: weak handles
     /// to it are cleared and their callbacks run; its finalizer does not run
-    /// (the value lives on, owned by the caller).
+    /// (the value lives on, owned by the caller). A pinned value
+    /// ([`Gc::pin`]) is never taken out.
     ///
     /// # Examples
     ///
@@ -470,7 +481,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// assert!(Gc::try_unwrap(b).is_err());
     /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
-        if this.counts().strong() != 1 || this.is_owned_by_collection() {
+        if this.counts().strong() != 1 || this.is_owned_by_collection() || this.is_pinned() {
             return Err(this);
         }
         let this = ManuallyDrop::new(this);

@@ -34,7 +34,7 @@ pub(crate) const EMPTY: usize = usize::MAX;
 pub struct Weak<T: ?Sized + Trace + 'static> {
     /// The object, or [`EMPTY`] for `Weak::new()` (and handles coerced
     /// from one: the address survives the coercion).
-    raw: NonNull<GcBox<T>>,
+    pub(super) raw: NonNull<GcBox<T>>,
     /// The id of the callback this handle owns (`downgrade_with_callback`).
     pub(crate) callback: Option<NonZeroU64>,
     /// How to free an object without a header once the value is gone
@@ -42,7 +42,7 @@ pub struct Weak<T: ?Sized + Trace + 'static> {
     /// while the value was alive. Unused for objects with a header.
     pub(crate) erased: (&'static VTable, usize),
     /// The referent's weak epoch when the handle was made (header I2).
-    epoch: u32,
+    pub(super) epoch: u32,
     _marker: PhantomData<GcBox<T>>,
 }
 
@@ -67,7 +67,7 @@ impl<T: Trace + 'static> Weak<T> {
     }
 
     /// Wrap a pointer that already owns one weak reference.
-    pub(crate) fn from_raw(ptr: NonNull<GcBox<T>>) -> Weak<T> {
+    pub(crate) fn from_raw_owned(ptr: NonNull<GcBox<T>>) -> Weak<T> {
         Weak {
             raw: ptr,
             callback: None,

@@ -239,6 +239,39 @@ pub(crate) fn weak_obj<C: CountsKind>(
     }
 }
 
+/// The object whose value `value` points at (the inverse of a strong
+/// handle's `as_ptr`), with `value`'s metadata: `Gc::from_raw` and friends.
+///
+/// # Safety
+/// `value` was returned by `as_ptr`/`into_raw` of a strong handle of this
+/// heap (`C`) and type `T` (or one that coerces to it: same address), and
+/// a strong reference to the object is held: its value is intact (I6), so
+/// a `&T` may be made to read its alignment (`align_of_val` reads only
+/// the metadata of an unsized `T`).
+pub(crate) unsafe fn box_of_value<T: ?Sized, C: CountsKind>(
+    value: *const T,
+) -> NonNull<GcBox<T, C>> {
+    // SAFETY: caller: a live value.
+    let align = std::mem::align_of_val(unsafe { &*value });
+    // `GcBox` is `repr(C)`: the value follows the counts, aligned.
+    let offset = std::mem::size_of::<C>().div_ceil(align) * align;
+    // SAFETY: `value` lies `offset` bytes into its `GcBox` (same
+    // allocation); the cast keeps the metadata (`T` is the box's tail).
+    unsafe { NonNull::new_unchecked(value.byte_sub(offset) as *mut GcBox<T, C>) }
+}
+
+/// [`box_of_value`] for a sized `T`, whose value need not be alive
+/// (`Weak::from_raw`): the offset is static.
+///
+/// # Safety
+/// `value` was returned by `as_ptr`/`into_raw` of a handle of this heap
+/// and type `T` whose object's memory is still allocated.
+pub(crate) unsafe fn box_of_sized_value<T, C: CountsKind>(value: *const T) -> NonNull<GcBox<T, C>> {
+    let offset = std::mem::offset_of!(GcBox<T, C>, value);
+    // SAFETY: `value` lies `offset` bytes into its `GcBox`.
+    unsafe { NonNull::new_unchecked(value.byte_sub(offset) as *mut GcBox<T, C>) }
+}
+
 /// Whether the object of `ptr` has a header (is of a tracked type).
 ///
 /// # Safety

@@ -127,6 +127,15 @@
 //! * **I8 (unsized values)** is written in `heap::dst`: [`HAS_HEADER`] in
 //!   the weak word says whether an object has a header; what describes an
 //!   object without one.
+//! * **I9 (pinned values).** A value is moved out of its object only by
+//!   `try_unwrap`/`into_inner` (per-thread and sync) or through the `&mut T`
+//!   of `get_mut`; all of them refuse an object with [`PINNED`], which
+//!   `Gc::pin` sets before the handle exists. Every other end of a value
+//!   is a drop in place (refcount death, the collector) before its memory
+//!   is freed, or a leak (memory never freed). So a `Pin<Gc<T>>` keeps
+//!   `Pin`'s contract even though the heap hands out other handles to the
+//!   same object (`gc::get_objects`, `get_referents`, `from_finalizing`,
+//!   `GcAny::downcast`).
 
 use super::Heap;
 use crate::trace::{FinalizerKind, Trace, Tracer};
@@ -183,8 +192,11 @@ pub(crate) const HAS_HEADER: u32 = 1 << 27;
 /// Weak word: the object's weak epoch is not 0 (I2): the heap's epoch
 /// table may hold its entry (current epoch, stale handle count).
 pub(crate) const WEAK_EPOCH: u32 = 1 << 26;
+/// Weak word: the value is pinned (`Gc::pin`, I9): it is never moved out
+/// of the object. Set at allocation, never changed.
+pub(crate) const PINNED: u32 = 1 << 25;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = WEAK_EPOCH - 1;
+pub(crate) const WEAK_COUNT_MASK: u32 = PINNED - 1;
 
 /// The reference counts at the start of every [`GcBox`].
 #[repr(C)]
@@ -230,6 +242,8 @@ pub(crate) trait CountsKind: Sized + 'static {
     fn new(strong: u32, weak: u32) -> Self;
     /// Whether `flag` is set in the weak word (e.g. [`HAS_HEADER`], I8).
     fn weak_flag(&self, flag: u32) -> bool;
+    /// Set `flag` in the weak word (e.g. [`PINNED`], I9).
+    fn set_weak_flag(&self, flag: u32);
 }
 
 impl CountsKind for Counts {
@@ -245,6 +259,9 @@ impl CountsKind for Counts {
     #[inline(always)]
     fn weak_flag(&self, flag: u32) -> bool {
         self.has_flag(flag)
+    }
+    fn set_weak_flag(&self, flag: u32) {
+        self.set_flag(flag)
     }
 }
 

@@ -27,6 +27,11 @@ pub(crate) struct Epoch {
     /// Live handles of older epochs (dead to `upgrade`, still holding the
     /// allocation).
     pub(crate) stale: u32,
+    /// Handles of the current epoch turned into raw pointers
+    /// (`Weak::into_raw`): `Weak::from_raw` gives the current epoch to this
+    /// many and 0 (an epoch older than any current one but 0's) to the
+    /// rest. A bump resets it: those handles are stale now, as 0 says.
+    pub(crate) raw_live: u32,
 }
 
 /// Epochs by object address.
@@ -40,6 +45,27 @@ impl Epoch {
             .checked_add(1)
             .expect("gc: weak epoch overflow (4 billion resurrections of one object)");
         self.stale = handles;
+        self.raw_live = 0;
+    }
+
+    /// A handle of `epoch` becomes a raw pointer (`Weak::into_raw`).
+    pub(crate) fn note_into_raw(&mut self, epoch: u32) {
+        if epoch == self.epoch && epoch != 0 {
+            self.raw_live += 1;
+        }
+    }
+
+    /// The epoch of a handle rebuilt from a raw pointer (`Weak::from_raw`):
+    /// raw pointers of one object are interchangeable, so any of the
+    /// recorded ones (I2 holds: a pointer made before the last bump is
+    /// rebuilt stale, and the stale count is unchanged).
+    pub(crate) fn take_from_raw(&mut self) -> u32 {
+        if self.raw_live > 0 {
+            self.raw_live -= 1;
+            self.epoch
+        } else {
+            0
+        }
     }
 
     /// A handle of `epoch` was added (`+1`) or released (`-1`).
@@ -99,6 +125,28 @@ pub(crate) fn note(counts: &Counts, addr: usize, epoch: u32, delta: i32) {
             e.note(epoch, delta);
         }
     }
+}
+
+/// A handle of `epoch` to the object becomes a raw pointer.
+pub(crate) fn note_into_raw(counts: &Counts, addr: usize, epoch: u32) {
+    if epoch == 0 || !counts.has_flag(WEAK_EPOCH) {
+        return;
+    }
+    if let Some(heap) = super::heap() {
+        if let Some(e) = heap.weak_epochs.borrow_mut().get_mut(&addr) {
+            e.note_into_raw(epoch);
+        }
+    }
+}
+
+/// The epoch of a handle to the object rebuilt from a raw pointer.
+pub(crate) fn take_from_raw(counts: &Counts, addr: usize) -> u32 {
+    if !counts.has_flag(WEAK_EPOCH) {
+        return 0;
+    }
+    let Some(heap) = super::heap() else { return 0 };
+    let mut table = heap.weak_epochs.borrow_mut();
+    table.get_mut(&addr).map_or(0, Epoch::take_from_raw)
 }
 
 /// The object's value is being dropped: its entry is not needed any more.

@@ -120,13 +120,7 @@ impl SyncWeakToken {
         // The weak reference and the callback (registered by address,
         // which is unchanged) move here; `erased` describes the concrete
         // object whatever the handle's type (I8).
-        Weak {
-            raw: ptr,
-            callback: self.callback,
-            erased: self.erased,
-            epoch: self.epoch,
-            _marker: PhantomData,
-        }
+        Weak::from_parts(ptr, self.callback, self.erased, self.epoch)
     }
 }
 

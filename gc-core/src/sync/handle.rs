@@ -4,7 +4,8 @@ use super::{clear_weak_handles_and_run_callbacks, heap, release, SyncCounts};
 use crate::handle::weak::EMPTY;
 use crate::heap::dst::{has_header, obj_of, weak_obj};
 use crate::heap::header::{
-    counts_to_header, GcBox, ObjPtr, VTable, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, WEAK_EPOCH,
+    counts_to_header, GcBox, ObjPtr, VTable, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED,
+    WEAK_EPOCH,
 };
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
@@ -51,7 +52,7 @@ unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Gc<T> {}
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     #[inline(always)]
-    pub(super) fn counts(&self) -> &SyncCounts {
+    pub(crate) fn counts(&self) -> &SyncCounts {
         // SAFETY: a strong handle keeps the object alive (I1).
         unsafe { &(*self.ptr.as_ptr()).counts }
     }
@@ -166,7 +167,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// back. Like [`std::sync::Arc::try_unwrap`], weak handles do not
     /// count: they are cleared (their callbacks run) and no finalizer runs
     /// (the value lives on, owned by the caller). An object a running
-    /// collection owns (cyclic trash a finalizer handed out) is refused.
+    /// collection owns (cyclic trash a finalizer handed out) is refused, and
+    /// so is a pinned value (`Gc::pin`, header I9).
     ///
     /// # Examples
     ///
@@ -182,7 +184,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         let heap = heap();
         let obj = this.obj();
         let lists = obj.header().map(|_| heap.lock_running());
-        if this.is_owned_by_collection() {
+        if this.is_owned_by_collection() || this.counts().has_flag(PINNED) {
             return Err(this);
         }
         // Acquire: pairs with the Release decrements of the other handles.
@@ -217,7 +219,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         let heap = heap();
         let obj = this.obj();
         let lists = obj.header().map(|_| heap.lock_running());
-        if this.is_owned_by_collection() {
+        if this.is_owned_by_collection() || this.counts().has_flag(PINNED) {
             drop(lists);
             drop(this);
             return None;
@@ -284,7 +286,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// A mutable reference to the value, if this is the only handle (no
-    /// other strong and no weak handle), as [`std::sync::Arc::get_mut`].
+    /// other strong and no weak handle) and the value is not pinned, as
+    /// [`std::sync::Arc::get_mut`].
     ///
     /// The collector does not trace a value that may be lent out this way
     /// (header I6): from then on, what the value holds counts as referenced
@@ -303,7 +306,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// ```
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
         let counts = this.counts();
-        if counts.strong() != 1 || counts.weak() != 1 {
+        if counts.strong() != 1 || counts.weak() != 1 || counts.has_flag(PINNED) {
             return None;
         }
         if this.obj().header().is_some() {

@@ -118,6 +118,7 @@
 pub(crate) mod dst;
 mod handle;
 mod lock;
+mod raw;
 mod world;
 
 pub mod gc;
@@ -182,6 +183,9 @@ impl CountsKind for SyncCounts {
     #[inline(always)]
     fn weak_flag(&self, flag: u32) -> bool {
         self.has_flag(flag)
+    }
+    fn set_weak_flag(&self, flag: u32) {
+        self.set_flag(flag);
     }
 }
 

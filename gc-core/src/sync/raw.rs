@@ -1,0 +1,58 @@
+//! `Arc`'s raw-pointer API, `pin` and auto traits on the sync handles (the
+//! strong part is `handle::raw`'s macro, shared with the per-thread heap),
+//! and `sync::Weak`'s `as_ptr`/`into_raw`/`from_raw` (its weak epochs live
+//! in the sync heap's table, header I2).
+
+use super::handle::{Gc, Weak};
+use super::{heap, SyncCounts};
+use crate::heap::header::{GcBox, VTable, WEAK_EPOCH};
+use crate::heap::weakepoch::Epoch;
+use crate::primitive;
+use crate::trace::Trace;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+crate::handle::raw::strong_raw_api!(Gc, "pygc::sync::Gc", SyncCounts, + Send + Sync);
+
+impl SyncCounts {
+    /// A handle of `epoch` to the object at `addr` becomes a raw pointer.
+    fn note_into_raw(&self, addr: usize, epoch: u32) {
+        if epoch == 0 || !self.has_flag(WEAK_EPOCH) {
+            return;
+        }
+        if let Some(e) = primitive::lock(&heap().weak_epochs).get_mut(&addr) {
+            e.note_into_raw(epoch);
+        }
+    }
+
+    /// The epoch of a handle to the object at `addr` rebuilt from a raw
+    /// pointer.
+    fn take_from_raw(&self, addr: usize) -> u32 {
+        if !self.has_flag(WEAK_EPOCH) {
+            return 0;
+        }
+        primitive::lock(&heap().weak_epochs)
+            .get_mut(&addr)
+            .map_or(0, Epoch::take_from_raw)
+    }
+}
+
+crate::handle::raw::weak_raw_api!(Weak, "pygc::sync::{Gc, Weak}", SyncCounts, + Send + Sync);
+
+impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
+    /// Rebuild a handle from its parts (`coerce!`, `from_raw`).
+    pub(super) fn from_parts(
+        raw: NonNull<GcBox<T, SyncCounts>>,
+        callback: Option<u64>,
+        erased: (&'static VTable, usize),
+        epoch: u32,
+    ) -> Weak<T> {
+        Weak {
+            raw,
+            callback,
+            erased,
+            epoch,
+            _marker: PhantomData,
+        }
+    }
+}
