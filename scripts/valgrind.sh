@@ -6,7 +6,7 @@
 #                                  workspace, pygc's unit tests, the tour
 #   scripts/valgrind.sh --quick    CI-sized (~5 min): refcount, cycles,
 #                                  finalize, weakref, regressions, model,
-#                                  unsized, sync_unsized
+#                                  unsized, sync_unsized, rc_api
 #                                  (few proptest cases) and the tour, without
 #                                  the slowest tests
 #   scripts/valgrind.sh --release  use the release profile (faster; no
@@ -113,7 +113,7 @@ quick_skips=(
     byte_encoding_round_trips
 )
 if [[ $mode == quick ]]; then
-    wanted=" refcount cycles finalize weakref regressions model tour pool pool_off unsized sync_unsized "
+    wanted=" refcount cycles finalize weakref regressions model tour pool pool_off unsized sync_unsized rc_api "
     cases=${VALGRIND_PROPTEST_CASES:-16}
     skips+=("${quick_skips[@]}")
 else
