@@ -245,25 +245,30 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
     }
 }
 
+/// `Trace` for a collection iterated by `&C` (one element type `T`, and
+/// maybe a hasher parameter). Also used for `indexmap`/`hashbrown`.
 macro_rules! sequence {
-    ($($name:ident < $($p:ident),* >),* $(,)?) => {$(
+    ($($(#[$attr:meta])* $name:ident < T $(, $s:ident)? >),* $(,)?) => {$(
+        $(#[$attr])*
         // SAFETY: reports each owned element once.
-        unsafe impl<$($p: Trace),*> Trace for $name<$($p),*> {
+        unsafe impl<T: $crate::trace::Trace $(, $s)?> $crate::trace::Trace for $name<T $(, $s)?> {
             #[inline]
-            fn trace(&self, tracer: &mut Tracer<'_>) {
-                if Self::__gc_tracked() {
+            fn trace(&self, tracer: &mut $crate::trace::Tracer<'_>) {
+                if T::__gc_tracked() {
                     for v in self {
                         v.trace(tracer)
                     }
                 }
             }
             #[inline(always)]
-            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
-                false $(|| $p::__gc_tracked_with::<Fu>())*
+            fn __gc_tracked_with<Fu: $crate::trace::Fuel>() -> bool {
+                T::__gc_tracked_with::<Fu>()
             }
         }
     )*};
 }
+#[cfg(any(feature = "indexmap", feature = "hashbrown"))]
+pub(crate) use sequence;
 
 // SAFETY: reports each owned element once.
 unsafe impl<T: Trace> Trace for Vec<T> {
@@ -291,30 +296,19 @@ unsafe impl<T: Trace> Trace for VecDeque<T> {
     }
 }
 
-sequence!(LinkedList<T>, BTreeSet<T>, BinaryHeap<T>);
+sequence!(LinkedList<T>, BTreeSet<T>, BinaryHeap<T>, HashSet<T, S>);
 
-// SAFETY: reports each owned element once.
-unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if T::__gc_tracked() {
-            for v in self {
-                v.trace(tracer)
-            }
-        }
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
+/// `Trace` for a map iterated by `&M` as `(&K, &V)` (and maybe a hasher
+/// parameter). Also used for `indexmap`/`hashbrown`.
 macro_rules! map {
-    ($($map:ident < K, V $(, $s:ident)? >),* $(,)?) => {$(
+    ($($(#[$attr:meta])* $map:ident < K, V $(, $s:ident)? >),* $(,)?) => {$(
+        $(#[$attr])*
         // SAFETY: reports each owned key and value once.
-        unsafe impl<K: Trace, V: Trace $(, $s)?> Trace for $map<K, V $(, $s)?> {
+        unsafe impl<K: $crate::trace::Trace, V: $crate::trace::Trace $(, $s)?>
+            $crate::trace::Trace for $map<K, V $(, $s)?>
+        {
             #[inline]
-            fn trace(&self, tracer: &mut Tracer<'_>) {
+            fn trace(&self, tracer: &mut $crate::trace::Tracer<'_>) {
                 if Self::__gc_tracked() {
                     for (k, v) in self {
                         k.trace(tracer);
@@ -323,12 +317,14 @@ macro_rules! map {
                 }
             }
             #[inline(always)]
-            fn __gc_tracked_with<Fu: crate::trace::Fuel>() -> bool {
+            fn __gc_tracked_with<Fu: $crate::trace::Fuel>() -> bool {
                 K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
             }
         }
     )*};
 }
+#[cfg(any(feature = "indexmap", feature = "hashbrown"))]
+pub(crate) use map;
 
 map!(HashMap<K, V, S>, BTreeMap<K, V>);
 

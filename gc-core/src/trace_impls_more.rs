@@ -293,84 +293,20 @@ unsafe impl<T: Trace> Trace for Bound<T> {
 /// `indexmap`'s ordered map and set (feature `indexmap`).
 #[cfg(feature = "indexmap")]
 mod indexmap_impls {
-    use crate::trace::{Fuel, Trace, Tracer};
+    use crate::trace_impls::{map, sequence};
     use indexmap::{IndexMap, IndexSet};
 
-    // SAFETY: reports each owned key and value once.
-    #[cfg_attr(docsrs, doc(cfg(feature = "indexmap")))]
-    unsafe impl<K: Trace, V: Trace, S> Trace for IndexMap<K, V, S> {
-        #[inline]
-        fn trace(&self, tracer: &mut Tracer<'_>) {
-            if Self::__gc_tracked() {
-                for (k, v) in self {
-                    k.trace(tracer);
-                    v.trace(tracer);
-                }
-            }
-        }
-        #[inline(always)]
-        fn __gc_tracked_with<Fu: Fuel>() -> bool {
-            K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
-        }
-    }
-
-    // SAFETY: reports each owned element once.
-    #[cfg_attr(docsrs, doc(cfg(feature = "indexmap")))]
-    unsafe impl<T: Trace, S> Trace for IndexSet<T, S> {
-        #[inline]
-        fn trace(&self, tracer: &mut Tracer<'_>) {
-            if T::__gc_tracked() {
-                for v in self {
-                    v.trace(tracer)
-                }
-            }
-        }
-        #[inline(always)]
-        fn __gc_tracked_with<Fu: Fuel>() -> bool {
-            T::__gc_tracked_with::<Fu>()
-        }
-    }
+    map!(#[cfg_attr(docsrs, doc(cfg(feature = "indexmap")))] IndexMap<K, V, S>);
+    sequence!(#[cfg_attr(docsrs, doc(cfg(feature = "indexmap")))] IndexSet<T, S>);
 }
 
 /// `hashbrown`'s map and set (feature `hashbrown`), with the default
 /// allocator.
 #[cfg(feature = "hashbrown")]
 mod hashbrown_impls {
-    use crate::trace::{Fuel, Trace, Tracer};
+    use crate::trace_impls::{map, sequence};
     use hashbrown::{HashMap, HashSet};
 
-    // SAFETY: reports each owned key and value once.
-    #[cfg_attr(docsrs, doc(cfg(feature = "hashbrown")))]
-    unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
-        #[inline]
-        fn trace(&self, tracer: &mut Tracer<'_>) {
-            if Self::__gc_tracked() {
-                for (k, v) in self {
-                    k.trace(tracer);
-                    v.trace(tracer);
-                }
-            }
-        }
-        #[inline(always)]
-        fn __gc_tracked_with<Fu: Fuel>() -> bool {
-            K::__gc_tracked_with::<Fu>() || V::__gc_tracked_with::<Fu>()
-        }
-    }
-
-    // SAFETY: reports each owned element once.
-    #[cfg_attr(docsrs, doc(cfg(feature = "hashbrown")))]
-    unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
-        #[inline]
-        fn trace(&self, tracer: &mut Tracer<'_>) {
-            if T::__gc_tracked() {
-                for v in self {
-                    v.trace(tracer)
-                }
-            }
-        }
-        #[inline(always)]
-        fn __gc_tracked_with<Fu: Fuel>() -> bool {
-            T::__gc_tracked_with::<Fu>()
-        }
-    }
+    map!(#[cfg_attr(docsrs, doc(cfg(feature = "hashbrown")))] HashMap<K, V, S>);
+    sequence!(#[cfg_attr(docsrs, doc(cfg(feature = "hashbrown")))] HashSet<T, S>);
 }
