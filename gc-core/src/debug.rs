@@ -373,7 +373,7 @@ pub fn why_alive(object: &GcAny) -> AliveReport {
     chain.reverse(); // target first
     let heap = heap_or_panic();
     let in_garbage =
-        root.is_some_and(|r| heap.garbage.borrow().iter().any(|g| key(g.obj) == key(r)));
+        root.is_some_and(|r| heap.garbage.borrow().iter().any(|g| key(g.obj()) == key(r)));
     let path = chain
         .into_iter()
         .map(|obj| {

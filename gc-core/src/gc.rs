@@ -73,7 +73,8 @@
 //! would add list-lock traffic to every promotion.
 
 use crate::handle::any::GcAny;
-use crate::heap::header::{Header, TAG_PERMANENT};
+use crate::heap::header::{Counts, Header, TAG_PERMANENT};
+use crate::heap::owned::OwnedRef;
 use crate::heap::{heap_or_panic, list, Heap};
 use crate::trace::{TraceMode, Tracer};
 use crate::types::NUM_GENERATIONS;
@@ -324,7 +325,8 @@ pub fn get_debug() -> DebugFlags {
 /// saved[0].downcast_ref::<N>().unwrap().0.borrow_mut().take(); // break it
 /// ```
 pub fn garbage() -> Vec<GcAny> {
-    heap().garbage.borrow().clone()
+    let garbage = heap().garbage.borrow().clone();
+    into_handles(garbage)
 }
 
 /// Empty `gc.garbage`, returning what it held.
@@ -335,7 +337,15 @@ pub fn garbage() -> Vec<GcAny> {
 /// assert!(pygc::gc::take_garbage().is_empty());
 /// ```
 pub fn take_garbage() -> Vec<GcAny> {
-    std::mem::take(&mut *heap().garbage.borrow_mut())
+    let garbage = std::mem::take(&mut *heap().garbage.borrow_mut());
+    into_handles(garbage)
+}
+
+/// The heap's own references, as handles.
+fn into_handles(refs: Vec<OwnedRef<Counts>>) -> Vec<GcAny> {
+    // SAFETY: I1: each reference moves into its handle.
+    let handle = |r: OwnedRef<Counts>| unsafe { GcAny::from_obj(r.into_obj()) };
+    refs.into_iter().map(handle).collect()
 }
 
 /// Register a callback called with [`Phase::Start`] before and
@@ -499,9 +509,14 @@ pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
     if object.obj.value_dropped_by_collector() {
         return out; // header I5
     }
-    let mut tracer = Tracer::new(TraceMode::Referents { out: &mut out });
+    let mut edges = Vec::new();
+    let mut tracer = Tracer::new(TraceMode::Edges { out: &mut edges });
     // SAFETY: `object` keeps its value alive (a zombie's is gone: above).
     unsafe { (object.obj.vtable.trace)(object.obj.counts, &mut tracer) };
+    drop(tracer);
+    // SAFETY: I1: the value (kept by `object`) still owns a handle to each;
+    // no user code ran since the trace.
+    out.extend(edges.into_iter().map(|o| unsafe { GcAny::new_ref(o) }));
     out
 }
 

@@ -383,10 +383,10 @@ struct PackageReadme;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::handle::dst::{CoerceParts, GcToken, WeakToken};
-    pub use crate::heap::dst::{ErasedType, TraceUnsized};
-    pub use crate::heap::header::{Counts, GcBox};
+    pub use crate::heap::header::{Counts, ErasedType, GcBox};
+    pub use crate::sync::counts::SyncCounts;
     pub use crate::sync::dst::{SyncGcToken, SyncWeakToken};
-    pub use crate::sync::SyncCounts;
+    pub use crate::trace::TraceUnsized;
     pub use crate::trace::{FinalizerKind, Fuel};
 
     /// Implemented by `#[derive(Trace)]` for the derived type, and for every

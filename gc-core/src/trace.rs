@@ -30,8 +30,7 @@
 //! assert_eq!(pygc::gc::collect(), 1);
 //! ```
 
-use crate::handle::any::GcAny;
-use crate::heap::header::Header;
+use crate::heap::header::{ErasedType, Header};
 use std::ptr::NonNull;
 
 /// How a type's values are finalized. Written by `#[derive(Trace)]`; see
@@ -91,6 +90,25 @@ pub type FuelFull = FuelMore<
         >,
     >,
 >;
+
+/// The heap's type information, reachable from a value of a possibly
+/// unsized type: every sized `Trace` type, `[T]` and `str` implement it,
+/// and `dyn X` for any `X: Trace` gets it from its vtable (it is a
+/// supertrait of [`Trace`]). Not a public API: do not implement or call it.
+///
+/// # Safety
+///
+/// [`__gc_erased`](TraceUnsized::__gc_erased) must describe the value's
+/// concrete type exactly (it decides how the heap drops and frees it).
+#[doc(hidden)]
+pub unsafe trait TraceUnsized {
+    /// The erased type of this value, for the per-thread heap (`sync ==
+    /// false`) or the sync heap.
+    #[doc(hidden)]
+    fn __gc_erased(&self, sync: bool) -> ErasedType
+    where
+        Self: 'static;
+}
 
 /// A value the cycle collector can look inside.
 ///
@@ -169,7 +187,7 @@ pub type FuelFull = FuelMore<
     label = "this type cannot be traced by the cycle collector",
     note = "derive it with `#[derive(Trace)]`, or mark the field `#[trace(skip)]` (its handles then count as outside references)"
 )]
-pub unsafe trait Trace: crate::heap::dst::TraceUnsized {
+pub unsafe trait Trace: TraceUnsized {
     /// Report every handle this value owns to `tracer`, by calling `trace` on
     /// each field that may own one.
     fn trace(&self, tracer: &mut Tracer<'_>);
@@ -287,11 +305,10 @@ pub(crate) enum TraceMode<'a> {
     MoveToList { list: NonNull<Header> },
     /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
     WeakHandles { ids: &'a mut Vec<u64> },
-    /// get_referents: collect a strong, type-erased handle to each referent.
-    Referents { out: &'a mut Vec<GcAny> },
     /// get_referrers: does the traced value own a handle to `target`?
     RefersTo { target: *const (), found: bool },
-    /// debugging tools: every handle the value owns, tracked or not.
+    /// get_referents and the debugging tools: every handle the value owns,
+    /// tracked or not (the caller holds the value, so they stay live).
     Edges {
         out: &'a mut Vec<crate::heap::header::ObjPtr>,
     },

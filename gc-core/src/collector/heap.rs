@@ -1,9 +1,10 @@
 //! What the collector needs from a heap: the [`CollectorHeap`] trait.
 
-use crate::heap::header::{Header, ObjPtr};
-use crate::heap::weakcb::Entry;
+use crate::heap::header::{Header, ObjPtr, RefCounter};
+use crate::heap::weakcb::{Entry, GcCallbackCell};
 use crate::types::DebugFlags;
 use std::ptr::NonNull;
+use std::time::Duration;
 
 /// What the collector needs from a heap (per-thread or sync).
 ///
@@ -33,19 +34,51 @@ pub(crate) trait CollectorHeap {
     fn stop_world(&self) -> bool;
     fn resume_world(&self);
 
+    /// The objects' reference counts (plain cells, or atomics for sync).
+    type Counts: RefCounter;
+
+    /// The counts of `obj`.
+    #[inline(always)]
+    fn counts<'a>(obj: ObjPtr) -> &'a Self::Counts {
+        // SAFETY: I1: the collector only passes live objects of this heap.
+        unsafe { Self::Counts::of(obj.counts) }
+    }
     /// The object's strong count.
-    fn strong(obj: ObjPtr) -> u32;
-    fn inc_strong(obj: ObjPtr);
+    #[inline(always)]
+    fn strong(obj: ObjPtr) -> u32 {
+        Self::counts(obj).strong()
+    }
+    #[inline(always)]
+    fn inc_strong(obj: ObjPtr) {
+        Self::counts(obj).inc_strong()
+    }
     /// Decrement; `true` if it reached zero.
-    fn dec_strong(obj: ObjPtr) -> bool;
-    fn has_flag(obj: ObjPtr, flag: u32) -> bool;
-    /// Whether `Gc::get_mut` may have lent out the value (header I6);
-    /// always false for the sync heap.
-    fn mut_exposed(obj: ObjPtr) -> bool;
-    fn set_flag(obj: ObjPtr, flag: u32);
-    fn clear_flag(obj: ObjPtr, flag: u32);
+    #[inline(always)]
+    fn dec_strong(obj: ObjPtr) -> bool {
+        Self::counts(obj).dec_strong()
+    }
+    #[inline(always)]
+    fn has_flag(obj: ObjPtr, flag: u32) -> bool {
+        Self::counts(obj).has_flag(flag)
+    }
+    /// Whether `Gc::get_mut` may have lent out the value (header I6).
+    #[inline(always)]
+    fn mut_exposed(obj: ObjPtr) -> bool {
+        Self::counts(obj).mut_exposed()
+    }
+    #[inline(always)]
+    fn set_flag(obj: ObjPtr, flag: u32) {
+        Self::counts(obj).test_and_set_flag(flag);
+    }
+    #[inline(always)]
+    fn clear_flag(obj: ObjPtr, flag: u32) {
+        Self::counts(obj).test_and_clear_flag(flag);
+    }
     /// Release one weak reference; `true` if none is left.
-    fn dec_weak(obj: ObjPtr) -> bool;
+    #[inline(always)]
+    fn dec_weak(obj: ObjPtr) -> bool {
+        Self::counts(obj).dec_weak()
+    }
 
     /// Whether any weak callback is registered at all.
     fn has_weak_callbacks(&self) -> bool;
@@ -82,4 +115,19 @@ pub(crate) trait CollectorHeap {
     /// `n` tracked objects were freed: `count[0] -= n`, never below zero.
     fn note_deallocs(&self, n: usize);
     fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize);
+
+    /// A registered `gc` callback.
+    type GcCallback: GcCallbackCell;
+    /// Snapshot of the registered `gc` callbacks (they may change the
+    /// registry while they run).
+    fn gc_callbacks(&self) -> Vec<Self::GcCallback>;
+    /// Mark a collection as running, to wait at most `timeout` for the
+    /// world to stop; `false` if one runs already (no nesting) or this
+    /// thread may not collect now (sync heap, S6).
+    fn begin_collecting(&self, timeout: Duration) -> bool;
+    /// The collection marked by [`CollectorHeap::begin_collecting`] ended.
+    fn end_collecting(&self);
+    /// The collection itself (`collect_main`, or the incremental mode's);
+    /// `None` if the world could not be stopped.
+    fn run_collection(&self, generation: usize) -> Option<(usize, usize)>;
 }

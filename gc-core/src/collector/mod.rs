@@ -82,6 +82,7 @@
 mod delete;
 mod finalize;
 mod heap;
+mod heaps;
 pub(crate) mod incremental;
 mod legacy;
 mod policy;
@@ -96,6 +97,7 @@ pub(crate) use visit::trace_object;
 
 use crate::heap::header::Header;
 use crate::heap::list::{self, List};
+use crate::heap::weakcb::{run_reporting_panics, GcCallbackCell};
 use crate::types::{CollectionInfo, DebugFlags, Phase, NUM_GENERATIONS};
 use delete::delete_garbage;
 use finalize::{finalize_garbage, handle_resurrected_objects, keep_unconfirmed_trash};
@@ -286,34 +288,35 @@ pub(crate) fn collect_main<H: CollectorHeap>(
     Some((collected, uncollectable))
 }
 
-/// Run `collect_main` between `Phase::Start` and `Phase::Stop` callbacks
-/// (CPython's `gc_collect_with_callback`). `invoke` runs the heap's `gc`
-/// callbacks.
-pub(crate) fn collect_with_callbacks<H: CollectorHeap>(
+/// Collect `generation` between the `Phase::Start` and `Phase::Stop` `gc`
+/// callbacks (CPython's `gc_collect_with_callback`); the one place `gc`
+/// callbacks run. `None` if no collection could run: one runs already (no
+/// nesting), or, on the sync heap, this thread holds a permit (S6) or the
+/// world did not stop within `timeout` (which the per-thread heap ignores).
+pub(crate) fn collect<H: CollectorHeap>(
     heap: &H,
     generation: usize,
-    invoke: impl Fn(Phase, &CollectionInfo),
+    timeout: Duration,
 ) -> Option<usize> {
-    collect_with_callbacks_using(heap, generation, invoke, collect_main)
-}
-
-/// [`collect_with_callbacks`] with another collection than `collect_main`
-/// between the callbacks (the incremental mode's, `incremental::collect`).
-pub(crate) fn collect_with_callbacks_using<H: CollectorHeap>(
-    heap: &H,
-    generation: usize,
-    invoke: impl Fn(Phase, &CollectionInfo),
-    collect: impl FnOnce(&H, usize) -> Option<(usize, usize)>,
-) -> Option<usize> {
+    if !heap.begin_collecting(timeout) {
+        return None;
+    }
+    struct Done<'a, H: CollectorHeap>(&'a H);
+    impl<H: CollectorHeap> Drop for Done<'_, H> {
+        fn drop(&mut self) {
+            self.0.end_collecting();
+        }
+    }
+    let _done = Done(heap);
     let start_info = CollectionInfo {
         generation,
         collected: 0,
         uncollectable: 0,
         duration: Duration::ZERO,
     };
-    invoke(Phase::Start, &start_info);
+    run_gc_callbacks(heap, Phase::Start, &start_info);
     let started = Instant::now();
-    let result = collect(heap, generation);
+    let result = heap.run_collection(generation);
     // A collection that could not stop the world still ends its callbacks'
     // start/stop pair (with nothing collected).
     let (collected, uncollectable) = result.unwrap_or((0, 0));
@@ -323,6 +326,16 @@ pub(crate) fn collect_with_callbacks_using<H: CollectorHeap>(
         uncollectable,
         duration: started.elapsed(),
     };
-    invoke(Phase::Stop, &stop_info);
+    run_gc_callbacks(heap, Phase::Stop, &stop_info);
     result.map(|(c, u)| c + u)
+}
+
+/// Run the `gc` callbacks registered now, each once, panics reported; a
+/// callback that is running already (it collected) is skipped.
+fn run_gc_callbacks<H: CollectorHeap>(heap: &H, phase: Phase, info: &CollectionInfo) {
+    for cb in heap.gc_callbacks() {
+        run_reporting_panics(&|| "gc callback".to_string(), || {
+            cb.call_unless_running(phase, info)
+        });
+    }
 }

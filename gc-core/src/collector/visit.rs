@@ -4,9 +4,10 @@
 //! `debug` modules.
 
 use super::heap::CollectorHeap;
-use crate::handle::strong::Gc;
-use crate::heap::dst::is_thin;
-use crate::heap::header::{counts_to_header, Header, HEADER_SIZE, NEXT_UNREACHABLE, PREV_FLAGS};
+use crate::heap::dst::{has_header, is_thin, obj_of};
+use crate::heap::header::{
+    counts_to_header, GcBox, Header, HEADER_SIZE, NEXT_UNREACHABLE, PREV_FLAGS,
+};
 use crate::heap::list;
 use crate::trace::{Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED};
 use std::ptr::NonNull;
@@ -71,13 +72,20 @@ impl Drop for AbortOnPanic {
 // ---------------------------------------------------------------------------
 
 impl Tracer<'_> {
-    /// Visit a strong handle.
+    /// Visit a strong handle (`Gc<T>`), given as its box pointer: the
+    /// collector layer names no handle type.
+    ///
+    /// # Safety
+    /// `gc` is the pointer of a strong handle that the traced value owns
+    /// (so its object is live, I1) and that stays put while this runs.
     #[inline(always)]
-    pub(crate) fn visit_gc<T: ?Sized + Trace + 'static>(&mut self, gc: &Gc<T>) {
+    pub(crate) unsafe fn visit_gc<T: ?Sized + Trace + 'static>(&mut self, gc: NonNull<GcBox<T>>) {
+        // SAFETY: the caller's handle keeps the object alive (I1).
+        let has_header = || unsafe { has_header(gc) };
         // The per-thread collector's hot paths first.
         if self.fast == FAST_SUBTRACT {
-            if gc.has_header() {
-                let target = counts_to_header(gc.ptr.cast()).as_ptr();
+            if has_header() {
+                let target = counts_to_header(gc.cast()).as_ptr();
                 if target == self.run_target {
                     self.run_len += 1;
                 } else {
@@ -89,8 +97,8 @@ impl Tracer<'_> {
             return;
         }
         if self.fast == FAST_REACHABLE {
-            if gc.has_header() {
-                let target = counts_to_header(gc.ptr.cast());
+            if has_header() {
+                let target = counts_to_header(gc.cast());
                 // visit_reachable is idempotent (after one visit the target
                 // is scanned, or rescued with gc_refs >= 1), so a repeat of
                 // the last target is skipped.
@@ -105,7 +113,8 @@ impl Tracer<'_> {
         }
         // Only the mode escapes to the slow path: the compiler may then keep
         // `fast` (and the run) in registers across a loop over many handles.
-        visit_gc_slow(&mut self.mode, self.sync, gc)
+        // SAFETY: forwarded from the caller.
+        unsafe { visit_gc_slow(&mut self.mode, self.sync, gc) }
     }
 
     /// Visit a slice of strong handles (`Vec<Gc<T>>` and friends). In the
@@ -116,16 +125,25 @@ impl Tracer<'_> {
     /// idempotent); the comparison vectorises. Anything else goes through
     /// [`Tracer::visit_gc`] one handle at a time, so each edge is reported
     /// exactly once either way.
+    ///
+    /// # Safety
+    /// As for [`Tracer::visit_gc`], for every pointer of `handles`.
     #[inline(always)]
-    pub(crate) fn visit_gc_slice<T: ?Sized + Trace + 'static>(&mut self, handles: &[Gc<T>]) {
+    pub(crate) unsafe fn visit_gc_slice<T: ?Sized + Trace + 'static>(
+        &mut self,
+        handles: &[NonNull<GcBox<T>>],
+    ) {
         const CHUNK: usize = 8;
         let counting = self.fast == FAST_SUBTRACT;
         // Handles to unsized values may differ in trackedness (I8): one by
         // one. For a sized `T` the first handle's answer is the static one.
-        let same_type = is_thin::<T>() && handles.first().is_some_and(Gc::has_header);
+        // SAFETY: the caller's handles keep their objects alive (I1).
+        let same_type =
+            is_thin::<T>() && handles.first().is_some_and(|&gc| unsafe { has_header(gc) });
         if !same_type || !(counting || self.fast == FAST_REACHABLE) {
-            for gc in handles {
-                self.visit_gc(gc);
+            for &gc in handles {
+                // SAFETY: forwarded from the caller.
+                unsafe { self.visit_gc(gc) };
             }
             return;
         }
@@ -136,19 +154,21 @@ impl Tracer<'_> {
             let key = (self.run_target as usize).wrapping_add(HEADER_SIZE);
             if chunk
                 .iter()
-                .all(|gc| gc.ptr.cast::<u8>().as_ptr() as usize == key)
+                .all(|gc| gc.cast::<u8>().as_ptr() as usize == key)
             {
                 if counting {
                     self.run_len += CHUNK;
                 }
                 continue;
             }
-            for gc in chunk {
-                self.visit_gc(gc);
+            for &gc in chunk {
+                // SAFETY: forwarded from the caller.
+                unsafe { self.visit_gc(gc) };
             }
         }
-        for gc in chunks.remainder() {
-            self.visit_gc(gc);
+        for &gc in chunks.remainder() {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.visit_gc(gc) };
         }
     }
 
@@ -177,7 +197,7 @@ impl Tracer<'_> {
                     *found = true;
                 }
             }
-            TraceMode::Referents { .. } | TraceMode::Edges { .. } => {}
+            TraceMode::Edges { .. } => {}
             _ => {
                 if tracked && self.sync {
                     visit_tracked(&mut self.mode, counts_to_header(counts));
@@ -196,23 +216,27 @@ impl Tracer<'_> {
 }
 
 /// The modes without a fast path, for a per-thread handle.
+///
+/// # Safety
+/// As for [`Tracer::visit_gc`].
 #[inline(never)]
-pub(super) fn visit_gc_slow<T: ?Sized + Trace + 'static>(
+pub(super) unsafe fn visit_gc_slow<T: ?Sized + Trace + 'static>(
     mode: &mut TraceMode<'_>,
     sync: bool,
-    gc: &Gc<T>,
+    gc: NonNull<GcBox<T>>,
 ) {
     match mode {
-        TraceMode::Referents { out } => out.push(Gc::to_any(gc)),
-        TraceMode::Edges { out } => out.push(gc.obj()),
+        // SAFETY: the caller's strong handle: live, value intact (I8).
+        TraceMode::Edges { out } => out.push(unsafe { obj_of(gc) }),
         TraceMode::RefersTo { target, found } => {
-            if std::ptr::eq(gc.ptr.cast::<()>().as_ptr(), *target) {
+            if std::ptr::eq(gc.cast::<()>().as_ptr(), *target) {
                 *found = true;
             }
         }
         _ => {
-            if !sync && gc.has_header() {
-                visit_tracked(mode, counts_to_header(gc.ptr.cast()));
+            // SAFETY: the caller's handle keeps the object alive (I1).
+            if !sync && unsafe { has_header(gc) } {
+                visit_tracked(mode, counts_to_header(gc.cast()));
             }
         }
     }
@@ -232,10 +256,7 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
                 t.clear_collecting();
             }
         }
-        TraceMode::WeakHandles { .. }
-        | TraceMode::Referents { .. }
-        | TraceMode::Edges { .. }
-        | TraceMode::RefersTo { .. } => {}
+        TraceMode::WeakHandles { .. } | TraceMode::Edges { .. } | TraceMode::RefersTo { .. } => {}
     }
 }
 

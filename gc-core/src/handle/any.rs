@@ -1,17 +1,15 @@
 //! `GcAny`: a strong, type-erased handle.
 
-use crate::handle::strong::Gc;
 use crate::heap::dealloc::{release, Erased};
-use crate::heap::header::{GcBox, ObjPtr};
+use crate::heap::header::ObjPtr;
 use crate::trace::Trace;
 use std::any::TypeId;
 use std::fmt;
-use std::mem::ManuallyDrop;
 
 /// A strong handle to an object of any type, as the collector's API hands
 /// them out ([`gc::get_objects`](crate::gc::get_objects),
 /// [`gc::garbage`](crate::gc::garbage), ...). It keeps the object alive like
-/// a [`Gc`]; [`GcAny::downcast`] turns it back into one.
+/// a [`Gc`](crate::Gc); [`GcAny::downcast`] turns it back into one.
 ///
 /// # Examples
 ///
@@ -70,26 +68,6 @@ impl GcAny {
     /// ```
     pub fn is<T: Trace + 'static>(&self) -> bool {
         (self.obj.vtable.type_id)() == TypeId::of::<T>()
-    }
-
-    /// The typed handle, or `Err(self)` if the value is not a `T`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::Gc;
-    /// let any = Gc::to_any(&Gc::new(String::from("s")));
-    /// let any = any.downcast::<i32>().unwrap_err();
-    /// assert_eq!(*any.downcast::<String>().unwrap(), "s");
-    /// ```
-    pub fn downcast<T: Trace + 'static>(self) -> Result<Gc<T>, GcAny> {
-        if self.is::<T>() {
-            let this = ManuallyDrop::new(self);
-            // SAFETY: same type (TypeId), and the strong reference moves.
-            Ok(unsafe { Gc::from_raw_owned(this.obj.counts.cast::<GcBox<T>>()) })
-        } else {
-            Err(self)
-        }
     }
 
     /// A reference to the value if it is a `T`.

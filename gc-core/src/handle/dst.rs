@@ -3,8 +3,8 @@
 
 use crate::handle::strong::Gc;
 use crate::handle::weak::Weak;
-use crate::heap::dst::{finish_unsized, ErasedType};
-use crate::heap::header::{Counts, GcBox, VTable};
+use crate::heap::dst::finish_unsized;
+use crate::heap::header::{Counts, ErasedType, GcBox, VTable};
 use crate::trace::Trace;
 use std::mem::ManuallyDrop;
 use std::num::NonZeroU64;
@@ -181,7 +181,7 @@ macro_rules! unsized_constructors {
             /// assert_eq!(&*s, "hi");
             /// ```
             fn from(boxed: Box<T>) -> Self {
-                let (ptr, erased) = crate::heap::dst::box_into_object::<T, $counts>(boxed);
+                let (ptr, erased) = crate::heap::dst::box_into_object::<T, $counts>(boxed, crate::handle::note_alloc);
                 // SAFETY: a fresh object made by `heap::dst`, with its
                 // erased type.
                 unsafe { $handle::finish(ptr, &erased) }
@@ -202,7 +202,7 @@ macro_rules! unsized_constructors {
             /// assert!(Gc::is_tracked(&hs));
             /// ```
             fn from(v: Vec<T>) -> Self {
-                let (ptr, erased) = crate::heap::dst::vec_into_object::<T, $counts>(v);
+                let (ptr, erased) = crate::heap::dst::vec_into_object::<T, $counts>(v, crate::handle::note_alloc);
                 // SAFETY: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
@@ -260,7 +260,7 @@ macro_rules! unsized_constructors {
             /// assert!(!Gc::is_tracked(&s));
             /// ```
             fn from(s: &str) -> Self {
-                let (ptr, erased) = crate::heap::dst::str_into_object::<$counts>(s);
+                let (ptr, erased) = crate::heap::dst::str_into_object::<$counts>(s, crate::handle::note_alloc);
                 // SAFETY: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
@@ -343,7 +343,9 @@ where
 
 #[cfg(all(test, feature = "nightly"))]
 mod nightly_tests {
-    use crate::{Gc, Trace, Weak};
+    use crate::handle::strong::Gc;
+    use crate::handle::weak::Weak;
+    use crate::trace::{Trace, Tracer};
 
     trait Shape: Trace {
         fn sides(&self) -> u32;
@@ -353,7 +355,7 @@ mod nightly_tests {
 
     // SAFETY: owns no handle.
     unsafe impl Trace for Square {
-        fn trace(&self, _: &mut crate::Tracer<'_>) {}
+        fn trace(&self, _: &mut Tracer<'_>) {}
     }
 
     impl Shape for Square {

@@ -6,6 +6,24 @@ pub(crate) mod raw;
 pub(crate) mod strong;
 pub(crate) mod weak;
 
+use crate::heap::{heap, Heap};
+
+/// A tracked object is about to be allocated (`tracked`): count it on the
+/// calling thread's heap and, if the heap reports a collection due, start
+/// it now, before the new object exists (so the collection never sees it
+/// half-built). Returns that heap (`None` for an untracked type, or once
+/// the thread's heap is gone).
+#[inline(always)]
+pub(crate) fn note_alloc(tracked: bool) -> Option<&'static Heap> {
+    let heap = if tracked { heap() } else { None };
+    if let Some(heap) = heap {
+        if heap.note_alloc() {
+            heap.collect_generations();
+        }
+    }
+    heap
+}
+
 /// The `Rc`-like std trait impls of a strong handle type `$handle<T>` that
 /// derefs to `T` and has an associated `as_ptr` (shared by `Gc` and
 /// `sync::Gc`; `$($bound)*` are the extra bounds on `T`).

@@ -163,7 +163,7 @@ macro_rules! strong_raw_api {
                 let this = $handle::new(value);
                 // I9: set before any other handle can exist that could
                 // move the value (the only one is `this`).
-                crate::heap::header::CountsKind::set_weak_flag(
+                crate::heap::header::RefCounter::test_and_set_flag(
                     this.counts(),
                     crate::heap::header::PINNED,
                 );

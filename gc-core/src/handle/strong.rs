@@ -3,7 +3,7 @@
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
 use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
-use crate::heap::dst::{has_header, obj_of, release_handle};
+use crate::heap::dst::{obj_of, release_handle};
 use crate::heap::header::{
     counts_to_header, Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
 };
@@ -33,6 +33,7 @@ use std::ptr::NonNull;
 /// assert!(Gc::ptr_eq(&a, &b));
 /// assert_eq!(*b, "hello");
 /// ```
+#[repr(transparent)]
 pub struct Gc<T: ?Sized + Trace + 'static> {
     pub(crate) ptr: NonNull<GcBox<T>>,
     _owns: PhantomData<GcBox<T>>,
@@ -53,14 +54,6 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
         // SAFETY: a strong handle: live, and an object without a header
         // has its value intact (I8).
         unsafe { obj_of(self.ptr) }
-    }
-
-    /// Whether the object has a header (its concrete type is tracked).
-    #[inline(always)]
-    pub(crate) fn has_header(&self) -> bool {
-        // SAFETY: a strong handle keeps the object alive; for a sized `T`
-        // only the static answer is read.
-        unsafe { has_header(self.ptr) }
     }
 
     /// Wrap a pointer that already owns one strong reference.
@@ -385,10 +378,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// ```
     #[inline]
     pub fn new(value: T) -> Gc<T> {
-        let heap = if T::__gc_tracked() { heap() } else { None };
-        if let Some(heap) = heap {
-            heap.note_alloc();
-        }
+        let heap = super::note_alloc(T::__gc_tracked());
         let ptr = GcBox::<T>::allocate_in(1, 1, heap);
         // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
@@ -420,10 +410,7 @@ impl<T: Trace + 'static> Gc<T> {
     /// assert!(Gc::ptr_eq(&me.me.upgrade().unwrap(), &me));
     /// ```
     pub fn new_cyclic(data_fn: impl FnOnce(&Weak<T>) -> T) -> Gc<T> {
-        let heap = if T::__gc_tracked() { heap() } else { None };
-        if let Some(heap) = heap {
-            heap.note_alloc();
-        }
+        let heap = super::note_alloc(T::__gc_tracked());
         // strong 0; weak = implicit + the one lent to `data_fn`.
         let ptr = GcBox::<T>::allocate_in(0, 2, heap);
         let weak = ManuallyDrop::new(Weak::from_raw_owned(ptr));
@@ -580,12 +567,42 @@ impl<T: ?Sized + Trace + 'static> Deref for Gc<T> {
 unsafe impl<T: ?Sized + Trace + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_gc(self);
+        // SAFETY: `self` is a strong handle the traced value owns (I1).
+        unsafe { tracer.visit_gc(self.ptr) };
     }
     #[inline(always)]
     fn __gc_trace_slice(slice: &[Self], tracer: &mut Tracer<'_>) {
-        tracer.visit_gc_slice(slice);
+        // SAFETY: `Gc<T>` is a transparent wrapper of its box pointer, so
+        // the slices have the same layout; each is a strong handle the
+        // traced value owns (I1).
+        let ptrs = unsafe { &*(slice as *const [Self] as *const [NonNull<GcBox<T>>]) };
+        // SAFETY: as above.
+        unsafe { tracer.visit_gc_slice(ptrs) };
     }
 }
 
 crate::handle::value_trait_impls!(Gc, [?Sized+],);
+
+// `GcAny::downcast` lives with `Gc`: the strong handle knows the erased one,
+// not the other way round.
+impl GcAny {
+    /// The typed handle, or `Err(self)` if the value is not a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::Gc;
+    /// let any = Gc::to_any(&Gc::new(String::from("s")));
+    /// let any = any.downcast::<i32>().unwrap_err();
+    /// assert_eq!(*any.downcast::<String>().unwrap(), "s");
+    /// ```
+    pub fn downcast<T: Trace + 'static>(self) -> Result<Gc<T>, GcAny> {
+        if self.is::<T>() {
+            let this = ManuallyDrop::new(self);
+            // SAFETY: same type (TypeId), and the strong reference moves.
+            Ok(unsafe { Gc::from_raw_owned(this.obj.counts.cast::<GcBox<T>>()) })
+        } else {
+            Err(self)
+        }
+    }
+}

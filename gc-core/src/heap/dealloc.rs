@@ -28,8 +28,10 @@
 //! object is then leaked, never freed twice or half-freed.
 
 use super::header::{
-    GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
+    Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+    WEAK_EPOCH,
 };
+use super::owned::Reclaim;
 use super::weakcb::run_reporting_panics;
 use super::{heap, list, Heap};
 use crate::trace::{FinalizerKind, Trace};
@@ -417,5 +419,12 @@ fn run_callbacks_of(obj: ObjPtr, heap: &'static Heap) {
             &|| format!("weak callback of {}", type_name()),
             entry.callback,
         );
+    }
+}
+
+impl Reclaim for Counts {
+    unsafe fn release(obj: ObjPtr) {
+        // SAFETY: forwarded from the caller.
+        unsafe { release(obj, Erased) }
     }
 }

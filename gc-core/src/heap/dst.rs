@@ -33,10 +33,11 @@
 
 use super::dealloc::{release, Erased, Typed};
 use super::header::{
-    counts_to_header, Counts, CountsKind, GcBox, Header, ObjPtr, VTable, HAS_HEADER, HEADER_SIZE,
+    counts_to_header, Counts, ErasedType, GcBox, Header, ObjPtr, RefCounter, VTable, HAS_HEADER,
+    HEADER_SIZE,
 };
 use super::Heap;
-use crate::trace::{FinalizerKind, Trace, Tracer};
+use crate::trace::{FinalizerKind, Trace, TraceUnsized, Tracer};
 use std::alloc::Layout;
 use std::any::TypeId;
 use std::cell::Cell;
@@ -47,45 +48,6 @@ use std::ptr::NonNull;
 #[inline(always)]
 pub(crate) const fn is_thin<T: ?Sized>() -> bool {
     std::mem::size_of::<*const T>() == std::mem::size_of::<*const ()>()
-}
-
-/// How the heap handles the concrete type of a value: what
-/// [`TraceUnsized::__gc_erased`] returns. Not a public API.
-#[doc(hidden)]
-#[derive(Clone, Copy)]
-pub struct ErasedType {
-    /// The vtable (of the concrete type; for a slice with a header, the
-    /// one that reads the length from the allocation).
-    pub(crate) vtable: &'static VTable,
-    /// [`ObjPtr::meta`]: the length of a slice or `str`, else 0.
-    pub(crate) meta: usize,
-    /// Whether the type is tracked (has a header when allocated).
-    pub(crate) tracked: bool,
-    /// A tracked slice: an existing object's header holds the right vtable
-    /// (it may be `[T; N]`'s, coerced), `vtable` is only for new ones.
-    pub(crate) from_header: bool,
-    /// Refcount death through this type's static code where there is one
-    /// (`Typed` for a sized type).
-    pub(crate) release: unsafe fn(ObjPtr),
-}
-
-/// The heap's type information, reachable from a value of a possibly
-/// unsized type: every sized `Trace` type, `[T]` and `str` implement it,
-/// and `dyn X` for any `X: Trace` gets it from its vtable (it is a
-/// supertrait of [`Trace`]). Not a public API: do not implement or call it.
-///
-/// # Safety
-///
-/// [`__gc_erased`](TraceUnsized::__gc_erased) must describe the value's
-/// concrete type exactly (it decides how the heap drops and frees it).
-#[doc(hidden)]
-pub unsafe trait TraceUnsized {
-    /// The erased type of this value, for the per-thread heap (`sync ==
-    /// false`) or the sync heap.
-    #[doc(hidden)]
-    fn __gc_erased(&self, sync: bool) -> ErasedType
-    where
-        Self: 'static;
 }
 
 /// Refcount death for a statically known sized `T`.
@@ -109,10 +71,10 @@ unsafe fn release_erased(obj: ObjPtr) {
 /// Refcount death of a sync-heap object.
 ///
 /// # Safety
-/// As for `sync::release`.
+/// As for `sync::dealloc::release`.
 unsafe fn release_sync(obj: ObjPtr) {
     // SAFETY: forwarded.
-    unsafe { crate::sync::release(obj) }
+    unsafe { crate::sync::dealloc::release(obj) }
 }
 
 // SAFETY: the vtables of `GcBox<T, _>` describe a `T`.
@@ -124,7 +86,7 @@ unsafe impl<T: Trace> TraceUnsized for T {
     {
         if sync {
             ErasedType {
-                vtable: GcBox::<T, crate::sync::SyncCounts>::vtable(),
+                vtable: GcBox::<T, crate::sync::counts::SyncCounts>::vtable(),
                 meta: 0,
                 tracked: T::__gc_tracked(),
                 from_header: false,
@@ -154,11 +116,11 @@ unsafe impl<T: Trace> TraceUnsized for [T] {
             (false, true) => (&SliceOps::<T, Counts>::TRACKED, release_erased),
             (false, false) => (&SliceOps::<T, Counts>::UNTRACKED, release_erased),
             (true, true) => (
-                &SliceOps::<T, crate::sync::SyncCounts>::TRACKED,
+                &SliceOps::<T, crate::sync::counts::SyncCounts>::TRACKED,
                 release_sync,
             ),
             (true, false) => (
-                &SliceOps::<T, crate::sync::SyncCounts>::UNTRACKED,
+                &SliceOps::<T, crate::sync::counts::SyncCounts>::UNTRACKED,
                 release_sync,
             ),
         };
@@ -201,12 +163,12 @@ unsafe impl TraceUnsized for str {
 /// `ptr` is live; if it has no header its value is intact (a strong
 /// handle exists, or the caller owns the value: I8).
 #[inline(always)]
-pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: CountsKind>(
+pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: RefCounter>(
     ptr: NonNull<GcBox<T, C>>,
 ) -> ObjPtr {
     // SAFETY: live (caller).
     let counts = unsafe { &(*ptr.as_ptr()).counts };
-    if counts.weak_flag(HAS_HEADER) {
+    if counts.has_flag(HAS_HEADER) {
         // I8: the header describes the object; the value is not touched
         // (it may have been dropped by a collection).
         return Header::obj(counts_to_header(ptr.cast()));
@@ -223,12 +185,12 @@ pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: CountsKind>(
 /// The object of a weak handle whose last reference is going (the value
 /// may be gone): described by its header, else by the erased type
 /// (vtable, meta) the handle took while the value was alive (I8).
-pub(crate) fn weak_obj<C: CountsKind>(
+pub(crate) fn weak_obj<C: RefCounter>(
     counts: &C,
     p: NonNull<Counts>,
     erased: (&'static VTable, usize),
 ) -> ObjPtr {
-    if counts.weak_flag(HAS_HEADER) {
+    if counts.has_flag(HAS_HEADER) {
         Header::obj(counts_to_header(p))
     } else {
         ObjPtr {
@@ -248,7 +210,7 @@ pub(crate) fn weak_obj<C: CountsKind>(
 /// a strong reference to the object is held: its value is intact (I6), so
 /// a `&T` may be made to read its alignment (`align_of_val` reads only
 /// the metadata of an unsized `T`).
-pub(crate) unsafe fn box_of_value<T: ?Sized, C: CountsKind>(
+pub(crate) unsafe fn box_of_value<T: ?Sized, C: RefCounter>(
     value: *const T,
 ) -> NonNull<GcBox<T, C>> {
     // SAFETY: caller: a live value.
@@ -266,7 +228,7 @@ pub(crate) unsafe fn box_of_value<T: ?Sized, C: CountsKind>(
 /// # Safety
 /// `value` was returned by `as_ptr`/`into_raw` of a handle of this heap
 /// and type `T` whose object's memory is still allocated.
-pub(crate) unsafe fn box_of_sized_value<T, C: CountsKind>(value: *const T) -> NonNull<GcBox<T, C>> {
+pub(crate) unsafe fn box_of_sized_value<T, C: RefCounter>(value: *const T) -> NonNull<GcBox<T, C>> {
     let offset = std::mem::offset_of!(GcBox<T, C>, value);
     // SAFETY: `value` lies `offset` bytes into its `GcBox`.
     unsafe { NonNull::new_unchecked(value.byte_sub(offset) as *mut GcBox<T, C>) }
@@ -278,7 +240,7 @@ pub(crate) unsafe fn box_of_sized_value<T, C: CountsKind>(value: *const T) -> No
 /// `ptr` is live; for a sized `T` a `&T` to its value may be made (the
 /// value is intact, or the collector owns it and has not dropped it).
 #[inline(always)]
-pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: CountsKind>(
+pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: RefCounter>(
     ptr: NonNull<GcBox<T, C>>,
 ) -> bool {
     if is_thin::<T>() {
@@ -286,7 +248,7 @@ pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: CountsKind>(
         unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC).tracked }
     } else {
         // SAFETY: live (caller).
-        unsafe { &(*ptr.as_ptr()).counts }.weak_flag(HAS_HEADER)
+        unsafe { &(*ptr.as_ptr()).counts }.has_flag(HAS_HEADER)
     }
 }
 
@@ -359,29 +321,23 @@ fn prefix_of(e: &ErasedType) -> usize {
 
 /// Whether an allocation of this layout comes from the calling thread's
 /// pool (P1; the same rule as `GcBox::pooled`).
-fn pooled<C: CountsKind>(tracked: bool, layout: Layout) -> bool {
+fn pooled<C: RefCounter>(tracked: bool, layout: Layout) -> bool {
     C::POOLED && tracked && super::pool::fits(layout)
 }
 
 /// Allocate an object (per-thread or sync: `C` is its counts) for a value
 /// of layout `value` whose erased type is `e`: strong 1, weak 1, header and
-/// length written as `e` needs, value uninitialised. A per-thread tracked
-/// object is counted towards the collection threshold (before allocating,
-/// as `Gc::new`). Returns the counts; the value is at `counts +
-/// value_offset(value)`. The caller writes the value and then tracks the
-/// object ([`finish_unsized`], or the sync heap's `track_new`).
-pub(crate) fn allocate_unsized<C: CountsKind>(
+/// length written as `e` needs, value uninitialised. `heap` is the calling
+/// thread's heap for a tracked per-thread object (the caller counted the
+/// allocation with [`Heap::note_alloc`] before, as `Gc::new`), else `None`.
+/// Returns the counts; the value is at `counts + value_offset(value)`. The
+/// caller writes the value and then tracks the object ([`finish_unsized`],
+/// or the sync heap's `track_new`).
+pub(crate) fn allocate_unsized<C: RefCounter>(
     value: Layout,
     e: &ErasedType,
+    heap: Option<&'static Heap>,
 ) -> (NonNull<Counts>, *mut u8) {
-    let heap = if e.tracked && !C::SYNC {
-        super::heap()
-    } else {
-        None
-    };
-    if let Some(heap) = heap {
-        heap.note_alloc();
-    }
     let (boxed, value_offset) = Layout::new::<C>()
         .extend(value)
         .expect("gc: object too large for its layout");
@@ -430,12 +386,20 @@ pub(crate) fn allocate_unsized<C: CountsKind>(
 /// Move a boxed value (sized or not) into a new, untracked-yet object of
 /// the heap whose counts are `C`; returns it and its erased type (the
 /// caller tracks it: [`finish_unsized`] or the sync heap's `track_new`).
-pub(crate) fn box_into_object<T: ?Sized + Trace + 'static, C: CountsKind>(
+///
+/// `note_alloc(tracked)` runs first, before anything is allocated: the
+/// handle layer's hook that counts a tracked per-thread allocation, may
+/// start the automatic collection the heap reports due, and returns the
+/// calling thread's heap (`tracked` is false for the sync heap, whose
+/// `track_new` reports its own).
+pub(crate) fn box_into_object<T: ?Sized + Trace + 'static, C: RefCounter>(
     boxed: Box<T>,
+    note_alloc: impl FnOnce(bool) -> Option<&'static Heap>,
 ) -> (NonNull<GcBox<T, C>>, ErasedType) {
     let layout = Layout::for_value::<T>(&boxed);
     let erased = <T as TraceUnsized>::__gc_erased(&boxed, C::SYNC);
-    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    let heap = note_alloc(erased.tracked && !C::SYNC);
+    let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
     let raw = Box::into_raw(boxed);
     // SAFETY: `value` has room for `layout` (allocate_unsized), the box
     // holds an initialised value of that layout; the regions are distinct
@@ -453,13 +417,15 @@ pub(crate) fn box_into_object<T: ?Sized + Trace + 'static, C: CountsKind>(
 
 /// Move the elements of a vector into a new slice object of the heap whose
 /// counts are `C` (tracked later by the caller, as [`box_into_object`]).
-pub(crate) fn vec_into_object<T: Trace + 'static, C: CountsKind>(
+pub(crate) fn vec_into_object<T: Trace + 'static, C: RefCounter>(
     mut v: Vec<T>,
+    note_alloc: impl FnOnce(bool) -> Option<&'static Heap>,
 ) -> (NonNull<GcBox<[T], C>>, ErasedType) {
     let len = v.len();
     let erased = <[T] as TraceUnsized>::__gc_erased(&v, C::SYNC);
     let layout = Layout::array::<T>(len).expect("gc: slice too large");
-    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    let heap = note_alloc(erased.tracked && !C::SYNC);
+    let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
     // SAFETY: room for `len` elements (allocate_unsized); the vector's
     // elements move (its length is set to 0 so it drops none of them).
     unsafe {
@@ -475,10 +441,14 @@ pub(crate) fn vec_into_object<T: Trace + 'static, C: CountsKind>(
 
 /// Copy a string into a new (untracked) `str` object of the heap whose
 /// counts are `C`.
-pub(crate) fn str_into_object<C: CountsKind>(s: &str) -> (NonNull<GcBox<str, C>>, ErasedType) {
+pub(crate) fn str_into_object<C: RefCounter>(
+    s: &str,
+    note_alloc: impl FnOnce(bool) -> Option<&'static Heap>,
+) -> (NonNull<GcBox<str, C>>, ErasedType) {
     let erased = <str as TraceUnsized>::__gc_erased(s, C::SYNC);
     let layout = Layout::for_value(s);
-    let (counts, value) = allocate_unsized::<C>(layout, &erased);
+    let heap = note_alloc(erased.tracked && !C::SYNC);
+    let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
     // SAFETY: room for the bytes (allocate_unsized).
     unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), value, s.len()) };
     let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<u8>(), s.len())
@@ -528,7 +498,7 @@ pub(crate) fn with_addr_of<T: ?Sized>(meta_of: *mut T, addr: *mut u8) -> *mut T 
 /// keeps the array's vtable in its header.
 pub(crate) struct SliceOps<T, C>(PhantomData<(fn() -> T, C)>);
 
-impl<T: Trace + 'static, C: CountsKind> SliceOps<T, C> {
+impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     const VALUE_OFFSET: usize = {
         let a = std::mem::align_of::<T>();
         std::mem::size_of::<C>().div_ceil(a) * a
@@ -657,7 +627,7 @@ unsafe fn dealloc_str(obj: NonNull<Counts>, len: usize) {
 
 unsafe fn dealloc_str_sync(obj: NonNull<Counts>, len: usize) {
     // SAFETY: forwarded, as `dealloc_str`.
-    unsafe { SliceOps::<u8, crate::sync::SyncCounts>::dealloc_untracked(obj, len) }
+    unsafe { SliceOps::<u8, crate::sync::counts::SyncCounts>::dealloc_untracked(obj, len) }
 }
 
 static STR_VTABLE: VTable = VTable {

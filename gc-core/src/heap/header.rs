@@ -137,9 +137,7 @@
 //!   same object (`gc::get_objects`, `get_referents`, `from_finalizing`,
 //!   `GcAny::downcast`).
 
-use super::Heap;
-use crate::trace::{FinalizerKind, Trace, Tracer};
-use std::alloc::Layout;
+use crate::trace::{FinalizerKind, Tracer};
 use std::any::TypeId;
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
@@ -223,7 +221,7 @@ const _: () = assert!(std::mem::align_of::<Header>() == 8);
 const _: () = assert!(std::mem::size_of::<Counts>() == 8);
 
 /// A heap object: counts, then the value. `C` is [`Counts`] for the
-/// per-thread heap and `sync::SyncCounts` (atomics) for the sync heap; both
+/// per-thread heap and `sync::counts::SyncCounts` (atomics) for the sync heap; both
 /// are 8 bytes with the same field order.
 #[repr(C)]
 pub struct GcBox<T: ?Sized, C = Counts> {
@@ -231,8 +229,11 @@ pub struct GcBox<T: ?Sized, C = Counts> {
     pub(crate) value: ManuallyDrop<T>,
 }
 
-/// The two count representations.
-pub(crate) trait CountsKind: Sized + 'static {
+/// The two count representations behind one interface (std's `raw_rc`
+/// idea): [`Counts`] (plain cells, the per-thread heap) and the sync heap's
+/// `SyncCounts` (atomics). The collector and refcount death are generic
+/// over it.
+pub(crate) trait RefCounter: Sized + 'static {
     /// Whether tracked objects with these counts may come from the calling
     /// thread's pool (`heap::pool`, invariant P1): only per-thread objects.
     const POOLED: bool;
@@ -240,13 +241,33 @@ pub(crate) trait CountsKind: Sized + 'static {
     /// argument).
     const SYNC: bool;
     fn new(strong: u32, weak: u32) -> Self;
-    /// Whether `flag` is set in the weak word (e.g. [`HAS_HEADER`], I8).
-    fn weak_flag(&self, flag: u32) -> bool;
-    /// Set `flag` in the weak word (e.g. [`PINNED`], I9).
-    fn set_weak_flag(&self, flag: u32);
+    /// The counts of the object whose counts start at `counts`.
+    ///
+    /// # Safety
+    /// `counts` points at the counts of a live object (weak count > 0, I1)
+    /// of this representation's heap.
+    unsafe fn of<'a>(counts: NonNull<Counts>) -> &'a Self;
+    /// The strong count.
+    fn strong(&self) -> u32;
+    /// Add a strong reference (aborts on overflow, HAZARDS 7).
+    fn inc_strong(&self);
+    /// Drop a strong reference; `true` when it was the last.
+    fn dec_strong(&self) -> bool;
+    /// Drop a weak reference; `true` when none is left (I1).
+    fn dec_weak(&self) -> bool;
+    /// Whether `flag` (a weak-word flag) is set.
+    fn has_flag(&self, flag: u32) -> bool;
+    /// Set `flag`; whether it was set already (one read-modify-write on
+    /// the sync heap, so two threads never both see "unset").
+    fn test_and_set_flag(&self, flag: u32) -> bool;
+    /// Clear `flag`; whether it was set.
+    fn test_and_clear_flag(&self, flag: u32) -> bool;
+    /// Whether a `&mut` from `Gc::get_mut` may be live ([`MUT_EXPOSED`],
+    /// I6). The sync heap reads the flag alone (see its collector impl).
+    fn mut_exposed(&self) -> bool;
 }
 
-impl CountsKind for Counts {
+impl RefCounter for Counts {
     const POOLED: bool = true;
     const SYNC: bool = false;
     #[inline(always)]
@@ -257,11 +278,45 @@ impl CountsKind for Counts {
         }
     }
     #[inline(always)]
-    fn weak_flag(&self, flag: u32) -> bool {
-        self.has_flag(flag)
+    unsafe fn of<'a>(counts: NonNull<Counts>) -> &'a Self {
+        // SAFETY: I1: the caller vouches the object is live.
+        unsafe { counts.as_ref() }
     }
-    fn set_weak_flag(&self, flag: u32) {
-        self.set_flag(flag)
+    #[inline(always)]
+    fn strong(&self) -> u32 {
+        self.strong.get()
+    }
+    #[inline(always)]
+    fn inc_strong(&self) {
+        Counts::inc_strong(self)
+    }
+    #[inline(always)]
+    fn dec_strong(&self) -> bool {
+        Counts::dec_strong(self)
+    }
+    #[inline(always)]
+    fn dec_weak(&self) -> bool {
+        Counts::dec_weak(self)
+    }
+    #[inline(always)]
+    fn has_flag(&self, flag: u32) -> bool {
+        self.weak.get() & flag != 0
+    }
+    #[inline(always)]
+    fn test_and_set_flag(&self, flag: u32) -> bool {
+        let w = self.weak.get();
+        self.weak.set(w | flag);
+        w & flag != 0
+    }
+    #[inline(always)]
+    fn test_and_clear_flag(&self, flag: u32) -> bool {
+        let w = self.weak.get();
+        self.weak.set(w & !flag);
+        w & flag != 0
+    }
+    #[inline(always)]
+    fn mut_exposed(&self) -> bool {
+        Counts::mut_exposed(self)
     }
 }
 
@@ -292,191 +347,6 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     tracked: || false,
     value_offset: 0,
 };
-
-// `GcBox` is public only so that `coerce!` can name it (hidden); its
-// methods are crate-private.
-#[allow(private_bounds)]
-impl<T: Trace + 'static, C: CountsKind> GcBox<T, C> {
-    /// The vtable of `GcBox<T, C>`.
-    pub(crate) const VTABLE: VTable = VTable {
-        trace: Self::trace_erased,
-        finalize: Self::finalize_erased,
-        finalizer_kind: T::__gc_finalizer,
-        drop_value: Self::drop_value_erased,
-        dealloc: Self::dealloc_erased,
-        type_id: TypeId::of::<T>,
-        type_name: std::any::type_name::<T>,
-        tracked: T::__gc_tracked,
-        value_offset: std::mem::offset_of!(GcBox<T, C>, value),
-    };
-
-    /// The vtable of `GcBox<T>`, as a `'static` reference.
-    #[inline(always)]
-    pub(crate) fn vtable() -> &'static VTable {
-        &Self::VTABLE
-    }
-
-    /// Layout of the allocation, and the offset of the `GcBox` within it.
-    #[inline(always)]
-    pub(crate) fn allocation_layout() -> (Layout, usize) {
-        let boxed = Layout::new::<GcBox<T, C>>();
-        if T::__gc_tracked() {
-            let align = boxed.align().max(std::mem::align_of::<Header>());
-            // The smallest multiple of `align` that leaves room for the header.
-            let offset = HEADER_SIZE.div_ceil(align) * align;
-            let size = offset + boxed.size();
-            // A layout this size with this align was valid for GcBox<T> alone,
-            // and `offset` is < 2 * align + HEADER_SIZE: this cannot overflow
-            // isize for any type that fits in memory.
-            let layout =
-                Layout::from_size_align(size, align).expect("gc: object too large for its layout");
-            (layout, offset)
-        } else {
-            (boxed, 0)
-        }
-    }
-
-    unsafe fn trace_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
-        // SAFETY: the vtable of `GcBox<T>` is only stored with pointers to a
-        // `GcBox<T>` whose value is initialised and not dropped (I6; the
-        // caller guarantees the object is not mid-drop).
-        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        T::trace(value, tracer);
-    }
-
-    pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {
-        // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
-        let value: &T = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        // F1: the caller holds a strong reference for the whole call.
-        super::finalizing::run::<GcBox<T, C>>(obj, (value as *const T).cast(), || {
-            T::__gc_finalize(value)
-        });
-    }
-
-    pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {
-        // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
-        // it exactly once (I1) and nothing reads it afterwards.
-        unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
-    }
-
-    unsafe fn dealloc_erased(obj: NonNull<Counts>, _: usize) {
-        // SAFETY: forwarded contract: the weak count reached zero (I1).
-        unsafe { Self::dealloc(obj.cast()) }
-    }
-
-    /// Free the allocation of `obj`.
-    ///
-    /// # Safety
-    /// `obj` was allocated by [`GcBox::allocate`] for this `T`, its value has
-    /// been dropped or moved out (or never initialised), and no handle refers
-    /// to it any more (the weak count reached zero, I1).
-    #[inline(always)]
-    pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
-        let heap = Self::pool_heap();
-        // SAFETY: forwarded.
-        unsafe { Self::dealloc_with(obj, heap) }
-    }
-
-    /// [`GcBox::dealloc`] with the calling thread's heap already looked up.
-    ///
-    /// # Safety
-    /// As for [`GcBox::dealloc`]; `heap` is what `heap()` returns now.
-    #[inline(always)]
-    pub(crate) unsafe fn dealloc_with(obj: NonNull<GcBox<T, C>>, heap: Option<&'static Heap>) {
-        let (layout, offset) = Self::allocation_layout();
-        // SAFETY: `allocate` placed the GcBox `offset` bytes into an
-        // allocation of `layout`; we drop the counts (loom's atomics own
-        // model state) and free that same allocation.
-        let base = unsafe {
-            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
-            obj.as_ptr().cast::<u8>().sub(offset)
-        };
-        if Self::pooled(layout) {
-            if let Some(heap) = heap {
-                // SAFETY: P1: with the heap alive, a pooled type's object
-                // came from this thread's pool, with this layout.
-                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
-                return;
-            }
-        }
-        // SAFETY: not from the pool (P1): from the global allocator with
-        // this layout.
-        unsafe { std::alloc::dealloc(base, layout) };
-    }
-
-    /// The calling thread's heap if objects of this type are pool
-    /// candidates (P1), else `None` without touching the thread-local.
-    #[inline(always)]
-    fn pool_heap() -> Option<&'static Heap> {
-        if Self::pooled(Self::allocation_layout().0) {
-            super::heap()
-        } else {
-            None
-        }
-    }
-
-    /// Whether objects of this type and layout are pool candidates (P1).
-    #[inline(always)]
-    fn pooled(layout: Layout) -> bool {
-        C::POOLED && T::__gc_tracked() && super::pool::fits(layout)
-    }
-
-    /// Allocate an object with `strong`/`weak` counts and an uninitialised
-    /// value. A tracked type's header is written unlinked (`next == 0`).
-    pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
-        let heap = Self::pool_heap();
-        Self::allocate_in(strong, weak, heap)
-    }
-
-    /// [`GcBox::allocate`] with the calling thread's heap already looked up
-    /// (`heap` is what `heap()` returns now, or `None` for an untracked
-    /// type).
-    #[inline(always)]
-    pub(crate) fn allocate_in(
-        strong: u32,
-        weak: u32,
-        heap: Option<&'static Heap>,
-    ) -> NonNull<GcBox<T, C>> {
-        let (layout, offset) = Self::allocation_layout();
-        let heap = heap.filter(|_| Self::pooled(layout));
-        let base = match heap {
-            Some(heap) => heap.pool.alloc(layout).as_ptr(),
-            None => {
-                // SAFETY: the layout has non-zero size (it holds the counts).
-                let base = unsafe { std::alloc::alloc(layout) };
-                if base.is_null() {
-                    std::alloc::handle_alloc_error(layout);
-                }
-                base
-            }
-        };
-        // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
-        // box lies inside the allocation, aligned (offset is a multiple of
-        // the box's alignment).
-        let obj = unsafe { base.add(offset) }.cast::<GcBox<T, C>>();
-        let weak = if T::__gc_tracked() {
-            weak | HAS_HEADER
-        } else {
-            weak
-        };
-        // SAFETY: in bounds and aligned, see above; writing plain data.
-        unsafe {
-            std::ptr::addr_of_mut!((*obj).counts).write(C::new(strong, weak));
-            if T::__gc_tracked() {
-                obj.cast::<u8>()
-                    .sub(HEADER_SIZE)
-                    .cast::<Header>()
-                    .write(Header {
-                        next: Cell::new(0),
-                        prev: Cell::new(0),
-                        vtable: Self::vtable(),
-                    });
-            }
-        }
-        // SAFETY: derived from a non-null allocation.
-        unsafe { NonNull::new_unchecked(obj) }
-    }
-}
 
 impl Counts {
     #[inline(always)]
@@ -737,4 +607,24 @@ impl Header {
     pub(crate) fn clear_collecting(&self) {
         self.prev.set(self.prev.get() & !PREV_COLLECTING)
     }
+}
+
+/// How the heap handles the concrete type of a value: what
+/// [`TraceUnsized::__gc_erased`](crate::trace::TraceUnsized::__gc_erased) returns. Not a public API.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct ErasedType {
+    /// The vtable (of the concrete type; for a slice with a header, the
+    /// one that reads the length from the allocation).
+    pub(crate) vtable: &'static VTable,
+    /// [`ObjPtr::meta`]: the length of a slice or `str`, else 0.
+    pub(crate) meta: usize,
+    /// Whether the type is tracked (has a header when allocated).
+    pub(crate) tracked: bool,
+    /// A tracked slice: an existing object's header holds the right vtable
+    /// (it may be `[T; N]`'s, coerced), `vtable` is only for new ones.
+    pub(crate) from_header: bool,
+    /// Refcount death through this type's static code where there is one
+    /// (`Typed` for a sized type).
+    pub(crate) release: unsafe fn(ObjPtr),
 }

@@ -13,22 +13,25 @@
 //! dropped after that point run without a heap (no tracking, no trashcan,
 //! no weak callbacks), never touching freed memory.
 
+pub(crate) mod alloc;
 pub(crate) mod dealloc;
 pub(crate) mod dst;
 pub(crate) mod finalizing;
 pub(crate) mod header;
 pub(crate) mod list;
+pub(crate) mod owned;
 pub(crate) mod pool;
 pub(crate) mod spaces;
 pub(crate) mod weakcb;
 pub(crate) mod weakepoch;
 
-use crate::handle::any::GcAny;
 use crate::types::{
-    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Mode, Phase, NUM_GENERATIONS,
+    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
 };
+use header::Counts;
 use header::{Header, ObjPtr};
 use list::List;
+use owned::OwnedRef;
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -54,7 +57,7 @@ pub(crate) struct Heap {
     pub(crate) long_lived_pending: Cell<usize>,
     pub(crate) stats: [Cell<GenerationStats>; NUM_GENERATIONS],
     pub(crate) debug: Cell<DebugFlags>,
-    pub(crate) garbage: RefCell<Vec<GcAny>>,
+    pub(crate) garbage: RefCell<Vec<OwnedRef<Counts>>>,
     pub(crate) callbacks: RefCell<Vec<(CallbackId, GcCallback)>>,
     pub(crate) next_callback_id: Cell<u64>,
     pub(crate) weak_callbacks: RefCell<weakcb::Registry>,
@@ -168,26 +171,17 @@ impl Heap {
         self.generations[g].head()
     }
 
-    /// Count a tracked allocation and, as CPython's `_PyObject_GC_Link` does,
-    /// start an automatic collection when `count[0] > threshold[0]` (if
-    /// enabled, `threshold[0] != 0` and no collection runs). Called before the
-    /// new object exists, so the collection never sees it half-built.
+    /// Count a tracked allocation; returns whether an automatic collection
+    /// may be due (`count[0] > threshold[0]`, `threshold[0] != 0`), as
+    /// CPython's `_PyObject_GC_Link` decides. The heap only reports it: the
+    /// handle layer starts the collection (`handle::note_alloc`), which
+    /// checks `enabled` and that none runs.
     #[inline(always)]
-    pub(crate) fn note_alloc(&'static self) {
+    pub(crate) fn note_alloc(&self) -> bool {
         let c = self.count[0].get() + 1;
         self.count[0].set(c);
         let t0 = self.threshold[0].get();
-        if c > t0 && t0 != 0 {
-            self.collect_if_enabled();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn collect_if_enabled(&'static self) {
-        if self.enabled.get() && !self.collecting.get() {
-            self.collect_generations();
-        }
+        c > t0 && t0 != 0
     }
 
     /// Link a newly allocated object into generation 0 (already counted by
@@ -246,204 +240,4 @@ fn heap_slow(ptr: *const Heap) -> Option<&'static Heap> {
 /// The calling thread's heap; panics only during thread exit.
 pub(crate) fn heap_or_panic() -> &'static Heap {
     heap().expect("gc: the thread's heap was destroyed (thread exiting)")
-}
-
-impl Heap {
-    /// Collect `generation` with the `gc` callbacks around it; 0 if a
-    /// collection is already running (no nesting).
-    pub(crate) fn collect(&'static self, generation: usize) -> usize {
-        if self.collecting.get() {
-            return 0;
-        }
-        self.collecting.set(true);
-        struct Done(&'static Heap);
-        impl Drop for Done {
-            fn drop(&mut self) {
-                self.0.collecting.set(false);
-                // A mode asked for during the collection (gc::set_mode).
-                if let Some(mode) = self.0.spaces.requested.take() {
-                    self.0.switch_mode(mode);
-                }
-            }
-        }
-        let _done = Done(self);
-        let invoke = |phase, info: &CollectionInfo| {
-            let callbacks: Vec<GcCallback> = self
-                .callbacks
-                .borrow()
-                .iter()
-                .map(|(_, cb)| cb.clone())
-                .collect();
-            for cb in callbacks {
-                weakcb::run_reporting_panics(&|| "gc callback".to_string(), || {
-                    if let Ok(mut f) = cb.try_borrow_mut() {
-                        f(phase, info)
-                    }
-                });
-            }
-        };
-        match self.spaces.mode.get() {
-            Mode::Generational => {
-                crate::collector::collect_with_callbacks(self, generation, invoke)
-            }
-            Mode::Incremental => crate::collector::collect_with_callbacks_using(
-                self,
-                generation,
-                invoke,
-                crate::collector::incremental::collect,
-            ),
-        }
-        .expect("gc: the per-thread heap's world always stops")
-    }
-
-    /// The automatic trigger (CPython's `gc_collect_generations`; in the
-    /// incremental mode PEP 848's alternation of young collections and
-    /// increments).
-    pub(crate) fn collect_generations(&'static self) -> usize {
-        if self.spaces.mode.get() == Mode::Incremental {
-            let young = self.spaces.young_next.get();
-            self.spaces.young_next.set(!young);
-            return self.collect(if young { 0 } else { 1 });
-        }
-        let get = |cells: &[Cell<usize>; NUM_GENERATIONS]| {
-            [cells[0].get(), cells[1].get(), cells[2].get()]
-        };
-        match crate::collector::generation_to_collect(
-            get(&self.count),
-            get(&self.threshold),
-            self.long_lived_pending.get(),
-            self.long_lived_total.get(),
-        ) {
-            Some(g) => self.collect(g),
-            None => 0,
-        }
-    }
-}
-
-impl crate::collector::CollectorHeap for Heap {
-    const SYNC: bool = false;
-    type Callback = weakcb::Callback;
-    type ListGuard<'a> = ();
-
-    fn gen_head(&self, generation: usize) -> NonNull<Header> {
-        self.generations[generation].head()
-    }
-    fn permanent_head(&self) -> NonNull<Header> {
-        self.permanent.head()
-    }
-    fn lock_lists(&self) {}
-    fn stop_world(&self) -> bool {
-        true
-    }
-    fn resume_world(&self) {}
-
-    #[inline(always)]
-    fn strong(obj: ObjPtr) -> u32 {
-        // SAFETY: the collector only passes live objects.
-        unsafe { obj.counts() }.strong()
-    }
-    fn inc_strong(obj: ObjPtr) {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.inc_strong()
-    }
-    fn dec_strong(obj: ObjPtr) -> bool {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.dec_strong()
-    }
-    fn has_flag(obj: ObjPtr, flag: u32) -> bool {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.has_flag(flag)
-    }
-    fn set_flag(obj: ObjPtr, flag: u32) {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.set_flag(flag)
-    }
-    #[inline(always)]
-    fn mut_exposed(obj: ObjPtr) -> bool {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.mut_exposed()
-    }
-    fn clear_flag(obj: ObjPtr, flag: u32) {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.clear_flag(flag)
-    }
-    fn dec_weak(obj: ObjPtr) -> bool {
-        // SAFETY: live object.
-        unsafe { obj.counts() }.dec_weak()
-    }
-    fn may_hold_legacy_finalizers(&self) -> bool {
-        self.legacy_seen.get()
-    }
-    fn may_hold_pep442_finalizers(&self) -> bool {
-        self.pep442_seen.get()
-    }
-    fn free_dropped_trash(&self, node: NonNull<Header>) {
-        dealloc::free_dropped_trash(node, heap());
-    }
-    fn has_weak_callbacks(&self) -> bool {
-        !self.weak_callbacks.borrow().is_empty()
-    }
-    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<weakcb::Entry> {
-        self.weak_callbacks
-            .borrow_mut()
-            .take(obj.counts.as_ptr() as usize)
-    }
-    fn bump_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live object.
-        let counts = unsafe { obj.counts() };
-        weakepoch::bump(counts, obj.counts.as_ptr() as usize);
-    }
-    fn has_weak_epochs(&self) -> bool {
-        !self.weak_epochs.borrow().is_empty()
-    }
-    fn forget_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live object.
-        let counts = unsafe { obj.counts() };
-        weakepoch::forget(counts, obj.counts.as_ptr() as usize);
-    }
-    fn run_weak_callbacks(&self, obj: ObjPtr) {
-        // The per-thread heap is leaked ('static) while objects exist.
-        let heap = heap();
-        dealloc::clear_weak_handles_and_run_callbacks(obj, heap);
-    }
-    fn save_garbage(&self, objs: Vec<ObjPtr>) {
-        // SAFETY: the collector passes live objects with intact values.
-        let handles: Vec<GcAny> = objs
-            .into_iter()
-            .map(|o| unsafe { GcAny::new_ref(o) })
-            .collect();
-        self.garbage.borrow_mut().extend(handles);
-    }
-    fn debug(&self) -> DebugFlags {
-        self.debug.get()
-    }
-    fn begin_collection(&self, generation: usize) {
-        if generation + 1 < NUM_GENERATIONS {
-            let c = &self.count[generation + 1];
-            c.set(c.get() + 1);
-        }
-        for c in &self.count[..=generation] {
-            c.set(0);
-        }
-    }
-    fn add_long_lived_pending(&self, survivors: usize) {
-        self.long_lived_pending
-            .set(self.long_lived_pending.get() + survivors);
-    }
-    fn set_long_lived(&self, total: usize) {
-        self.long_lived_pending.set(0);
-        self.long_lived_total.set(total);
-    }
-    fn note_deallocs(&self, n: usize) {
-        let c = self.count[0].get();
-        self.count[0].set(c.saturating_sub(n));
-    }
-    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
-        let stats = &self.stats[generation];
-        let mut s = stats.get();
-        s.collections += 1;
-        s.collected += collected;
-        s.uncollectable += uncollectable;
-        stats.set(s);
-    }
 }

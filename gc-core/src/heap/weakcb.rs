@@ -10,6 +10,7 @@
 //! while a `Weak` to it exists (I1), and ids are never reused, so a stale
 //! removal can never hit another object's entry.
 
+use crate::types::{CollectionInfo, Phase};
 use std::collections::HashMap;
 
 /// A callback: runs at most once.
@@ -116,4 +117,11 @@ pub(crate) fn run_reporting_panics(what: &dyn Fn() -> String, f: impl FnOnce()) 
             false
         }
     }
+}
+
+/// A `gc` callback as a heap stores it: shared, behind a `RefCell`
+/// (per-thread heap) or a `Mutex` (sync heap).
+pub(crate) trait GcCallbackCell {
+    /// Call it, unless it is running already (a callback that collects).
+    fn call_unless_running(&self, phase: Phase, info: &CollectionInfo);
 }

@@ -13,7 +13,7 @@
 //! allocation outlives the value, I1).
 //!
 //! The functions here are the per-thread heap's; the sync heap keeps its own
-//! table under a mutex (`sync::SyncHeap::weak_epochs`) and races are handled
+//! table under a mutex (`sync::counts::weak_epochs`) and races are handled
 //! there.
 
 use super::header::{Counts, WEAK_EPOCH};

@@ -5,11 +5,12 @@
 //! pooled) and linked by the sync heap's `track_new` under the list lock
 //! (S4); `coerce!` works for these handles through [`CoerceParts`].
 
-use super::handle::{Gc, Weak};
-use super::{heap, SyncCounts};
+use super::counts::SyncCounts;
+use super::handle::Gc;
+use super::heap::heap;
+use super::weak::Weak;
 use crate::handle::dst::CoerceParts;
-use crate::heap::dst::ErasedType;
-use crate::heap::header::{counts_to_header, GcBox, VTable};
+use crate::heap::header::{counts_to_header, ErasedType, GcBox, VTable};
 use crate::trace::Trace;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;

@@ -22,7 +22,12 @@
 //! assert!(weak.upgrade().is_none());
 //! ```
 
-use super::{heap, GcAny, COLLECT_TIMEOUT};
+use super::counts::SyncCounts;
+use super::heap::{heap, COLLECT_TIMEOUT};
+use super::GcAny;
+use crate::heap::header::{Header, RefCounter};
+use crate::heap::list;
+use crate::heap::owned::OwnedRef;
 use crate::primitive::{self, Mutex, Ordering};
 use crate::types::{CallbackId, CollectionInfo, GenerationStats, Phase, NUM_GENERATIONS};
 use std::sync::Arc;
@@ -189,7 +194,7 @@ pub fn get_stats() -> [GenerationStats; 3] {
 pub fn add_callback(f: impl FnMut(Phase, &CollectionInfo) + Send + 'static) -> CallbackId {
     let heap = heap();
     let id = CallbackId::new(heap.next_callback_id.fetch_add(1, Ordering::Relaxed));
-    let cb: super::SyncGcCallback = Arc::new(Mutex::new(f));
+    let cb: super::heap::SyncGcCallback = Arc::new(Mutex::new(f));
     primitive::lock(&heap.callbacks).push((id, cb));
     id
 }
@@ -221,7 +226,8 @@ pub fn remove_callback(id: CallbackId) -> bool {
 /// let _ = pygc::sync::gc::garbage();
 /// ```
 pub fn garbage() -> Vec<GcAny> {
-    primitive::lock(&heap().garbage).clone()
+    let garbage = primitive::lock(&heap().garbage).clone();
+    into_handles(garbage)
 }
 
 /// Empty the sync heap's `gc.garbage`.
@@ -232,7 +238,15 @@ pub fn garbage() -> Vec<GcAny> {
 /// let _ = pygc::sync::gc::take_garbage();
 /// ```
 pub fn take_garbage() -> Vec<GcAny> {
-    std::mem::take(&mut *primitive::lock(&heap().garbage))
+    let garbage = std::mem::take(&mut *primitive::lock(&heap().garbage));
+    into_handles(garbage)
+}
+
+/// The heap's own references, as handles.
+fn into_handles(refs: Vec<OwnedRef<SyncCounts>>) -> Vec<GcAny> {
+    // SAFETY: I1: each reference moves into its handle.
+    let handle = |r: OwnedRef<SyncCounts>| unsafe { GcAny::from_obj(r.into_obj()) };
+    refs.into_iter().map(handle).collect()
 }
 
 /// Strong handles to the tracked objects of the sync heap (all
@@ -251,5 +265,29 @@ pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
     if let Some(g) = generation {
         assert!(g < NUM_GENERATIONS, "invalid generation: {g}");
     }
-    heap().objects(generation)
+    objects(generation)
+}
+
+/// All objects of the lists (for tests/tools), as new strong handles.
+fn objects(generation: Option<usize>) -> Vec<GcAny> {
+    let heap = heap();
+    let _w = heap.lock_running();
+    let mut out = Vec::new();
+    let gens: Vec<usize> = match generation {
+        Some(g) => vec![g],
+        None => (0..NUM_GENERATIONS).collect(),
+    };
+    for g in gens {
+        for node in list::iter(heap.generations[g].head()) {
+            let obj = Header::obj(node);
+            // SAFETY: linked sync objects are live (S4 under the lock);
+            // a zero count is a pending death (S3): skip it.
+            let counts = unsafe { SyncCounts::of(obj.counts) };
+            if counts.try_inc_strong_from_nonzero() {
+                // SAFETY: we just added the reference the handle owns.
+                out.push(unsafe { GcAny::from_obj(obj) });
+            }
+        }
+    }
+    out
 }

@@ -1,17 +1,18 @@
-//! `sync::Gc`, `sync::Weak`, `sync::GcAny`.
+//! `sync::Gc`.
 
-use super::{clear_weak_handles_and_run_callbacks, heap, release, SyncCounts};
-use crate::handle::weak::EMPTY;
-use crate::heap::dst::{has_header, obj_of, weak_obj};
+use super::any::GcAny;
+use super::counts::SyncCounts;
+use super::dealloc::{clear_weak_handles_and_run_callbacks, release};
+use super::heap::heap;
+use super::weak::Weak;
+use crate::heap::dst::{has_header, obj_of};
 use crate::heap::header::{
-    counts_to_header, GcBox, ObjPtr, VTable, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED,
-    WEAK_EPOCH,
+    counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED,
 };
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
 use std::any::TypeId;
-use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
@@ -243,7 +244,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// `lists` is the list lock when the object is tracked.
     unsafe fn take_value(
         this: ManuallyDrop<Self>,
-        lists: Option<primitive::MutexGuard<'_, super::WorldState>>,
+        lists: Option<primitive::MutexGuard<'_, super::heap::WorldState>>,
     ) -> T {
         let obj = this.obj();
         if let (Some(h), Some(mut w)) = (obj.header(), lists) {
@@ -603,308 +604,9 @@ unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Gc<T> {
     }
 }
 
-/// A weak handle to a sync object.
-///
-/// # Examples
-///
-/// ```
-/// let w: pygc::sync::Weak<i32> = pygc::sync::Weak::new();
-/// assert!(w.upgrade().is_none());
-/// ```
-pub struct Weak<T: ?Sized + Trace + Send + Sync + 'static> {
-    /// The object, or [`EMPTY`] for `Weak::new()` (and handles coerced
-    /// from one: the address survives the coercion).
-    pub(super) raw: NonNull<SyncBox<T>>,
-    pub(super) callback: Option<u64>,
-    /// How to free an object without a header once the value is gone
-    /// (header I8), taken while the value was alive.
-    pub(super) erased: (&'static VTable, usize),
-    /// The referent's weak epoch when the handle was made (header I2).
-    pub(super) epoch: u32,
-    pub(super) _marker: PhantomData<SyncBox<T>>,
-}
-
-// SAFETY: as for `Gc`.
-unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Weak<T> {}
-// SAFETY: as for `Gc`.
-unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Weak<T> {}
-
-impl<T: Trace + Send + Sync + 'static> Weak<T> {
-    /// A weak handle that never upgrades.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(pygc::sync::Weak::<u8>::new().upgrade().is_none());
-    /// ```
-    pub fn new() -> Self {
-        Weak {
-            // An address without provenance, never dereferenced.
-            raw: NonNull::new(EMPTY as *mut SyncBox<T>).expect("non-null"),
-            callback: None,
-            erased: (SyncBox::<T>::vtable(), 0),
-            epoch: 0,
-            _marker: PhantomData,
-        }
-    }
-}
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
-    /// The object, `None` for an empty handle.
-    #[inline(always)]
-    pub(super) fn ptr(&self) -> Option<NonNull<SyncBox<T>>> {
-        if self.raw.cast::<u8>().as_ptr() as usize == EMPTY {
-            None
-        } else {
-            Some(self.raw)
-        }
-    }
-
-    /// A strong handle if the value is alive and not cyclic trash. Takes a
-    /// permit (waits while a collection has the world stopped), then
-    /// increments only from non-zero.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(2);
-    /// let w = pygc::sync::Gc::downgrade(&g);
-    /// drop(g);
-    /// assert!(w.upgrade().is_none());
-    /// ```
-    pub fn upgrade(&self) -> Option<Gc<T>> {
-        let ptr = self.ptr()?;
-        let _permit = heap().permit();
-        // SAFETY: a weak handle keeps the allocation alive (I1).
-        let counts = unsafe { &(*ptr.as_ptr()).counts };
-        if !counts.try_inc_strong() {
-            return None;
-        }
-        let gc = Gc {
-            ptr,
-            _owns: PhantomData,
-        };
-        // I2: a cleared handle stays dead. Checked after the increment: a
-        // bump made before the strong count became non-zero again (a legacy
-        // finalizer resurrecting on another thread) is visible now, since
-        // the increment read that thread's Release store.
-        if counts.has_flag(WEAK_EPOCH)
-            && counts.epoch(ptr.as_ptr().cast::<u8>() as usize).epoch != self.epoch
-        {
-            drop(gc);
-            return None;
-        }
-        Some(gc)
-    }
-
-    /// Strong handles to the referent (0 once it is gone).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(2);
-    /// assert_eq!(pygc::sync::Gc::downgrade(&g).strong_count(), 1);
-    /// ```
-    pub fn strong_count(&self) -> usize {
-        // SAFETY: alive while this handle is (I1).
-        self.ptr()
-            .map_or(0, |p| unsafe { &(*p.as_ptr()).counts }.strong() as usize)
-    }
-
-    /// Weak handles to the referent (0 once no strong handle is left, as
-    /// [`std::sync::Weak::weak_count`]).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(2);
-    /// let w = pygc::sync::Gc::downgrade(&g);
-    /// let _w2 = w.clone();
-    /// assert_eq!(w.weak_count(), 2);
-    /// drop(g);
-    /// assert_eq!(w.weak_count(), 0);
-    /// ```
-    pub fn weak_count(&self) -> usize {
-        let Some(p) = self.ptr() else { return 0 };
-        // SAFETY: alive while this handle is (I1).
-        let counts = unsafe { &(*p.as_ptr()).counts };
-        if counts.strong() == 0 {
-            0
-        } else {
-            // Live handles only (I2).
-            let stale = counts.epoch(p.as_ptr().cast::<u8>() as usize).stale;
-            counts.weak().saturating_sub(1 + stale) as usize
-        }
-    }
-
-    /// Whether two weak handles point at the same allocation (two
-    /// `Weak::new()` handles are equal).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(2);
-    /// let w = pygc::sync::Gc::downgrade(&g);
-    /// assert!(w.ptr_eq(&w.clone()));
-    /// assert!(!w.ptr_eq(&pygc::sync::Weak::new()));
-    /// ```
-    pub fn ptr_eq(&self, other: &Self) -> bool {
-        // Addresses only (vtables are not unique).
-        self.raw.cast::<u8>() == other.raw.cast::<u8>()
-    }
-}
-
-impl<T: Trace + Send + Sync + 'static> Default for Weak<T> {
-    fn default() -> Self {
-        Weak::new()
-    }
-}
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> Clone for Weak<T> {
-    fn clone(&self) -> Self {
-        let epoch = match self.ptr() {
-            Some(p) => {
-                // SAFETY: alive while this handle is (I1).
-                let counts = unsafe { &(*p.as_ptr()).counts };
-                counts.add_weak(p.as_ptr().cast::<u8>() as usize, Some(self.epoch))
-            }
-            None => 0,
-        };
-        Weak {
-            raw: self.raw,
-            callback: None,
-            erased: self.erased,
-            epoch,
-            _marker: PhantomData,
-        }
-    }
-}
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
-    fn drop(&mut self) {
-        let Some(p) = self.ptr() else { return };
-        let addr = p.as_ptr().cast::<u8>() as usize;
-        if let Some(id) = self.callback {
-            let removed = primitive::lock(&heap().weak_callbacks).unregister(addr, id);
-            drop(removed);
-        }
-        // SAFETY: alive while this handle is (I1).
-        let counts = unsafe { &(*p.as_ptr()).counts };
-        if counts.release_weak(addr, self.epoch) {
-            let obj = weak_obj(counts, p.cast(), self.erased);
-            // SAFETY: last reference; the value was dropped before the
-            // implicit weak was released (I1); `obj` describes the concrete
-            // object (I8).
-            unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
-        }
-    }
-}
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(Weak)")
-    }
-}
-
-// SAFETY: owns no strong edge; reports its callback id (weak phase).
-unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
-    #[inline(always)]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_weak(self.callback);
-    }
-}
-
-/// A strong, type-erased handle to a sync object.
-///
-/// # Examples
-///
-/// ```
-/// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(7_u16));
-/// assert_eq!(*any.downcast::<u16>().unwrap(), 7);
-/// ```
-pub struct GcAny {
-    pub(crate) obj: ObjPtr,
-}
-
-// SAFETY: only sync objects (T: Send + Sync) are wrapped.
-unsafe impl Send for GcAny {}
-// SAFETY: as above.
-unsafe impl Sync for GcAny {}
-
+// `GcAny::downcast` lives with `Gc`: the strong handle knows the erased one,
+// not the other way round.
 impl GcAny {
-    /// # Safety
-    /// `obj` is a live sync object; the caller transfers one strong reference.
-    pub(crate) unsafe fn from_obj(obj: ObjPtr) -> GcAny {
-        GcAny { obj }
-    }
-
-    fn counts(&self) -> &SyncCounts {
-        // SAFETY: a strong handle keeps the object alive.
-        unsafe { SyncCounts::of(self.obj.counts) }
-    }
-
-    /// The value's type name.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(1_u8));
-    /// assert_eq!(any.type_name(), "u8");
-    /// ```
-    pub fn type_name(&self) -> &'static str {
-        (self.obj.vtable.type_name)()
-    }
-
-    /// Whether the value is a `T`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(1_u8));
-    /// assert!(any.is::<u8>());
-    /// assert!(!any.is::<u16>());
-    /// ```
-    pub fn is<T: Trace + Send + Sync + 'static>(&self) -> bool {
-        (self.obj.vtable.type_id)() == TypeId::of::<T>()
-    }
-
-    /// The value as a `&T`, if it is one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let any = pygc::sync::Gc::to_any(&pygc::sync::Gc::new(7_u8));
-    /// assert_eq!(any.downcast_ref::<u8>(), Some(&7));
-    /// assert_eq!(any.downcast_ref::<u16>(), None);
-    /// ```
-    pub fn downcast_ref<T: Trace + Send + Sync + 'static>(&self) -> Option<&T> {
-        if self.is::<T>() {
-            // SAFETY: the type matches; the strong handle keeps the value
-            // alive and it is only read through `&T` (I6).
-            Some(unsafe { &*self.obj.value_ptr().cast::<T>() })
-        } else {
-            None
-        }
-    }
-
-    /// Whether the collector tracks the object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::{Gc, GcMutex};
-    /// assert!(!Gc::to_any(&Gc::new(1)).is_tracked());
-    /// let edge: Gc<GcMutex<Option<Gc<u8>>>> = Gc::new(GcMutex::new(None));
-    /// assert!(Gc::to_any(&edge).is_tracked());
-    /// ```
-    pub fn is_tracked(&self) -> bool {
-        self.obj.header().is_some_and(|h| {
-            let _lists = heap().lock_running();
-            // SAFETY: live header, read under the list lock (S4).
-            unsafe { h.as_ref() }.is_linked()
-        })
-    }
-
     /// The typed handle, or `Err(self)`.
     ///
     /// # Examples
@@ -923,64 +625,5 @@ impl GcAny {
         } else {
             Err(self)
         }
-    }
-
-    /// The number of strong handles.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(1);
-    /// assert_eq!(pygc::sync::Gc::to_any(&g).strong_count(), 2);
-    /// ```
-    pub fn strong_count(&self) -> usize {
-        self.counts().strong() as usize
-    }
-
-    /// A pointer to the value.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let g = pygc::sync::Gc::new(1);
-    /// assert_eq!(pygc::sync::Gc::to_any(&g).as_ptr(), pygc::sync::Gc::as_ptr(&g) as *const ());
-    /// ```
-    pub fn as_ptr(&self) -> *const () {
-        self.obj.value_ptr()
-    }
-
-    /// Whether two handles point at the same object.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use pygc::sync::{Gc, GcAny};
-    /// let g = Gc::new(1);
-    /// assert!(GcAny::ptr_eq(&Gc::to_any(&g), &Gc::to_any(&g)));
-    /// ```
-    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        a.obj.counts == b.obj.counts
-    }
-}
-
-impl Clone for GcAny {
-    fn clone(&self) -> Self {
-        self.counts().inc_strong();
-        GcAny { obj: self.obj }
-    }
-}
-
-impl Drop for GcAny {
-    fn drop(&mut self) {
-        if self.counts().dec_strong() {
-            // SAFETY: last strong reference of a live object.
-            unsafe { release(self.obj) }
-        }
-    }
-}
-
-impl fmt::Debug for GcAny {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} object at {:p}>", self.type_name(), self.as_ptr())
     }
 }

@@ -5,7 +5,8 @@
 //! poisons (like parking_lot): a panic while a guard is held leaves the
 //! value as the panicking code left it.
 
-use super::{heap, Permit};
+use super::heap::heap;
+use super::world::Permit;
 use crate::primitive::{self, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::trace::{Trace, Tracer};
 use std::fmt;

@@ -3,8 +3,9 @@
 //! and `sync::Weak`'s `as_ptr`/`into_raw`/`from_raw` (its weak epochs live
 //! in the sync heap's table, header I2).
 
-use super::handle::{Gc, Weak};
-use super::{heap, SyncCounts};
+use super::counts::{weak_epochs, SyncCounts};
+use super::handle::Gc;
+use super::weak::Weak;
 use crate::heap::header::{GcBox, VTable, WEAK_EPOCH};
 use crate::heap::weakepoch::Epoch;
 use crate::primitive;
@@ -20,7 +21,7 @@ impl SyncCounts {
         if epoch == 0 || !self.has_flag(WEAK_EPOCH) {
             return;
         }
-        if let Some(e) = primitive::lock(&heap().weak_epochs).get_mut(&addr) {
+        if let Some(e) = primitive::lock(weak_epochs()).get_mut(&addr) {
             e.note_into_raw(epoch);
         }
     }
@@ -31,7 +32,7 @@ impl SyncCounts {
         if !self.has_flag(WEAK_EPOCH) {
             return 0;
         }
-        primitive::lock(&heap().weak_epochs)
+        primitive::lock(weak_epochs())
             .get_mut(&addr)
             .map_or(0, Epoch::take_from_raw)
     }

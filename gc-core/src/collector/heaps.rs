@@ -1,0 +1,357 @@
+//! The two heaps as the collector sees them, side by side: what really
+//! differs between the per-thread heap and the sync heap (counts, locking,
+//! where the registries live), and how each starts a collection.
+
+use super::heap::CollectorHeap;
+use crate::heap::dealloc;
+use crate::heap::header::{Counts, Header, ObjPtr, RefCounter};
+use crate::heap::owned::OwnedRef;
+use crate::heap::weakcb::GcCallbackCell;
+use crate::heap::weakcb::{self, Entry};
+use crate::heap::{heap, weakepoch, GcCallback, Heap};
+use crate::primitive::{self, MutexGuard, Ordering};
+use crate::sync::counts::SyncCounts;
+use crate::sync::dealloc as sync_dealloc;
+use crate::sync::heap::{SyncCallback, SyncGcCallback, SyncHeap, WorldState, AUTO_STOP_TIMEOUT};
+use crate::sync::world::{self, permits_held};
+use crate::types::{CollectionInfo, DebugFlags, Mode, Phase, NUM_GENERATIONS};
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::time::Duration;
+
+impl GcCallbackCell for GcCallback {
+    fn call_unless_running(&self, phase: Phase, info: &CollectionInfo) {
+        if let Ok(mut f) = self.try_borrow_mut() {
+            f(phase, info)
+        }
+    }
+}
+
+impl GcCallbackCell for SyncGcCallback {
+    fn call_unless_running(&self, phase: Phase, info: &CollectionInfo) {
+        if let Ok(mut f) = self.try_lock() {
+            f(phase, info)
+        }
+    }
+}
+
+impl Heap {
+    /// Collect `generation` with the `gc` callbacks around it; 0 if a
+    /// collection is already running (no nesting).
+    pub(crate) fn collect(&self, generation: usize) -> usize {
+        super::collect(self, generation, Duration::ZERO).unwrap_or(0)
+    }
+
+    /// The automatic trigger, which `Gc::new` starts when
+    /// [`Heap::note_alloc`] reports a collection due (CPython's
+    /// `gc_collect_generations`; in the incremental mode PEP 848's
+    /// alternation of young collections and increments).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn collect_generations(&self) -> usize {
+        if !self.enabled.get() || self.collecting.get() {
+            return 0;
+        }
+        if self.spaces.mode.get() == Mode::Incremental {
+            let young = self.spaces.young_next.get();
+            self.spaces.young_next.set(!young);
+            return self.collect(if young { 0 } else { 1 });
+        }
+        let get = |cells: &[Cell<usize>; NUM_GENERATIONS]| {
+            [cells[0].get(), cells[1].get(), cells[2].get()]
+        };
+        match super::generation_to_collect(
+            get(&self.count),
+            get(&self.threshold),
+            self.long_lived_pending.get(),
+            self.long_lived_total.get(),
+        ) {
+            Some(g) => self.collect(g),
+            None => 0,
+        }
+    }
+}
+
+impl CollectorHeap for Heap {
+    const SYNC: bool = false;
+    type Callback = weakcb::Callback;
+    type ListGuard<'a> = ();
+    type Counts = Counts;
+    type GcCallback = GcCallback;
+
+    fn gc_callbacks(&self) -> Vec<GcCallback> {
+        let callbacks = self.callbacks.borrow();
+        callbacks.iter().map(|(_, cb)| cb.clone()).collect()
+    }
+    fn begin_collecting(&self, _: Duration) -> bool {
+        !self.collecting.replace(true)
+    }
+    fn end_collecting(&self) {
+        self.collecting.set(false);
+        // A mode asked for during the collection (gc::set_mode).
+        if let Some(mode) = self.spaces.requested.take() {
+            self.switch_mode(mode);
+        }
+    }
+    fn run_collection(&self, generation: usize) -> Option<(usize, usize)> {
+        let done = match self.spaces.mode.get() {
+            Mode::Generational => super::collect_main(self, generation),
+            Mode::Incremental => super::incremental::collect(self, generation),
+        };
+        Some(done.expect("gc: the per-thread heap's world always stops"))
+    }
+
+    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+        self.generations[generation].head()
+    }
+    fn permanent_head(&self) -> NonNull<Header> {
+        self.permanent.head()
+    }
+    fn lock_lists(&self) {}
+    fn stop_world(&self) -> bool {
+        true
+    }
+    fn resume_world(&self) {}
+
+    fn may_hold_legacy_finalizers(&self) -> bool {
+        self.legacy_seen.get()
+    }
+    fn may_hold_pep442_finalizers(&self) -> bool {
+        self.pep442_seen.get()
+    }
+    fn free_dropped_trash(&self, node: NonNull<Header>) {
+        dealloc::free_dropped_trash(node, heap());
+    }
+    fn has_weak_callbacks(&self) -> bool {
+        !self.weak_callbacks.borrow().is_empty()
+    }
+    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<weakcb::Entry> {
+        self.weak_callbacks
+            .borrow_mut()
+            .take(obj.counts.as_ptr() as usize)
+    }
+    fn bump_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live object.
+        let counts = unsafe { obj.counts() };
+        weakepoch::bump(counts, obj.counts.as_ptr() as usize);
+    }
+    fn has_weak_epochs(&self) -> bool {
+        !self.weak_epochs.borrow().is_empty()
+    }
+    fn forget_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live object.
+        let counts = unsafe { obj.counts() };
+        weakepoch::forget(counts, obj.counts.as_ptr() as usize);
+    }
+    fn run_weak_callbacks(&self, obj: ObjPtr) {
+        // The per-thread heap is leaked ('static) while objects exist.
+        let heap = heap();
+        dealloc::clear_weak_handles_and_run_callbacks(obj, heap);
+    }
+    fn save_garbage(&self, objs: Vec<ObjPtr>) {
+        // SAFETY: the collector passes live objects with intact values.
+        let mut garbage = self.garbage.borrow_mut();
+        // SAFETY: the collector passes live objects with intact values (I5).
+        garbage.extend(objs.into_iter().map(|o| unsafe { OwnedRef::new_ref(o) }));
+    }
+    fn debug(&self) -> DebugFlags {
+        self.debug.get()
+    }
+    fn begin_collection(&self, generation: usize) {
+        if generation + 1 < NUM_GENERATIONS {
+            let c = &self.count[generation + 1];
+            c.set(c.get() + 1);
+        }
+        for c in &self.count[..=generation] {
+            c.set(0);
+        }
+    }
+    fn add_long_lived_pending(&self, survivors: usize) {
+        self.long_lived_pending
+            .set(self.long_lived_pending.get() + survivors);
+    }
+    fn set_long_lived(&self, total: usize) {
+        self.long_lived_pending.set(0);
+        self.long_lived_total.set(total);
+    }
+    fn note_deallocs(&self, n: usize) {
+        let c = self.count[0].get();
+        self.count[0].set(c.saturating_sub(n));
+    }
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
+        let stats = &self.stats[generation];
+        let mut s = stats.get();
+        s.collections += 1;
+        s.collected += collected;
+        s.uncollectable += uncollectable;
+        stats.set(s);
+    }
+}
+
+impl SyncHeap {
+    /// Collect `generation` with the `gc` callbacks, waiting at most
+    /// `timeout` for the world to stop (each time it stops it). `None` if it
+    /// could not run: another collection runs, this thread holds a guard
+    /// (S6), or the world did not stop in time.
+    pub(crate) fn collect(&self, generation: usize, timeout: Duration) -> Option<usize> {
+        super::collect(self, generation, timeout)
+    }
+
+    /// The automatic trigger: waits at most [`AUTO_STOP_TIMEOUT`] for the
+    /// world to stop; if it does not, backs off (the next attempt comes a
+    /// quarter threshold of allocations later).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn collect_generations(&self) -> usize {
+        let choice = {
+            let w = self.lock_state();
+            let g = &w.gen;
+            super::generation_to_collect(
+                g.count,
+                g.threshold,
+                g.long_lived_pending,
+                g.long_lived_total,
+            )
+        };
+        let Some(generation) = choice else { return 0 };
+        match self.collect(generation, AUTO_STOP_TIMEOUT) {
+            Some(n) => {
+                self.lock_state().gen.auto_backoff = 0;
+                n
+            }
+            None => {
+                let mut w = self.lock_state();
+                let g = &mut w.gen;
+                g.auto_backoff = g.count[0].saturating_sub(g.threshold[0]) + g.threshold[0] / 4 + 1;
+                0
+            }
+        }
+    }
+}
+
+impl CollectorHeap for SyncHeap {
+    const SYNC: bool = true;
+    type Callback = SyncCallback;
+    type ListGuard<'a> = MutexGuard<'a, WorldState>;
+    type Counts = SyncCounts;
+    type GcCallback = SyncGcCallback;
+
+    fn gc_callbacks(&self) -> Vec<SyncGcCallback> {
+        let callbacks = primitive::lock(&self.callbacks);
+        callbacks.iter().map(|(_, cb)| cb.clone()).collect()
+    }
+    fn begin_collecting(&self, timeout: Duration) -> bool {
+        if permits_held() > 0
+            || self
+                .collecting
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.stop_timeout.store(nanos, Ordering::Relaxed);
+        true
+    }
+    fn end_collecting(&self) {
+        self.collecting.store(false, Ordering::Release);
+    }
+    fn run_collection(&self, generation: usize) -> Option<(usize, usize)> {
+        super::collect_main(self, generation)
+    }
+
+    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+        self.generations[generation].head()
+    }
+    fn permanent_head(&self) -> NonNull<Header> {
+        self.permanent.head()
+    }
+    fn lock_lists(&self) -> MutexGuard<'_, WorldState> {
+        self.lock_running()
+    }
+    fn stop_world(&self) -> bool {
+        let timeout = Duration::from_nanos(self.stop_timeout.load(Ordering::Relaxed));
+        if !self.world.stop(world::Deadline::after(timeout)) {
+            return false;
+        }
+        let mut w = primitive::lock(&self.state);
+        debug_assert!(!w.stopped, "gc: one collector at a time");
+        w.stopped = true;
+        true
+    }
+    fn resume_world(&self) {
+        let mut w = primitive::lock(&self.state);
+        w.stopped = false;
+        drop(w);
+        self.state_changed.notify_all();
+        self.world.resume();
+    }
+
+    fn may_hold_legacy_finalizers(&self) -> bool {
+        true
+    }
+    fn may_hold_pep442_finalizers(&self) -> bool {
+        true
+    }
+    fn free_dropped_trash(&self, _node: NonNull<Header>) {
+        unreachable!("gc: the sync collector frees its trash after the last drop (drop_then_free)")
+    }
+    fn has_weak_callbacks(&self) -> bool {
+        !primitive::lock(&self.weak_callbacks).is_empty()
+    }
+    fn bump_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live.
+        unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
+            .bump_epoch(obj.counts.as_ptr() as usize)
+    }
+    fn has_weak_epochs(&self) -> bool {
+        !primitive::lock(crate::sync::counts::weak_epochs()).is_empty()
+    }
+    fn forget_weak_epoch(&self, obj: ObjPtr) {
+        // SAFETY: live.
+        unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
+            .forget_epoch(obj.counts.as_ptr() as usize)
+    }
+    fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
+        primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)
+    }
+    fn run_weak_callbacks(&self, obj: ObjPtr) {
+        sync_dealloc::clear_weak_handles_and_run_callbacks(self, obj)
+    }
+    fn save_garbage(&self, objs: Vec<ObjPtr>) {
+        let mut garbage = primitive::lock(&self.garbage);
+        // SAFETY: the collector passes live objects it owns (I5).
+        garbage.extend(objs.into_iter().map(|o| unsafe { OwnedRef::new_ref(o) }));
+    }
+    fn debug(&self) -> DebugFlags {
+        self.lock_state().gen.debug
+    }
+    fn begin_collection(&self, generation: usize) {
+        let mut w = self.lock_state();
+        if generation + 1 < NUM_GENERATIONS {
+            w.gen.count[generation + 1] += 1;
+        }
+        for c in &mut w.gen.count[..=generation] {
+            *c = 0;
+        }
+    }
+    fn add_long_lived_pending(&self, survivors: usize) {
+        self.lock_state().gen.long_lived_pending += survivors;
+    }
+    fn set_long_lived(&self, total: usize) {
+        let mut w = self.lock_state();
+        w.gen.long_lived_pending = 0;
+        w.gen.long_lived_total = total;
+    }
+    fn note_deallocs(&self, n: usize) {
+        let mut w = self.lock_state();
+        w.gen.count[0] = w.gen.count[0].saturating_sub(n);
+    }
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
+        let mut w = self.lock_state();
+        let s = &mut w.gen.stats[generation];
+        s.collections += 1;
+        s.collected += collected;
+        s.uncollectable += uncollectable;
+    }
+}

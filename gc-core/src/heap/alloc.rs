@@ -1,0 +1,199 @@
+//! Allocation and the per-type vtables: how a `GcBox<T, C>` is laid out
+//! (header first for tracked types), allocated (from the thread's pool,
+//! invariant P1, or the global allocator), finalized, dropped and freed.
+
+use super::header::{GcBox, Header, RefCounter, VTable, HAS_HEADER, HEADER_SIZE};
+use super::Heap;
+use crate::trace::{Trace, Tracer};
+use std::alloc::Layout;
+use std::any::TypeId;
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+
+use super::header::Counts;
+
+// `GcBox` is public only so that `coerce!` can name it (hidden); its
+// methods are crate-private.
+#[allow(private_bounds)]
+impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
+    /// The vtable of `GcBox<T, C>`.
+    pub(crate) const VTABLE: VTable = VTable {
+        trace: Self::trace_erased,
+        finalize: Self::finalize_erased,
+        finalizer_kind: T::__gc_finalizer,
+        drop_value: Self::drop_value_erased,
+        dealloc: Self::dealloc_erased,
+        type_id: TypeId::of::<T>,
+        type_name: std::any::type_name::<T>,
+        tracked: T::__gc_tracked,
+        value_offset: std::mem::offset_of!(GcBox<T, C>, value),
+    };
+
+    /// The vtable of `GcBox<T>`, as a `'static` reference.
+    #[inline(always)]
+    pub(crate) fn vtable() -> &'static VTable {
+        &Self::VTABLE
+    }
+
+    /// Layout of the allocation, and the offset of the `GcBox` within it.
+    #[inline(always)]
+    pub(crate) fn allocation_layout() -> (Layout, usize) {
+        let boxed = Layout::new::<GcBox<T, C>>();
+        if T::__gc_tracked() {
+            let align = boxed.align().max(std::mem::align_of::<Header>());
+            // The smallest multiple of `align` that leaves room for the header.
+            let offset = HEADER_SIZE.div_ceil(align) * align;
+            let size = offset + boxed.size();
+            // A layout this size with this align was valid for GcBox<T> alone,
+            // and `offset` is < 2 * align + HEADER_SIZE: this cannot overflow
+            // isize for any type that fits in memory.
+            let layout =
+                Layout::from_size_align(size, align).expect("gc: object too large for its layout");
+            (layout, offset)
+        } else {
+            (boxed, 0)
+        }
+    }
+
+    unsafe fn trace_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+        // SAFETY: the vtable of `GcBox<T>` is only stored with pointers to a
+        // `GcBox<T>` whose value is initialised and not dropped (I6; the
+        // caller guarantees the object is not mid-drop).
+        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
+        T::trace(value, tracer);
+    }
+
+    pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {
+        // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
+        let value: &T = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
+        // F1: the caller holds a strong reference for the whole call.
+        super::finalizing::run::<GcBox<T, C>>(obj, (value as *const T).cast(), || {
+            T::__gc_finalize(value)
+        });
+    }
+
+    pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {
+        // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
+        // it exactly once (I1) and nothing reads it afterwards.
+        unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
+    }
+
+    unsafe fn dealloc_erased(obj: NonNull<Counts>, _: usize) {
+        // SAFETY: forwarded contract: the weak count reached zero (I1).
+        unsafe { Self::dealloc(obj.cast()) }
+    }
+
+    /// Free the allocation of `obj`.
+    ///
+    /// # Safety
+    /// `obj` was allocated by [`GcBox::allocate`] for this `T`, its value has
+    /// been dropped or moved out (or never initialised), and no handle refers
+    /// to it any more (the weak count reached zero, I1).
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
+        let heap = Self::pool_heap();
+        // SAFETY: forwarded.
+        unsafe { Self::dealloc_with(obj, heap) }
+    }
+
+    /// [`GcBox::dealloc`] with the calling thread's heap already looked up.
+    ///
+    /// # Safety
+    /// As for [`GcBox::dealloc`]; `heap` is what `heap()` returns now.
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc_with(obj: NonNull<GcBox<T, C>>, heap: Option<&'static Heap>) {
+        let (layout, offset) = Self::allocation_layout();
+        // SAFETY: `allocate` placed the GcBox `offset` bytes into an
+        // allocation of `layout`; we drop the counts (loom's atomics own
+        // model state) and free that same allocation.
+        let base = unsafe {
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
+            obj.as_ptr().cast::<u8>().sub(offset)
+        };
+        if Self::pooled(layout) {
+            if let Some(heap) = heap {
+                // SAFETY: P1: with the heap alive, a pooled type's object
+                // came from this thread's pool, with this layout.
+                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
+                return;
+            }
+        }
+        // SAFETY: not from the pool (P1): from the global allocator with
+        // this layout.
+        unsafe { std::alloc::dealloc(base, layout) };
+    }
+
+    /// The calling thread's heap if objects of this type are pool
+    /// candidates (P1), else `None` without touching the thread-local.
+    #[inline(always)]
+    fn pool_heap() -> Option<&'static Heap> {
+        if Self::pooled(Self::allocation_layout().0) {
+            super::heap()
+        } else {
+            None
+        }
+    }
+
+    /// Whether objects of this type and layout are pool candidates (P1).
+    #[inline(always)]
+    fn pooled(layout: Layout) -> bool {
+        C::POOLED && T::__gc_tracked() && super::pool::fits(layout)
+    }
+
+    /// Allocate an object with `strong`/`weak` counts and an uninitialised
+    /// value. A tracked type's header is written unlinked (`next == 0`).
+    pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
+        let heap = Self::pool_heap();
+        Self::allocate_in(strong, weak, heap)
+    }
+
+    /// [`GcBox::allocate`] with the calling thread's heap already looked up
+    /// (`heap` is what `heap()` returns now, or `None` for an untracked
+    /// type).
+    #[inline(always)]
+    pub(crate) fn allocate_in(
+        strong: u32,
+        weak: u32,
+        heap: Option<&'static Heap>,
+    ) -> NonNull<GcBox<T, C>> {
+        let (layout, offset) = Self::allocation_layout();
+        let heap = heap.filter(|_| Self::pooled(layout));
+        let base = match heap {
+            Some(heap) => heap.pool.alloc(layout).as_ptr(),
+            None => {
+                // SAFETY: the layout has non-zero size (it holds the counts).
+                let base = unsafe { std::alloc::alloc(layout) };
+                if base.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                base
+            }
+        };
+        // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
+        // box lies inside the allocation, aligned (offset is a multiple of
+        // the box's alignment).
+        let obj = unsafe { base.add(offset) }.cast::<GcBox<T, C>>();
+        let weak = if T::__gc_tracked() {
+            weak | HAS_HEADER
+        } else {
+            weak
+        };
+        // SAFETY: in bounds and aligned, see above; writing plain data.
+        unsafe {
+            std::ptr::addr_of_mut!((*obj).counts).write(C::new(strong, weak));
+            if T::__gc_tracked() {
+                obj.cast::<u8>()
+                    .sub(HEADER_SIZE)
+                    .cast::<Header>()
+                    .write(Header {
+                        next: Cell::new(0),
+                        prev: Cell::new(0),
+                        vtable: Self::vtable(),
+                    });
+            }
+        }
+        // SAFETY: derived from a non-null allocation.
+        unsafe { NonNull::new_unchecked(obj) }
+    }
+}
