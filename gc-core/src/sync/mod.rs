@@ -121,7 +121,8 @@
 //! * `counts.rs` — `SyncCounts`, the atomic counts and the weak epochs.
 //! * `dealloc.rs` — refcount death with the per-thread trashcan.
 //! * `world.rs` — the attach slots and the bounded stop-the-world.
-//! * `handle.rs`, `weak.rs`, `any.rs` — `Gc`, `Weak`, `GcAny` (handles).
+//! * `handle.rs`, `weak.rs`, `any.rs`, `dst.rs` — `Gc`, `Weak`, `GcAny`, unsized
+//!   values (handles).
 //! * `lock.rs` — `GcMutex`, `GcRwLock` (handles).
 //! * `gc.rs` — the `gc` API of this heap.
 
