@@ -48,14 +48,15 @@
 //! Trial deletion needs a graph that holds still. Every guard of a
 //! `GcMutex` or `GcRwLock` and every `Weak::upgrade` holds a *permit*: its
 //! thread is *attached* (module `world`: a store to the thread's own slot
-//! and a load of the shared stop word, no lock; invariants W1–W4). The
-//! collector *stops the world* by requesting a stop and waiting until
-//! every slot is detached — for a bounded time: if the world does not stop
-//! by the deadline, the request is withdrawn and the collection does not
-//! run (`gc::try_collect` returns `None`, `gc::collect` 0). A separate list
-//! lock (`state`) guards the generation lists and counters: allocation
-//! links and refcount death unlinks under it while the world runs; the
-//! collector marks it `stopped` for its stopped phases.
+//! and a load of the shared stop word, no lock, no atomic read-modify-write;
+//! invariants W1–W5). The collector *stops the world* by requesting a stop,
+//! issuing a process-wide barrier and waiting until every slot is detached
+//! — for a bounded time: if the world does not stop by the deadline, the
+//! request is withdrawn and the collection does not run (`gc::try_collect`
+//! returns `None`, `gc::collect` 0). A separate list lock (`state`) guards
+//! the generation lists and counters: allocation links and refcount death
+//! unlinks under it while the world runs; the collector marks it `stopped`
+//! for its stopped phases.
 //!
 //! Invariants (S1–S6), relied on by the `// SAFETY:` comments here:
 //!
