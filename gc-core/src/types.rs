@@ -65,31 +65,85 @@ impl DebugFlags {
     pub const UNCOLLECTABLE: DebugFlags = DebugFlags(4);
     /// Append every unreachable object to [`gc::garbage`](crate::gc::garbage) instead of freeing it
     /// (`DEBUG_SAVEALL`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::{gc, gc::DebugFlags, Gc, Trace};
+    /// use std::cell::RefCell;
+    /// #[derive(Trace)]
+    /// struct Node(RefCell<Option<Gc<Node>>>);
+    /// gc::set_debug(DebugFlags::SAVEALL);
+    /// let a = Gc::new(Node(RefCell::new(None)));
+    /// *a.0.borrow_mut() = Some(a.clone());
+    /// drop(a);
+    /// assert_eq!(gc::collect(), 1);
+    /// assert_eq!(gc::take_garbage().len(), 1); // kept, not freed
+    /// gc::set_debug(DebugFlags::empty());
+    /// ```
     pub const SAVEALL: DebugFlags = DebugFlags(32);
     /// `COLLECTABLE | UNCOLLECTABLE | SAVEALL` (`DEBUG_LEAK`).
     pub const LEAK: DebugFlags = DebugFlags(2 | 4 | 32);
 
     /// No flags.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::gc::DebugFlags;
+    /// assert!(DebugFlags::empty().is_empty());
+    /// assert_eq!(DebugFlags::default(), DebugFlags::empty());
+    /// ```
     pub const fn empty() -> DebugFlags {
         DebugFlags(0)
     }
 
     /// The flags as CPython's integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::gc::DebugFlags;
+    /// assert_eq!(DebugFlags::LEAK.bits(), 38); // gc.DEBUG_LEAK == 38
+    /// ```
     pub const fn bits(self) -> u32 {
         self.0
     }
 
     /// Flags from CPython's integer (unknown bits are kept, as CPython does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::gc::DebugFlags;
+    /// assert_eq!(DebugFlags::from_bits(1 | 32), DebugFlags::STATS | DebugFlags::SAVEALL);
+    /// assert_eq!(DebugFlags::from_bits(64).bits(), 64);
+    /// ```
     pub const fn from_bits(bits: u32) -> DebugFlags {
         DebugFlags(bits)
     }
 
     /// Whether every flag of `other` is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::gc::DebugFlags;
+    /// assert!(DebugFlags::LEAK.contains(DebugFlags::SAVEALL));
+    /// assert!(!DebugFlags::SAVEALL.contains(DebugFlags::LEAK));
+    /// ```
     pub const fn contains(self, other: DebugFlags) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// Whether no flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pygc::gc::DebugFlags;
+    /// assert!(!DebugFlags::STATS.is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }

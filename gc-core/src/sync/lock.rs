@@ -27,6 +27,23 @@ pub struct GcMutex<T> {
 }
 
 /// The guard of a [`GcMutex`]; holds a permit of the world.
+///
+/// While any guard lives, its thread is attached: a collection cannot stop
+/// the world (it waits a bounded time, then gives up). Drop guards before
+/// blocking on anything another thread may hold while it collects (lock
+/// order: `sync` module docs).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::sync::{Gc, GcMutex};
+/// let shared = Gc::new(GcMutex::new(Vec::<Gc<GcMutex<u8>>>::new()));
+/// {
+///     let mut guard = shared.lock(); // a GcMutexGuard
+///     guard.push(Gc::new(GcMutex::new(7)));
+/// } // unlocked here; the thread detaches
+/// assert_eq!(*shared.lock()[0].lock(), 7);
+/// ```
 pub struct GcMutexGuard<'a, T> {
     // Field order: the lock is released before the permit.
     guard: MutexGuard<'a, T>,
@@ -203,13 +220,35 @@ pub struct GcRwLock<T> {
     inner: RwLock<T>,
 }
 
-/// A read guard of a [`GcRwLock`].
+/// A read guard of a [`GcRwLock`]; holds a permit of the world (see
+/// [`GcMutexGuard`]).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::sync::{Gc, GcRwLock};
+/// let table = Gc::new(GcRwLock::new(vec![1, 2]));
+/// let a = table.read();
+/// let b = table.read(); // readers share the lock
+/// assert_eq!(a.len() + b.len(), 4);
+/// ```
 pub struct GcRwLockReadGuard<'a, T> {
     guard: RwLockReadGuard<'a, T>,
     _permit: Permit,
 }
 
-/// A write guard of a [`GcRwLock`].
+/// A write guard of a [`GcRwLock`]; holds a permit of the world (see
+/// [`GcMutexGuard`]).
+///
+/// # Examples
+///
+/// ```
+/// use pygc::sync::{Gc, GcRwLock};
+/// let table = Gc::new(GcRwLock::new(vec![1]));
+/// table.write().push(2);
+/// assert!(table.try_read().is_some());
+/// assert_eq!(*table.read(), [1, 2]);
+/// ```
 pub struct GcRwLockWriteGuard<'a, T> {
     guard: RwLockWriteGuard<'a, T>,
     _permit: Permit,
