@@ -683,3 +683,126 @@ fn fuzz_callback_owned_by_trash_on_a_legacy_object_killed_during_delete() {
     };
     model::run(&program).unwrap_or_else(|e| panic!("{program:?}\n{e}"));
 }
+
+// ---------------------------------------------------------------------------
+// Found in review: try_unwrap left a resurrected object's weak epoch behind
+// ---------------------------------------------------------------------------
+
+/// Resurrects itself (through its own self-edge) the first time it is
+/// finalized.
+#[derive(Trace)]
+#[trace(finalize)]
+struct EpochPhoenix {
+    edges: RefCell<Vec<Gc<EpochPhoenix>>>,
+}
+
+thread_local! {
+    static EPOCH_PHOENIXES: RefCell<Vec<Gc<EpochPhoenix>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Finalize for EpochPhoenix {
+    fn finalize(&self) {
+        let me = self.edges.borrow().first().cloned();
+        if let Some(me) = me {
+            EPOCH_PHOENIXES.with(|p| p.borrow_mut().push(me));
+        }
+    }
+}
+
+/// An object whose weak handles a collection cleared while it lived on has
+/// an entry in the heap's weak-epoch table (header I2). Refcount death
+/// removed it; `Gc::try_unwrap` (the value moved out, never dropped in
+/// place) kept it for the rest of the thread: a few dozen bytes per
+/// unwrapped object, for ever.
+#[test]
+fn try_unwrap_of_a_resurrected_object_leaves_no_epoch_entry() {
+    // Each round's weak handle outlives the unwrap, so its allocation (and
+    // address) stays taken and the next round's object gets another one.
+    let once = |kept: &mut Vec<Weak<EpochPhoenix>>| {
+        let a = Gc::new(EpochPhoenix {
+            edges: RefCell::new(Vec::new()),
+        });
+        a.edges.borrow_mut().push(a.clone());
+        let w = Gc::downgrade(&a); // alive at the clearing: an epoch entry
+        drop(a);
+        assert_eq!(gc::collect(), 0, "resurrected");
+        assert!(w.upgrade().is_none(), "cleared with the trash");
+        let back = EPOCH_PHOENIXES
+            .with(|p| p.borrow_mut().pop())
+            .expect("resurrected");
+        back.edges.borrow_mut().clear();
+        let value = Gc::try_unwrap(back).ok().expect("the only strong handle");
+        assert!(value.edges.borrow().is_empty());
+        kept.push(w);
+    };
+    let mut kept = Vec::with_capacity(2100);
+    for _ in 0..4 {
+        once(&mut kept);
+    }
+    kept.clear();
+    let before = LIVE_BYTES.with(Cell::get);
+    for _ in 0..2000 {
+        once(&mut kept);
+    }
+    kept.clear(); // every allocation is free again
+    let grew = LIVE_BYTES.with(Cell::get) - before;
+    assert!(
+        grew < 16 * 1024,
+        "2000 unwrapped resurrected objects left {grew} bytes behind"
+    );
+}
+
+/// The same on the sync heap (its epoch table is process-wide).
+#[test]
+fn sync_try_unwrap_of_a_resurrected_object_leaves_no_epoch_entry() {
+    use pygc::sync::{self, GcMutex};
+    use std::sync::Mutex;
+
+    #[derive(Trace)]
+    #[trace(finalize)]
+    struct SyncPhoenix {
+        edges: GcMutex<Vec<sync::Gc<SyncPhoenix>>>,
+    }
+    static SAVED: Mutex<Vec<sync::Gc<SyncPhoenix>>> = Mutex::new(Vec::new());
+    impl Finalize for SyncPhoenix {
+        fn finalize(&self) {
+            let me = self.edges.lock().first().cloned();
+            if let Some(me) = me {
+                SAVED.lock().unwrap().push(me);
+            }
+        }
+    }
+
+    let once = |kept: &mut Vec<sync::Weak<SyncPhoenix>>| {
+        let a = sync::Gc::new(SyncPhoenix {
+            edges: GcMutex::new(Vec::new()),
+        });
+        a.edges.lock().push(a.clone());
+        let w = sync::Gc::downgrade(&a);
+        drop(a);
+        sync::gc::collect();
+        assert!(w.upgrade().is_none(), "cleared with the trash");
+        let back = SAVED.lock().unwrap().pop().expect("resurrected");
+        back.edges.lock().clear();
+        let value = sync::Gc::try_unwrap(back)
+            .ok()
+            .expect("the only strong handle");
+        assert!(value.edges.lock().is_empty());
+        kept.push(w);
+    };
+    let mut kept = Vec::with_capacity(2100);
+    for _ in 0..4 {
+        once(&mut kept);
+    }
+    kept.clear();
+    let before = LIVE_BYTES.with(Cell::get);
+    for _ in 0..2000 {
+        once(&mut kept);
+    }
+    kept.clear();
+    let grew = LIVE_BYTES.with(Cell::get) - before;
+    assert!(
+        grew < 16 * 1024,
+        "2000 unwrapped resurrected sync objects left {grew} bytes behind"
+    );
+}

@@ -488,6 +488,9 @@ impl<T: Trace + 'static> Gc<T> {
         }
         counts.set_strong(0);
         clear_weak_handles_and_run_callbacks(obj, heap);
+        // Strong is 0 for ever: the weak epoch no longer matters (I2), and
+        // its table entry would outlive the object.
+        crate::heap::weakepoch::forget(counts, obj.counts.as_ptr() as usize);
         // SAFETY: strong is 0 and upgrades fail: we own the value; it is
         // moved out exactly once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };

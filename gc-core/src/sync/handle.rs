@@ -255,6 +255,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             }
         }
         clear_weak_handles_and_run_callbacks(heap(), obj);
+        // Strong is 0 for ever: the weak epoch no longer matters (I2), and
+        // its table entry would outlive the object.
+        this.counts().forget_epoch(obj.counts.as_ptr() as usize);
         // SAFETY: strong is 0, the object is unlinked and upgrades fail: we
         // own the value; it is moved out once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
