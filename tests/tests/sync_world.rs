@@ -144,7 +144,7 @@ fn try_collect_waits_for_a_short_guard() {
     assert_eq!(*m.lock(), 1);
 }
 
-/// Phase 7 cannot stop the world again (a finalizer handed a guard to a
+/// `handle_resurrected_objects` cannot stop the world again (a finalizer handed a guard to a
 /// thread that then waits for a lock the collecting thread holds): the
 /// finalized trash is kept as resurrected, not freed and not finalized
 /// again, and the next collection frees it.

@@ -78,8 +78,8 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
     list::merge(unreachable, old);
 }
 
-/// Phase 7 when the world cannot be stopped again after the finalizers ran
-/// (sync heap, bounded stop): without a still graph the collector cannot
+/// `handle_resurrected_objects`' stand-in when the world cannot be stopped
+/// again after the finalizers ran (sync heap, bounded stop): without a still graph the collector cannot
 /// tell which trash a finalizer resurrected, so it treats all of it as
 /// resurrected — CPython's outcome for a resurrected object: it joins
 /// `old`, finalized (its finalizer never runs again) with its weak handles

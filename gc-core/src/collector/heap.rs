@@ -127,7 +127,7 @@ pub(crate) trait CollectorHeap {
     fn begin_collecting(&self, timeout: Duration) -> bool;
     /// The collection marked by [`CollectorHeap::begin_collecting`] ended.
     fn end_collecting(&self);
-    /// The collection itself (`collect_main`, or the incremental mode's);
+    /// The collection itself (`gc_collect_main`, or the incremental mode's);
     /// `None` if the world could not be stopped.
     fn run_collection(&self, generation: usize) -> Option<(usize, usize)>;
 }

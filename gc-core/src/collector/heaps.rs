@@ -95,7 +95,7 @@ impl CollectorHeap for Heap {
     }
     fn run_collection(&self, generation: usize) -> Option<(usize, usize)> {
         let done = match self.spaces.mode.get() {
-            Mode::Generational => super::collect_main(self, generation),
+            Mode::Generational => super::gc_collect_main(self, generation),
             Mode::Incremental => super::incremental::collect(self, generation),
         };
         Some(done.expect("gc: the per-thread heap's world always stops"))
@@ -257,7 +257,7 @@ impl CollectorHeap for SyncHeap {
         self.collecting.store(false, Ordering::Release);
     }
     fn run_collection(&self, generation: usize) -> Option<(usize, usize)> {
-        super::collect_main(self, generation)
+        super::gc_collect_main(self, generation)
     }
 
     fn gen_head(&self, generation: usize) -> NonNull<Header> {

@@ -74,7 +74,7 @@
 //! # Why every unreachable cycle is collected (PEP 848's argument)
 //!
 //! Collecting a region frees every cycle wholly in the region that nothing
-//! outside it references (the same `collect_region` as the generational
+//! outside it references (the same `gc_collect_region` as the generational
 //! mode: `gc_refs` counts references from outside the region, so the region
 //! can be any set of objects and nothing reachable is freed). An increment
 //! is closed under references within the pending space, so a garbage cycle
@@ -93,7 +93,7 @@
 //! # Everything else holds inside an increment
 //!
 //! Young collections, increments and full collections all run
-//! `collect_region`: PEP 442 finalizers once, resurrection (resurrected
+//! `gc_collect_region`: PEP 442 finalizers once, resurrection (resurrected
 //! objects join the visited space), legacy finalizers to `gc.garbage`, weak
 //! handles cleared and their callbacks run, SAVEALL, panics of user code
 //! contained (a panicking `Trace` impl aborts, as it does anywhere in the
@@ -110,7 +110,7 @@
 
 use super::validate::validate_tags;
 use super::visit::{hdr, trace_object, AbortOnPanic};
-use super::{collect_region, CollectorHeap};
+use super::{gc_collect_region, CollectorHeap};
 use crate::heap::header::Header;
 use crate::heap::list::{self, List};
 use crate::heap::Heap;
@@ -217,7 +217,7 @@ fn young_collection(heap: &Heap) -> (usize, usize) {
     // Survivors join the pending space's tail (see the module docs, "Where
     // promoted objects go").
     let pending_tag = spaces.pending();
-    let (collected, uncollectable, survivors) = collect_region(
+    let (collected, uncollectable, survivors) = gc_collect_region(
         heap,
         oldest.head(),
         heap.gen_head(pending_tag),
@@ -273,7 +273,7 @@ fn increment(heap: &Heap) -> (usize, usize) {
         visited_tag,
         budget as usize,
     );
-    let (collected, uncollectable, survivors) = collect_region(
+    let (collected, uncollectable, survivors) = gc_collect_region(
         heap,
         increment.head(),
         heap.gen_head(visited_tag),
@@ -362,7 +362,8 @@ fn full_collection(heap: &Heap) -> (usize, usize) {
     }
     list::merge(heap.gen_head(0), visited);
     list::merge(heap.gen_head(spaces.pending()), visited);
-    let (collected, uncollectable, _) = collect_region(heap, visited, visited, visited_tag, None);
+    let (collected, uncollectable, _) =
+        gc_collect_region(heap, visited, visited, visited_tag, None);
     spaces.work_to_do.set(0);
     heap.count[2].set(0);
     (collected, uncollectable)

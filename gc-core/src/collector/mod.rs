@@ -4,7 +4,7 @@
 //! # The pipeline (see `DESIGN.md` for the why)
 //!
 //! ```text
-//! collect_main(generation):
+//! gc_collect_main(generation):
 //!   merge younger generations into `young`
 //!   update_refs(young)            gc_refs = strong, COLLECTING set
 //!   subtract_refs(young)          gc_refs -= edges from inside `young`
@@ -128,10 +128,10 @@ fn debug_cycle(what: &str, node: NonNull<Header>) {
 /// The world is stopped on entry (the caller stopped it) and running on
 /// return. Returns `(collected, uncollectable, survivors)`.
 ///
-/// This is CPython's `gc_collect_region`: the same pipeline serves the
+/// This is CPython 3.13's `gc_collect_region`: the same pipeline serves the
 /// generational collector and the incremental one (`incremental`), so
 /// trash found in an increment is handled exactly as in a full collection.
-pub(crate) fn collect_region<H: CollectorHeap>(
+pub(crate) fn gc_collect_region<H: CollectorHeap>(
     heap: &H,
     young: NonNull<Header>,
     old: NonNull<Header>,
@@ -227,7 +227,7 @@ pub(crate) fn collect_region<H: CollectorHeap>(
 /// `(collected, uncollectable)`, or `None` if the world could not be stopped
 /// (nothing was done). The caller has made sure no other collection of
 /// this heap runs.
-pub(crate) fn collect_main<H: CollectorHeap>(
+pub(crate) fn gc_collect_main<H: CollectorHeap>(
     heap: &H,
     generation: usize,
 ) -> Option<(usize, usize)> {
@@ -267,7 +267,7 @@ pub(crate) fn collect_main<H: CollectorHeap>(
     // `old` get its index.
     let old_tag = (generation + 1).min(NUM_GENERATIONS - 1);
     let fused = if H::SYNC { None } else { Some(generation) };
-    let (collected, uncollectable, survivors) = collect_region(heap, young, old, old_tag, fused);
+    let (collected, uncollectable, survivors) = gc_collect_region(heap, young, old, old_tag, fused);
     // Survivors age.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {

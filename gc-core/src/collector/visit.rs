@@ -206,7 +206,7 @@ impl Tracer<'_> {
         }
     }
 
-    /// Visit a weak handle (only the weak phase cares).
+    /// Visit a weak handle (only `handle_weakrefs` cares).
     #[inline(always)]
     pub(crate) fn visit_weak(&mut self, callback: Option<u64>) {
         if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut *self.mode, callback) {
@@ -247,7 +247,7 @@ pub(super) unsafe fn visit_gc_slow<T: ?Sized + Trace + 'static>(
 pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
     let t = hdr(target);
     match mode {
-        TraceMode::SubtractRefs => subtract_one(target),
+        TraceMode::SubtractRefs => visit_decref(target),
         TraceMode::VisitReachable { young } => visit_reachable(target, *young),
         TraceMode::MoveToList { list: to } => {
             // CPython's visit_move.
@@ -263,7 +263,7 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
 /// CPython's visit_decref: one edge to `target` from inside the collected
 /// set.
 #[inline(always)]
-pub(super) fn subtract_one(target: NonNull<Header>) {
+pub(super) fn visit_decref(target: NonNull<Header>) {
     subtract_n(target, 1, NOT_FUSED)
 }
 

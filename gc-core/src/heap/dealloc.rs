@@ -14,7 +14,7 @@
 //!    for the call (weak handles can still upgrade, as in CPython), then
 //!    decremented; if it is still above zero the finalizer *resurrected* the
 //!    object, which lives on untouched (HAZARDS 6). A legacy finalizer
-//!    (`tp_del`) runs at every refcount death, after step 4 as in CPython's
+//!    (`tp_del`) runs at every refcount death, after the weak clearing below, as in CPython's
 //!    `subtype_dealloc`: its weak handles are dead (a new epoch, header I2)
 //!    and their callbacks have run; if it resurrects the object, handles
 //!    made from then on work.

@@ -40,7 +40,7 @@
 //!   that moment, not the object's future. Every `Weak` remembers the *weak
 //!   epoch* of its referent when it was made (a clone copies it). An
 //!   object's epoch is 0 until its handles are cleared while it may live on
-//!   — the collector's weak phase on cyclic trash, or a refcount death with
+//!   — the collector's `handle_weakrefs` on cyclic trash, or a refcount death with
 //!   a legacy finalizer (which CPython runs after clearing) — and each such
 //!   clearing with handles alive adds one (`heap::weakepoch`: an entry in
 //!   the heap's epoch table, flagged by [`WEAK_EPOCH`], that also counts the

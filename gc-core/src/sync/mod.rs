@@ -4,7 +4,7 @@
 //! Objects of this heap may be shared between threads (`T: Send + Sync`),
 //! mutable state lives in [`GcMutex`] / [`GcRwLock`], and cycles across
 //! threads are collected by the same collector core as the per-thread heap
-//! (`collector::collect_main`, generic over `CollectorHeap`), on whichever
+//! (`collector::gc_collect_main`, generic over `CollectorHeap`), on whichever
 //! thread calls [`gc::collect`] or crosses the allocation threshold.
 //!
 //! ```

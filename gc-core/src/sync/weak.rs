@@ -217,7 +217,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
     }
 }
 
-// SAFETY: owns no strong edge; reports its callback id (weak phase).
+// SAFETY: owns no strong edge; reports its callback id (`handle_weakrefs`).
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
