@@ -334,13 +334,41 @@
 //!
 //! ## Soundness
 //!
-//! No safe code can free a reachable object or reach a freed one: [`Trace`]
-//! is an `unsafe trait` (the derive upholds its contract), values are
-//! reached only through shared references, finalizers run before any value
-//! of their cycle is dropped, and handles to cyclic trash that survive a
-//! collection see a dropped value only through a panic with a message. The
-//! repository's `DESIGN.md` lists each hazard of heaps like this one, the
-//! mechanism that rules it out and the test that shows it.
+//! No safe code can free a reachable object or reach a freed one. [`Trace`]
+//! is an `unsafe trait`; the derive upholds its contract and refuses a
+//! `Drop` impl on the derived type (implement [`Finalize`] instead). Values
+//! are reached only through shared references (`Gc::get_mut` only on a
+//! unique handle). How the known hazards of refcounted, cycle-collected
+//! heaps are ruled out:
+//!
+//! - a `Trace` impl that reports an edge too many makes the collection free
+//!   nothing (with a warning that names the type); one that reports too few
+//!   leaks its targets, never frees them;
+//! - a `RefCell` that is mutably borrowed during a collection counts as
+//!   referenced from outside: what it holds stays alive;
+//! - a panic inside `trace` while the collector rewrites its lists aborts
+//!   the process; panics in finalizers and callbacks are caught and reported;
+//! - dropping the last handle of a long chain does not recurse: past 50
+//!   nested deaths the rest are deferred and freed in a loop;
+//! - a PEP 442 finalizer runs at most once per object, before any value of
+//!   its cycle is dropped, so it sees intact objects; if it stores a handle
+//!   to its object (resurrection), the object lives on;
+//! - weak handles to cyclic trash are cleared before any finalizer runs, and
+//!   `upgrade` fails once a value's drop has begun; memory outlives the value
+//!   until the last weak handle is gone;
+//! - a reference count overflow (handles leaked with `mem::forget` in a loop)
+//!   aborts, as with `Rc`;
+//! - handles dropped by other thread-locals' destructors after the thread's
+//!   heap is gone still work (the heap is leaked rather than touched);
+//! - `Gc::new_cyclic`'s object is invisible to the collector and to
+//!   `upgrade` until its value is written;
+//! - on the [`sync`] heap `upgrade` increments only from a non-zero count,
+//!   the collector stops every mutator (with a deadline) before it reads the
+//!   graph, and finalizers and callbacks run after the world is released, so
+//!   they may lock what other threads hold.
+//!
+//! The repository's `DESIGN.md` names, for each hazard, the test that tries
+//! it.
 #![cfg_attr(
     feature = "nightly",
     feature(coerce_unsized, dispatch_from_dyn, unsize)
