@@ -18,7 +18,10 @@ file of the longest module prefix. It fails on
 * an import of a higher layer, or
 * an import circle (strongly connected files) of more than two files, or
   of two files other than the allowed knots (ALLOWED_KNOTS), or
-* a source file over MAX_LINES lines.
+* a source file over MAX_LINES lines, or
+* a use of the header's raw link-word accessors (`next_word`,
+  `set_prev_word`, ...) outside `heap/header.rs` and `heap/list.rs`: the
+  link words are written only there (the compiler keeps them inside `heap`).
 
 Usage: python3 scripts/check-layers.py [--verbose]   (from the repository root)
 """
@@ -37,6 +40,7 @@ LAYERS = {
     "trace": 1,
     "trace_impls": 1,
     "heap::header": 1,
+    "heap::counts": 1,
     "heap": 2,
     "sync::heap": 2,
     "sync::counts": 2,
@@ -62,6 +66,10 @@ LAYER_NAMES = ["leaf", "layout", "heap", "collector", "handles", "API"]
 # the vtable stores the trace function and `Tracer` hands headers around;
 # a strong handle downgrades to a weak one and a weak one upgrades (std
 # keeps `Rc` and `Weak` in one file), on either heap.
+# Files that may touch a header's link words (`next`/`prev`) raw.
+LINK_WORD_FILES = {"heap::header", "heap::list"}
+LINK_WORD = re.compile(r"\b(set_)?(next|prev)_word\b")
+
 ALLOWED_KNOTS = {
     ("heap::header", "trace"),
     ("handle::strong", "handle::weak"),
@@ -294,7 +302,15 @@ def main():
         lines = src.count("\n")
         if lines > MAX_LINES:
             errors.append(f"{os.path.relpath(path, ROOT)}: {lines} lines (at most {MAX_LINES})")
-        graph[modpath] = imports_of(modpath, strip(src), mods)
+        stripped = strip(src)
+        graph[modpath] = imports_of(modpath, stripped, mods)
+        if modpath not in LINK_WORD_FILES:
+            for m in LINK_WORD.finditer(stripped):
+                line = stripped.count("\n", 0, m.start()) + 1
+                errors.append(
+                    f"{os.path.relpath(path, ROOT)}:{line}: raw link word `{m.group(0)}` "
+                    "outside heap/header.rs and heap/list.rs"
+                )
     for modpath, targets in sorted(graph.items()):
         mine = layer_of(modpath)
         for t in sorted(targets):

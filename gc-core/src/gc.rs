@@ -73,12 +73,11 @@
 //! would add list-lock traffic to every promotion.
 
 use crate::handle::any::GcAny;
-use crate::heap::header::{Counts, Header, TAG_PERMANENT};
+use crate::heap::header::{Counts, Node, TAG_PERMANENT};
 use crate::heap::owned::OwnedRef;
 use crate::heap::{heap_or_panic, list, Heap};
 use crate::trace::{TraceMode, Tracer};
 use crate::types::NUM_GENERATIONS;
-use std::ptr::NonNull;
 
 pub use crate::types::{CallbackId, CollectionInfo, DebugFlags, GenerationStats, Mode, Phase};
 
@@ -394,9 +393,9 @@ pub fn remove_callback(id: CallbackId) -> bool {
     removed.is_some()
 }
 
-fn handles_of(head: NonNull<Header>, out: &mut Vec<GcAny>) {
+fn handles_of(head: Node, out: &mut Vec<GcAny>) {
     for node in list::iter(head) {
-        let obj = Header::obj(node);
+        let obj = node.obj();
         // SAFETY: objects on generation lists are live, with strong > 0.
         if unsafe { obj.counts() }.mut_exposed() {
             continue; // a `&mut` from `Gc::get_mut` may be live (header I6)
@@ -480,7 +479,7 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
     });
     for head in heap.tracked_lists() {
         for node in list::iter(head) {
-            let obj = Header::obj(node);
+            let obj = node.obj();
             crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
             if let TraceMode::RefersTo { found, .. } = &mut *tracer.mode {
                 if std::mem::take(found) {
@@ -506,7 +505,8 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
 /// ```
 pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
     let mut out = Vec::new();
-    if object.obj.value_dropped_by_collector() {
+    // SAFETY: I1: `object` is a strong handle.
+    if unsafe { object.obj.value_dropped_by_collector() } {
         return out; // header I5
     }
     let mut edges = Vec::new();
@@ -540,8 +540,7 @@ pub fn freeze() {
     let heap = heap();
     for head in heap.tracked_lists() {
         for node in list::iter(head) {
-            // SAFETY: linked objects are live (header I4); tags: I7.
-            unsafe { node.as_ref() }.set_tag(TAG_PERMANENT);
+            node.set_tag(TAG_PERMANENT); // I7
         }
         list::merge(head, heap.permanent.head());
     }
@@ -559,8 +558,7 @@ pub fn freeze() {
 pub fn unfreeze() {
     let heap = heap();
     for node in list::iter(heap.permanent.head()) {
-        // SAFETY: linked objects are live (header I4); tags: I7.
-        unsafe { node.as_ref() }.set_tag(NUM_GENERATIONS - 1);
+        node.set_tag(NUM_GENERATIONS - 1); // I7
     }
     list::merge(heap.permanent.head(), heap.gen_head(NUM_GENERATIONS - 1));
 }

@@ -30,8 +30,7 @@
 //! assert_eq!(pygc::gc::collect(), 1);
 //! ```
 
-use crate::heap::header::{ErasedType, Header};
-use std::ptr::NonNull;
+use crate::heap::header::{ErasedType, Header, Node};
 
 /// How a type's values are finalized. Written by `#[derive(Trace)]`; see
 /// [`Trace::__gc_finalizer`].
@@ -300,9 +299,9 @@ pub(crate) enum TraceMode<'a> {
     /// subtract_refs: decrement `gc_refs` of every collecting referent.
     SubtractRefs,
     /// move_unreachable's visit_reachable: rescue referents, append them to `young`.
-    VisitReachable { young: NonNull<Header> },
+    VisitReachable { young: Node },
     /// move_legacy_finalizer_reachable: move unreachable referents to `finalizers`.
-    MoveToList { list: NonNull<Header> },
+    MoveToList { list: Node },
     /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
     WeakHandles { ids: &'a mut Vec<u64> },
     /// get_referrers: does the traced value own a handle to `target`?

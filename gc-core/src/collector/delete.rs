@@ -1,12 +1,10 @@
 //! `delete_garbage`: drop the values of the final trash and free it.
 
 use super::heap::CollectorHeap;
-use super::visit::hdr;
-use crate::heap::header::{Header, HAS_CALLBACKS, NEXT_UNREACHABLE, PREV_DROPPED, WEAK_CLEARED};
+use crate::heap::header::{Node, HAS_CALLBACKS, WEAK_CLEARED};
 use crate::heap::list;
 use crate::heap::weakcb::run_reporting_panics;
 use crate::types::DebugFlags;
-use std::ptr::NonNull;
 
 /// `delete_garbage`: reclaim `collectable`; returns the number of objects on it.
 ///
@@ -28,18 +26,18 @@ use std::ptr::NonNull;
 /// zombie (I5), never freed under its handles.
 pub(super) fn delete_garbage<H: CollectorHeap>(
     heap: &H,
-    collectable: NonNull<Header>,
-    old: NonNull<Header>,
+    collectable: Node,
+    old: Node,
     old_tag: usize,
 ) -> usize {
     if heap.debug().contains(DebugFlags::SAVEALL) {
         let mut saved = Vec::new();
         for node in list::iter(collectable) {
-            hdr(node).clear_collecting();
-            hdr(node).set_tag(old_tag);
+            node.clear_collecting();
+            node.set_tag(old_tag);
             // Kept alive in gc.garbage: new weak handles work (I2).
-            H::clear_flag(Header::obj(node), WEAK_CLEARED);
-            saved.push(Header::obj(node));
+            H::clear_flag(node.obj(), WEAK_CLEARED);
+            saved.push(node.obj());
         }
         let n = saved.len();
         heap.save_garbage(saved);
@@ -51,7 +49,7 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     // run them now, as CPython does when tp_clear lets the object die.
     if heap.has_weak_callbacks() {
         for node in list::iter(collectable) {
-            let obj = Header::obj(node);
+            let obj = node.obj();
             if H::has_flag(obj, HAS_CALLBACKS) {
                 heap.run_weak_callbacks(obj);
             }
@@ -60,10 +58,10 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     // Epoch entries of trash (I2) go with its values. (On the lean path
     // the links may still carry NEXT_UNREACHABLE: mask it.)
     if heap.has_weak_epochs() {
-        let mut node = list::ptr(hdr(collectable).next.get() & !NEXT_UNREACHABLE);
+        let mut node = list::next_masked(collectable);
         while node != collectable {
-            heap.forget_weak_epoch(Header::obj(node));
-            node = list::ptr(hdr(node).next.get() & !NEXT_UNREACHABLE);
+            heap.forget_weak_epoch(node.obj());
+            node = list::next_masked(node);
         }
     }
     let visited = if H::SYNC {
@@ -76,7 +74,7 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     let mut zombies = 0;
     while !list::is_empty(collectable) {
         let node = list::next(collectable);
-        let obj = Header::obj(node);
+        let obj = node.obj();
         eprintln!(
             "gc: a collected `{}` still has {} strong handles after its cycle was dropped \
              (a Trace impl reports edges it does not own?); its value is gone, its memory \
@@ -89,7 +87,7 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
         // A zombie (I5): unlinked and not COLLECTING, so later collections
         // treat it as outside their set; its last handle frees it without a
         // second drop.
-        hdr(node).prev.set(PREV_DROPPED);
+        node.set_zombie();
         zombies += 1;
     }
     list::init(collectable);
@@ -100,16 +98,15 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
 /// Drop one trash value (panics are reported, and the value counts as
 /// dropped), then mark the object [`PREV_DROPPED`].
 #[inline(always)]
-pub(super) fn drop_trash_value(node: NonNull<Header>) {
-    let obj = Header::obj(node);
+pub(super) fn drop_trash_value(node: Node) {
+    let obj = node.obj();
     run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
         // SAFETY: the collector owns the trash (I5); each value is dropped
         // exactly once, here; nothing reads it afterwards (weak handles
         // cannot upgrade to trash, strong handles live only in trash).
         unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
     });
-    let h = hdr(node);
-    h.prev.set(h.prev.get() | PREV_DROPPED);
+    node.set_dropped();
 }
 
 /// Per-thread heap: one walk that drops each value and frees each object as
@@ -121,19 +118,21 @@ pub(super) fn drop_trash_value(node: NonNull<Header>) {
 /// `move_unreachable` left it): each node's is cleared before its drop, so
 /// every node behind the walk — the only ones a release can unlink — has a
 /// clean link.
-pub(super) fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: NonNull<Header>) -> usize {
+pub(super) fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: Node) -> usize {
     let mut visited = 0;
     let mut node = list::next(collectable);
     while node != collectable {
-        let h = hdr(node);
-        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
+        node.clear_unreachable_mask();
         drop_trash_value(node);
         visited += 1;
         // The successor's value is intact, so no release during the drop
         // could have unlinked it: it is still `node`'s successor.
         let next = list::next(node);
-        if H::strong(Header::obj(node)) == 0 {
-            heap.free_dropped_trash(node);
+        if H::strong(node.obj()) == 0 {
+            // SAFETY: I5: dropped trash (just above) with strong 0, freed
+            // once: the walk has read its successor and does not use
+            // `node` again (L1).
+            unsafe { heap.free_dropped_trash(node) };
         }
         node = next;
     }
@@ -141,7 +140,7 @@ pub(super) fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: NonNull<Hea
 }
 
 /// Sync heap: drop every value, then free in a second walk.
-pub(super) fn drop_then_free<H: CollectorHeap>(collectable: NonNull<Header>) -> usize {
+pub(super) fn drop_then_free<H: CollectorHeap>(collectable: Node) -> usize {
     let mut visited = 0;
     for node in list::iter(collectable) {
         drop_trash_value(node);
@@ -150,28 +149,18 @@ pub(super) fn drop_then_free<H: CollectorHeap>(collectable: NonNull<Header>) -> 
     // Free in one walk that does not unlink each node (its neighbours are
     // being freed too): read the successor first, and relink only what
     // stays (zombies).
-    let mut prev = collectable;
-    let mut node = list::next(collectable);
-    while node != collectable {
-        let h = hdr(node);
-        let next = list::ptr(h.next.get());
-        let obj = Header::obj(node);
-        if H::strong(obj) != 0 {
-            // A zombie: keep it on the list for delete_garbage to report.
-            list::set_next(prev, node);
-            list::set_prev(node, prev);
-            prev = node;
-        } else {
-            h.next.set(0);
-            h.prev.set(0);
+    list::drain_keeping(
+        collectable,
+        // A zombie: keep it on the list for delete_garbage to report.
+        |node| H::strong(node.obj()) != 0,
+        |node| {
+            let obj = node.obj();
             if H::dec_weak(obj) {
-                // SAFETY: the implicit weak was the last reference (I1).
+                // SAFETY: I1: value dropped, strong 0, unlinked: the implicit
+                // weak was the last reference; L1: `node` is not used again.
                 unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
             }
-        }
-        node = next;
-    }
-    list::set_next(prev, collectable);
-    list::set_prev(collectable, prev);
+        },
+    );
     visited
 }

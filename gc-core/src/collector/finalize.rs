@@ -4,12 +4,10 @@
 use super::heap::CollectorHeap;
 use super::reachability::deduce_unreachable;
 use super::validate::validate_list;
-use super::visit::hdr;
-use crate::heap::header::{Header, FINALIZED, NEXT_UNREACHABLE, WEAK_CLEARED};
+use crate::heap::header::{Node, FINALIZED, WEAK_CLEARED};
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::run_reporting_panics;
 use crate::trace::FinalizerKind;
-use std::ptr::NonNull;
 
 /// `finalize_garbage`: run `finalize` once on each trash object that has a PEP 442
 /// finalizer and is not finalized yet. The object holds an extra strong
@@ -19,13 +17,13 @@ use std::ptr::NonNull;
 /// Returns whether any finalizer ran (if none did, no user code could have
 /// made trash reachable again, and `handle_resurrected_objects` has nothing
 /// to find).
-pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) -> bool {
+pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: Node) -> bool {
     let mut ran = false;
     let seen = List::new();
     while !list::is_empty(collectable) {
         let node = list::next(collectable);
         list::move_to(node, seen.head());
-        let obj = Header::obj(node);
+        let obj = node.obj();
         if (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442 && !H::has_flag(obj, FINALIZED) {
             H::set_flag(obj, FINALIZED);
             H::inc_strong(obj);
@@ -51,29 +49,28 @@ pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: NonNull<Header>) -
 /// whatever a finalizer made reachable again (and all it reaches) survives
 /// and moves to `old`; the rest goes to `still_unreachable`.
 pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
-    unreachable: NonNull<Header>,
-    still_unreachable: NonNull<Header>,
-    old: NonNull<Header>,
+    unreachable: Node,
+    still_unreachable: Node,
+    old: Node,
     old_tag: usize,
 ) {
     for node in list::iter(unreachable) {
-        hdr(node).clear_collecting();
+        node.clear_collecting();
     }
     let _resurrected =
         deduce_unreachable::<H>(unreachable, still_unreachable, false, None, old_tag);
     // CPython's clear_unreachable_mask.
-    let mut node = list::next(still_unreachable);
+    let mut node = list::next_masked(still_unreachable);
     while node != still_unreachable {
-        let h = hdr(node);
-        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
-        node = list::ptr(h.next.get());
+        node.clear_unreachable_mask();
+        node = list::next(node);
     }
     validate_list(still_unreachable, Some(true));
     // Survivors are alive again: weak handles made from now on work (I2;
     // the ones cleared in handle_weakrefs stay dead through their old
     // epoch).
     for node in list::iter(unreachable) {
-        H::clear_flag(Header::obj(node), WEAK_CLEARED);
+        H::clear_flag(node.obj(), WEAK_CLEARED);
     }
     list::merge(unreachable, old);
 }
@@ -88,20 +85,20 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
 /// thread's refcount death may unlink the object (sync S4).
 pub(super) fn keep_unconfirmed_trash<H: CollectorHeap>(
     heap: &H,
-    unreachable: NonNull<Header>,
-    old: NonNull<Header>,
+    unreachable: Node,
+    old: Node,
     old_tag: usize,
 ) {
     let _lists = heap.lock_lists();
     let mut node = list::next(unreachable);
     while node != unreachable {
-        let h = hdr(node);
+        let h = node;
         h.clear_collecting();
-        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
+        h.clear_unreachable_mask();
         if !H::SYNC {
             h.set_tag(old_tag);
         }
-        node = list::ptr(h.next.get());
+        node = list::next(node);
     }
     list::merge(unreachable, old);
 }

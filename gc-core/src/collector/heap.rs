@@ -1,9 +1,8 @@
 //! What the collector needs from a heap: the [`CollectorHeap`] trait.
 
-use crate::heap::header::{Header, ObjPtr, RefCounter};
+use crate::heap::header::{Node, ObjPtr, RefCounter};
 use crate::heap::weakcb::{Entry, GcCallbackCell};
 use crate::types::DebugFlags;
-use std::ptr::NonNull;
 use std::time::Duration;
 
 /// What the collector needs from a heap (per-thread or sync).
@@ -25,8 +24,8 @@ pub(crate) trait CollectorHeap {
     where
         Self: 'a;
 
-    fn gen_head(&self, generation: usize) -> NonNull<Header>;
-    fn permanent_head(&self) -> NonNull<Header>;
+    fn gen_head(&self, generation: usize) -> Node;
+    fn permanent_head(&self) -> Node;
     fn lock_lists(&self) -> Self::ListGuard<'_>;
     /// Stop the world; `false` if it could not be stopped in time (the sync
     /// heap's bounded stop: then nothing is stopped and the collector must
@@ -92,7 +91,11 @@ pub(crate) trait CollectorHeap {
     fn may_hold_pep442_finalizers(&self) -> bool;
     /// Free trash whose value `delete_garbage` dropped and whose strong
     /// count is 0 (header I5). Only called when `!SYNC`.
-    fn free_dropped_trash(&self, node: NonNull<Header>);
+    ///
+    /// # Safety
+    /// As for `heap::dealloc::free_dropped_trash`: I5, freed once, the node
+    /// not used afterwards (L1).
+    unsafe fn free_dropped_trash(&self, node: Node);
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
     /// Kill the weak handles of `obj` alive now (header I2): a new weak

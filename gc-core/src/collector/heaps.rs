@@ -4,7 +4,7 @@
 
 use super::heap::CollectorHeap;
 use crate::heap::dealloc;
-use crate::heap::header::{Counts, Header, ObjPtr, RefCounter};
+use crate::heap::header::{Counts, Node, ObjPtr, RefCounter};
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::GcCallbackCell;
 use crate::heap::weakcb::{self, Entry};
@@ -16,7 +16,6 @@ use crate::sync::heap::{SyncCallback, SyncGcCallback, SyncHeap, WorldState, AUTO
 use crate::sync::world::{self, permits_held};
 use crate::types::{CollectionInfo, DebugFlags, Mode, Phase, NUM_GENERATIONS};
 use std::cell::Cell;
-use std::ptr::NonNull;
 use std::time::Duration;
 
 impl GcCallbackCell for GcCallback {
@@ -101,10 +100,10 @@ impl CollectorHeap for Heap {
         Some(done.expect("gc: the per-thread heap's world always stops"))
     }
 
-    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+    fn gen_head(&self, generation: usize) -> Node {
         self.generations[generation].head()
     }
-    fn permanent_head(&self) -> NonNull<Header> {
+    fn permanent_head(&self) -> Node {
         self.permanent.head()
     }
     fn lock_lists(&self) {}
@@ -119,8 +118,9 @@ impl CollectorHeap for Heap {
     fn may_hold_pep442_finalizers(&self) -> bool {
         self.pep442_seen.get()
     }
-    fn free_dropped_trash(&self, node: NonNull<Header>) {
-        dealloc::free_dropped_trash(node, heap());
+    unsafe fn free_dropped_trash(&self, node: Node) {
+        // SAFETY: I5, L1: forwarded from the caller.
+        unsafe { dealloc::free_dropped_trash(node, heap()) };
     }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()
@@ -260,10 +260,10 @@ impl CollectorHeap for SyncHeap {
         super::gc_collect_main(self, generation)
     }
 
-    fn gen_head(&self, generation: usize) -> NonNull<Header> {
+    fn gen_head(&self, generation: usize) -> Node {
         self.generations[generation].head()
     }
-    fn permanent_head(&self) -> NonNull<Header> {
+    fn permanent_head(&self) -> Node {
         self.permanent.head()
     }
     fn lock_lists(&self) -> MutexGuard<'_, WorldState> {
@@ -293,7 +293,7 @@ impl CollectorHeap for SyncHeap {
     fn may_hold_pep442_finalizers(&self) -> bool {
         true
     }
-    fn free_dropped_trash(&self, _node: NonNull<Header>) {
+    unsafe fn free_dropped_trash(&self, _node: Node) {
         unreachable!("gc: the sync collector frees its trash after the last drop (drop_then_free)")
     }
     fn has_weak_callbacks(&self) -> bool {

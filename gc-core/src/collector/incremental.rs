@@ -109,14 +109,13 @@
 //! tag means "in the pending space, not yet taken".
 
 use super::validate::validate_tags;
-use super::visit::{hdr, trace_object, AbortOnPanic};
+use super::visit::{trace_object, AbortOnPanic};
 use super::{gc_collect_region, CollectorHeap};
-use crate::heap::header::Header;
+use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::Heap;
 use crate::trace::{TraceMode, Tracer};
 use crate::types::DebugFlags;
-use std::ptr::NonNull;
 use std::time::Instant;
 
 /// The number of aging spaces: `threshold1` half-spaces, rounded up to an
@@ -183,7 +182,7 @@ fn validate_aging_tags(heap: &Heap) {
     }
     for head in heap.spaces.aging_heads() {
         for node in list::iter(head).take(1000) {
-            assert_eq!(hdr(node).tag(), 0, "gc: aging space tag (header I7) wrong");
+            assert_eq!(node.tag(), 0, "gc: aging space tag (header I7) wrong");
         }
     }
 }
@@ -303,16 +302,16 @@ fn increment(heap: &Heap) -> (usize, usize) {
 /// Only `Trace::trace` runs here; a panic in it aborts (the increment is a
 /// local list the unwinding would free under its objects).
 fn form_increment(
-    pending: NonNull<Header>,
-    increment: NonNull<Header>,
+    pending: Node,
+    increment: Node,
     pending_tag: usize,
     visited_tag: usize,
     budget: usize,
 ) -> usize {
     let _guard = AbortOnPanic::new();
-    let take = |node: NonNull<Header>| {
+    let take = |node: Node| {
         list::move_to(node, increment);
-        hdr(node).set_tag(visited_tag);
+        node.set_tag(visited_tag);
     };
     let mut edges = Vec::new();
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut edges });
@@ -329,10 +328,12 @@ fn form_increment(
                 unreachable!("gc: the closure's tracer changed mode")
             };
             for obj in out.drain(..) {
-                let Some(target) = obj.header() else {
+                // SAFETY: I1: an edge of the value just traced, which owns
+                // a strong handle to it; no user code ran since (L1).
+                let Some(target) = (unsafe { obj.header() }) else {
                     continue; // an untracked type: on no list
                 };
-                let t = hdr(target);
+                let t = target;
                 // Linked and not COLLECTING: its tag is its space (I7).
                 if t.is_linked() && !t.is_collecting() && t.tag() == pending_tag {
                     take(target);

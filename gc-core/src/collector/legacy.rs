@@ -2,29 +2,27 @@
 //! `move_legacy_finalizer_reachable`, `handle_legacy_finalizers`.
 
 use super::heap::CollectorHeap;
-use super::visit::{hdr, trace_object, AbortOnPanic};
-use crate::heap::header::{Header, ObjPtr, NEXT_UNREACHABLE};
+use super::visit::{trace_object, AbortOnPanic};
+use crate::heap::header::{Node, ObjPtr};
 use crate::heap::list;
 use crate::trace::{FinalizerKind, TraceMode, Tracer};
 use crate::types::DebugFlags;
-use std::ptr::NonNull;
 
-pub(super) fn has_legacy_finalizer(node: NonNull<Header>) -> bool {
-    (hdr(node).vtable.finalizer_kind)() == FinalizerKind::Legacy
+pub(super) fn has_legacy_finalizer(node: Node) -> bool {
+    (node.vtable().finalizer_kind)() == FinalizerKind::Legacy
 }
 
 /// `move_legacy_finalizers`: clear NEXT_UNREACHABLE on all of `unreachable` (it becomes a
 /// normal list) and move the objects with a legacy finalizer to
 /// `finalizers`, clearing their COLLECTING flag.
-pub(super) fn move_legacy_finalizers(unreachable: NonNull<Header>, finalizers: NonNull<Header>) {
+pub(super) fn move_legacy_finalizers(unreachable: Node, finalizers: Node) {
     let mut node = list::next(unreachable);
     while node != unreachable {
-        let h = hdr(node);
-        debug_assert!(h.next.get() & NEXT_UNREACHABLE != 0);
-        h.next.set(h.next.get() & !NEXT_UNREACHABLE);
-        let next = list::ptr(h.next.get());
+        debug_assert!(node.is_tentatively_unreachable());
+        node.clear_unreachable_mask();
+        let next = list::next(node);
         if has_legacy_finalizer(node) {
-            h.clear_collecting();
+            node.clear_collecting();
             list::move_to(node, finalizers);
         }
         node = next;
@@ -33,7 +31,7 @@ pub(super) fn move_legacy_finalizers(unreachable: NonNull<Header>, finalizers: N
 
 /// `move_legacy_finalizer_reachable`: everything unreachable that `finalizers` reaches is
 /// uncollectable too: move it over (the scan covers what it appends).
-pub(super) fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonNull<Header>) {
+pub(super) fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: Node) {
     let _guard = AbortOnPanic::new();
     let mut tracer = Tracer::for_heap(TraceMode::MoveToList { list: finalizers }, H::SYNC);
     let mut node = list::next(finalizers);
@@ -47,15 +45,15 @@ pub(super) fn move_legacy_finalizer_reachable<H: CollectorHeap>(finalizers: NonN
 /// SAVEALL) go to `gc.garbage`; the list joins `old`.
 pub(super) fn handle_legacy_finalizers<H: CollectorHeap>(
     heap: &H,
-    finalizers: NonNull<Header>,
-    old: NonNull<Header>,
+    finalizers: Node,
+    old: Node,
     old_tag: usize,
 ) {
     let save_all = heap.debug().contains(DebugFlags::SAVEALL);
     let saved: Vec<ObjPtr> = list::iter(finalizers)
-        .inspect(|&node| hdr(node).set_tag(old_tag))
+        .inspect(|&node| node.set_tag(old_tag))
         .filter(|&node| save_all || has_legacy_finalizer(node))
-        .map(Header::obj)
+        .map(Node::obj)
         .collect();
     heap.save_garbage(saved);
     let _lists = heap.lock_lists();

@@ -95,7 +95,7 @@ pub(crate) use heap::CollectorHeap;
 pub(crate) use policy::generation_to_collect;
 pub(crate) use visit::trace_object;
 
-use crate::heap::header::Header;
+use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::weakcb::{run_reporting_panics, GcCallbackCell};
 use crate::types::{CollectionInfo, DebugFlags, Phase, NUM_GENERATIONS};
@@ -103,13 +103,12 @@ use delete::delete_garbage;
 use finalize::{finalize_garbage, handle_resurrected_objects, keep_unconfirmed_trash};
 use legacy::{handle_legacy_finalizers, move_legacy_finalizer_reachable, move_legacy_finalizers};
 use reachability::deduce_unreachable;
-use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 use validate::{validate_list, validate_tags};
 use weakrefs::{handle_weakrefs, run_weak_callbacks};
 
-fn debug_cycle(what: &str, node: NonNull<Header>) {
-    let obj = Header::obj(node);
+fn debug_cycle(what: &str, node: Node) {
+    let obj = node.obj();
     eprintln!(
         "gc: {what} <{} {:p}>",
         (obj.vtable.type_name)(),
@@ -133,8 +132,8 @@ fn debug_cycle(what: &str, node: NonNull<Header>) {
 /// trash found in an increment is handled exactly as in a full collection.
 pub(crate) fn gc_collect_region<H: CollectorHeap>(
     heap: &H,
-    young: NonNull<Header>,
-    old: NonNull<Header>,
+    young: Node,
+    old: Node,
     old_tag: usize,
     fused: Option<usize>,
 ) -> (usize, usize, usize) {

@@ -2,11 +2,10 @@
 
 use super::heap::CollectorHeap;
 use super::validate::validate_list;
-use super::visit::{hdr, trace_object, trace_value, AbortOnPanic, OVER_REPORTED};
-use crate::heap::header::{Header, MUT_EXPOSED, NEXT_UNREACHABLE, PREV_FLAGS};
+use super::visit::{trace_object, trace_value, AbortOnPanic, OVER_REPORTED};
+use crate::heap::header::{Node, MUT_EXPOSED};
 use crate::heap::list;
 use crate::trace::{TraceMode, Tracer};
-use std::ptr::NonNull;
 
 /// `update_refs`: for each object in `containers`: `gc_refs = strong` and set
 /// COLLECTING. Afterwards `prev` holds counts, not links: the list is
@@ -19,18 +18,18 @@ use std::ptr::NonNull;
 ///
 /// In the resurrection pass (`zero_is_pending == false`) a zero count is
 /// trash that a finalizer let go of: it stays garbage.
-pub(super) fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is_pending: bool) {
+pub(super) fn update_refs<H: CollectorHeap>(containers: Node, zero_is_pending: bool) {
     let mut node = list::next(containers);
     while node != containers {
-        let h = hdr(node);
-        let strong = H::strong(Header::obj(node));
+        let h = node;
+        let strong = H::strong(node.obj());
         let strong = if zero_is_pending {
             strong.max(1)
         } else {
             strong
         };
         h.reset_gc_refs(strong as usize);
-        node = list::ptr(h.next.get());
+        node = list::next(node);
     }
 }
 
@@ -51,7 +50,7 @@ pub(super) fn update_refs<H: CollectorHeap>(containers: NonNull<Header>, zero_is
 /// each object gets `gc_refs = strong` when the walk or an edge first reaches
 /// it (header I7 tells members from outsiders), which saves a walk over the
 /// whole set.
-pub(super) fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused: Option<usize>) {
+pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<usize>) {
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
     if let Some(g) = fused {
         debug_assert!(!H::SYNC, "gc: only the per-thread heap keeps tags");
@@ -61,17 +60,17 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused
     let mut node = list::next(containers);
     while node != containers {
         if fused.is_some() {
-            let h = hdr(node);
+            let h = node;
             if !h.is_collecting() {
-                h.reset_gc_refs(H::strong(Header::obj(node)) as usize);
+                h.reset_gc_refs(H::strong(node.obj()) as usize);
             }
         }
-        if H::mut_exposed(Header::obj(node)) {
+        if H::mut_exposed(node.obj()) {
             skipped.push(node);
         } else {
             trace_value(node, &mut tracer);
         }
-        node = list::ptr(hdr(node).next.get());
+        node = list::next(node);
     }
     tracer.flush();
     if skipped.is_empty() {
@@ -80,8 +79,8 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused
     loop {
         let before = skipped.len();
         skipped.retain(|&node| {
-            if hdr(node).gc_refs() == 0 {
-                H::clear_flag(Header::obj(node), MUT_EXPOSED);
+            if node.gc_refs() == 0 {
+                H::clear_flag(node.obj(), MUT_EXPOSED);
                 trace_value(node, &mut tracer);
                 tracer.flush();
                 false
@@ -104,8 +103,8 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: NonNull<Header>, fused
 /// Survivors get the generation tag `survivor_tag` (header I7): the caller
 /// merges them into that generation.
 pub(super) fn move_unreachable<H: CollectorHeap>(
-    young: NonNull<Header>,
-    unreachable: NonNull<Header>,
+    young: Node,
+    unreachable: Node,
     survivor_tag: usize,
 ) -> usize {
     let mut reachable = 0;
@@ -113,32 +112,22 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
     let mut node = list::next(young);
     let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
     while node != young {
-        let h = hdr(node);
-        if h.gc_refs() > 0 {
+        if node.gc_refs() > 0 {
             trace_object::<H>(node, &mut tracer);
-            // Relink to prev (the prev field held gc_refs).
-            // Also clears COLLECTING.
-            h.prev.set(prev.as_ptr() as usize | (survivor_tag << 1));
+            // Relink to prev (the prev field held gc_refs); this also
+            // clears COLLECTING.
+            list::relink_survivor(node, prev, survivor_tag);
             prev = node;
             reachable += 1;
+            node = list::next(node);
         } else {
             // Move to unreachable; `young` is singly linked here.
-            hdr(prev).next.set(h.next.get());
-            let last = list::ptr(hdr(unreachable).prev.get() & !PREV_FLAGS);
-            hdr(last)
-                .next
-                .set(NEXT_UNREACHABLE | node.as_ptr() as usize);
-            h.prev
-                .set(last.as_ptr() as usize | (h.prev.get() & PREV_FLAGS));
-            h.next.set(NEXT_UNREACHABLE | unreachable.as_ptr() as usize);
-            hdr(unreachable).prev.set(node.as_ptr() as usize);
+            node = list::move_tentatively_unreachable(prev, node, unreachable);
         }
-        node = list::ptr(hdr(prev).next.get());
     }
-    hdr(young).prev.set(prev.as_ptr() as usize);
-    // The unreachable head's next may carry the tag; clean it.
-    let un = hdr(unreachable);
-    un.next.set(un.next.get() & !NEXT_UNREACHABLE);
+    // Restore `young`'s tail link; the unreachable head's next may carry
+    // the tag: clean it.
+    list::finish_move_unreachable(young, prev, unreachable);
     reachable
 }
 
@@ -149,8 +138,8 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
 /// `update_refs` and `subtract_refs` run as one walk (see [`subtract_refs`]). Survivors are
 /// tagged `survivor_tag`.
 pub(super) fn deduce_unreachable<H: CollectorHeap>(
-    base: NonNull<Header>,
-    unreachable: NonNull<Header>,
+    base: Node,
+    unreachable: Node,
     zero_is_pending: bool,
     fused: Option<usize>,
     survivor_tag: usize,
@@ -164,8 +153,8 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
         while node != base {
-            hdr(node).set_gc_refs(1);
-            node = list::ptr(hdr(node).next.get());
+            node.set_gc_refs(1);
+            node = list::next(node);
         }
     }
     let reachable = move_unreachable::<H>(base, unreachable, survivor_tag);

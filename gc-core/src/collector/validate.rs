@@ -1,11 +1,9 @@
 //! Debug-build checks between phases (CPython's `validate_list`).
 
 use super::heap::CollectorHeap;
-use super::visit::hdr;
-use crate::heap::header::{Header, NEXT_UNREACHABLE, TAG_PERMANENT};
+use crate::heap::header::{Node, TAG_PERMANENT};
 use crate::heap::list;
 use crate::types::NUM_GENERATIONS;
-use std::ptr::NonNull;
 
 /// Debug builds, per-thread heap: check header I7 before a collection —
 /// every object of generation `g` carries tag `g` (all of the younger
@@ -22,10 +20,10 @@ pub(super) fn validate_tags<H: CollectorHeap>(heap: &H, generation: usize) {
         let limit = if tag <= generation { usize::MAX } else { 1000 };
         for node in list::iter(head).take(limit) {
             assert_eq!(
-                hdr(node).tag(),
+                node.tag(),
                 tag,
                 "gc: generation tag (header I7) wrong on a {}",
-                (hdr(node).vtable.type_name)()
+                (node.vtable().type_name)()
             );
         }
     }
@@ -33,17 +31,16 @@ pub(super) fn validate_tags<H: CollectorHeap>(heap: &H, generation: usize) {
 
 /// Debug builds: check that `head` is a well-formed list and, if given,
 /// that every object's COLLECTING flag has the expected value.
-pub(super) fn validate_list(head: NonNull<Header>, collecting: Option<bool>) {
+pub(super) fn validate_list(head: Node, collecting: Option<bool>) {
     if !cfg!(debug_assertions) {
         return;
     }
     let mut prev = head;
     let mut node = list::next(head);
     while node != head {
-        let h = hdr(node);
-        assert_eq!(
-            h.next.get() & NEXT_UNREACHABLE,
-            0,
+        let h = node;
+        assert!(
+            !h.is_tentatively_unreachable(),
             "gc: stray NEXT_UNREACHABLE"
         );
         assert_eq!(list::prev(node), prev, "gc: list links disagree");

@@ -5,26 +5,17 @@
 
 use super::heap::CollectorHeap;
 use crate::heap::dst::{has_header, is_thin, obj_of};
-use crate::heap::header::{
-    counts_to_header, GcBox, Header, HEADER_SIZE, NEXT_UNREACHABLE, PREV_FLAGS,
-};
+use crate::heap::header::{GcBox, Node, HEADER_SIZE};
 use crate::heap::list;
 use crate::trace::{Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED};
 use std::ptr::NonNull;
-
-#[inline(always)]
-pub(super) fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
-    // SAFETY: the collector only handles headers of live objects on its
-    // lists (list module contract).
-    unsafe { p.as_ref() }
-}
 
 /// Trace the object of `header` with `tracer` — unless `Gc::get_mut` may
 /// have a `&mut` to its value live (MUT_EXPOSED, header I6): then it
 /// reports nothing, and what it holds counts as referenced from outside.
 #[inline(always)]
-pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
-    if H::mut_exposed(Header::obj(header)) {
+pub(crate) fn trace_object<H: CollectorHeap>(header: Node, tracer: &mut Tracer<'_>) {
+    if H::mut_exposed(header.obj()) {
         return;
     }
     trace_value(header, tracer)
@@ -32,8 +23,8 @@ pub(crate) fn trace_object<H: CollectorHeap>(header: NonNull<Header>, tracer: &m
 
 /// Trace without the MUT_EXPOSED check (the caller made it).
 #[inline(always)]
-pub(super) fn trace_value(header: NonNull<Header>, tracer: &mut Tracer<'_>) {
-    let obj = Header::obj(header);
+pub(super) fn trace_value(header: Node, tracer: &mut Tracer<'_>) {
+    let obj = header.obj();
     // SAFETY: objects on the collector's lists have live, undropped values
     // (values are only dropped in delete_garbage, after the last trace).
     unsafe { (obj.vtable.trace)(obj.counts, tracer) }
@@ -85,7 +76,9 @@ impl Tracer<'_> {
         // The per-thread collector's hot paths first.
         if self.fast == FAST_SUBTRACT {
             if has_header() {
-                let target = counts_to_header(gc.cast()).as_ptr();
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // the object allocated while the run is pending (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) }.as_ptr();
                 if target == self.run_target {
                     self.run_len += 1;
                 } else {
@@ -98,14 +91,17 @@ impl Tracer<'_> {
         }
         if self.fast == FAST_REACHABLE {
             if has_header() {
-                let target = counts_to_header(gc.cast());
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // the object allocated (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) };
                 // visit_reachable is idempotent (after one visit the target
                 // is scanned, or rescued with gc_refs >= 1), so a repeat of
                 // the last target is skipped.
                 if target.as_ptr() != self.run_target {
                     self.run_target = target.as_ptr();
-                    // SAFETY: set from the `young` list head of this collection.
-                    let young = unsafe { NonNull::new_unchecked(self.young) };
+                    // SAFETY: L1: set from the `young` list head of this
+                    // collection, which outlives the tracer.
+                    let young = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
                     visit_reachable(target, young);
                 }
             }
@@ -176,6 +172,9 @@ impl Tracer<'_> {
     #[inline(always)]
     pub(crate) fn flush(&mut self) {
         if let Some(target) = NonNull::new(self.run_target) {
+            // SAFETY: L1: `run_target` is the header of the object of the
+            // handles just visited, owned by the value being traced (I1).
+            let target = unsafe { Node::new(target) };
             subtract_n(target, self.run_len, self.member_tag);
             self.run_target = std::ptr::null_mut();
             self.run_len = 0;
@@ -185,8 +184,13 @@ impl Tracer<'_> {
     /// Visit a strong handle of the sync heap. Only the sync collector
     /// follows it: for the per-thread collector a sync object is outside the
     /// collected set (and its header belongs to another lock domain).
+    ///
+    /// # Safety
+    /// `counts` are the counts of a sync-heap object that a strong handle
+    /// the traced value owns keeps alive (I1); `tracked` says whether it has
+    /// a header (I8).
     #[inline(always)]
-    pub(crate) fn visit_sync(
+    pub(crate) unsafe fn visit_sync(
         &mut self,
         counts: NonNull<crate::heap::header::Counts>,
         tracked: bool,
@@ -200,7 +204,9 @@ impl Tracer<'_> {
             TraceMode::Edges { .. } => {}
             _ => {
                 if tracked && self.sync {
-                    visit_tracked(&mut self.mode, counts_to_header(counts));
+                    // SAFETY: I8 (`tracked`) and L1 (the owning handle keeps
+                    // it allocated, I1): the caller's contract.
+                    visit_tracked(&mut self.mode, unsafe { Node::of_counts(counts) });
                 }
             }
         }
@@ -236,7 +242,9 @@ pub(super) unsafe fn visit_gc_slow<T: ?Sized + Trace + 'static>(
         _ => {
             // SAFETY: the caller's handle keeps the object alive (I1).
             if !sync && unsafe { has_header(gc) } {
-                visit_tracked(mode, counts_to_header(gc.cast()));
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // it allocated (I1).
+                visit_tracked(mode, unsafe { Node::of_counts(gc.cast()) });
             }
         }
     }
@@ -244,8 +252,8 @@ pub(super) unsafe fn visit_gc_slow<T: ?Sized + Trace + 'static>(
 
 /// One edge to a tracked object, for the modes that follow edges.
 #[inline(always)]
-pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
-    let t = hdr(target);
+pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: Node) {
+    let t = target;
     match mode {
         TraceMode::SubtractRefs => visit_decref(target),
         TraceMode::VisitReachable { young } => visit_reachable(target, *young),
@@ -263,7 +271,7 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: NonNull<Header>) {
 /// CPython's visit_decref: one edge to `target` from inside the collected
 /// set.
 #[inline(always)]
-pub(super) fn visit_decref(target: NonNull<Header>) {
+pub(super) fn visit_decref(target: Node) {
     subtract_n(target, 1, NOT_FUSED)
 }
 
@@ -272,8 +280,8 @@ pub(super) fn visit_decref(target: NonNull<Header>) {
 /// member not reached by the walk yet (linked, tag `<= member_tag`, header
 /// I7) gets its `update_refs` here, on first sight.
 #[inline(always)]
-pub(super) fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
-    let t = hdr(target);
+pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize) {
+    let t = target;
     if t.is_collecting() {
         let refs = t.gc_refs();
         if refs < n {
@@ -284,7 +292,7 @@ pub(super) fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
     } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
         // SAFETY: linked objects of the per-thread heap are live and use
         // plain `Counts`.
-        let strong = unsafe { Header::obj(target).counts() }.strong() as usize;
+        let strong = unsafe { target.obj().counts() }.strong() as usize;
         if strong < n {
             over_reported(target);
             t.reset_gc_refs(0);
@@ -297,8 +305,8 @@ pub(super) fn subtract_n(target: NonNull<Header>, n: usize, member_tag: usize) {
 /// HAZARDS 1: a `Trace` impl reported more edges to `target` than it has
 /// strong handles. Make the rest of this collection conservative.
 #[cold]
-pub(super) fn over_reported(target: NonNull<Header>) {
-    let name = (hdr(target).vtable.type_name)();
+pub(super) fn over_reported(target: Node) {
+    let name = (target.vtable().type_name)();
     eprintln!(
         "gc: a Trace impl reported more references to a `{name}` than exist \
          (is the Trace impl correct?); this collection frees nothing"
@@ -312,24 +320,18 @@ thread_local! {
 
 /// CPython's visit_reachable (see move_unreachable).
 #[inline(always)]
-pub(super) fn visit_reachable(target: NonNull<Header>, young: NonNull<Header>) {
-    let t = hdr(target);
+pub(super) fn visit_reachable(target: Node, young: Node) {
+    let t = target;
     // Objects of other generations, and ones move_unreachable already
     // scanned, do not have COLLECTING.
     if !t.is_collecting() {
         return;
     }
-    let next_word = t.next.get();
-    if next_word & NEXT_UNREACHABLE != 0 {
-        // Tentatively unreachable, but reachable after all: unlink it from
-        // the unreachable list by hand (the list functions do not handle the
-        // NEXT_UNREACHABLE bits) and append it to `young`, where
+    if t.is_tentatively_unreachable() {
+        // Tentatively unreachable, but reachable after all: take it off the
+        // unreachable list and append it to `young`, where
         // move_unreachable will scan it again.
-        let prev = list::ptr(t.prev.get() & !PREV_FLAGS);
-        let next = list::ptr(next_word & !NEXT_UNREACHABLE);
-        hdr(prev).next.set(next_word); // keeps NEXT_UNREACHABLE
-        list::set_prev(next, prev);
-        list::append(target, young);
+        list::rescue_to(target, young);
         t.set_gc_refs(1);
     } else if t.gc_refs() == 0 {
         // Still ahead in move_unreachable's scan: just mark it reachable.

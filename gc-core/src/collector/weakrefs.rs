@@ -2,15 +2,12 @@
 //! the callbacks that must run (world running).
 
 use super::heap::CollectorHeap;
-use super::visit::{hdr, trace_object, AbortOnPanic};
-use crate::heap::header::{
-    Header, ObjPtr, FINALIZED, HAS_CALLBACKS, NEXT_UNREACHABLE, WEAK_CLEARED,
-};
+use super::visit::{trace_object, AbortOnPanic};
+use crate::heap::header::{Node, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
 use crate::heap::list;
 use crate::heap::weakcb::{run_reporting_panics, Entry};
 use crate::trace::{FinalizerKind, TraceMode, Tracer};
 use std::collections::HashSet;
-use std::ptr::NonNull;
 
 /// `handle_weakrefs`, first half (world stopped): clear every weak handle to trash (set
 /// WEAK_CLEARED) and take the callbacks that must run: those whose handles
@@ -24,7 +21,7 @@ use std::ptr::NonNull;
 #[allow(clippy::type_complexity)]
 pub(super) fn handle_weakrefs<H: CollectorHeap>(
     heap: &H,
-    unreachable: NonNull<Header>,
+    unreachable: Node,
     untag: bool,
 ) -> (
     Vec<(ObjPtr, Entry<H::Callback>)>,
@@ -36,15 +33,13 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
     // One walk: (untag,) count, note finalizers, clear weak handles, and
     // pick the objects with callbacks.
     let mut with_callbacks = Vec::new();
-    let mut node = list::ptr(hdr(unreachable).next.get() & !NEXT_UNREACHABLE);
+    let mut node = list::next_masked(unreachable);
     while node != unreachable {
-        let h = hdr(node);
-        let mut next = h.next.get();
         if untag {
-            next &= !NEXT_UNREACHABLE;
-            h.next.set(next);
+            node.clear_unreachable_mask();
         }
-        let obj = Header::obj(node);
+        let next = list::next_masked(node);
+        let obj = node.obj();
         if !to_finalize
             && (obj.vtable.finalizer_kind)() == FinalizerKind::Pep442
             && !H::has_flag(obj, FINALIZED)
@@ -59,7 +54,7 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
             H::clear_flag(obj, HAS_CALLBACKS);
             with_callbacks.push(obj);
         }
-        node = list::ptr(next);
+        node = next;
     }
     let mut to_call = Vec::new();
     let mut discarded = Vec::new();

@@ -1,7 +1,7 @@
 //! What the debugging tools read from the calling thread's heap: every
 //! tracked object, each object's edges and outside references.
 
-use crate::heap::header::{Header, ObjPtr};
+use crate::heap::header::{Node, ObjPtr};
 use crate::heap::{heap_or_panic, list};
 use crate::trace::{TraceMode, Tracer};
 use std::collections::HashMap;
@@ -13,7 +13,9 @@ pub(super) fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
     if unsafe { obj.counts() }.mut_exposed() {
         return out; // a `&mut` from `Gc::get_mut` may be live (header I6)
     }
-    if obj.value_dropped_by_collector() {
+    // SAFETY: I1: callers pass objects kept alive by a handle or linked
+    // (I4).
+    if unsafe { obj.value_dropped_by_collector() } {
         return out; // header I5
     }
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut out });
@@ -38,9 +40,9 @@ pub(super) fn all_tracked() -> Vec<ObjPtr> {
     let heap = heap_or_panic();
     let mut out = Vec::new();
     for head in heap.tracked_lists() {
-        out.extend(list::iter(head).map(Header::obj));
+        out.extend(list::iter(head).map(Node::obj));
     }
-    out.extend(list::iter(heap.permanent.head()).map(Header::obj));
+    out.extend(list::iter(heap.permanent.head()).map(Node::obj));
     out
 }
 

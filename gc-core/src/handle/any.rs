@@ -138,10 +138,8 @@ impl GcAny {
     /// assert!(!Gc::to_any(&Gc::new(0)).is_tracked());
     /// ```
     pub fn is_tracked(&self) -> bool {
-        self.obj
-            .header()
-            // SAFETY: live object.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_linked())
+        // SAFETY: I1: this handle keeps the object alive (L1).
+        unsafe { self.obj.header() }.is_some_and(|h| h.is_linked())
     }
 }
 

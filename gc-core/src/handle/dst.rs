@@ -305,7 +305,9 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// `ptr` is such an object of this thread's heap, `erased` its erased
     /// type.
     unsafe fn finish(ptr: NonNull<GcBox<T>>, erased: &ErasedType) -> Gc<T> {
-        finish_unsized(ptr.cast(), erased);
+        // SAFETY: forwarded: a fresh object of this heap and its erased
+        // type, kept alive by the strong reference `ptr` holds (I1).
+        unsafe { finish_unsized(ptr.cast(), erased) };
         // SAFETY: forwarded: the fresh object's one strong reference.
         unsafe { Gc::from_raw_owned(ptr) }
     }

@@ -5,7 +5,7 @@ use crate::handle::weak::Weak;
 use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
 use crate::heap::dst::{obj_of, release_handle};
 use crate::heap::header::{
-    counts_to_header, Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
+    Counts, GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
 };
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
@@ -214,9 +214,7 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// assert!(Gc::is_tracked(&Gc::new(Branch(leaf))));
     /// ```
     pub fn is_tracked(this: &Self) -> bool {
-        this.header()
-            // SAFETY: live object, live header.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_linked())
+        this.header().is_some_and(|h| h.is_linked())
     }
 
     /// Whether the object's finalizer has run (`gc.is_finalized`). True
@@ -297,17 +295,17 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// object; it must stay on the collector's list. Or a zombie (I5), whose
     /// value a collection has dropped.
     fn is_owned_by_collection(&self) -> bool {
-        self.header()
-            // SAFETY: live object, live header.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
+        self.header().is_some_and(|h| h.is_owned_by_collector())
     }
 
     /// The header, if the object has one (I8: read from the counts, so
-    /// the value is not touched).
+    /// the value is not touched). Use the node only while `self` lives.
     #[inline(always)]
-    pub(crate) fn header(&self) -> Option<NonNull<Header>> {
+    pub(crate) fn header(&self) -> Option<Node> {
         if self.counts().has_flag(HAS_HEADER) {
-            Some(counts_to_header(self.ptr.cast()))
+            // SAFETY: I8: HAS_HEADER; L1: this strong handle keeps the
+            // object allocated (I1) while the node is used.
+            Some(unsafe { Node::of_counts(self.ptr.cast()) })
         } else {
             None
         }
@@ -383,7 +381,10 @@ impl<T: Trace + 'static> Gc<T> {
         // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         if let Some(heap) = heap {
-            heap.track_new::<T>(counts_to_header(ptr.cast()));
+            // SAFETY: I8: `note_alloc` gives a heap only for a tracked `T`,
+            // whose object has a header; L1: the object is new and its
+            // handle is ours, so it is allocated.
+            heap.track_new::<T>(unsafe { Node::of_counts(ptr.cast()) });
         }
         Gc {
             ptr,
@@ -443,7 +444,10 @@ impl<T: Trace + 'static> Gc<T> {
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
         if let Some(heap) = heap {
-            heap.track_new::<T>(counts_to_header(ptr.cast()));
+            // SAFETY: I8: `note_alloc` gives a heap only for a tracked `T`,
+            // whose object has a header; L1: the object is new and its
+            // handle is ours, so it is allocated.
+            heap.track_new::<T>(unsafe { Node::of_counts(ptr.cast()) });
         }
         Gc {
             ptr,
@@ -477,9 +481,8 @@ impl<T: Trace + 'static> Gc<T> {
         let heap = heap();
         // Leave the heap first (as refcount death does): the callbacks
         // below are user code and may list objects or collect.
-        if let Some(h) = obj.header() {
-            // SAFETY: live header.
-            if unsafe { h.as_ref() }.is_linked() {
+        if let Some(h) = this.header() {
+            if h.is_linked() {
                 list::remove(h);
             }
             if let Some(heap) = heap {

@@ -3,7 +3,7 @@
 use crate::handle::strong::Gc;
 use crate::heap::dst::weak_obj;
 use crate::heap::header::{
-    counts_to_header, Counts, GcBox, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
+    Counts, GcBox, Node, ObjPtr, VTable, HAS_HEADER, WEAK_CLEARED, WEAK_EPOCH,
 };
 use crate::heap::{heap, weakepoch};
 use crate::trace::{Trace, Tracer};
@@ -167,9 +167,10 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
             return None; // I2
         }
         if counts.has_flag(HAS_HEADER) {
-            let header = counts_to_header(ptr.cast());
-            // SAFETY: a tracked object's header lives as long as its counts.
-            if unsafe { header.as_ref() }.is_collecting() {
+            // SAFETY: I8: HAS_HEADER; L1: this weak handle keeps the
+            // allocation alive (I1) while the node is used.
+            let header = unsafe { Node::of_counts(ptr.cast()) };
+            if header.is_collecting() {
                 return None; // I2: cyclic trash (or a zombie, I5)
             }
         }
@@ -283,7 +284,9 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
         let counts = Self::counts_of(p);
         weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, -1);
         if counts.dec_weak() {
-            let obj = weak_obj(counts, p.cast(), self.erased);
+            // SAFETY: I1: `counts` are `p`'s, and the allocation is live
+            // until the dealloc below.
+            let obj = unsafe { weak_obj(counts, p.cast(), self.erased) };
             // SAFETY: last reference: the value was dropped already (the
             // implicit weak is released only after that, I1).
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }

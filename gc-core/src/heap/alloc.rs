@@ -7,7 +7,6 @@ use super::Heap;
 use crate::trace::{Trace, Tracer};
 use std::alloc::Layout;
 use std::any::TypeId;
-use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
@@ -186,11 +185,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
                 obj.cast::<u8>()
                     .sub(HEADER_SIZE)
                     .cast::<Header>()
-                    .write(Header {
-                        next: Cell::new(0),
-                        prev: Cell::new(0),
-                        vtable: Self::vtable(),
-                    });
+                    .write(Header::new(Self::vtable()));
             }
         }
         // SAFETY: derived from a non-null allocation.

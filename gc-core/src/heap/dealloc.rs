@@ -28,7 +28,7 @@
 //! object is then leaked, never freed twice or half-freed.
 
 use super::header::{
-    Counts, GcBox, Header, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
+    Counts, GcBox, Header, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
     WEAK_EPOCH,
 };
 use super::owned::Reclaim;
@@ -137,24 +137,30 @@ impl<T: Trace + 'static> DeathOps for Typed<T> {
 #[inline(never)]
 pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     let header = if ops.tracked(obj) {
-        Some(super::header::counts_to_header(obj.counts))
+        // SAFETY: I8: a tracked object has a header; L1: the object is
+        // live (caller's contract) until this function frees it, after the
+        // last use of the node.
+        Some(unsafe { Node::of_counts(obj.counts) })
     } else {
         None
     };
     if let Some(h) = header {
-        // SAFETY: the object is live (caller's contract), so is its header.
-        let hr = unsafe { h.as_ref() };
+        let hr: &Header = &h;
         // I5: cyclic trash, the collector owns it; once its value is
         // dropped, the last handle going away only frees it. (Tested as two
         // cases so that trash whose value is intact costs one test.)
         if hr.is_collecting() {
             if hr.is_dropped_trash() {
-                free_dropped_trash(h, heap());
+                // SAFETY: I5: dropped trash whose last strong handle the
+                // caller just released.
+                unsafe { free_dropped_trash(h, heap()) };
             }
             return;
         }
         if hr.is_zombie() {
-            free_dropped_trash(h, heap());
+            // SAFETY: I5: a zombie whose last strong handle the caller just
+            // released.
+            unsafe { free_dropped_trash(h, heap()) };
             return;
         }
     }
@@ -167,13 +173,12 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     if depth >= TRASHCAN_LIMIT {
         match header {
             Some(h) => {
-                // SAFETY: live header (caller's contract).
-                let hr = unsafe { h.as_ref() };
+                let hr: &Header = &h;
                 if hr.is_linked() {
                     list::remove(h);
                 }
-                hr.prev.set(heap.trash_delete_later.get());
-                heap.trash_delete_later.set(h.as_ptr() as usize);
+                hr.defer_after(heap.trash_delete_later.get());
+                heap.trash_delete_later.set(h.addr());
             }
             None => heap.trash_untracked.borrow_mut().push(obj),
         }
@@ -197,16 +202,19 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
 /// run the weak callbacks registered on it since the collector took them
 /// (by a `Drop` impl of the trash), release the implicit weak reference and
 /// free the memory if no weak handle is left.
+///
+/// # Safety
+/// I5: `h` is dropped trash or a zombie, its strong count is 0, and it is
+/// freed once: no node of it is used afterwards (L1).
 #[cold]
-pub(crate) fn free_dropped_trash(h: std::ptr::NonNull<Header>, heap: Option<&'static Heap>) {
-    // SAFETY: the caller passes a live trash header (I5).
-    let hr = unsafe { h.as_ref() };
-    debug_assert!(hr.value_dropped());
-    if hr.is_linked() {
+pub(crate) unsafe fn free_dropped_trash(h: Node, heap: Option<&'static Heap>) {
+    debug_assert!(h.value_dropped());
+    if h.is_linked() {
         list::remove(h);
+    } else {
+        h.clear_unlinked_prev(); // the zombie mark
     }
-    hr.prev.set(0);
-    let obj = Header::obj(h);
+    let obj = h.obj();
     // SAFETY: live object.
     let counts = unsafe { obj.counts() };
     debug_assert_eq!(counts.strong(), 0);
@@ -252,17 +260,15 @@ fn drain_trashcan(heap: &'static Heap) {
             heap.trash_pending.set(false);
             break;
         }
-        let h = list::ptr(top);
-        // SAFETY: deferred objects are live (strong 0, value not dropped);
-        // their `prev` holds the next deferred link.
-        let hr = unsafe { h.as_ref() };
-        heap.trash_delete_later.set(hr.prev.get());
-        hr.prev.set(0);
+        // SAFETY: L1: deferred objects are live (strong 0, value not
+        // dropped, I1) until `destroy` below; `top` is one's address.
+        let h = unsafe { Node::new(std::ptr::NonNull::new_unchecked(top as *mut Header)) };
+        heap.trash_delete_later.set(h.take_deferred());
         let _restore = DepthGuard { heap, depth: 0 };
         heap.trash_depth.set(1);
         // SAFETY: the deferred object's last strong reference was dropped
         // and nothing else can reach it (strong is 0, upgrades fail).
-        unsafe { destroy(super::header::Header::obj(h), Erased, Some(heap)) };
+        unsafe { destroy(h.obj(), Erased, Some(heap)) };
         heap.trash_depth.set(0);
     }
 }
@@ -276,7 +282,9 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
     // SAFETY: live object (caller's contract).
     let counts = unsafe { obj.counts() };
     let header = if ops.tracked(obj) {
-        Some(super::header::counts_to_header(obj.counts))
+        // SAFETY: I8: a tracked object has a header; L1: the object is
+        // live (caller's contract) until this function frees it.
+        Some(unsafe { Node::of_counts(obj.counts) })
     } else {
         None
     };
@@ -284,8 +292,7 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
     // runs below, the object has no strong count of its own and must not be
     // seen by a collection that finalizers or callbacks may start.
     if let Some(h) = header {
-        // SAFETY: live header.
-        if unsafe { h.as_ref() }.is_linked() {
+        if h.is_linked() {
             list::remove(h);
         }
     }
@@ -335,7 +342,7 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
 unsafe fn finalize_at_death<O: DeathOps>(
     obj: ObjPtr,
     ops: O,
-    header: Option<std::ptr::NonNull<Header>>,
+    header: Option<Node>,
     heap: Option<&'static Heap>,
     kind: FinalizerKind,
 ) -> bool {
@@ -369,11 +376,9 @@ unsafe fn finalize_at_death<O: DeathOps>(
         counts.clear_flag(WEAK_CLEARED);
     }
     if let (Some(h), Some(heap)) = (header, heap) {
-        // SAFETY: live header; unlinked by `destroy`.
-        let hr = unsafe { h.as_ref() };
-        if !hr.is_linked() {
-            hr.prev.set(0);
-            list::append(h, heap.gen_head(0));
+        // Unlinked by `destroy`; tracked again with tag 0 (I7).
+        if !h.is_linked() {
+            list::track(h, heap.gen_head(0));
         }
     }
     true

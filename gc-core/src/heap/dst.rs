@@ -33,14 +33,12 @@
 
 use super::dealloc::{release, Erased, Typed};
 use super::header::{
-    counts_to_header, Counts, ErasedType, GcBox, Header, ObjPtr, RefCounter, VTable, HAS_HEADER,
-    HEADER_SIZE,
+    Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
 };
 use super::Heap;
 use crate::trace::{FinalizerKind, Trace, TraceUnsized, Tracer};
 use std::alloc::Layout;
 use std::any::TypeId;
-use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -171,7 +169,8 @@ pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: RefCounter>(
     if counts.has_flag(HAS_HEADER) {
         // I8: the header describes the object; the value is not touched
         // (it may have been dropped by a collection).
-        return Header::obj(counts_to_header(ptr.cast()));
+        // SAFETY: I8: HAS_HEADER; L1: live (caller's contract, I1).
+        return unsafe { Node::of_counts(ptr.cast()) }.obj();
     }
     // SAFETY: without a header the value is intact (caller, I8).
     let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC) };
@@ -185,13 +184,17 @@ pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: RefCounter>(
 /// The object of a weak handle whose last reference is going (the value
 /// may be gone): described by its header, else by the erased type
 /// (vtable, meta) the handle took while the value was alive (I8).
-pub(crate) fn weak_obj<C: RefCounter>(
+///
+/// # Safety
+/// `counts` are the counts at `p`, of an allocation that is live (I1).
+pub(crate) unsafe fn weak_obj<C: RefCounter>(
     counts: &C,
     p: NonNull<Counts>,
     erased: (&'static VTable, usize),
 ) -> ObjPtr {
     if counts.has_flag(HAS_HEADER) {
-        Header::obj(counts_to_header(p))
+        // SAFETY: I8: HAS_HEADER; L1: live (caller's contract, I1).
+        unsafe { Node::of_counts(p) }.obj()
     } else {
         ObjPtr {
             counts: p,
@@ -284,13 +287,13 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
     // SAFETY: live: the weak count still holds the implicit reference (I1).
     let counts = unsafe { &(*ptr.as_ptr()).counts };
     if counts.has_flag(HAS_HEADER) {
-        let header = counts_to_header(ptr.cast());
-        // SAFETY: live object, live header.
-        if unsafe { header.as_ref() }.is_owned_by_collector() {
+        // SAFETY: I8: HAS_HEADER; L1: live until `release` below (I1).
+        let header = unsafe { Node::of_counts(ptr.cast()) };
+        if header.is_owned_by_collector() {
             // Cyclic trash or a zombie (I5): its value may be dropped, so
             // it is not touched; `release` knows what to do from the header.
             // SAFETY: forwarded from the caller.
-            unsafe { release(Header::obj(header), Erased) };
+            unsafe { release(header.obj(), Erased) };
             return;
         }
     }
@@ -298,7 +301,8 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
     // value is intact (I5, I8).
     let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
     let obj = if e.from_header {
-        Header::obj(counts_to_header(ptr.cast()))
+        // SAFETY: I8: a tracked slice has a header; L1: live (I1).
+        unsafe { Node::of_counts(ptr.cast()) }.obj()
     } else {
         ObjPtr {
             counts: ptr.cast(),
@@ -381,11 +385,7 @@ pub(crate) fn allocate_unsized<C: RefCounter>(
                 .cast::<u8>()
                 .sub(HEADER_SIZE)
                 .cast::<Header>()
-                .write(Header {
-                    next: Cell::new(0),
-                    prev: Cell::new(0),
-                    vtable: e.vtable,
-                });
+                .write(Header::new(e.vtable));
         }
         if e.from_header {
             counts
@@ -476,12 +476,19 @@ pub(crate) fn str_into_object<C: RefCounter>(
 
 /// Track a new object made by [`allocate_unsized`] once its value is
 /// written (joins generation 0, as `Gc::new`).
-pub(crate) fn finish_unsized(counts: NonNull<Counts>, e: &ErasedType) {
+///
+/// # Safety
+/// `counts` are those of such an object, of erased type `e`, which its
+/// caller's handle keeps alive (I1).
+pub(crate) unsafe fn finish_unsized(counts: NonNull<Counts>, e: &ErasedType) {
     if !e.tracked {
         return;
     }
     if let Some(heap) = super::heap() {
-        heap.track_new_kind((e.vtable.finalizer_kind)(), counts_to_header(counts));
+        // SAFETY: I8: `e.tracked`: it was allocated with a header; L1: the
+        // caller's handle keeps it alive.
+        let header = unsafe { Node::of_counts(counts) };
+        heap.track_new_kind((e.vtable.finalizer_kind)(), header);
     }
 }
 
@@ -667,7 +674,7 @@ static STR_SYNC_VTABLE: VTable = VTable {
 impl Heap {
     /// Link a newly allocated object whose finalizer kind is `kind` into
     /// generation 0 (already counted by [`Heap::note_alloc`]).
-    pub(crate) fn track_new_kind(&self, kind: FinalizerKind, header: NonNull<Header>) {
+    pub(crate) fn track_new_kind(&self, kind: FinalizerKind, header: Node) {
         match kind {
             FinalizerKind::Legacy => self.legacy_seen.set(true),
             FinalizerKind::Pep442 => self.pep442_seen.set(true),

@@ -137,6 +137,11 @@
 //!   same object (`gc::get_objects`, `get_referents`, `from_finalizing`,
 //!   `GcAny::downcast`).
 
+pub use super::counts::Counts;
+pub(crate) use super::counts::{
+    RefCounter, FINALIZED, HAS_CALLBACKS, HAS_HEADER, MUT_EXPOSED, PINNED, WEAK_CLEARED,
+    WEAK_COUNT_MASK, WEAK_EPOCH,
+};
 use crate::trace::{FinalizerKind, Tracer};
 use std::any::TypeId;
 use std::cell::Cell;
@@ -164,54 +169,18 @@ pub(crate) const PREV_FLAGS: usize = (1 << PREV_SHIFT) - 1;
 /// (CPython's `NEXT_MASK_UNREACHABLE`); only during `move_unreachable`.
 pub(crate) const NEXT_UNREACHABLE: usize = 1;
 
-/// Weak word: `Finalize::finalize` has been called (or is running).
-pub(crate) const FINALIZED: u32 = 1 << 31;
-/// Weak word: weak handles to the object are dead (`upgrade` fails).
-pub(crate) const WEAK_CLEARED: u32 = 1 << 30;
-/// Weak word: the weak-callback registry may hold entries for this object.
-pub(crate) const HAS_CALLBACKS: u32 = 1 << 29;
-/// Weak word (per-thread heap only): `Gc::get_mut` handed out a `&mut T`
-/// that may still be live. While it is set *and* the strong count is 1, the
-/// collector does not trace the object (its edges count as outside
-/// references, like a mutably borrowed `RefCell`) and no API hands out a new
-/// handle to it. A strong count above 1 proves the `&mut` dead: `get_mut`
-/// requires the only handle and no weak ones, and the borrow of that handle
-/// must end before it can be cloned (or downgraded, which clears the flag).
-/// The collector also clears it when it finds an edge to the object (its
-/// only handle was moved into a traced object: the borrow has ended too).
-/// Keeping it out of the strong word leaves `clone`/`drop` exactly `Rc`'s
-/// instructions: one increment or decrement of memory and one branch.
-pub(crate) const MUT_EXPOSED: u32 = 1 << 28;
-/// Weak word: the object carries a [`Header`] (its type was tracked when it
-/// was allocated, I8). Set at allocation, never changed. Handles to unsized
-/// values read it: `Gc<dyn Trait>` cannot know from its type whether the
-/// concrete value behind it has a header.
-pub(crate) const HAS_HEADER: u32 = 1 << 27;
-/// Weak word: the object's weak epoch is not 0 (I2): the heap's epoch
-/// table may hold its entry (current epoch, stale handle count).
-pub(crate) const WEAK_EPOCH: u32 = 1 << 26;
-/// Weak word: the value is pinned (`Gc::pin`, I9): it is never moved out
-/// of the object. Set at allocation, never changed.
-pub(crate) const PINNED: u32 = 1 << 25;
-/// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = PINNED - 1;
-
-/// The reference counts at the start of every [`GcBox`].
-#[repr(C)]
-pub struct Counts {
-    strong: Cell<u32>,
-    weak: Cell<u32>,
-}
-
-/// The list links of a tracked object, just before its [`Counts`].
+/// The list links of a tracked object, just before its [`Counts`]. The
+/// fields are private: the link words are written only here and in
+/// `heap::list` (through the `*_word` accessors, which `scripts/check-layers.py`
+/// keeps out of every other file); everyone else uses the named methods.
 #[repr(C)]
 pub(crate) struct Header {
     /// Next object on the list (`0` = not linked); low bit: [`NEXT_UNREACHABLE`].
-    pub(crate) next: Cell<usize>,
+    next: Cell<usize>,
     /// Previous object on the list, or `gc_refs << PREV_SHIFT`; low bits: flags.
-    pub(crate) prev: Cell<usize>,
+    prev: Cell<usize>,
     /// How to trace, finalize, drop and free the object.
-    pub(crate) vtable: &'static VTable,
+    vtable: &'static VTable,
 }
 
 /// Size of [`Header`]; the counts follow it directly.
@@ -227,97 +196,6 @@ const _: () = assert!(std::mem::size_of::<Counts>() == 8);
 pub struct GcBox<T: ?Sized, C = Counts> {
     pub(crate) counts: C,
     pub(crate) value: ManuallyDrop<T>,
-}
-
-/// The two count representations behind one interface (std's `raw_rc`
-/// idea): [`Counts`] (plain cells, the per-thread heap) and the sync heap's
-/// `SyncCounts` (atomics). The collector and refcount death are generic
-/// over it.
-pub(crate) trait RefCounter: Sized + 'static {
-    /// Whether tracked objects with these counts may come from the calling
-    /// thread's pool (`heap::pool`, invariant P1): only per-thread objects.
-    const POOLED: bool;
-    /// Whether these are the sync heap's counts (`TraceUnsized::__gc_erased`'s
-    /// argument).
-    const SYNC: bool;
-    fn new(strong: u32, weak: u32) -> Self;
-    /// The counts of the object whose counts start at `counts`.
-    ///
-    /// # Safety
-    /// `counts` points at the counts of a live object (weak count > 0, I1)
-    /// of this representation's heap.
-    unsafe fn of<'a>(counts: NonNull<Counts>) -> &'a Self;
-    /// The strong count.
-    fn strong(&self) -> u32;
-    /// Add a strong reference (aborts on overflow, HAZARDS 7).
-    fn inc_strong(&self);
-    /// Drop a strong reference; `true` when it was the last.
-    fn dec_strong(&self) -> bool;
-    /// Drop a weak reference; `true` when none is left (I1).
-    fn dec_weak(&self) -> bool;
-    /// Whether `flag` (a weak-word flag) is set.
-    fn has_flag(&self, flag: u32) -> bool;
-    /// Set `flag`; whether it was set already (one read-modify-write on
-    /// the sync heap, so two threads never both see "unset").
-    fn test_and_set_flag(&self, flag: u32) -> bool;
-    /// Clear `flag`; whether it was set.
-    fn test_and_clear_flag(&self, flag: u32) -> bool;
-    /// Whether a `&mut` from `Gc::get_mut` may be live ([`MUT_EXPOSED`],
-    /// I6). The sync heap reads the flag alone (see its collector impl).
-    fn mut_exposed(&self) -> bool;
-}
-
-impl RefCounter for Counts {
-    const POOLED: bool = true;
-    const SYNC: bool = false;
-    #[inline(always)]
-    fn new(strong: u32, weak: u32) -> Self {
-        Counts {
-            strong: Cell::new(strong),
-            weak: Cell::new(weak),
-        }
-    }
-    #[inline(always)]
-    unsafe fn of<'a>(counts: NonNull<Counts>) -> &'a Self {
-        // SAFETY: I1: the caller vouches the object is live.
-        unsafe { counts.as_ref() }
-    }
-    #[inline(always)]
-    fn strong(&self) -> u32 {
-        self.strong.get()
-    }
-    #[inline(always)]
-    fn inc_strong(&self) {
-        Counts::inc_strong(self)
-    }
-    #[inline(always)]
-    fn dec_strong(&self) -> bool {
-        Counts::dec_strong(self)
-    }
-    #[inline(always)]
-    fn dec_weak(&self) -> bool {
-        Counts::dec_weak(self)
-    }
-    #[inline(always)]
-    fn has_flag(&self, flag: u32) -> bool {
-        self.weak.get() & flag != 0
-    }
-    #[inline(always)]
-    fn test_and_set_flag(&self, flag: u32) -> bool {
-        let w = self.weak.get();
-        self.weak.set(w | flag);
-        w & flag != 0
-    }
-    #[inline(always)]
-    fn test_and_clear_flag(&self, flag: u32) -> bool {
-        let w = self.weak.get();
-        self.weak.set(w & !flag);
-        w & flag != 0
-    }
-    #[inline(always)]
-    fn mut_exposed(&self) -> bool {
-        Counts::mut_exposed(self)
-    }
 }
 
 /// Per-type operations, so the collector can handle objects type-erased.
@@ -348,106 +226,6 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     value_offset: 0,
 };
 
-impl Counts {
-    #[inline(always)]
-    pub(crate) fn strong(&self) -> u32 {
-        self.strong.get()
-    }
-
-    /// Whether a `&mut` from `Gc::get_mut` may be live ([`MUT_EXPOSED`]).
-    #[inline(always)]
-    pub(crate) fn mut_exposed(&self) -> bool {
-        self.weak.get() & MUT_EXPOSED != 0 && self.strong.get() == 1
-    }
-
-    #[inline(always)]
-    pub(crate) fn set_mut_exposed(&self) {
-        self.set_flag(MUT_EXPOSED)
-    }
-
-    #[inline(always)]
-    pub(crate) fn clear_mut_exposed(&self) {
-        self.clear_flag(MUT_EXPOSED)
-    }
-
-    #[inline(always)]
-    pub(crate) fn set_strong(&self, n: u32) {
-        self.strong.set(n)
-    }
-
-    /// Add a strong reference; aborts on overflow past 2^31 - 1, as `Rc`
-    /// aborts on overflow (HAZARDS 7).
-    #[inline(always)]
-    pub(crate) fn inc_strong(&self) {
-        let n = self.strong.get().wrapping_add(1);
-        self.strong.set(n);
-        if (n as i32) < 0 {
-            count_overflow();
-        }
-    }
-
-    /// Drop a strong reference; returns `true` when it was the last.
-    #[inline(always)]
-    pub(crate) fn dec_strong(&self) -> bool {
-        let n = self.strong.get() - 1;
-        self.strong.set(n);
-        n == 0
-    }
-
-    /// The weak handles, plus one while the value is not dropped (I1).
-    /// The whole weak word: count and flags.
-    #[inline(always)]
-    pub(crate) fn weak_word(&self) -> u32 {
-        self.weak.get()
-    }
-
-    #[inline(always)]
-    pub(crate) fn weak(&self) -> u32 {
-        self.weak.get() & WEAK_COUNT_MASK
-    }
-
-    #[inline(always)]
-    pub(crate) fn inc_weak(&self) {
-        let w = self.weak.get();
-        if w & WEAK_COUNT_MASK == WEAK_COUNT_MASK {
-            count_overflow();
-        }
-        self.weak.set(w + 1);
-    }
-
-    /// Drop a weak reference; returns `true` when the count reached zero.
-    #[inline(always)]
-    pub(crate) fn dec_weak(&self) -> bool {
-        let w = self.weak.get() - 1;
-        self.weak.set(w);
-        w & WEAK_COUNT_MASK == 0
-    }
-
-    #[inline(always)]
-    pub(crate) fn has_flag(&self, flag: u32) -> bool {
-        self.weak.get() & flag != 0
-    }
-
-    #[inline(always)]
-    pub(crate) fn set_flag(&self, flag: u32) {
-        self.weak.set(self.weak.get() | flag)
-    }
-
-    #[inline(always)]
-    pub(crate) fn clear_flag(&self, flag: u32) {
-        self.weak.set(self.weak.get() & !flag)
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn count_overflow() -> ! {
-    eprintln!(
-        "gc: reference count overflow (a handle was leaked with mem::forget in a loop?); aborting"
-    );
-    std::process::abort()
-}
-
 /// A type-erased pointer to a heap object (its counts) with its vtable.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ObjPtr {
@@ -476,15 +254,21 @@ impl ObjPtr {
     /// `counts` points at a live allocation (weak count > 0, I1).
     #[inline(always)]
     pub(crate) unsafe fn counts<'a>(self) -> &'a Counts {
-        // SAFETY: forwarded: the allocation is live.
+        // SAFETY: I1, the caller's contract: the allocation is live.
         unsafe { self.counts.as_ref() }
     }
 
     /// The header of a tracked-type object.
+    ///
+    /// # Safety
+    /// The object is live (weak count > 0, I1) for as long as the returned
+    /// node is used (L1).
     #[inline(always)]
-    pub(crate) fn header(self) -> Option<NonNull<Header>> {
+    pub(crate) unsafe fn header(self) -> Option<Node> {
         if (self.vtable.tracked)() {
-            Some(counts_to_header(self.counts))
+            // SAFETY: I8: a tracked type's object has a header before its
+            // counts; L1 is the caller's contract.
+            Some(unsafe { Node::of_counts(self.counts) })
         } else {
             None
         }
@@ -492,11 +276,13 @@ impl ObjPtr {
 
     /// Whether a collection has dropped this object's value (dropped trash
     /// still on the collector's list, or a zombie; I5).
+    ///
+    /// # Safety
+    /// The object is live (I1).
     #[inline(always)]
-    pub(crate) fn value_dropped_by_collector(self) -> bool {
-        // SAFETY: callers pass live objects; a live object's header is live.
-        self.header()
-            .is_some_and(|h| unsafe { h.as_ref() }.value_dropped())
+    pub(crate) unsafe fn value_dropped_by_collector(self) -> bool {
+        // SAFETY: I1, the caller's contract.
+        unsafe { self.header() }.is_some_and(|h| h.value_dropped())
     }
 
     /// A pointer to the value.
@@ -510,32 +296,140 @@ impl ObjPtr {
     }
 }
 
-/// The header of a tracked object, from its counts.
-#[inline(always)]
-pub(crate) fn counts_to_header(counts: NonNull<Counts>) -> NonNull<Header> {
-    // SAFETY: for tracked objects the header lies HEADER_SIZE bytes before
-    // the counts in the same allocation (layout above); the result is non-null.
-    unsafe { NonNull::new_unchecked(counts.as_ptr().cast::<u8>().sub(HEADER_SIZE).cast()) }
+/// A pointer to a live [`Header`]: a list head or a tracked object.
+///
+/// * **L1 (nodes).** A `Node` points at a header that stays allocated for
+///   as long as the node, or any copy of it, is used: a list head (its
+///   [`List`](super::list::List) outlives the lists' users) or a tracked
+///   object that is linked (I4), owned by the running collection (I5), or
+///   kept alive by a handle or count its user holds (I1). [`Node::new`] and
+///   [`Node::of_counts`] are `unsafe`: their callers vouch for this; every
+///   other node comes from a list (`heap::list`, invariant L2) or is copied.
+///   So reading the header through a node ([`Deref`]) and the list
+///   operations on nodes are safe.
+///
+/// Nothing else is promised: what the link words mean (L2) and the
+/// header's flags (I4–I7) are the list's and the collector's business.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(transparent)]
+pub(crate) struct Node(NonNull<Header>);
+
+impl Node {
+    /// # Safety
+    /// L1: `header` is a list head or the header of a tracked object that
+    /// stays allocated while the node is used.
+    #[inline]
+    pub(crate) const unsafe fn new(header: NonNull<Header>) -> Node {
+        Node(header)
+    }
+
+    /// The node of a tracked object, from its counts.
+    ///
+    /// # Safety
+    /// `counts` are the counts of a tracked object (it has a header, I8)
+    /// that stays allocated while the node is used (L1).
+    #[inline]
+    pub(crate) unsafe fn of_counts(counts: NonNull<Counts>) -> Node {
+        // SAFETY: I8 and the layout above: the header lies HEADER_SIZE
+        // bytes before the counts in the same allocation, so the result is
+        // in bounds and non-null; L1 is the caller's contract.
+        unsafe {
+            Node(NonNull::new_unchecked(
+                counts.as_ptr().cast::<u8>().sub(HEADER_SIZE).cast(),
+            ))
+        }
+    }
+
+    /// The header's address (what link words hold).
+    #[inline]
+    pub(crate) fn addr(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// The header pointer.
+    #[inline]
+    pub(crate) fn as_ptr(self) -> *mut Header {
+        self.0.as_ptr()
+    }
+
+    /// The counts of the object (for a list head: the address past its
+    /// header, never read).
+    #[inline]
+    pub(crate) fn counts(self) -> NonNull<Counts> {
+        // SAFETY: the layout above: the counts follow the header, so the
+        // address is non-null (L1: a tracked object's header is live; a
+        // list head's result is never dereferenced).
+        unsafe {
+            NonNull::new_unchecked(
+                self.0
+                    .as_ptr()
+                    .cast::<u8>()
+                    .wrapping_add(HEADER_SIZE)
+                    .cast(),
+            )
+        }
+    }
+
+    /// The type-erased object this header belongs to.
+    #[inline]
+    pub(crate) fn obj(self) -> ObjPtr {
+        ObjPtr {
+            counts: self.counts(),
+            vtable: self.vtable,
+            meta: 0,
+        }
+    }
 }
 
-/// The counts of a tracked object, from its header.
-#[inline(always)]
-pub(crate) fn header_to_counts(header: NonNull<Header>) -> NonNull<Counts> {
-    // SAFETY: inverse of `counts_to_header`; stays in the allocation.
-    unsafe { NonNull::new_unchecked(header.as_ptr().cast::<u8>().add(HEADER_SIZE).cast()) }
+impl std::ops::Deref for Node {
+    type Target = Header;
+    #[inline]
+    fn deref(&self) -> &Header {
+        // SAFETY: L1: the header is allocated while the node is used; it is
+        // only ever accessed through shared references (its words are cells).
+        unsafe { self.0.as_ref() }
+    }
 }
 
 impl Header {
-    /// The type-erased object this header belongs to.
+    /// A header that is on no list (`next == 0`, I4), with `vtable`.
     #[inline(always)]
-    pub(crate) fn obj(this: NonNull<Header>) -> ObjPtr {
-        // SAFETY: headers handed around by the heap are live (I4).
-        let vtable = unsafe { this.as_ref().vtable };
-        ObjPtr {
-            counts: header_to_counts(this),
+    pub(crate) const fn new(vtable: &'static VTable) -> Header {
+        Header {
+            next: Cell::new(0),
+            prev: Cell::new(0),
             vtable,
-            meta: 0,
         }
+    }
+
+    /// How to trace, finalize, drop and free the object.
+    #[inline(always)]
+    pub(crate) fn vtable(&self) -> &'static VTable {
+        self.vtable
+    }
+
+    /// The raw `next` word (link and [`NEXT_UNREACHABLE`]); `heap::list` only.
+    #[inline(always)]
+    pub(super) fn next_word(&self) -> usize {
+        self.next.get()
+    }
+
+    /// Write the raw `next` word; `heap::list` only.
+    #[inline(always)]
+    pub(super) fn set_next_word(&self, word: usize) {
+        self.next.set(word)
+    }
+
+    /// The raw `prev` word (link or `gc_refs`, and flags); `heap::list` only.
+    #[inline(always)]
+    pub(super) fn prev_word(&self) -> usize {
+        self.prev.get()
+    }
+
+    /// Write the raw `prev` word; `heap::list` only.
+    #[inline(always)]
+    pub(super) fn set_prev_word(&self, word: usize) {
+        self.prev.set(word)
     }
 
     #[inline(always)]
@@ -606,6 +500,59 @@ impl Header {
     #[inline(always)]
     pub(crate) fn clear_collecting(&self) {
         self.prev.set(self.prev.get() & !PREV_COLLECTING)
+    }
+
+    /// Whether `next` carries [`NEXT_UNREACHABLE`] (tentatively unreachable,
+    /// during `move_unreachable` and until the mask is cleared).
+    #[inline(always)]
+    pub(crate) fn is_tentatively_unreachable(&self) -> bool {
+        self.next.get() & NEXT_UNREACHABLE != 0
+    }
+
+    /// Clear [`NEXT_UNREACHABLE`] (CPython's `clear_unreachable_mask`, one
+    /// object); the link stays.
+    #[inline(always)]
+    pub(crate) fn clear_unreachable_mask(&self) {
+        self.next.set(self.next.get() & !NEXT_UNREACHABLE)
+    }
+
+    /// Mark cyclic trash whose value `delete_garbage` dropped
+    /// ([`PREV_DROPPED`], I5); the link and COLLECTING stay.
+    #[inline(always)]
+    pub(crate) fn set_dropped(&self) {
+        self.prev.set(self.prev.get() | PREV_DROPPED)
+    }
+
+    /// Make an unlinked trash object a zombie: `prev` exactly
+    /// [`PREV_DROPPED`] (I5).
+    #[inline(always)]
+    pub(crate) fn set_zombie(&self) {
+        debug_assert!(!self.is_linked(), "gc: a zombie must be unlinked");
+        self.prev.set(PREV_DROPPED)
+    }
+
+    /// Push an unlinked object on the trashcan's deferred list, whose top
+    /// was `top` (0: empty): `prev` holds the link (I4). The caller keeps
+    /// the new top, this header's address.
+    #[inline(always)]
+    pub(crate) fn defer_after(&self, top: usize) {
+        debug_assert!(!self.is_linked(), "gc: only unlinked objects are deferred");
+        self.prev.set(top)
+    }
+
+    /// Pop this object off the trashcan's deferred list: the next deferred
+    /// object's address (0: none); `prev` is 0 again.
+    #[inline(always)]
+    pub(crate) fn take_deferred(&self) -> usize {
+        self.prev.replace(0)
+    }
+
+    /// Forget an unlinked object's `prev` word (a zombie mark or a deferred
+    /// link): `prev` is 0, as for an object that was never linked (I4).
+    #[inline(always)]
+    pub(crate) fn clear_unlinked_prev(&self) {
+        debug_assert!(!self.is_linked());
+        self.prev.set(0)
     }
 }
 

@@ -1,21 +1,36 @@
 //! Intrusive, circular, doubly linked lists of tracked objects (CPython's
-//! `gc_list_*`). All pointer work on `next`/`prev` outside the collector's
-//! `move_unreachable` lives here.
+//! `gc_list_*`), and the collector's few list moves that handle the
+//! `NEXT_UNREACHABLE` bits. Together with `heap::header` this is the only
+//! code that reads or writes the link words (`next`, `prev`).
 //!
 //! A list is a sentinel [`Header`] (the *head*) at a stable address. An
 //! empty list's head points at itself. Link words hold plain addresses; the
-//! flag bits of `prev` ([`PREV_FLAGS`]) are preserved by every operation here,
-//! and `next` must not carry [`NEXT_UNREACHABLE`](super::header::NEXT_UNREACHABLE)
-//! when these functions are used.
+//! flag bits of `prev` ([`PREV_FLAGS`]) are preserved by every operation here
+//! except where a function says otherwise.
 //!
-//! # Safety (for every function here)
-//! Every `NonNull<Header>` passed in must be a live list head or a live
-//! tracked object, and the lists involved must be well formed (each `next`
-//! and `prev` of a linked node points at a linked node or the head, and the
-//! two directions agree). The functions keep them well formed.
+//! # Invariants
+//!
+//! * **L1 (nodes)** is written at [`Node`]: a node's header is allocated
+//!   while the node is used.
+//! * **L2 (links).** A linked node's `next` word, masked of
+//!   [`NEXT_UNREACHABLE`], is the address of the next node of its list or of
+//!   the list's head, and its `prev` word, masked of [`PREV_FLAGS`], that of
+//!   the previous one; the two directions agree — except from `update_refs`
+//!   (or the fused first pass of `subtract_refs`) until `move_unreachable`
+//!   relinks the object, when a COLLECTING object's `prev` holds `gc_refs`
+//!   and only `next` links (the collector then reads no such `prev` as a
+//!   link). `NEXT_UNREACHABLE` appears only on the collector's unreachable
+//!   list, from `move_unreachable` until the mask is cleared; [`next`] and
+//!   the functions built on it are used on lists without it, [`next_masked`]
+//!   on lists that may carry it.
+//!
+//! Every function here keeps L2, given L1 and L2 on entry; a node read from
+//! a link word is a node by L2 (its header is linked, so it is live, I4).
+//! Freeing an object requires unlinking it first ([`remove`], or the
+//! collector's walks that relink what stays), so no link word ever holds
+//! the address of freed memory.
 
-use super::header::{Header, PREV_FLAGS, SENTINEL_VTABLE};
-use std::cell::Cell;
+use super::header::{Header, Node, NEXT_UNREACHABLE, PREV_FLAGS, SENTINEL_VTABLE};
 use std::ptr::NonNull;
 
 /// A list head with a stable address.
@@ -25,87 +40,84 @@ use std::ptr::NonNull;
 /// would assert unique access that those writes violate (Miri, tree
 /// borrows).
 pub(crate) struct List {
-    head: NonNull<Header>,
+    head: Node,
 }
 
 impl List {
     pub(crate) fn new() -> Self {
-        let raw = Box::into_raw(Box::new(Header {
-            next: Cell::new(0),
-            prev: Cell::new(0),
-            vtable: &SENTINEL_VTABLE,
-        }));
-        // SAFETY: `Box::into_raw` never returns null.
-        let head = unsafe { NonNull::new_unchecked(raw) };
+        let raw = Box::into_raw(Box::new(Header::new(&SENTINEL_VTABLE)));
+        // SAFETY: L1: `Box::into_raw` never returns null, and the head lives
+        // until `drop`, after every use of the list.
+        let head = unsafe { Node::new(NonNull::new_unchecked(raw)) };
         init(head);
         List { head }
     }
 
     #[inline(always)]
-    pub(crate) fn head(&self) -> NonNull<Header> {
+    pub(crate) fn head(&self) -> Node {
         self.head
     }
 }
 
 impl Drop for List {
     fn drop(&mut self) {
-        // SAFETY: allocated by `Box::into_raw` in `new`, freed once here;
-        // the owner drops a list only when no node links to its head.
+        // SAFETY: L1: allocated by `Box::into_raw` in `new`, freed once
+        // here; the owner drops a list only when no node links to its head.
         drop(unsafe { Box::from_raw(self.head.as_ptr()) });
     }
 }
 
+/// The node a link word names (flag bits masked off by the caller).
 #[inline(always)]
-pub(crate) fn ptr(word: usize) -> NonNull<Header> {
+fn node(word: usize) -> Node {
     debug_assert!(word & PREV_FLAGS == 0 && word != 0, "gc: corrupt list link");
-    // SAFETY: callers pass link words of well-formed lists: non-zero
-    // addresses of headers (flag bits masked off).
-    unsafe { NonNull::new_unchecked(word as *mut Header) }
+    // SAFETY: L2: callers pass link words of lists, which hold the non-zero
+    // addresses of linked headers or heads, live by L1/I4.
+    unsafe { Node::new(NonNull::new_unchecked(word as *mut Header)) }
+}
+
+/// The next node (the list must not carry `NEXT_UNREACHABLE`, L2).
+#[inline(always)]
+pub(crate) fn next(n: Node) -> Node {
+    node(n.next_word())
+}
+
+/// The next node, ignoring a `NEXT_UNREACHABLE` bit (L2).
+#[inline(always)]
+pub(crate) fn next_masked(n: Node) -> Node {
+    node(n.next_word() & !NEXT_UNREACHABLE)
+}
+
+/// The previous node (L2: `n`'s `prev` holds a link, not `gc_refs`).
+#[inline(always)]
+pub(crate) fn prev(n: Node) -> Node {
+    node(n.prev_word() & !PREV_FLAGS)
 }
 
 #[inline(always)]
-fn hdr<'a>(p: NonNull<Header>) -> &'a Header {
-    // SAFETY: module contract: every node and head passed in is live.
-    unsafe { p.as_ref() }
+fn set_prev(n: Node, prev: Node) {
+    n.set_prev_word(prev.addr() | (n.prev_word() & PREV_FLAGS));
 }
 
 #[inline(always)]
-pub(crate) fn next(node: NonNull<Header>) -> NonNull<Header> {
-    ptr(hdr(node).next.get())
-}
-
-#[inline(always)]
-pub(crate) fn prev(node: NonNull<Header>) -> NonNull<Header> {
-    ptr(hdr(node).prev.get() & !PREV_FLAGS)
-}
-
-#[inline(always)]
-pub(crate) fn set_prev(node: NonNull<Header>, prev: NonNull<Header>) {
-    let h = hdr(node);
-    h.prev
-        .set(prev.as_ptr() as usize | (h.prev.get() & PREV_FLAGS));
-}
-
-#[inline(always)]
-pub(crate) fn set_next(node: NonNull<Header>, next: NonNull<Header>) {
-    hdr(node).next.set(next.as_ptr() as usize);
+fn set_next(n: Node, next: Node) {
+    n.set_next_word(next.addr());
 }
 
 /// Re-initialise `head` as an empty list.
-pub(crate) fn init(head: NonNull<Header>) {
-    let addr = head.as_ptr() as usize;
-    hdr(head).next.set(addr);
-    hdr(head).prev.set(addr);
+pub(crate) fn init(head: Node) {
+    head.set_next_word(head.addr());
+    head.set_prev_word(head.addr());
 }
 
 #[inline(always)]
-pub(crate) fn is_empty(head: NonNull<Header>) -> bool {
-    hdr(head).next.get() == head.as_ptr() as usize
+pub(crate) fn is_empty(head: Node) -> bool {
+    head.next_word() == head.addr()
 }
 
 /// Append the unlinked `node` at the tail of `head`.
 #[inline(always)]
-pub(crate) fn append(node: NonNull<Header>, head: NonNull<Header>) {
+pub(crate) fn append(node: Node, head: Node) {
     let last = prev(head);
     set_prev(node, last);
     set_next(node, head);
@@ -113,23 +125,31 @@ pub(crate) fn append(node: NonNull<Header>, head: NonNull<Header>) {
     set_prev(head, node);
 }
 
+/// Link the unlinked `node` at the tail of `head` with a clean `prev`
+/// (no flags, no deferred link: tag 0, I7); CPython's `_PyObject_GC_TRACK`.
+#[inline(always)]
+pub(crate) fn track(node: Node, head: Node) {
+    debug_assert!(!node.is_linked(), "gc: object already tracked");
+    node.set_prev_word(0);
+    append(node, head);
+}
+
 /// Unlink `node` from its list; afterwards `next == 0` (untracked) and
 /// `prev == 0` (link and flags: an unlinked object has no generation tag,
 /// and its `prev` must not look like a zombie's, header I4/I5).
 #[inline(always)]
-pub(crate) fn remove(node: NonNull<Header>) {
+pub(crate) fn remove(node: Node) {
     let p = prev(node);
     let n = next(node);
     set_next(p, n);
     set_prev(n, p);
-    let h = hdr(node);
-    h.next.set(0);
-    h.prev.set(0);
+    node.set_next_word(0);
+    node.set_prev_word(0);
 }
 
 /// Move `node` from its list to the tail of `head`.
 #[inline(always)]
-pub(crate) fn move_to(node: NonNull<Header>, head: NonNull<Header>) {
+pub(crate) fn move_to(node: Node, head: Node) {
     let p = prev(node);
     let n = next(node);
     set_next(p, n);
@@ -138,7 +158,7 @@ pub(crate) fn move_to(node: NonNull<Header>, head: NonNull<Header>) {
 }
 
 /// Append all of `from` to `to`; `from` becomes empty.
-pub(crate) fn merge(from: NonNull<Header>, to: NonNull<Header>) {
+pub(crate) fn merge(from: Node, to: Node) {
     if is_empty(from) {
         return;
     }
@@ -153,28 +173,22 @@ pub(crate) fn merge(from: NonNull<Header>, to: NonNull<Header>) {
 }
 
 /// Number of objects on the list (walks it).
-pub(crate) fn len(head: NonNull<Header>) -> usize {
-    let mut n = 0;
-    let mut node = next(head);
-    while node != head {
-        n += 1;
-        node = next(node);
-    }
-    n
+pub(crate) fn len(head: Node) -> usize {
+    iter(head).count()
 }
 
 /// Iterate the nodes of a list. The list must not be modified while the
 /// iterator is live, except that the node last returned may be moved away
 /// (the iterator has already read its successor).
 pub(crate) struct Iter {
-    head: NonNull<Header>,
-    node: NonNull<Header>,
+    head: Node,
+    node: Node,
 }
 
 impl Iterator for Iter {
-    type Item = NonNull<Header>;
+    type Item = Node;
     #[inline]
-    fn next(&mut self) -> Option<NonNull<Header>> {
+    fn next(&mut self) -> Option<Node> {
         if self.node == self.head {
             return None;
         }
@@ -184,9 +198,89 @@ impl Iterator for Iter {
     }
 }
 
-pub(crate) fn iter(head: NonNull<Header>) -> Iter {
+pub(crate) fn iter(head: Node) -> Iter {
     Iter {
         head,
         node: next(head),
     }
+}
+
+// ---------------------------------------------------------------------------
+// The collector's moves (`move_unreachable` and the walks after it)
+// ---------------------------------------------------------------------------
+
+/// `move_unreachable`, a survivor: relink `node` behind `prev` (its `prev`
+/// held `gc_refs`), clearing COLLECTING and setting the generation tag
+/// `tag` (I7). `young` is singly linked behind the scan (L2's exception).
+#[inline(always)]
+pub(crate) fn relink_survivor(node: Node, prev: Node, tag: usize) {
+    node.set_prev_word(prev.addr() | (tag << 1));
+}
+
+/// `move_unreachable`, tentatively unreachable: take `node`, the successor
+/// of `before` in the singly linked `young`, out of `young` and append it to
+/// `unreachable` with `NEXT_UNREACHABLE` set (its `gc_refs` stays in
+/// `prev`'s flag bits: COLLECTING is kept). Returns the node that now
+/// follows `before`.
+#[inline(always)]
+pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable: Node) -> Node {
+    let after = node.next_word();
+    before.set_next_word(after);
+    let last = prev(unreachable);
+    last.set_next_word(NEXT_UNREACHABLE | node.addr());
+    node.set_prev_word(last.addr() | (node.prev_word() & PREV_FLAGS));
+    node.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
+    unreachable.set_prev_word(node.addr());
+    self::node(after)
+}
+
+/// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for
+/// `young`), and `unreachable`'s head link loses its `NEXT_UNREACHABLE` bit.
+#[inline(always)]
+pub(crate) fn finish_move_unreachable(young: Node, last: Node, unreachable: Node) {
+    young.set_prev_word(last.addr());
+    unreachable.clear_unreachable_mask();
+}
+
+/// `visit_reachable`: `node` was tentatively unreachable but is reachable
+/// after all: unlink it from the unreachable list (whose `next` words carry
+/// `NEXT_UNREACHABLE`; the predecessor keeps its bit) and append it to
+/// `young`, where `move_unreachable` will scan it again.
+#[inline(always)]
+pub(crate) fn rescue_to(node: Node, young: Node) {
+    let next_word = node.next_word();
+    let p = prev(node);
+    let n = self::node(next_word & !NEXT_UNREACHABLE);
+    p.set_next_word(next_word); // keeps NEXT_UNREACHABLE
+    set_prev(n, p);
+    append(node, young);
+}
+
+/// `delete_garbage` on the sync heap: free the whole trash list in one walk
+/// without unlinking each node (its neighbours go too): `keep` says which
+/// nodes stay (zombies, relinked in order); the others are handed to `free`
+/// with their link words zeroed (unlinked, I4) after their successor was
+/// read. `head` is a well-formed list on return (L2).
+pub(crate) fn drain_keeping(
+    head: Node,
+    mut keep: impl FnMut(Node) -> bool,
+    mut free: impl FnMut(Node),
+) {
+    let mut last = head;
+    let mut node = next(head);
+    while node != head {
+        let after = next(node);
+        if keep(node) {
+            set_next(last, node);
+            set_prev(node, last);
+            last = node;
+        } else {
+            node.set_next_word(0);
+            node.set_prev_word(0);
+            free(node);
+        }
+        node = after;
+    }
+    set_next(last, head);
+    set_prev(head, last);
 }

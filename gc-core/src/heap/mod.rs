@@ -14,6 +14,7 @@
 //! no weak callbacks), never touching freed memory.
 
 pub(crate) mod alloc;
+pub(crate) mod counts;
 pub(crate) mod dealloc;
 pub(crate) mod dst;
 pub(crate) mod finalizing;
@@ -29,11 +30,10 @@ use crate::types::{
     CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
 };
 use header::Counts;
-use header::{Header, ObjPtr};
+use header::{Node, ObjPtr};
 use list::List;
 use owned::OwnedRef;
 use std::cell::{Cell, RefCell};
-use std::ptr::NonNull;
 use std::rc::Rc;
 
 /// A registered `gc` callback.
@@ -167,7 +167,7 @@ impl Heap {
 
     /// Head of generation `g`'s list.
     #[inline(always)]
-    pub(crate) fn gen_head(&self, g: usize) -> NonNull<Header> {
+    pub(crate) fn gen_head(&self, g: usize) -> Node {
         self.generations[g].head()
     }
 
@@ -187,7 +187,7 @@ impl Heap {
     /// Link a newly allocated object into generation 0 (already counted by
     /// [`Heap::note_alloc`]).
     #[inline(always)]
-    pub(crate) fn track_new<T: crate::trace::Trace>(&self, header: NonNull<Header>) {
+    pub(crate) fn track_new<T: crate::trace::Trace>(&self, header: Node) {
         match T::__gc_finalizer() {
             crate::trace::FinalizerKind::Legacy => self.legacy_seen.set(true),
             crate::trace::FinalizerKind::Pep442 => self.pep442_seen.set(true),

@@ -41,9 +41,8 @@ use super::Heap;
 use crate::types::Mode;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::ptr::NonNull;
 
-use super::header::Header;
+use super::header::Node;
 
 /// The mode and the incremental mode's state.
 pub(crate) struct Spaces {
@@ -95,7 +94,7 @@ impl Spaces {
     }
 
     /// The heads of the aging spaces (a snapshot: callers may run user code).
-    pub(crate) fn aging_heads(&self) -> Vec<NonNull<Header>> {
+    pub(crate) fn aging_heads(&self) -> Vec<Node> {
         self.aging.borrow().iter().map(List::head).collect()
     }
 }
@@ -104,8 +103,8 @@ impl Heap {
     /// Every list an object of this heap may be linked on outside a
     /// collection, except the permanent generation: generations 0–2 and the
     /// aging spaces.
-    pub(crate) fn tracked_lists(&self) -> Vec<NonNull<Header>> {
-        let mut out: Vec<NonNull<Header>> = self.generations.iter().map(List::head).collect();
+    pub(crate) fn tracked_lists(&self) -> Vec<Node> {
+        let mut out: Vec<Node> = self.generations.iter().map(List::head).collect();
         out.extend(self.spaces.aging_heads());
         out
     }

@@ -93,10 +93,10 @@ impl GcAny {
     /// assert!(Gc::to_any(&edge).is_tracked());
     /// ```
     pub fn is_tracked(&self) -> bool {
-        self.obj.header().is_some_and(|h| {
+        // SAFETY: I1: this strong handle keeps the object alive (L1).
+        unsafe { self.obj.header() }.is_some_and(|h| {
             let _lists = heap().lock_running();
-            // SAFETY: live header, read under the list lock (S4).
-            unsafe { h.as_ref() }.is_linked()
+            h.is_linked() // under the list lock (S4)
         })
     }
 

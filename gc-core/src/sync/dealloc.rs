@@ -97,11 +97,11 @@ unsafe fn destroy(obj: ObjPtr) {
     let heap = heap();
     // SAFETY: live (caller's contract).
     let counts = unsafe { SyncCounts::of(obj.counts) };
-    let header = obj.header();
+    // SAFETY: I1: live until this function frees it (caller's contract).
+    let header = unsafe { obj.header() };
     if let Some(h) = header {
         let mut w = heap.lock_running();
-        // SAFETY: live header, read under the list lock (S4).
-        let hr = unsafe { h.as_ref() };
+        let hr = h; // read under the list lock (S4)
         if hr.is_collecting() {
             return; // trash: the collector owns it (I5)
         }
@@ -145,12 +145,10 @@ unsafe fn destroy(obj: ObjPtr) {
             }
             if let Some(h) = header {
                 let mut w = heap.lock_running();
-                // SAFETY: live header, under the list lock.
-                if !unsafe { h.as_ref() }.is_linked() {
+                // Under the list lock (S4).
+                if !h.is_linked() {
                     w.gen.count[0] += 1;
-                    // SAFETY: as above.
-                    unsafe { h.as_ref() }.prev.set(0);
-                    list::append(h, heap.generations[0].head());
+                    list::track(h, heap.generations[0].head());
                 }
             }
             return;

@@ -10,7 +10,7 @@ use super::handle::Gc;
 use super::heap::heap;
 use super::weak::Weak;
 use crate::handle::dst::CoerceParts;
-use crate::heap::header::{counts_to_header, ErasedType, GcBox, VTable};
+use crate::heap::header::{ErasedType, GcBox, Node, VTable};
 use crate::trace::Trace;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -43,7 +43,9 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
         let gc = unsafe { Gc::from_raw_owned(ptr) };
         if erased.tracked {
             let heap = heap();
-            if heap.track_new(counts_to_header(ptr.cast())) {
+            // SAFETY: I8: `erased.tracked`: allocated with a header; L1:
+            // `gc`, the object's one strong handle, keeps it alive.
+            if heap.track_new(unsafe { Node::of_counts(ptr.cast()) }) {
                 heap.collect_generations();
             }
         }

@@ -25,7 +25,7 @@
 use super::counts::SyncCounts;
 use super::heap::{heap, COLLECT_TIMEOUT};
 use super::GcAny;
-use crate::heap::header::{Header, RefCounter};
+use crate::heap::header::RefCounter;
 use crate::heap::list;
 use crate::heap::owned::OwnedRef;
 use crate::primitive::{self, Mutex, Ordering};
@@ -279,7 +279,7 @@ fn objects(generation: Option<usize>) -> Vec<GcAny> {
     };
     for g in gens {
         for node in list::iter(heap.generations[g].head()) {
-            let obj = Header::obj(node);
+            let obj = node.obj();
             // SAFETY: linked sync objects are live (S4 under the lock);
             // a zero count is a pending death (S3): skip it.
             let counts = unsafe { SyncCounts::of(obj.counts) };

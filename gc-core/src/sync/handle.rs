@@ -6,9 +6,7 @@ use super::dealloc::{clear_weak_handles_and_run_callbacks, release};
 use super::heap::heap;
 use super::weak::Weak;
 use crate::heap::dst::{has_header, obj_of};
-use crate::heap::header::{
-    counts_to_header, GcBox, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED,
-};
+use crate::heap::header::{GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED};
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
@@ -65,6 +63,14 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
         // has its value intact (I8).
         unsafe { obj_of(self.ptr) }
     }
+
+    /// The header, if the object has one (I8). Use the node only while
+    /// `self` lives, and its link words only under the list lock (S4).
+    #[inline(always)]
+    pub(crate) fn header(&self) -> Option<Node> {
+        // SAFETY: I1: this strong handle keeps the object alive (L1).
+        unsafe { self.obj().header() }
+    }
 }
 
 impl<T: Trace + Send + Sync + 'static> Gc<T> {
@@ -87,7 +93,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         };
         if T::__gc_tracked() {
             let heap = heap();
-            if heap.track_new(counts_to_header(ptr.cast())) {
+            // SAFETY: I8: a tracked type's object has a header; L1: `gc`
+            // keeps it alive (I1).
+            if heap.track_new(unsafe { Node::of_counts(ptr.cast()) }) {
                 heap.collect_generations();
             }
         }
@@ -150,7 +158,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // thread may upgrade a clone of the weak handle and drop the object.
         // A linked object with strong 0 is a pending death to the collector
         // (S3): it survives, and `get_objects` skips it.
-        let due = T::__gc_tracked() && heap().track_new(counts_to_header(ptr.cast()));
+        // SAFETY: I8: a tracked type's object has a header; L1: the weak
+        // handle keeps the allocation alive (I1).
+        let due = T::__gc_tracked() && heap().track_new(unsafe { Node::of_counts(ptr.cast()) });
         // SAFETY: live box (weak > 0).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
         counts.set_strong(1);
@@ -183,8 +193,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
         let heap = heap();
-        let obj = this.obj();
-        let lists = obj.header().map(|_| heap.lock_running());
+        let lists = this.header().map(|_| heap.lock_running());
         if this.is_owned_by_collection() || this.counts().has_flag(PINNED) {
             return Err(this);
         }
@@ -218,8 +227,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// ```
     pub fn into_inner(this: Self) -> Option<T> {
         let heap = heap();
-        let obj = this.obj();
-        let lists = obj.header().map(|_| heap.lock_running());
+        let lists = this.header().map(|_| heap.lock_running());
         if this.is_owned_by_collection() || this.counts().has_flag(PINNED) {
             drop(lists);
             drop(this);
@@ -247,9 +255,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         lists: Option<primitive::MutexGuard<'_, super::heap::WorldState>>,
     ) -> T {
         let obj = this.obj();
-        if let (Some(h), Some(mut w)) = (obj.header(), lists) {
-            // SAFETY: live header, under the list lock (S4).
-            if unsafe { h.as_ref() }.is_linked() {
+        if let (Some(h), Some(mut w)) = (this.header(), lists) {
+            // Under the list lock (S4).
+            if h.is_linked() {
                 list::remove(h);
                 w.gen.count[0] = w.gen.count[0].saturating_sub(1);
             }
@@ -313,7 +321,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
         if counts.strong() != 1 || counts.weak() != 1 || counts.has_flag(PINNED) {
             return None;
         }
-        if this.obj().header().is_some() {
+        if this.header().is_some() {
             // Under the list lock, so no stopped phase is running and the
             // next one sees the flag (its stop takes this lock).
             let _lists = heap().lock_running();
@@ -362,10 +370,8 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// only through a finalizer that handed out a handle. The caller holds
     /// the list lock.
     fn is_owned_by_collection(&self) -> bool {
-        self.obj()
-            .header()
-            // SAFETY: live object, live header; read under the list lock.
-            .is_some_and(|h| unsafe { h.as_ref() }.is_owned_by_collector())
+        // Read under the list lock (S4).
+        self.header().is_some_and(|h| h.is_owned_by_collector())
     }
 }
 
@@ -531,10 +537,9 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// assert!(!pygc::sync::Gc::is_tracked(&pygc::sync::Gc::new(1)));
     /// ```
     pub fn is_tracked(this: &Self) -> bool {
-        this.obj().header().is_some_and(|h| {
+        this.header().is_some_and(|h| {
             let _w = heap().lock_running();
-            // SAFETY: live header, read under the world mutex (S4).
-            unsafe { h.as_ref() }.is_linked()
+            h.is_linked() // under the list lock (S4)
         })
     }
 
@@ -600,10 +605,12 @@ crate::handle::value_trait_impls!(Gc, [?Sized+], + Send + Sync);
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        // SAFETY: the handle keeps its object alive; for a sized `T` the
-        // answer is static (I8).
+        // SAFETY: I1: the handle keeps its object alive; for a sized `T`
+        // the answer is static (I8).
         let tracked = unsafe { has_header(self.ptr) };
-        tracer.visit_sync(self.ptr.cast(), tracked);
+        // SAFETY: I1: this strong handle, owned by the traced value, keeps
+        // the object alive; I8: `tracked` was read from it.
+        unsafe { tracer.visit_sync(self.ptr.cast(), tracked) };
     }
 }
 

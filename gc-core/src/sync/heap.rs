@@ -4,7 +4,7 @@
 
 use super::counts::SyncCounts;
 use super::world::{Permit, World};
-use crate::heap::header::Header;
+use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::Registry;
@@ -12,7 +12,6 @@ use crate::primitive::{self, AtomicBool, AtomicU64, Condvar, Mutex, MutexGuard};
 use crate::types::{
     CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
 };
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,7 +145,7 @@ impl SyncHeap {
     /// Link a new object into generation 0 and count it; returns whether an
     /// automatic collection is due (past `threshold[0]`, and past the
     /// back-off a failed automatic attempt left).
-    pub(crate) fn track_new(&self, header: NonNull<Header>) -> bool {
+    pub(crate) fn track_new(&self, header: Node) -> bool {
         let mut w = self.lock_running();
         list::append(header, self.generations[0].head());
         let g = &mut w.gen;

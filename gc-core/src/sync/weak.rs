@@ -202,7 +202,9 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
         // SAFETY: alive while this handle is (I1).
         let counts = unsafe { &(*p.as_ptr()).counts };
         if counts.release_weak(addr, self.epoch) {
-            let obj = weak_obj(counts, p.cast(), self.erased);
+            // SAFETY: I1: `counts` are `p`'s, and the allocation is live
+            // until the dealloc below.
+            let obj = unsafe { weak_obj(counts, p.cast(), self.erased) };
             // SAFETY: last reference; the value was dropped before the
             // implicit weak was released (I1); `obj` describes the concrete
             // object (I8).
