@@ -115,26 +115,27 @@ pub unsafe trait TraceUnsized {
 ///
 /// Implementing `Trace` by hand is `unsafe` because the collector trusts it.
 /// `#[derive(Trace)]` upholds every rule below; prefer it. A manual
-/// implementation must uphold:
+/// implementation must uphold (the crate's `// SAFETY:` comments cite the
+/// rules as T1–T6):
 ///
-/// 1. **Report each owned edge at most once per call.** `trace` calls
+/// 1. **T1: Report each owned edge at most once per call.** `trace` calls
 ///    [`Trace::trace`] on each field that can own a handle, once. Reporting a
 ///    handle twice, or reporting a handle the value does not own, makes the
 ///    collector subtract more references than exist: a reachable object could
 ///    look unreachable and be freed. (The collector detects a count that
 ///    would go below zero, prints a warning and frees nothing in that
 ///    collection, but it cannot detect every over-report.)
-/// 2. **Under-reporting is allowed, and leaks.** A handle that `trace` does not
+/// 2. **T2: Under-reporting is allowed, and leaks.** A handle that `trace` does not
 ///    report counts as a reference from outside the heap: its target is kept
 ///    alive (the cycle through it is never collected), never freed early.
-/// 3. **Do not mutate the object graph, allocate handles, drop handles, or
+/// 3. **T3: Do not mutate the object graph, allocate handles, drop handles, or
 ///    borrow a `RefCell` mutably in `trace`.** It runs while the collector's lists are in an intermediate
 ///    state. It must also not panic: a panic inside `trace` during a
 ///    collection aborts the process (the collector cannot safely continue).
-/// 4. **The answer must be stable while no user code runs**: the same value
+/// 4. **T4: The answer must be stable while no user code runs**: the same value
 ///    reports the same handles each time it is traced within one collection,
 ///    unless a finalizer or callback changed it in between.
-/// 5. **`Drop` must not dereference handles, nor clone them or move them
+/// 5. **T5: `Drop` must not dereference handles, nor clone them or move them
 ///    out.** A type that owns handles must not read through them in its
 ///    `Drop` impl: when a cycle is collected its members are dropped in an
 ///    unspecified order, and a handle's target may already have been
@@ -142,7 +143,7 @@ pub unsafe trait TraceUnsized {
 ///    (into a thread-local, say): the target may be cyclic trash whose value
 ///    the collector is about to drop. Put such logic in [`Finalize`] instead
 ///    (the derive forbids `Drop` on derived types for this reason).
-/// 6. **[`Trace::__gc_tracked`] may only return `false` if no value of the
+/// 6. **T6: [`Trace::__gc_tracked`] may only return `false` if no value of the
 ///    type ever owns a `Gc` or `Weak`.** (Returning `false` wrongly is still
 ///    not unsound — the handles count as outside references — but cycles
 ///    through such values are never collected.)

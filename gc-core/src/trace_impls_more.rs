@@ -163,14 +163,18 @@ where
     }
 }
 
-/// Wrappers that own one `T` in field `0`.
-macro_rules! newtype {
-    ($($name:ident),* $(,)?) => {$(
-        // SAFETY: reports the wrapped value.
+/// Types that own `T` values and nothing else that can own a handle:
+/// `trace` reports each `T` they hold (the body given), and the type is
+/// tracked iff `T` is.
+macro_rules! wraps {
+    ($($name:ident: |$this:ident, $tracer:ident| $body:expr;)*) => {$(
+        // SAFETY: T1: the body reports each `T` the value holds, once; T3:
+        // it only reads; T6: tracked iff `T` is.
         unsafe impl<T: Trace> Trace for $name<T> {
             #[inline(always)]
-            fn trace(&self, tracer: &mut Tracer<'_>) {
-                self.0.trace(tracer)
+            fn trace(&self, $tracer: &mut Tracer<'_>) {
+                let $this = self;
+                $body
             }
             #[inline(always)]
             fn __gc_tracked_with<Fu: Fuel>() -> bool {
@@ -180,114 +184,36 @@ macro_rules! newtype {
     )*};
 }
 
-newtype!(Wrapping, Saturating, Reverse);
-
-// SAFETY: reports the wrapped value. A `ManuallyDrop` owns its value as any
-// field does; only its drop is up to the owner. (An owner that drops it by
-// hand, `ManuallyDrop::drop`, must not let it be used afterwards, tracing
-// included: that is the `unsafe` caller's contract.)
-unsafe impl<T: Trace> Trace for ManuallyDrop<T> {
-    #[inline(always)]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        (**self).trace(tracer)
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports the content once set. `get` is a plain atomic read: the
-// cell of another thread being initialized reads as empty (its value does
-// not exist yet), never as a torn value.
-unsafe impl<T: Trace> Trace for OnceLock<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        if let Some(value) = self.get() {
-            value.trace(tracer)
-        }
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports both ends.
-unsafe impl<T: Trace> Trace for Range<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.start.trace(tracer);
-        self.end.trace(tracer);
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports both ends.
-unsafe impl<T: Trace> Trace for RangeInclusive<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.start().trace(tracer);
-        self.end().trace(tracer);
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports the start.
-unsafe impl<T: Trace> Trace for RangeFrom<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.start.trace(tracer);
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports the end.
-unsafe impl<T: Trace> Trace for RangeTo<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.end.trace(tracer);
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports the end.
-unsafe impl<T: Trace> Trace for RangeToInclusive<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.end.trace(tracer);
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
-}
-
-// SAFETY: reports the bound's value, if any.
-unsafe impl<T: Trace> Trace for Bound<T> {
-    #[inline]
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        match self {
-            Bound::Included(value) | Bound::Excluded(value) => value.trace(tracer),
-            Bound::Unbounded => {}
-        }
-    }
-    #[inline(always)]
-    fn __gc_tracked_with<Fu: Fuel>() -> bool {
-        T::__gc_tracked_with::<Fu>()
-    }
+wraps! {
+    Wrapping: |w, tracer| w.0.trace(tracer);
+    Saturating: |s, tracer| s.0.trace(tracer);
+    Reverse: |r, tracer| r.0.trace(tracer);
+    // A `ManuallyDrop` owns its value as any field does; only its drop is up
+    // to the owner. (An owner that drops it by hand, `ManuallyDrop::drop`,
+    // must not let it be used afterwards, tracing included: that is the
+    // `unsafe` caller's contract.)
+    ManuallyDrop: |m, tracer| (**m).trace(tracer);
+    // The content once set. `get` is a plain atomic read: the cell of
+    // another thread being initialized reads as empty (its value does not
+    // exist yet), never as a torn value.
+    OnceLock: |cell, tracer| if let Some(value) = cell.get() {
+        value.trace(tracer)
+    };
+    Range: |r, tracer| {
+        r.start.trace(tracer);
+        r.end.trace(tracer);
+    };
+    RangeInclusive: |r, tracer| {
+        r.start().trace(tracer);
+        r.end().trace(tracer);
+    };
+    RangeFrom: |r, tracer| r.start.trace(tracer);
+    RangeTo: |r, tracer| r.end.trace(tracer);
+    RangeToInclusive: |r, tracer| r.end.trace(tracer);
+    Bound: |b, tracer| match b {
+        Bound::Included(value) | Bound::Excluded(value) => value.trace(tracer),
+        Bound::Unbounded => {}
+    };
 }
 
 /// `indexmap`'s ordered map and set (feature `indexmap`).

@@ -110,7 +110,7 @@
 
 use super::validate::validate_tags;
 use super::visit::{trace_object, AbortOnPanic};
-use super::{gc_collect_region, CollectorHeap};
+use super::{finish_collection, gc_collect_region};
 use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::Heap;
@@ -162,16 +162,7 @@ pub(crate) fn collect(heap: &Heap, generation: usize) -> Option<(usize, usize)> 
         1 => increment(heap),
         _ => full_collection(heap),
     };
-    if debug.contains(DebugFlags::STATS) {
-        eprintln!(
-            "gc: done, {} unreachable, {} uncollectable, {:.4}s elapsed",
-            collected + uncollectable,
-            uncollectable,
-            started.elapsed().as_secs_f64()
-        );
-    }
-    heap.record_stats(generation, collected, uncollectable);
-    Some((collected, uncollectable))
+    finish_collection(heap, generation, started, collected, uncollectable)
 }
 
 /// Debug builds: the first 1 000 objects of each aging space carry tag 0

@@ -275,7 +275,19 @@ pub(crate) fn gc_collect_main<H: CollectorHeap>(
     } else {
         heap.set_long_lived(survivors);
     }
-    if debug.contains(DebugFlags::STATS) {
+    finish_collection(heap, generation, started, collected, uncollectable)
+}
+
+/// The end of every collection, both modes (CPython's `gc_collect_main`
+/// tail): the `DEBUG_STATS` line and the generation's statistics.
+pub(super) fn finish_collection<H: CollectorHeap>(
+    heap: &H,
+    generation: usize,
+    started: Instant,
+    collected: usize,
+    uncollectable: usize,
+) -> Option<(usize, usize)> {
+    if heap.debug().contains(DebugFlags::STATS) {
         eprintln!(
             "gc: done, {} unreachable, {} uncollectable, {:.4}s elapsed",
             collected + uncollectable,

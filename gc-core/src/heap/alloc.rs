@@ -157,18 +157,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         heap: Option<&'static Heap>,
     ) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
-        let heap = heap.filter(|_| Self::pooled(layout));
-        let base = match heap {
-            Some(heap) => heap.pool.alloc(layout).as_ptr(),
-            None => {
-                // SAFETY: the layout has non-zero size (it holds the counts).
-                let base = unsafe { std::alloc::alloc(layout) };
-                if base.is_null() {
-                    std::alloc::handle_alloc_error(layout);
-                }
-                base
-            }
-        };
+        let base = alloc_block(layout, heap.filter(|_| Self::pooled(layout)));
         // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
@@ -190,5 +179,23 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         }
         // SAFETY: derived from a non-null allocation.
         unsafe { NonNull::new_unchecked(obj) }
+    }
+}
+
+/// The memory of a new object: a block of the calling thread's pool
+/// (`heap` given: the object is pooled, P1) or of the global allocator.
+/// `layout` holds at least the counts (non-zero size).
+#[inline(always)]
+pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u8 {
+    match heap {
+        Some(heap) => heap.pool.alloc(layout).as_ptr(),
+        None => {
+            // SAFETY: the layout has non-zero size (it holds the counts).
+            let base = unsafe { std::alloc::alloc(layout) };
+            if base.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            base
+        }
     }
 }

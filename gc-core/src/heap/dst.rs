@@ -31,6 +31,7 @@
 //! address is unchanged and the metadata is the compiler's, so the new
 //! handle describes the same object.
 
+use super::alloc::alloc_block;
 use super::dealloc::{release, Erased, Typed};
 use super::header::{
     Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
@@ -363,17 +364,7 @@ pub(crate) fn allocate_unsized<C: RefCounter>(
         .expect("gc: object too large for its layout");
     let boxed = boxed.pad_to_align();
     let (layout, offset) = allocation_layout(boxed, prefix_of(e));
-    let base = match heap.filter(|_| pooled::<C>(e.tracked, layout)) {
-        Some(heap) => heap.pool.alloc(layout).as_ptr(),
-        None => {
-            // SAFETY: non-zero size (it holds the counts).
-            let base = unsafe { std::alloc::alloc(layout) };
-            if base.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            base
-        }
-    };
+    let base = alloc_block(layout, heap.filter(|_| pooled::<C>(e.tracked, layout)));
     // SAFETY: `offset + boxed.size() == layout.size()`: the box, and the
     // prefix before it, lie inside the allocation, aligned.
     unsafe {
