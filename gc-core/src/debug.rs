@@ -292,7 +292,7 @@ pub fn why_alive(object: &GcAny) -> AliveReport {
             PathStep {
                 strong_count: strong,
                 outside_refs: outside_of(obj),
-                // SAFETY: live (reachable from the caller's handle or linked).
+                // SAFETY: I1, I4: live (reachable from the caller's handle or linked).
                 object: unsafe { GcAny::new_ref(obj) },
             }
         })

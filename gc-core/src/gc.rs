@@ -396,11 +396,11 @@ pub fn remove_callback(id: CallbackId) -> bool {
 fn handles_of(head: Node, out: &mut Vec<GcAny>) {
     for node in list::iter(head) {
         let obj = node.obj();
-        // SAFETY: objects on generation lists are live, with strong > 0.
+        // SAFETY: I4, I1: objects on generation lists are live, with strong > 0.
         if unsafe { obj.counts() }.mut_exposed() {
             continue; // a `&mut` from `Gc::get_mut` may be live (header I6)
         }
-        // SAFETY: as above.
+        // SAFETY: I4, I1: as above.
         out.push(unsafe { GcAny::new_ref(obj) });
     }
 }
@@ -483,7 +483,7 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
             crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
             if let TraceMode::RefersTo { found, .. } = &mut *tracer.mode {
                 if std::mem::take(found) {
-                    // SAFETY: live, strong > 0.
+                    // SAFETY: I1: live, strong > 0.
                     out.push(unsafe { GcAny::new_ref(obj) });
                 }
             }
@@ -511,7 +511,7 @@ pub fn get_referents(object: &GcAny) -> Vec<GcAny> {
     }
     let mut edges = Vec::new();
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut edges });
-    // SAFETY: `object` keeps its value alive (a zombie's is gone: above).
+    // SAFETY: I1, I5: `object` keeps its value alive (a zombie's is gone: above).
     unsafe { (object.obj.vtable.trace)(object.obj.counts, &mut tracer) };
     drop(tracer);
     // SAFETY: I1: the value (kept by `object`) still owns a handle to each;

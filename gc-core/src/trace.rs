@@ -173,7 +173,7 @@ pub unsafe trait TraceUnsized {
 ///
 /// struct Pair(Gc<i32>, Gc<i32>);
 ///
-/// // SAFETY: reports each owned handle exactly once, has no `Drop`.
+/// // SAFETY: T1: reports each owned handle exactly once; T5: no `Drop`.
 /// unsafe impl Trace for Pair {
 ///     fn trace(&self, tracer: &mut Tracer<'_>) {
 ///         self.0.trace(tracer);
@@ -327,7 +327,7 @@ pub(crate) enum TraceMode<'a> {
 /// /// Holds handles in a container the crate has no impl for.
 /// struct Slots { slots: Box<[Option<Gc<Slots>>; 4]> }
 ///
-/// // SAFETY: reports each owned handle once; no `Drop`.
+/// // SAFETY: T1: reports each owned handle once; T5: no `Drop`.
 /// unsafe impl Trace for Slots {
 ///     fn trace(&self, tracer: &mut Tracer<'_>) {
 ///         for slot in self.slots.iter().flatten() {

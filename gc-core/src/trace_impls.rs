@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 
 macro_rules! leaf {
     ($($t:ty),* $(,)?) => {$(
-        // SAFETY: owns no handle; reports nothing.
+        // SAFETY: T2, T6: owns no handle; reports nothing, untracked.
         unsafe impl Trace for $t {
             #[inline(always)]
             fn trace(&self, _: &mut Tracer<'_>) {}
@@ -79,12 +79,12 @@ leaf!(
     std::any::TypeId,
 );
 
-// SAFETY: owns no handle.
+// SAFETY: T6: owns no handle (reports nothing, T2).
 unsafe impl Trace for str {
     fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
-// SAFETY: a shared reference owns nothing: not reporting what it points to
+// SAFETY: T2: a shared reference owns nothing: not reporting what it points to
 // is an under-report (contract rule 2), never an over-report.
 unsafe impl<T: ?Sized> Trace for &'static T {
     #[inline(always)]
@@ -95,7 +95,7 @@ unsafe impl<T: ?Sized> Trace for &'static T {
     }
 }
 
-// SAFETY: owns no value of `T`.
+// SAFETY: T6: owns no value of `T`.
 unsafe impl<T: ?Sized> Trace for PhantomData<T> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
@@ -105,7 +105,7 @@ unsafe impl<T: ?Sized> Trace for PhantomData<T> {
     }
 }
 
-// SAFETY: a `Copy` type cannot own a handle (handles are not `Copy`).
+// SAFETY: T6: a `Copy` type cannot own a handle (handles are not `Copy`).
 unsafe impl<T: Copy> Trace for Cell<T> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
@@ -115,13 +115,13 @@ unsafe impl<T: Copy> Trace for Cell<T> {
     }
 }
 
-// SAFETY: reports the content when it can be borrowed. A cell that is
+// SAFETY: T1: reports the content when it can be borrowed. A cell that is
 // mutably borrowed while the collector runs reports nothing: its handles
 // count as outside references for this collection (HAZARDS 3).
 unsafe impl<T: Trace> Trace for RefCell<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        // SAFETY: the reference lives only for this call, during which no
+        // SAFETY: T3: the reference lives only for this call, during which no
         // mutable borrow can start: tracing runs no user code except `Trace`
         // impls, which must not borrow cells mutably (contract rule 3). A
         // borrow already active fails here and is handled. (Unguarded: no
@@ -138,7 +138,7 @@ unsafe impl<T: Trace> Trace for RefCell<T> {
     }
 }
 
-// SAFETY: reports the content once set.
+// SAFETY: T1: reports the content once set.
 unsafe impl<T: Trace> Trace for OnceCell<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -152,7 +152,7 @@ unsafe impl<T: Trace> Trace for OnceCell<T> {
     }
 }
 
-// SAFETY: reports the owned value.
+// SAFETY: T1: reports the owned value.
 unsafe impl<T: Trace> Trace for Box<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -164,7 +164,7 @@ unsafe impl<T: Trace> Trace for Box<T> {
     }
 }
 
-// SAFETY: owns no handle.
+// SAFETY: T6: owns no handle (reports nothing, T2).
 unsafe impl Trace for Box<str> {
     #[inline(always)]
     fn trace(&self, _: &mut Tracer<'_>) {}
@@ -174,7 +174,7 @@ unsafe impl Trace for Box<str> {
     }
 }
 
-// SAFETY: reports each owned element once.
+// SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for [T] {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -184,7 +184,7 @@ unsafe impl<T: Trace> Trace for [T] {
     }
 }
 
-// SAFETY: reports each owned element once.
+// SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for Box<[T]> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -196,7 +196,7 @@ unsafe impl<T: Trace> Trace for Box<[T]> {
     }
 }
 
-// SAFETY: a trait object reports what its impl reports.
+// SAFETY: T1–T6: a trait object reports what its impl reports (which upholds them).
 unsafe impl<'a> Trace for Box<dyn Trace + 'a> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -204,7 +204,7 @@ unsafe impl<'a> Trace for Box<dyn Trace + 'a> {
     }
 }
 
-// SAFETY: reports the owned value, if any.
+// SAFETY: T1: reports the owned value, if any.
 unsafe impl<T: Trace> Trace for Option<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -218,7 +218,7 @@ unsafe impl<T: Trace> Trace for Option<T> {
     }
 }
 
-// SAFETY: reports the owned value.
+// SAFETY: T1: reports the owned value.
 unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -233,7 +233,7 @@ unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
     }
 }
 
-// SAFETY: reports each owned element once.
+// SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -250,7 +250,7 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
 macro_rules! sequence {
     ($($(#[$attr:meta])* $name:ident < T $(, $s:ident)? >),* $(,)?) => {$(
         $(#[$attr])*
-        // SAFETY: reports each owned element once.
+        // SAFETY: T1: reports each owned element once.
         unsafe impl<T: $crate::trace::Trace $(, $s)?> $crate::trace::Trace for $name<T $(, $s)?> {
             #[inline]
             fn trace(&self, tracer: &mut $crate::trace::Tracer<'_>) {
@@ -270,7 +270,7 @@ macro_rules! sequence {
 #[cfg(any(feature = "indexmap", feature = "hashbrown"))]
 pub(crate) use sequence;
 
-// SAFETY: reports each owned element once.
+// SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for Vec<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -282,7 +282,7 @@ unsafe impl<T: Trace> Trace for Vec<T> {
     }
 }
 
-// SAFETY: reports each owned element once (the two halves of the ring).
+// SAFETY: T1: reports each owned element once (the two halves of the ring).
 unsafe impl<T: Trace> Trace for VecDeque<T> {
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -303,7 +303,7 @@ sequence!(LinkedList<T>, BTreeSet<T>, BinaryHeap<T>, HashSet<T, S>);
 macro_rules! map {
     ($($(#[$attr:meta])* $map:ident < K, V $(, $s:ident)? >),* $(,)?) => {$(
         $(#[$attr])*
-        // SAFETY: reports each owned key and value once.
+        // SAFETY: T1: reports each owned key and value once.
         unsafe impl<K: $crate::trace::Trace, V: $crate::trace::Trace $(, $s)?>
             $crate::trace::Trace for $map<K, V $(, $s)?>
         {
@@ -328,7 +328,7 @@ pub(crate) use map;
 
 map!(HashMap<K, V, S>, BTreeMap<K, V>);
 
-// SAFETY: reports each owned element once.
+// SAFETY: T1: reports each owned element once.
 unsafe impl<A: smallvec::Array> Trace for smallvec::SmallVec<A>
 where
     A::Item: Trace,
@@ -345,7 +345,7 @@ where
 
 macro_rules! tuple {
     ($(($($p:ident $i:tt),+)),* $(,)?) => {$(
-        // SAFETY: reports each owned element once.
+        // SAFETY: T1: reports each owned element once.
         unsafe impl<$($p: Trace),+> Trace for ($($p,)+) {
             #[inline]
             fn trace(&self, tracer: &mut Tracer<'_>) {

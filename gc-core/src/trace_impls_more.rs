@@ -71,7 +71,7 @@ use std::sync::OnceLock;
 #[macro_export]
 macro_rules! leaf {
     ($($t:ty),+ $(,)?) => {$(
-        // SAFETY: `trace` reports nothing and `__gc_tracked_with` is false.
+        // SAFETY: T2, T6: `trace` reports nothing and `__gc_tracked_with` is false.
         // Both are allowed for any type: an unreported handle is an outside
         // reference (contract rule 2; rule 6 for tracked). The type's `Drop`,
         // if any, can reach only handles that were never reported, whose
@@ -117,7 +117,7 @@ macro_rules! fn_ptrs {
         fn_ptrs!(@one [$($arg)*] unsafe extern "C" fn($($arg),*) -> R);
     };
     (@one [$($arg:ident)*] $($fn_type:tt)*) => {
-        // SAFETY: a function pointer owns nothing: it is code, not data (a
+        // SAFETY: T6: a function pointer owns nothing: it is code, not data (a
         // closure that captured handles cannot coerce to one).
         unsafe impl<R, $($arg),*> Trace for $($fn_type)* {
             #[inline(always)]
@@ -144,7 +144,7 @@ fn_ptrs!(A B C D E F G H I J);
 fn_ptrs!(A B C D E F G H I J K);
 fn_ptrs!(A B C D E F G H I J K L);
 
-// SAFETY: a borrowed `Cow` holds a shared reference, which owns nothing (as
+// SAFETY: T1, T2: a borrowed `Cow` holds a shared reference, which owns nothing (as
 // `&'static T`); an owned one reports its value.
 unsafe impl<B> Trace for Cow<'_, B>
 where

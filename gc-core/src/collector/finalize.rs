@@ -31,7 +31,7 @@ pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: Node) -> bool {
             run_reporting_panics(
                 &|| format!("finalizer of {}", (obj.vtable.type_name)()),
                 || {
-                    // SAFETY: the value is intact (nothing is dropped before
+                    // SAFETY: I5, I6: the value is intact (nothing is dropped before
                     // delete_garbage) and we hold a strong reference.
                     unsafe { (obj.vtable.finalize)(obj.counts) }
                 },

@@ -131,7 +131,7 @@ impl CollectorHeap for Heap {
             .take(obj.counts.as_ptr() as usize)
     }
     fn bump_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live object.
+        // SAFETY: I1: live object.
         let counts = unsafe { obj.counts() };
         weakepoch::bump(counts, obj.counts.as_ptr() as usize);
     }
@@ -139,7 +139,7 @@ impl CollectorHeap for Heap {
         !self.weak_epochs.borrow().is_empty()
     }
     fn forget_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live object.
+        // SAFETY: I1: live object.
         let counts = unsafe { obj.counts() };
         weakepoch::forget(counts, obj.counts.as_ptr() as usize);
     }
@@ -149,7 +149,7 @@ impl CollectorHeap for Heap {
         dealloc::clear_weak_handles_and_run_callbacks(obj, heap);
     }
     fn save_garbage(&self, objs: Vec<ObjPtr>) {
-        // SAFETY: the collector passes live objects with intact values.
+        // SAFETY: I5, I6: the collector passes live objects with intact values.
         let mut garbage = self.garbage.borrow_mut();
         // SAFETY: the collector passes live objects with intact values (I5).
         garbage.extend(objs.into_iter().map(|o| unsafe { OwnedRef::new_ref(o) }));
@@ -300,7 +300,7 @@ impl CollectorHeap for SyncHeap {
         !primitive::lock(&self.weak_callbacks).is_empty()
     }
     fn bump_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live.
+        // SAFETY: I1: live.
         unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
             .bump_epoch(obj.counts.as_ptr() as usize)
     }
@@ -308,7 +308,7 @@ impl CollectorHeap for SyncHeap {
         !primitive::lock(crate::sync::counts::weak_epochs()).is_empty()
     }
     fn forget_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: live.
+        // SAFETY: I1: live.
         unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
             .forget_epoch(obj.counts.as_ptr() as usize)
     }

@@ -25,7 +25,7 @@ pub(crate) fn trace_object<H: CollectorHeap>(header: Node, tracer: &mut Tracer<'
 #[inline(always)]
 pub(super) fn trace_value(header: Node, tracer: &mut Tracer<'_>) {
     let obj = header.obj();
-    // SAFETY: objects on the collector's lists have live, undropped values
+    // SAFETY: I5, I6: objects on the collector's lists have live, undropped values
     // (values are only dropped in delete_garbage, after the last trace).
     unsafe { (obj.vtable.trace)(obj.counts, tracer) }
 }
@@ -109,7 +109,7 @@ impl Tracer<'_> {
         }
         // Only the mode escapes to the slow path: the compiler may then keep
         // `fast` (and the run) in registers across a loop over many handles.
-        // SAFETY: forwarded from the caller.
+        // SAFETY: I1: forwarded from the caller.
         unsafe { visit_gc_slow(&mut self.mode, self.sync, gc) }
     }
 
@@ -138,7 +138,7 @@ impl Tracer<'_> {
             is_thin::<T>() && handles.first().is_some_and(|&gc| unsafe { has_header(gc) });
         if !same_type || !(counting || self.fast == FAST_REACHABLE) {
             for &gc in handles {
-                // SAFETY: forwarded from the caller.
+                // SAFETY: I1: forwarded from the caller.
                 unsafe { self.visit_gc(gc) };
             }
             return;
@@ -158,12 +158,12 @@ impl Tracer<'_> {
                 continue;
             }
             for &gc in chunk {
-                // SAFETY: forwarded from the caller.
+                // SAFETY: I1: forwarded from the caller.
                 unsafe { self.visit_gc(gc) };
             }
         }
         for &gc in chunks.remainder() {
-            // SAFETY: forwarded from the caller.
+            // SAFETY: I1: forwarded from the caller.
             unsafe { self.visit_gc(gc) };
         }
     }
@@ -290,7 +290,7 @@ pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize) {
             t.set_gc_refs(refs - n);
         }
     } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
-        // SAFETY: linked objects of the per-thread heap are live and use
+        // SAFETY: I4, I1: linked objects of the per-thread heap are live and use
         // plain `Counts`.
         let strong = unsafe { target.obj().counts() }.strong() as usize;
         if strong < n {

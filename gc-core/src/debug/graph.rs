@@ -110,7 +110,7 @@ fn build_graph(start: ObjPtr, max_depth: usize, backwards: bool) -> Graph {
         .zip(in_cycle)
         .map(|((obj, depth), in_cycle)| GraphNode {
             strong_count: strong_of(obj),
-            // SAFETY: live: reachable from the start object, which the
+            // SAFETY: I1, I4: live: reachable from the start object, which the
             // caller's handle keeps alive, or linked.
             object: unsafe { GcAny::new_ref(obj) },
             depth,

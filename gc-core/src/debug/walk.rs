@@ -9,7 +9,7 @@ use std::collections::HashMap;
 /// Every handle `obj` owns (what its `trace` reports).
 pub(super) fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
     let mut out = Vec::new();
-    // SAFETY: as below.
+    // SAFETY: I1, I4: as below.
     if unsafe { obj.counts() }.mut_exposed() {
         return out; // a `&mut` from `Gc::get_mut` may be live (header I6)
     }
@@ -19,14 +19,14 @@ pub(super) fn edges_of(obj: ObjPtr) -> Vec<ObjPtr> {
         return out; // header I5
     }
     let mut tracer = Tracer::new(TraceMode::Edges { out: &mut out });
-    // SAFETY: callers pass objects kept alive by a handle or linked on a
+    // SAFETY: I1, I4, I6: callers pass objects kept alive by a handle or linked on a
     // generation list (live, intact values).
     unsafe { (obj.vtable.trace)(obj.counts, &mut tracer) };
     out
 }
 
 pub(super) fn strong_of(obj: ObjPtr) -> usize {
-    // SAFETY: as in `edges_of`.
+    // SAFETY: I1, I4, I6: as in `edges_of`.
     unsafe { obj.counts() }.strong() as usize
 }
 

@@ -39,7 +39,7 @@ impl GcAny {
     /// `obj` is live, its strong count is above zero or it is owned by the
     /// collector and not yet dropped.
     pub(crate) unsafe fn new_ref(obj: ObjPtr) -> GcAny {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { obj.counts() }.inc_strong();
         GcAny { obj }
     }
@@ -99,7 +99,7 @@ impl GcAny {
     /// assert_eq!(any.strong_count(), 2);
     /// ```
     pub fn strong_count(&self) -> usize {
-        // SAFETY: a strong handle keeps the object alive.
+        // SAFETY: I1: a strong handle keeps the object alive.
         unsafe { self.obj.counts() }.strong() as usize
     }
 
@@ -145,16 +145,16 @@ impl GcAny {
 
 impl Clone for GcAny {
     fn clone(&self) -> Self {
-        // SAFETY: this handle keeps the object alive.
+        // SAFETY: I1: this handle keeps the object alive.
         unsafe { GcAny::new_ref(self.obj) }
     }
 }
 
 impl Drop for GcAny {
     fn drop(&mut self) {
-        // SAFETY: this handle keeps the object alive.
+        // SAFETY: I1: this handle keeps the object alive.
         if unsafe { self.obj.counts() }.dec_strong() {
-            // SAFETY: we owned the last strong reference.
+            // SAFETY: I1: we owned the last strong reference.
             unsafe { release(self.obj, Erased) }
         }
     }

@@ -70,7 +70,7 @@ impl GcToken {
     /// by the compiler (same address, the compiler's metadata).
     #[inline(always)]
     pub unsafe fn __rebuild<U: ?Sized + Trace + 'static>(self, ptr: NonNull<GcBox<U>>) -> Gc<U> {
-        // SAFETY: the strong reference of the handle taken apart moves
+        // SAFETY: I1, I8: the strong reference of the handle taken apart moves
         // here; the object is the same (caller), and the compiler's
         // coercion made `U`'s metadata describe its value.
         unsafe { Gc::from_raw_owned(ptr) }
@@ -144,7 +144,7 @@ macro_rules! coerce {
     ($handle:expr $(,)?) => {{
         let handle = $handle;
         let (ptr, token) = $crate::__private::CoerceParts::__into_parts(handle);
-        // SAFETY: `ptr` and `token` are the parts of one handle, taken
+        // SAFETY: I1, I8: `ptr` and `token` are the parts of one handle, taken
         // apart just above; the only change to `ptr` is the compiler's
         // coercion at this call (same address, the compiler's metadata).
         // (The call is the block's value, so that the expected type reaches
@@ -182,7 +182,7 @@ macro_rules! unsized_constructors {
             /// ```
             fn from(boxed: Box<T>) -> Self {
                 let (ptr, erased) = crate::heap::dst::box_into_object::<T, $counts>(boxed, crate::handle::note_alloc);
-                // SAFETY: a fresh object made by `heap::dst`, with its
+                // SAFETY: I1, I8: a fresh object made by `heap::dst`, with its
                 // erased type.
                 unsafe { $handle::finish(ptr, &erased) }
             }
@@ -203,7 +203,7 @@ macro_rules! unsized_constructors {
             /// ```
             fn from(v: Vec<T>) -> Self {
                 let (ptr, erased) = crate::heap::dst::vec_into_object::<T, $counts>(v, crate::handle::note_alloc);
-                // SAFETY: as in `From<Box<T>>`.
+                // SAFETY: I1, I8: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
         }
@@ -261,7 +261,7 @@ macro_rules! unsized_constructors {
             /// ```
             fn from(s: &str) -> Self {
                 let (ptr, erased) = crate::heap::dst::str_into_object::<$counts>(s, crate::handle::note_alloc);
-                // SAFETY: as in `From<Box<T>>`.
+                // SAFETY: I1, I8: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
         }
@@ -305,10 +305,10 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// `ptr` is such an object of this thread's heap, `erased` its erased
     /// type.
     unsafe fn finish(ptr: NonNull<GcBox<T>>, erased: &ErasedType) -> Gc<T> {
-        // SAFETY: forwarded: a fresh object of this heap and its erased
+        // SAFETY: I1: forwarded: a fresh object of this heap and its erased
         // type, kept alive by the strong reference `ptr` holds (I1).
         unsafe { finish_unsized(ptr.cast(), erased) };
-        // SAFETY: forwarded: the fresh object's one strong reference.
+        // SAFETY: I1: forwarded: the fresh object's one strong reference.
         unsafe { Gc::from_raw_owned(ptr) }
     }
 }
@@ -355,7 +355,7 @@ mod nightly_tests {
 
     struct Square;
 
-    // SAFETY: owns no handle.
+    // SAFETY: T6: owns no handle.
     unsafe impl Trace for Square {
         fn trace(&self, _: &mut Tracer<'_>) {}
     }

@@ -71,7 +71,7 @@ macro_rules! strong_raw_api {
             /// assert_eq!(&xs[..], &[1, 2, 3]);
             /// ```
             pub unsafe fn from_raw(ptr: *const T) -> Self {
-                // SAFETY: caller: `ptr` came from `into_raw` and holds a
+                // SAFETY: I6: caller: `ptr` came from `into_raw` and holds a
                 // strong reference, so the value is intact (I6).
                 let boxed = unsafe { crate::heap::dst::box_of_value::<T, $counts>(ptr) };
                 // SAFETY: as above: the object is live (I1).
@@ -83,7 +83,7 @@ macro_rules! strong_raw_api {
                         "with no strong reference left (the pointer was rebuilt twice?)"
                     )
                 );
-                // SAFETY: the pointer's strong reference moves here.
+                // SAFETY: I1: the pointer's strong reference moves here.
                 unsafe { $handle::from_raw_owned(boxed) }
             }
 
@@ -107,7 +107,7 @@ macro_rules! strong_raw_api {
             /// assert_eq!(Gc::strong_count(&a), 1);
             /// ```
             pub unsafe fn increment_strong_count(ptr: *const T) {
-                // SAFETY: forwarded; the rebuilt handle is not dropped, so
+                // SAFETY: I1: forwarded; the rebuilt handle is not dropped, so
                 // the pointer keeps its reference.
                 let this = std::mem::ManuallyDrop::new(unsafe { $handle::from_raw(ptr) });
                 std::mem::forget($handle::clone(&this));
@@ -137,7 +137,7 @@ macro_rules! strong_raw_api {
             /// assert_eq!(Gc::strong_count(&a), 1);
             /// ```
             pub unsafe fn decrement_strong_count(ptr: *const T) {
-                // SAFETY: forwarded.
+                // SAFETY: I1: forwarded.
                 drop(unsafe { $handle::from_raw(ptr) });
             }
         }
@@ -244,7 +244,7 @@ macro_rules! weak_raw_api {
             /// ```
             pub fn as_ptr(&self) -> *const T {
                 match self.ptr() {
-                    // SAFETY: an in-bounds projection of an allocation the
+                    // SAFETY: I1, I10: an in-bounds projection of an allocation the
                     // handle keeps alive (I1); nothing is read.
                     Some(p) => unsafe { std::ptr::addr_of!((*p.as_ptr()).value) as *const T },
                     // The empty handle's sentinel address, with its metadata.
@@ -318,10 +318,10 @@ macro_rules! weak_raw_api {
                 if ptr as usize == crate::handle::weak::EMPTY {
                     return $weak::new();
                 }
-                // SAFETY: caller: from `into_raw` of a live weak reference,
+                // SAFETY: I1: caller: from `into_raw` of a live weak reference,
                 // which keeps the allocation alive (I1).
                 let p = unsafe { crate::heap::dst::box_of_sized_value::<T, $counts>(ptr) };
-                // SAFETY: as above.
+                // SAFETY: I1: as above.
                 let counts = unsafe { &(*p.as_ptr()).counts };
                 let epoch = counts.take_from_raw(p.as_ptr() as usize);
                 let erased = (crate::heap::header::GcBox::<T, $counts>::vtable(), 0);

@@ -51,7 +51,7 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// The type-erased object (for an unsized `T`, of its concrete type).
     #[inline(always)]
     pub(crate) fn obj(&self) -> ObjPtr {
-        // SAFETY: a strong handle: live, and an object without a header
+        // SAFETY: I1, I8: a strong handle: live, and an object without a header
         // has its value intact (I8).
         unsafe { obj_of(self.ptr) }
     }
@@ -193,7 +193,7 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// assert_eq!(unsafe { *Gc::as_ptr(&a) }, 7);
     /// ```
     pub fn as_ptr(this: &Self) -> *const T {
-        // SAFETY: in-bounds projection of a live box; `ManuallyDrop<T>`
+        // SAFETY: I10: in-bounds projection of a live box; `ManuallyDrop<T>`
         // has the layout and metadata of `T`.
         unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value) as *const T }
     }
@@ -243,7 +243,7 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
     /// ```
     pub fn to_any(this: &Self) -> GcAny {
         let this = ManuallyDrop::new(this.clone());
-        // SAFETY: the clone's strong reference moves into the GcAny.
+        // SAFETY: I1: the clone's strong reference moves into the GcAny.
         unsafe { GcAny::from_obj(this.obj()) }
     }
 
@@ -279,7 +279,7 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
             return None;
         }
         counts.set_mut_exposed();
-        // SAFETY: the handle is unique (strong 1, no weak) and borrowed
+        // SAFETY: I6: the handle is unique (strong 1, no weak) and borrowed
         // mutably, and MUT_EXPOSED keeps the collector and the `gc` API away
         // from the value while the `&mut` may be live (I6).
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
@@ -357,7 +357,7 @@ impl<T: Trace + 'static> Gc<T> {
         // thread is a live `GcBox<T>` of this heap, held strongly by the
         // finalizer's caller; the pointer has its allocation's provenance.
         unsafe { &(*ptr.as_ptr()).counts }.inc_strong();
-        // SAFETY: we just added the strong reference the handle owns.
+        // SAFETY: I1: we just added the strong reference the handle owns.
         Some(unsafe { Gc::from_raw_owned(ptr) })
     }
 
@@ -378,7 +378,7 @@ impl<T: Trace + 'static> Gc<T> {
     pub fn new(value: T) -> Gc<T> {
         let heap = super::note_alloc(T::__gc_tracked());
         let ptr = GcBox::<T>::allocate_in(1, 1, heap);
-        // SAFETY: freshly allocated, properly aligned, uninitialised value slot.
+        // SAFETY: I10: freshly allocated, properly aligned, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         if let Some(heap) = heap {
             // SAFETY: I8: `note_alloc` gives a heap only for a tracked `T`,
@@ -420,7 +420,7 @@ impl<T: Trace + 'static> Gc<T> {
         struct Abort<T: Trace + 'static>(NonNull<GcBox<T>>);
         impl<T: Trace + 'static> Drop for Abort<T> {
             fn drop(&mut self) {
-                // SAFETY: the box is live (weak > 0); the value was never
+                // SAFETY: I1, I10: the box is live (weak > 0); the value was never
                 // written, so freeing it drops nothing.
                 let counts = unsafe { &(*self.0.as_ptr()).counts };
                 // Release the lent weak (never dropped: ManuallyDrop) and the
@@ -436,10 +436,10 @@ impl<T: Trace + 'static> Gc<T> {
         let guard = Abort(ptr);
         let value = data_fn(&weak);
         std::mem::forget(guard);
-        // SAFETY: the slot is uninitialised and nobody reads it while strong
+        // SAFETY: I6: the slot is uninitialised and nobody reads it while strong
         // is 0 (upgrades fail).
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
-        // SAFETY: live box.
+        // SAFETY: I1: live box.
         let counts = unsafe { &(*ptr.as_ptr()).counts };
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
@@ -494,11 +494,11 @@ impl<T: Trace + 'static> Gc<T> {
         // Strong is 0 for ever: the weak epoch no longer matters (I2), and
         // its table entry would outlive the object.
         crate::heap::weakepoch::forget(counts, obj.counts.as_ptr() as usize);
-        // SAFETY: strong is 0 and upgrades fail: we own the value; it is
+        // SAFETY: I1: strong is 0 and upgrades fail: we own the value; it is
         // moved out exactly once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
         if counts.dec_weak() {
-            // SAFETY: last reference; the value was moved out.
+            // SAFETY: I1: last reference; the value was moved out.
             unsafe { GcBox::<T>::dealloc(this.ptr) };
         }
         Ok(value)
@@ -553,7 +553,7 @@ impl<T: ?Sized + Trace + 'static> Drop for Gc<T> {
     #[inline(always)]
     fn drop(&mut self) {
         if self.counts().dec_strong() {
-            // SAFETY: we owned the last strong reference of a live object.
+            // SAFETY: I1: we owned the last strong reference of a live object.
             unsafe { release_handle(self.ptr) }
         }
     }
@@ -563,13 +563,13 @@ impl<T: ?Sized + Trace + 'static> Deref for Gc<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
-        // SAFETY: strong > 0 keeps the value alive and it is only mutated
+        // SAFETY: I6: strong > 0 keeps the value alive and it is only mutated
         // through `get_mut` on a unique handle (I6).
         unsafe { &self.ptr.as_ref().value }
     }
 }
 
-// SAFETY: reports the one handle it owns.
+// SAFETY: T1: reports the one handle it owns.
 unsafe impl<T: ?Sized + Trace + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
@@ -578,11 +578,11 @@ unsafe impl<T: ?Sized + Trace + 'static> Trace for Gc<T> {
     }
     #[inline(always)]
     fn __gc_trace_slice(slice: &[Self], tracer: &mut Tracer<'_>) {
-        // SAFETY: `Gc<T>` is a transparent wrapper of its box pointer, so
+        // SAFETY: T1, I1: `Gc<T>` is a transparent wrapper of its box pointer, so
         // the slices have the same layout; each is a strong handle the
         // traced value owns (I1).
         let ptrs = unsafe { &*(slice as *const [Self] as *const [NonNull<GcBox<T>>]) };
-        // SAFETY: as above.
+        // SAFETY: T1, I1: as above.
         unsafe { tracer.visit_gc_slice(ptrs) };
     }
 }
@@ -605,7 +605,7 @@ impl GcAny {
     pub fn downcast<T: Trace + 'static>(self) -> Result<Gc<T>, GcAny> {
         if self.is::<T>() {
             let this = ManuallyDrop::new(self);
-            // SAFETY: same type (TypeId), and the strong reference moves.
+            // SAFETY: I1, I8: same type (TypeId), and the strong reference moves.
             Ok(unsafe { Gc::from_raw_owned(this.obj.counts.cast::<GcBox<T>>()) })
         } else {
             Err(self)

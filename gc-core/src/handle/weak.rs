@@ -175,7 +175,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
             }
         }
         counts.inc_strong();
-        // SAFETY: we just added the strong reference the handle owns.
+        // SAFETY: I1: we just added the strong reference the handle owns.
         Some(unsafe { Gc::from_raw_owned(ptr) })
     }
 
@@ -287,7 +287,7 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
             // SAFETY: I1: `counts` are `p`'s, and the allocation is live
             // until the dealloc below.
             let obj = unsafe { weak_obj(counts, p.cast(), self.erased) };
-            // SAFETY: last reference: the value was dropped already (the
+            // SAFETY: I1: last reference: the value was dropped already (the
             // implicit weak is released only after that, I1).
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
         }
@@ -300,7 +300,7 @@ impl<T: ?Sized + Trace + 'static> fmt::Debug for Weak<T> {
     }
 }
 
-// SAFETY: a weak handle owns no strong edge; it reports its callback id so
+// SAFETY: T1, T2: a weak handle owns no strong edge; it reports its callback id so
 // the collector can tell which callbacks belong to cyclic trash.
 unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
     #[inline(always)]

@@ -56,7 +56,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     }
 
     unsafe fn trace_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
-        // SAFETY: the vtable of `GcBox<T>` is only stored with pointers to a
+        // SAFETY: I6: the vtable of `GcBox<T>` is only stored with pointers to a
         // `GcBox<T>` whose value is initialised and not dropped (I6; the
         // caller guarantees the object is not mid-drop).
         let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
@@ -73,7 +73,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     }
 
     pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {
-        // SAFETY: the caller (dealloc / delete_garbage) owns the value, drops
+        // SAFETY: I1: the caller (dealloc / delete_garbage) owns the value, drops
         // it exactly once (I1) and nothing reads it afterwards.
         unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
     }
@@ -92,7 +92,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     #[inline(always)]
     pub(crate) unsafe fn dealloc(obj: NonNull<GcBox<T, C>>) {
         let heap = Self::pool_heap();
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { Self::dealloc_with(obj, heap) }
     }
 
@@ -103,7 +103,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     #[inline(always)]
     pub(crate) unsafe fn dealloc_with(obj: NonNull<GcBox<T, C>>, heap: Option<&'static Heap>) {
         let (layout, offset) = Self::allocation_layout();
-        // SAFETY: `allocate` placed the GcBox `offset` bytes into an
+        // SAFETY: I10, P1: `allocate` placed the GcBox `offset` bytes into an
         // allocation of `layout`; we drop the counts (loom's atomics own
         // model state) and free that same allocation.
         let base = unsafe {
@@ -158,7 +158,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     ) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
         let base = alloc_block(layout, heap.filter(|_| Self::pooled(layout)));
-        // SAFETY: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
+        // SAFETY: I10: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
         let obj = unsafe { base.add(offset) }.cast::<GcBox<T, C>>();
@@ -167,7 +167,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         } else {
             weak
         };
-        // SAFETY: in bounds and aligned, see above; writing plain data.
+        // SAFETY: I10: in bounds and aligned, see above; writing plain data.
         unsafe {
             std::ptr::addr_of_mut!((*obj).counts).write(C::new(strong, weak));
             if T::__gc_tracked() {
@@ -177,7 +177,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
                     .write(Header::new(Self::vtable()));
             }
         }
-        // SAFETY: derived from a non-null allocation.
+        // SAFETY: I10: derived from a non-null allocation.
         unsafe { NonNull::new_unchecked(obj) }
     }
 }
@@ -190,7 +190,7 @@ pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u
     match heap {
         Some(heap) => heap.pool.alloc(layout).as_ptr(),
         None => {
-            // SAFETY: the layout has non-zero size (it holds the counts).
+            // SAFETY: I10: the layout has non-zero size (it holds the counts).
             let base = unsafe { std::alloc::alloc(layout) };
             if base.is_null() {
                 std::alloc::handle_alloc_error(layout);

@@ -54,7 +54,7 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
 /// # Safety
 /// As for [`release`].
 unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
-    // SAFETY: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
+    // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
     unsafe { release(obj, Typed::<T>::OPS) }
 }
 
@@ -63,7 +63,7 @@ unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
 /// # Safety
 /// As for [`release`].
 unsafe fn release_erased(obj: ObjPtr) {
-    // SAFETY: forwarded.
+    // SAFETY: I1: forwarded.
     unsafe { release(obj, Erased) }
 }
 
@@ -72,11 +72,11 @@ unsafe fn release_erased(obj: ObjPtr) {
 /// # Safety
 /// As for `sync::dealloc::release`.
 unsafe fn release_sync(obj: ObjPtr) {
-    // SAFETY: forwarded.
+    // SAFETY: I1: forwarded.
     unsafe { crate::sync::dealloc::release(obj) }
 }
 
-// SAFETY: the vtables of `GcBox<T, _>` describe a `T`.
+// SAFETY: I8: the vtables of `GcBox<T, _>` describe a `T`.
 unsafe impl<T: Trace> TraceUnsized for T {
     #[inline(always)]
     fn __gc_erased(&self, sync: bool) -> ErasedType
@@ -103,7 +103,7 @@ unsafe impl<T: Trace> TraceUnsized for T {
     }
 }
 
-// SAFETY: the slice vtables describe a `[T]` of `self.len()` elements.
+// SAFETY: I8: the slice vtables describe a `[T]` of `self.len()` elements.
 unsafe impl<T: Trace> TraceUnsized for [T] {
     #[inline]
     fn __gc_erased(&self, sync: bool) -> ErasedType
@@ -133,7 +133,7 @@ unsafe impl<T: Trace> TraceUnsized for [T] {
     }
 }
 
-// SAFETY: the `str` vtables describe a `str` of `self.len()` bytes.
+// SAFETY: I8: the `str` vtables describe a `str` of `self.len()` bytes.
 unsafe impl TraceUnsized for str {
     #[inline]
     fn __gc_erased(&self, sync: bool) -> ErasedType
@@ -165,7 +165,7 @@ unsafe impl TraceUnsized for str {
 pub(crate) unsafe fn obj_of<T: ?Sized + Trace + 'static, C: RefCounter>(
     ptr: NonNull<GcBox<T, C>>,
 ) -> ObjPtr {
-    // SAFETY: live (caller).
+    // SAFETY: I1: live (caller).
     let counts = unsafe { &(*ptr.as_ptr()).counts };
     if counts.has_flag(HAS_HEADER) {
         // I8: the header describes the object; the value is not touched
@@ -217,11 +217,11 @@ pub(crate) unsafe fn weak_obj<C: RefCounter>(
 pub(crate) unsafe fn box_of_value<T: ?Sized, C: RefCounter>(
     value: *const T,
 ) -> NonNull<GcBox<T, C>> {
-    // SAFETY: caller: a live value.
+    // SAFETY: I1: caller: a live value.
     let align = std::mem::align_of_val(unsafe { &*value });
     // `GcBox` is `repr(C)`: the value follows the counts, aligned.
     let offset = std::mem::size_of::<C>().div_ceil(align) * align;
-    // SAFETY: `value` lies `offset` bytes into its `GcBox` (same
+    // SAFETY: I10: `value` lies `offset` bytes into its `GcBox` (same
     // allocation); the cast keeps the metadata (`T` is the box's tail).
     unsafe { NonNull::new_unchecked(value.byte_sub(offset) as *mut GcBox<T, C>) }
 }
@@ -234,7 +234,7 @@ pub(crate) unsafe fn box_of_value<T: ?Sized, C: RefCounter>(
 /// and type `T` whose object's memory is still allocated.
 pub(crate) unsafe fn box_of_sized_value<T, C: RefCounter>(value: *const T) -> NonNull<GcBox<T, C>> {
     let offset = std::mem::offset_of!(GcBox<T, C>, value);
-    // SAFETY: `value` lies `offset` bytes into its `GcBox`.
+    // SAFETY: I10: `value` lies `offset` bytes into its `GcBox`.
     unsafe { NonNull::new_unchecked(value.byte_sub(offset) as *mut GcBox<T, C>) }
 }
 
@@ -248,10 +248,10 @@ pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: RefCounter>(
     ptr: NonNull<GcBox<T, C>>,
 ) -> bool {
     if is_thin::<T>() {
-        // SAFETY: caller; the call reads nothing (static answer).
+        // SAFETY: I8: caller; the call reads nothing (static answer).
         unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC).tracked }
     } else {
-        // SAFETY: live (caller).
+        // SAFETY: I1: live (caller).
         unsafe { &(*ptr.as_ptr()).counts }.has_flag(HAS_HEADER)
     }
 }
@@ -281,7 +281,7 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
             vtable: e.vtable,
             meta: e.meta,
         };
-        // SAFETY: forwarded; `e.release` fits the concrete type.
+        // SAFETY: I8: forwarded; `e.release` fits the concrete type.
         unsafe { (e.release)(obj) };
         return;
     }
@@ -293,12 +293,12 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
         if header.is_owned_by_collector() {
             // Cyclic trash or a zombie (I5): its value may be dropped, so
             // it is not touched; `release` knows what to do from the header.
-            // SAFETY: forwarded from the caller.
+            // SAFETY: I1: forwarded from the caller.
             unsafe { release(header.obj(), Erased) };
             return;
         }
     }
-    // SAFETY: not owned by the collector, strong was > 0 until now: the
+    // SAFETY: I5, I8: not owned by the collector, strong was > 0 until now: the
     // value is intact (I5, I8).
     let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
     let obj = if e.from_header {
@@ -311,7 +311,7 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
             meta: e.meta,
         }
     };
-    // SAFETY: forwarded; `e.release` fits the concrete type.
+    // SAFETY: I8: forwarded; `e.release` fits the concrete type.
     unsafe { (e.release)(obj) }
 }
 
@@ -365,7 +365,7 @@ pub(crate) fn allocate_unsized<C: RefCounter>(
     let boxed = boxed.pad_to_align();
     let (layout, offset) = allocation_layout(boxed, prefix_of(e));
     let base = alloc_block(layout, heap.filter(|_| pooled::<C>(e.tracked, layout)));
-    // SAFETY: `offset + boxed.size() == layout.size()`: the box, and the
+    // SAFETY: I10: `offset + boxed.size() == layout.size()`: the box, and the
     // prefix before it, lie inside the allocation, aligned.
     unsafe {
         let counts = base.add(offset).cast::<C>();
@@ -408,16 +408,16 @@ pub(crate) fn box_into_object<T: ?Sized + Trace + 'static, C: RefCounter>(
     let heap = note_alloc(erased.tracked && !C::SYNC);
     let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
     let raw = Box::into_raw(boxed);
-    // SAFETY: `value` has room for `layout` (allocate_unsized), the box
+    // SAFETY: I10: `value` has room for `layout` (allocate_unsized), the box
     // holds an initialised value of that layout; the regions are distinct
     // allocations.
     unsafe { std::ptr::copy_nonoverlapping(raw.cast::<u8>(), value, layout.size()) };
     // Free the box's memory without dropping the value (moved out).
-    // SAFETY: `raw` came from `Box::into_raw`; `ManuallyDrop<T>` has `T`'s
+    // SAFETY: I10: `raw` came from `Box::into_raw`; `ManuallyDrop<T>` has `T`'s
     // layout and metadata.
     drop(unsafe { Box::from_raw(raw as *mut std::mem::ManuallyDrop<T>) });
     let ptr = with_addr_of(raw, counts.as_ptr().cast()) as *mut GcBox<T, C>;
-    // SAFETY: from a non-null allocation; `ptr` has its address and the
+    // SAFETY: I10: from a non-null allocation; `ptr` has its address and the
     // box's metadata, which describes the moved value.
     (unsafe { NonNull::new_unchecked(ptr) }, erased)
 }
@@ -433,7 +433,7 @@ pub(crate) fn vec_into_object<T: Trace + 'static, C: RefCounter>(
     let layout = Layout::array::<T>(len).expect("gc: slice too large");
     let heap = note_alloc(erased.tracked && !C::SYNC);
     let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
-    // SAFETY: room for `len` elements (allocate_unsized); the vector's
+    // SAFETY: I10: room for `len` elements (allocate_unsized); the vector's
     // elements move (its length is set to 0 so it drops none of them).
     unsafe {
         std::ptr::copy_nonoverlapping(v.as_ptr(), value.cast::<T>(), len);
@@ -442,7 +442,7 @@ pub(crate) fn vec_into_object<T: Trace + 'static, C: RefCounter>(
     drop(v);
     let ptr =
         std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<T>(), len) as *mut GcBox<[T], C>;
-    // SAFETY: from a non-null allocation holding `len` initialised elements.
+    // SAFETY: I10: from a non-null allocation holding `len` initialised elements.
     (unsafe { NonNull::new_unchecked(ptr) }, erased)
 }
 
@@ -456,11 +456,11 @@ pub(crate) fn str_into_object<C: RefCounter>(
     let layout = Layout::for_value(s);
     let heap = note_alloc(erased.tracked && !C::SYNC);
     let (counts, value) = allocate_unsized::<C>(layout, &erased, heap);
-    // SAFETY: room for the bytes (allocate_unsized).
+    // SAFETY: I10: room for the bytes (allocate_unsized).
     unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), value, s.len()) };
     let ptr = std::ptr::slice_from_raw_parts_mut(counts.as_ptr().cast::<u8>(), s.len())
         as *mut GcBox<str, C>;
-    // SAFETY: from a non-null allocation holding a copy of a `str` (valid
+    // SAFETY: I10: from a non-null allocation holding a copy of a `str` (valid
     // UTF-8).
     (unsafe { NonNull::new_unchecked(ptr) }, erased)
 }
@@ -493,7 +493,7 @@ pub(crate) unsafe fn finish_unsized(counts: NonNull<Counts>, e: &ErasedType) {
 /// pointer is used.
 pub(crate) fn with_addr_of<T: ?Sized>(meta_of: *mut T, addr: *mut u8) -> *mut T {
     let mut p = meta_of;
-    // SAFETY: `p` is a local of at least one pointer's size; writing a
+    // SAFETY: I10: `p` is a local of at least one pointer's size; writing a
     // pointer into its first word is a plain write.
     unsafe { std::ptr::addr_of_mut!(p).cast::<*mut u8>().write(addr) };
     assert!(
@@ -548,7 +548,7 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     /// # Safety
     /// `obj` is a live tracked slice allocated by `allocate_unsized`.
     unsafe fn stored_len(obj: NonNull<Counts>) -> usize {
-        // SAFETY: caller: the word before the header holds the length.
+        // SAFETY: I10: caller: the word before the header holds the length.
         unsafe {
             obj.as_ptr()
                 .cast::<u8>()
@@ -573,7 +573,7 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     }
 
     unsafe fn trace_tracked(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
-        // SAFETY: a live tracked slice with an intact value (vtable
+        // SAFETY: I6, I10: a live tracked slice with an intact value (vtable
         // contract); the length is stored (I8).
         let slice = unsafe { &*Self::slice(obj, Self::stored_len(obj)) };
         <[T]>::trace(slice, tracer)
@@ -585,13 +585,13 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     }
 
     unsafe fn drop_tracked(obj: NonNull<Counts>, _: usize) {
-        // SAFETY: as `drop_with_len`, with the stored length.
+        // SAFETY: I10: as `drop_with_len`, with the stored length.
         unsafe { Self::drop_with_len(obj, Self::stored_len(obj)) }
     }
 
     unsafe fn dealloc_untracked(obj: NonNull<Counts>, len: usize) {
         let (layout, offset) = allocation_layout(Self::box_layout(len), 0);
-        // SAFETY: allocated by `allocate_unsized` (or as `[T; len]`, the
+        // SAFETY: I10, P1: allocated by `allocate_unsized` (or as `[T; len]`, the
         // same layout) from the global allocator (untracked: never
         // pooled), freed once (I1); the counts are dropped first (loom's
         // atomics own model state), as `GcBox::dealloc` does.
@@ -602,13 +602,13 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     }
 
     unsafe fn dealloc_tracked(obj: NonNull<Counts>, _: usize) {
-        // SAFETY: caller: live until this call.
+        // SAFETY: I1: caller: live until this call.
         let len = unsafe { Self::stored_len(obj) };
         let (layout, offset) = allocation_layout(
             Self::box_layout(len),
             HEADER_SIZE + std::mem::size_of::<usize>(),
         );
-        // SAFETY: `allocate_unsized` placed the counts `offset` bytes
+        // SAFETY: I10: `allocate_unsized` placed the counts `offset` bytes
         // into an allocation of `layout`; they are dropped first, as in
         // `dealloc_untracked`.
         let base = unsafe {
@@ -635,12 +635,12 @@ fn free(base: *mut u8, layout: Layout, pooled: bool) {
 
 /// `str` has nothing to drop; its memory is a `[u8]`'s.
 unsafe fn dealloc_str(obj: NonNull<Counts>, len: usize) {
-    // SAFETY: forwarded: a `str` object has the layout of a `[u8]` one.
+    // SAFETY: I10: forwarded: a `str` object has the layout of a `[u8]` one.
     unsafe { SliceOps::<u8, Counts>::dealloc_untracked(obj, len) }
 }
 
 unsafe fn dealloc_str_sync(obj: NonNull<Counts>, len: usize) {
-    // SAFETY: forwarded, as `dealloc_str`.
+    // SAFETY: I10: forwarded, as `dealloc_str`.
     unsafe { SliceOps::<u8, crate::sync::counts::SyncCounts>::dealloc_untracked(obj, len) }
 }
 

@@ -136,6 +136,16 @@
 //!   `Pin`'s contract even though the heap hands out other handles to the
 //!   same object (`gc::get_objects`, `get_referents`, `from_finalizing`,
 //!   `GcAny::downcast`).
+//! * **I10 (layout).** An object is one allocation, laid out as drawn above:
+//!   padding, then (a run-time slice with a header only) its length word,
+//!   then the [`Header`] if it is tracked, then the [`Counts`] (8 bytes, or
+//!   the sync heap's atomics of the same size), then the value at the
+//!   vtable's `value_offset` past the counts, aligned for it. The
+//!   allocation's `Layout` is a function of the concrete type (and length)
+//!   alone (`allocation_layout`), so whoever frees it recomputes it; it
+//!   comes from the pool exactly when the pool's rule says so (P1) and is
+//!   returned there, else to the global allocator. Pointer arithmetic
+//!   between header, counts and value stays inside the allocation.
 
 pub use super::counts::Counts;
 pub(crate) use super::counts::{
@@ -356,7 +366,7 @@ impl Node {
     /// header, never read).
     #[inline]
     pub(crate) fn counts(self) -> NonNull<Counts> {
-        // SAFETY: the layout above: the counts follow the header, so the
+        // SAFETY: I10, L1: the layout above: the counts follow the header, so the
         // address is non-null (L1: a tracked object's header is live; a
         // list head's result is never dereferenced).
         unsafe {

@@ -12,6 +12,12 @@
 //! heads). After it is freed, the pointer holds [`DESTROYED`]: handles made or
 //! dropped after that point run without a heap (no tracking, no trashcan,
 //! no weak callbacks), never touching freed memory.
+//!
+//! * **H1 (thread heap).** The thread-local pointer is null (no heap yet),
+//!   [`DESTROYED`], or a `Heap` leaked from a `Box` by [`heap()`] on this
+//!   thread and not freed: only `HeapGuard` frees it, at thread exit, when
+//!   no object links to its list heads, and stores `DESTROYED` first. A
+//!   `&'static Heap` never leaves its thread (`Heap` is `!Sync`).
 
 pub(crate) mod alloc;
 pub(crate) mod counts;
@@ -102,7 +108,7 @@ impl Drop for HeapGuard {
         if ptr.is_null() || ptr as usize == DESTROYED {
             return;
         }
-        // SAFETY: a non-null, non-DESTROYED pointer is a live leaked heap of
+        // SAFETY: H1: a non-null, non-DESTROYED pointer is a live leaked heap of
         // this thread.
         let heap = unsafe { &*ptr };
         if heap.collecting.get() {
@@ -128,7 +134,7 @@ impl Drop for HeapGuard {
         // P1: the heap (and its pool) outlives every block of the pool.
         if lists_empty && heap.trash_depth.get() == 0 && heap.pool.all_free() {
             HEAP.with(|h| h.set(DESTROYED as *const Heap));
-            // SAFETY: the heap was leaked from a Box in `heap()`; no object
+            // SAFETY: H1: the heap was leaked from a Box in `heap()`; no object
             // links to its list heads (all empty) and the thread-local no
             // longer hands it out.
             drop(unsafe { Box::from_raw(ptr as *mut Heap) });
@@ -210,7 +216,7 @@ impl Heap {
 pub(crate) fn heap() -> Option<&'static Heap> {
     let ptr = HEAP.with(Cell::get);
     if (ptr as usize) > DESTROYED {
-        // SAFETY: a pointer above DESTROYED is this thread's live, leaked
+        // SAFETY: H1: a pointer above DESTROYED is this thread's live, leaked
         // heap; `Heap` is !Sync so the reference cannot leave the thread, and
         // it is only freed by `HeapGuard` when nothing can reach it any more.
         Some(unsafe { &*ptr })
@@ -233,7 +239,7 @@ fn heap_slow(ptr: *const Heap) -> Option<&'static Heap> {
     // pointer): `HeapGuard` may free the heap through it.
     let raw: *mut Heap = Box::into_raw(Box::new(Heap::new()));
     HEAP.with(|h| h.set(raw));
-    // SAFETY: just allocated; freed only by `HeapGuard` at thread exit.
+    // SAFETY: H1: just allocated; freed only by `HeapGuard` at thread exit.
     Some(unsafe { &*raw })
 }
 

@@ -60,7 +60,7 @@ impl<C: Reclaim> Drop for OwnedRef<C> {
     fn drop(&mut self) {
         // SAFETY: I1: this reference keeps the object alive.
         if unsafe { C::of(self.obj.counts) }.dec_strong() {
-            // SAFETY: we released its last strong reference.
+            // SAFETY: I1: we released its last strong reference.
             unsafe { C::release(self.obj) }
         }
     }
