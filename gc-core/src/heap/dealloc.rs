@@ -72,17 +72,17 @@ impl DeathOps for Erased {
     }
     #[inline(always)]
     unsafe fn finalize(self, obj: ObjPtr) {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { (obj.vtable.finalize)(obj.counts) }
     }
     #[inline(always)]
     unsafe fn drop_value(self, obj: ObjPtr) {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
     }
     #[inline(always)]
     unsafe fn dealloc(self, obj: ObjPtr, _: Option<&'static Heap>) {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
     }
 }
@@ -112,17 +112,17 @@ impl<T: Trace + 'static> DeathOps for Typed<T> {
     }
     #[inline(always)]
     unsafe fn finalize(self, obj: ObjPtr) {
-        // SAFETY: forwarded; `obj` is a `GcBox<T>` (typed caller).
+        // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T>` (typed caller).
         unsafe { GcBox::<T>::finalize_erased(obj.counts) }
     }
     #[inline(always)]
     unsafe fn drop_value(self, obj: ObjPtr) {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { GcBox::<T>::drop_value_erased(obj.counts, 0) }
     }
     #[inline(always)]
     unsafe fn dealloc(self, obj: ObjPtr, heap: Option<&'static Heap>) {
-        // SAFETY: forwarded.
+        // SAFETY: I1: forwarded.
         unsafe { GcBox::<T>::dealloc_with(obj.counts.cast(), heap) }
     }
 }
@@ -165,7 +165,7 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
         }
     }
     let Some(heap) = heap() else {
-        // SAFETY: forwarded; no heap means no trashcan and no registry.
+        // SAFETY: I1, H1: forwarded; no heap means no trashcan and no registry.
         unsafe { destroy(obj, ops, None) };
         return;
     };
@@ -187,7 +187,7 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     }
     let restore = DepthGuard { heap, depth };
     heap.trash_depth.set(depth + 1);
-    // SAFETY: forwarded from the caller.
+    // SAFETY: I1: forwarded from the caller.
     unsafe { destroy(obj, ops, Some(heap)) };
     std::mem::forget(restore);
     heap.trash_depth.set(depth);
@@ -215,14 +215,14 @@ pub(crate) unsafe fn free_dropped_trash(h: Node, heap: Option<&'static Heap>) {
         h.clear_unlinked_prev(); // the zombie mark
     }
     let obj = h.obj();
-    // SAFETY: live object.
+    // SAFETY: I1: live object.
     let counts = unsafe { obj.counts() };
     debug_assert_eq!(counts.strong(), 0);
     if counts.has_flag(HAS_CALLBACKS) {
         clear_weak_handles_and_run_callbacks(obj, heap);
     }
     if counts.dec_weak() {
-        // SAFETY: strong 0, value dropped, unlinked: the implicit weak was the
+        // SAFETY: I1: strong 0, value dropped, unlinked: the implicit weak was the
         // last reference (I1).
         unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
     }
@@ -249,7 +249,7 @@ fn drain_trashcan(heap: &'static Heap) {
         if let Some(obj) = untracked {
             let _restore = DepthGuard { heap, depth: 0 };
             heap.trash_depth.set(1);
-            // SAFETY: its last strong reference was dropped and nothing can
+            // SAFETY: I1, I2: its last strong reference was dropped and nothing can
             // reach it (strong 0, upgrades fail); deferred exactly once.
             unsafe { destroy(obj, Erased, Some(heap)) };
             heap.trash_depth.set(0);
@@ -266,7 +266,7 @@ fn drain_trashcan(heap: &'static Heap) {
         heap.trash_delete_later.set(h.take_deferred());
         let _restore = DepthGuard { heap, depth: 0 };
         heap.trash_depth.set(1);
-        // SAFETY: the deferred object's last strong reference was dropped
+        // SAFETY: I1, I2: the deferred object's last strong reference was dropped
         // and nothing else can reach it (strong is 0, upgrades fail).
         unsafe { destroy(h.obj(), Erased, Some(heap)) };
         heap.trash_depth.set(0);
@@ -279,7 +279,7 @@ fn drain_trashcan(heap: &'static Heap) {
 /// As for [`release`]; the object is not linked into a collector-private list.
 #[inline(always)]
 unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>) {
-    // SAFETY: live object (caller's contract).
+    // SAFETY: I1: live object (caller's contract).
     let counts = unsafe { obj.counts() };
     let header = if ops.tracked(obj) {
         // SAFETY: I8: a tracked object has a header; L1: the object is
@@ -299,7 +299,7 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
     let kind = ops.finalizer(obj);
     if kind != FinalizerKind::None
         && (kind == FinalizerKind::Legacy || !counts.has_flag(FINALIZED))
-        // SAFETY: forwarded (live object, intact value, owned by us).
+        // SAFETY: I1, I6: forwarded (live object, intact value, owned by us).
         && unsafe { finalize_at_death(obj, ops, header, heap, kind) }
     {
         return; // resurrected
@@ -321,7 +321,7 @@ unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O, heap: Option<&'static Heap>)
             heap.note_dealloc();
         }
     }
-    // SAFETY: strong is zero, upgrades fail (WEAK_CLEARED, or no weak handle
+    // SAFETY: I1, I2: strong is zero, upgrades fail (WEAK_CLEARED, or no weak handle
     // exists): nothing can observe the value any more; it is dropped exactly
     // once (I1).
     unsafe { ops.drop_value(obj) };
@@ -346,7 +346,7 @@ unsafe fn finalize_at_death<O: DeathOps>(
     heap: Option<&'static Heap>,
     kind: FinalizerKind,
 ) -> bool {
-    // SAFETY: live object (caller's contract).
+    // SAFETY: I1: live object (caller's contract).
     let counts = unsafe { obj.counts() };
     let legacy = kind == FinalizerKind::Legacy;
     if legacy {
@@ -362,7 +362,7 @@ unsafe fn finalize_at_death<O: DeathOps>(
     run_reporting_panics(
         &|| format!("finalizer of {}", (obj.vtable.type_name)()),
         || {
-            // SAFETY: the value is intact and we hold a strong reference.
+            // SAFETY: I1, I6: the value is intact and we hold a strong reference.
             unsafe { ops.finalize(obj) }
         },
     );
@@ -388,7 +388,7 @@ unsafe fn finalize_at_death<O: DeathOps>(
 #[cold]
 #[inline(never)]
 fn forget_epoch(obj: ObjPtr) {
-    // SAFETY: callers pass live objects.
+    // SAFETY: I1: callers pass live objects.
     let counts = unsafe { obj.counts() };
     super::weakepoch::forget(counts, obj.counts.as_ptr() as usize);
 }
@@ -398,7 +398,7 @@ fn forget_epoch(obj: ObjPtr) {
 /// it, since the entry is taken only when it is about to run).
 #[inline(always)]
 pub(crate) fn clear_weak_handles_and_run_callbacks(obj: ObjPtr, heap: Option<&'static Heap>) {
-    // SAFETY: callers pass live objects.
+    // SAFETY: I1: callers pass live objects.
     let counts = unsafe { obj.counts() };
     counts.set_flag(WEAK_CLEARED);
     if counts.has_flag(HAS_CALLBACKS) {
@@ -429,7 +429,7 @@ fn run_callbacks_of(obj: ObjPtr, heap: &'static Heap) {
 
 impl Reclaim for Counts {
     unsafe fn release(obj: ObjPtr) {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: I1: forwarded from the caller.
         unsafe { release(obj, Erased) }
     }
 }

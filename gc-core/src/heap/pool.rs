@@ -177,7 +177,7 @@ impl Pool {
         if page.is_null() {
             return self.alloc_slow(class);
         }
-        // SAFETY: pages on a usable list are live pages of this pool with a
+        // SAFETY: P2: pages on a usable list are live pages of this pool with a
         // free block (P2).
         unsafe { take_block(page, &self.usable[class]) }
     }
@@ -189,7 +189,7 @@ impl Pool {
         let page = if page.is_null() {
             self.new_page()
         } else {
-            // SAFETY: pages in the empty cache are live pages of this pool,
+            // SAFETY: P2: pages in the empty cache are live pages of this pool,
             // and so are their chunks.
             unsafe {
                 unlink(page, &self.empty);
@@ -198,7 +198,7 @@ impl Pool {
             self.empty_count.set(self.empty_count.get() - 1);
             page
         };
-        // SAFETY: `page` is a live, empty page owned by this pool and on no
+        // SAFETY: P2: `page` is a live, empty page owned by this pool and on no
         // list.
         unsafe {
             let block = (CLASS_GRANULE * (class + 1)) as u32;
@@ -220,7 +220,7 @@ impl Pool {
     fn new_page(&self) -> *mut Page {
         let mut chunk = self.current.get();
         if chunk.is_null() {
-            // SAFETY: the layout has a non-zero size.
+            // SAFETY: I10: the layout has a non-zero size.
             let base = unsafe { std::alloc::alloc(CHUNK_LAYOUT) };
             if base.is_null() {
                 std::alloc::handle_alloc_error(CHUNK_LAYOUT);
@@ -232,14 +232,14 @@ impl Pool {
                 next: self.chunks.get(),
                 prev: ptr::null_mut(),
             }));
-            // SAFETY: chunks on the list are live.
+            // SAFETY: P2: chunks on the list are live.
             if let Some(first) = unsafe { self.chunks.get().as_mut() } {
                 first.prev = chunk;
             }
             self.chunks.set(chunk);
             self.current.set(chunk);
         }
-        // SAFETY: `current` is a live chunk with `carved < CHUNK_PAGES`: the
+        // SAFETY: P2: `current` is a live chunk with `carved < CHUNK_PAGES`: the
         // page lies inside its allocation, aligned to PAGE_SIZE.
         unsafe {
             let c = &mut *chunk;
@@ -272,7 +272,7 @@ impl Pool {
     pub(crate) unsafe fn free(&self, block: NonNull<u8>, layout: Layout) {
         let block = block.as_ptr();
         let offset = block as usize & (PAGE_SIZE - 1);
-        // SAFETY: blocks lie inside their page, `offset` bytes past its
+        // SAFETY: P2: blocks lie inside their page, `offset` bytes past its
         // start; the page is live while it has a used block (P2).
         let page = unsafe { block.sub(offset) }.cast::<Page>();
         // SAFETY: as above; the page belongs to this pool (P1).
@@ -282,7 +282,7 @@ impl Pool {
             class_of(layout),
             "gc: pool class mismatch"
         );
-        // SAFETY: the block is ours again and at least 16 bytes.
+        // SAFETY: P2: the block is ours again and at least 16 bytes.
         unsafe { block.cast::<*mut u8>().write(p.free) };
         p.free = block;
         let used = p.used;
@@ -292,7 +292,7 @@ impl Pool {
         if used == p.capacity
             || (used == 1 && (self.usable[class_of(layout)].get() != page || !p.next.is_null()))
         {
-            // SAFETY: forwarded.
+            // SAFETY: P1: forwarded.
             unsafe { self.free_slow(page, layout) }
         }
     }
@@ -305,17 +305,17 @@ impl Pool {
         // No `&mut Page` here: `push_front` and `unlink` write the header
         // through `page`, which would invalidate such a reference (Tree and
         // Stacked Borrows); every access goes through the raw pointer.
-        // SAFETY: a live page of this pool (caller).
+        // SAFETY: P2: a live page of this pool (caller).
         let (used, capacity) = unsafe { ((*page).used, (*page).capacity) };
         if used + 1 == capacity {
             // It was full, so on no list: put it in front.
-            // SAFETY: list pages are live pages of this pool.
+            // SAFETY: P2: list pages are live pages of this pool.
             unsafe { push_front(page, head) };
         }
-        // SAFETY: a live page of this pool (caller).
+        // SAFETY: P2: a live page of this pool (caller).
         if used == 0 && (head.get() != page || !unsafe { (*page).next }.is_null()) {
             // Empty and not the class's only usable page: to the cache.
-            // SAFETY: it is on the usable list (it was not full, or was just
+            // SAFETY: P2: it is on the usable list (it was not full, or was just
             // pushed); then on no list until pushed on the cache. Its chunk
             // is live.
             let chunk = unsafe {
@@ -324,7 +324,7 @@ impl Pool {
                 (*page).chunk
             };
             self.empty_count.set(self.empty_count.get() + 1);
-            // SAFETY: a live chunk of this pool.
+            // SAFETY: P2: a live chunk of this pool.
             let c = unsafe { &mut *chunk };
             c.cached += 1;
             if c.cached == CHUNK_PAGES && self.empty_count.get() > KEEP_EMPTY_PAGES {
@@ -335,7 +335,7 @@ impl Pool {
 
     /// Give back a chunk all of whose pages are in the cache (P2).
     fn release_chunk(&self, chunk: *mut Chunk) {
-        // SAFETY: the chunk is live and fully carved; each of its pages is
+        // SAFETY: P2: the chunk is live and fully carved; each of its pages is
         // in the empty cache (cached == CHUNK_PAGES) and unlinked from it
         // here; nothing else refers to its memory; it is freed once.
         unsafe {
@@ -362,7 +362,7 @@ impl Pool {
     fn for_each_page(&self, mut f: impl FnMut(&Page)) {
         let mut chunk = self.chunks.get();
         while !chunk.is_null() {
-            // SAFETY: chunks on the list are live, and so are their carved
+            // SAFETY: P2: chunks on the list are live, and so are their carved
             // pages (initialised by `new_page`).
             unsafe {
                 let c = &*chunk;
@@ -397,7 +397,7 @@ impl Drop for Pool {
         debug_assert!(self.all_free(), "gc: pool dropped with live blocks");
         let mut chunk = self.chunks.get();
         while !chunk.is_null() {
-            // SAFETY: chunks on the list are live and freed exactly once here.
+            // SAFETY: P2: chunks on the list are live and freed exactly once here.
             unsafe {
                 let next = (*chunk).next;
                 std::alloc::dealloc((*chunk).base, CHUNK_LAYOUT);
@@ -414,15 +414,15 @@ impl Drop for Pool {
 /// `page` is a live page on the usable list `head`, with `used < capacity`.
 #[inline(always)]
 unsafe fn take_block(page: *mut Page, head: &Cell<*mut Page>) -> NonNull<u8> {
-    // SAFETY: caller's contract.
+    // SAFETY: P2: caller's contract.
     let p = unsafe { &mut *page };
     let block = if !p.free.is_null() {
         let b = p.free;
-        // SAFETY: free blocks hold the next free block in their first word.
+        // SAFETY: P2: free blocks hold the next free block in their first word.
         p.free = unsafe { b.cast::<*mut u8>().read() };
         b
     } else {
-        // SAFETY: `used < capacity` and no free block: fewer than
+        // SAFETY: P2: `used < capacity` and no free block: fewer than
         // `capacity` blocks were bumped, so block `bump` lies in the page.
         let b = unsafe { page.cast::<u8>().add(p.bump as usize) };
         p.bump += p.block;
@@ -433,19 +433,19 @@ unsafe fn take_block(page: *mut Page, head: &Cell<*mut Page>) -> NonNull<u8> {
         // Full: off the usable list (it is the first).
         head.set(p.next);
         if !p.next.is_null() {
-            // SAFETY: list pages are live.
+            // SAFETY: P2: list pages are live.
             unsafe { (*p.next).prev = ptr::null_mut() };
         }
         p.next = ptr::null_mut();
     }
-    // SAFETY: inside a live allocation, not null.
+    // SAFETY: P2: inside a live allocation, not null.
     unsafe { NonNull::new_unchecked(block) }
 }
 
 /// # Safety
 /// `page` is live and on no usable list.
 unsafe fn push_front(page: *mut Page, head: &Cell<*mut Page>) {
-    // SAFETY: caller's contract; list pages are live.
+    // SAFETY: P2: caller's contract; list pages are live.
     unsafe {
         let first = head.get();
         (*page).prev = ptr::null_mut();
@@ -460,7 +460,7 @@ unsafe fn push_front(page: *mut Page, head: &Cell<*mut Page>) {
 /// # Safety
 /// `page` is live and on the usable list `head`.
 unsafe fn unlink(page: *mut Page, head: &Cell<*mut Page>) {
-    // SAFETY: caller's contract; list pages are live.
+    // SAFETY: P2: caller's contract; list pages are live.
     unsafe {
         let (prev, next) = ((*page).prev, (*page).next);
         if prev.is_null() {
@@ -498,7 +498,7 @@ mod tests {
         let pages = pool.page_count();
         assert_eq!(pages, 2000usize.div_ceil((PAGE_SIZE - FIRST_BLOCK) / 48));
         for b in &blocks {
-            // SAFETY: allocated above with the same layout, freed once.
+            // SAFETY: P1: allocated above with the same layout, freed once.
             unsafe { pool.free(*b, l) };
         }
         assert!(pool.all_free());
@@ -507,7 +507,7 @@ mod tests {
         // Reuse: the next allocation comes from a cached page.
         let again = pool.alloc(l);
         assert_eq!(pool.page_count(), pages);
-        // SAFETY: as above.
+        // SAFETY: P1: as above.
         unsafe { pool.free(again, l) };
     }
 
@@ -530,11 +530,11 @@ mod tests {
         addrs.sort_unstable();
         assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 40));
         for p in a {
-            // SAFETY: allocated above with `l8`, freed once.
+            // SAFETY: P1: allocated above with `l8`, freed once.
             unsafe { pool.free(p, l8) };
         }
         for p in b {
-            // SAFETY: allocated above with `l16`, freed once.
+            // SAFETY: P1: allocated above with `l16`, freed once.
             unsafe { pool.free(p, l16) };
         }
         assert!(pool.all_free());
@@ -546,7 +546,7 @@ mod tests {
         let l = layout(40);
         for _ in 0..10_000 {
             let b = pool.alloc(l);
-            // SAFETY: as above.
+            // SAFETY: P1: as above.
             unsafe { pool.free(b, l) };
         }
         assert_eq!(pool.page_count(), 1);
@@ -562,7 +562,7 @@ mod tests {
             x.as_ptr() as usize / PAGE_SIZE,
             y.as_ptr() as usize / PAGE_SIZE
         );
-        // SAFETY: as above.
+        // SAFETY: P1: as above.
         unsafe {
             // Writing the whole block must not disturb the page header.
             std::ptr::write_bytes(y.as_ptr(), 0xAB, 200);
@@ -590,14 +590,14 @@ mod tests {
         let by_page: Vec<&[NonNull<u8>]> = blocks.chunks(per_page).collect();
         // One free per full page: every page is usable again, the last first.
         for page in &by_page {
-            // SAFETY: allocated above with `l`, freed once.
+            // SAFETY: P1: allocated above with `l`, freed once.
             unsafe { pool.free(page[0], l) };
         }
         // Empty them in an order that unlinks middle, tail and head pages.
         let order = [1, 0].into_iter().chain(2..pages);
         for i in order {
             for b in &by_page[i][1..] {
-                // SAFETY: as above.
+                // SAFETY: P1: as above.
                 unsafe { pool.free(*b, l) };
             }
         }
@@ -620,20 +620,20 @@ mod tests {
         addrs.dedup();
         assert_eq!(addrs.len(), n);
         for (i, x) in xs.iter().enumerate() {
-            // SAFETY: a 16-byte block of ours.
+            // SAFETY: P1: a 16-byte block of ours.
             unsafe { x.as_ptr().cast::<[u64; 2]>().write([i as u64; 2]) };
         }
         // The big class still has its page: no page needed there either.
         let big = pool.alloc(l);
         assert_eq!(pool.page_count(), kept);
         for (i, x) in xs.iter().enumerate().rev() {
-            // SAFETY: as above; each block still holds its own value.
+            // SAFETY: P1: as above; each block still holds its own value.
             unsafe {
                 assert_eq!(x.as_ptr().cast::<[u64; 2]>().read(), [i as u64; 2]);
                 pool.free(*x, small);
             }
         }
-        // SAFETY: as above.
+        // SAFETY: P1: as above.
         unsafe { pool.free(big, l) };
         assert!(pool.all_free());
         assert!(pool.page_count() <= kept);
@@ -648,14 +648,14 @@ mod tests {
         assert_eq!(pool.page_count(), 1);
         let extra = pool.alloc(l); // the first page is full: a second one
         assert_eq!(pool.page_count(), 2);
-        // SAFETY: as above.
+        // SAFETY: P1: as above.
         unsafe { pool.free(first[3], l) };
         let reused = pool.alloc(l);
         assert_eq!(
             reused, first[3],
             "a freed block of a full page is reused first"
         );
-        // SAFETY: as above.
+        // SAFETY: P1: as above.
         unsafe {
             pool.free(reused, l);
             pool.free(extra, l);

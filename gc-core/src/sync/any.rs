@@ -21,9 +21,9 @@ pub struct GcAny {
     pub(crate) obj: ObjPtr,
 }
 
-// SAFETY: only sync objects (T: Send + Sync) are wrapped.
+// SAFETY: S4: only sync objects (T: Send + Sync) are wrapped.
 unsafe impl Send for GcAny {}
-// SAFETY: as above.
+// SAFETY: S4: as above.
 unsafe impl Sync for GcAny {}
 
 impl GcAny {
@@ -34,7 +34,7 @@ impl GcAny {
     }
 
     fn counts(&self) -> &SyncCounts {
-        // SAFETY: a strong handle keeps the object alive.
+        // SAFETY: I1: a strong handle keeps the object alive.
         unsafe { SyncCounts::of(self.obj.counts) }
     }
 
@@ -74,7 +74,7 @@ impl GcAny {
     /// ```
     pub fn downcast_ref<T: Trace + Send + Sync + 'static>(&self) -> Option<&T> {
         if self.is::<T>() {
-            // SAFETY: the type matches; the strong handle keeps the value
+            // SAFETY: I6, I8: the type matches; the strong handle keeps the value
             // alive and it is only read through `&T` (I6).
             Some(unsafe { &*self.obj.value_ptr().cast::<T>() })
         } else {
@@ -148,7 +148,7 @@ impl Clone for GcAny {
 impl Drop for GcAny {
     fn drop(&mut self) {
         if self.counts().dec_strong() {
-            // SAFETY: last strong reference of a live object.
+            // SAFETY: I1: last strong reference of a live object.
             unsafe { release(self.obj) }
         }
     }

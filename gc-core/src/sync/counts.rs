@@ -44,7 +44,7 @@ impl RefCounter for SyncCounts {
     }
     #[inline(always)]
     unsafe fn of<'a>(counts: NonNull<Counts>) -> &'a Self {
-        // SAFETY: sync objects store `SyncCounts` where the per-thread heap
+        // SAFETY: I1, I10: sync objects store `SyncCounts` where the per-thread heap
         // stores `Counts` (`GcBox<T, SyncCounts>`, same layout); live per
         // the caller (I1).
         unsafe { counts.cast::<SyncCounts>().as_ref() }

@@ -51,7 +51,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
         Ok(false) => {}
         Err(_) => {
             // Thread exit destroyed the trashcan (HAZARDS 9): no deferral.
-            // SAFETY: forwarded from the caller.
+            // SAFETY: I1: forwarded from the caller.
             unsafe { destroy(obj) };
             return;
         }
@@ -64,7 +64,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
     }
     {
         let _depth = Depth;
-        // SAFETY: forwarded from the caller.
+        // SAFETY: I1: forwarded from the caller.
         unsafe { destroy(obj) };
     }
     loop {
@@ -85,7 +85,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
             .flatten();
         let Some(obj) = next else { break };
         let _depth = Depth;
-        // SAFETY: deferred objects had their last strong reference dropped
+        // SAFETY: I1, S3: deferred objects had their last strong reference dropped
         // on this thread and were not touched since.
         unsafe { destroy(obj) };
     }
@@ -95,7 +95,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
 /// callbacks, unlink, drop, free.
 unsafe fn destroy(obj: ObjPtr) {
     let heap = heap();
-    // SAFETY: live (caller's contract).
+    // SAFETY: I1: live (caller's contract).
     let counts = unsafe { SyncCounts::of(obj.counts) };
     // SAFETY: I1: live until this function frees it (caller's contract).
     let header = unsafe { obj.header() };
@@ -109,7 +109,7 @@ unsafe fn destroy(obj: ObjPtr) {
             // I5: a collection dropped its value; only the memory is left.
             drop(w);
             if counts.dec_weak() {
-                // SAFETY: strong 0, value dropped, unlinked: the implicit
+                // SAFETY: I1: strong 0, value dropped, unlinked: the implicit
                 // weak was the last reference (I1).
                 unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
             }
@@ -135,7 +135,7 @@ unsafe fn destroy(obj: ObjPtr) {
     if kind != FinalizerKind::None && (!counts.set_flag(FINALIZED) || legacy) {
         counts.set_strong(1);
         run_reporting_panics(&|| format!("finalizer of {}", (vt.type_name)()), || {
-            // SAFETY: intact value, we hold a strong reference.
+            // SAFETY: I1, I6: intact value, we hold a strong reference.
             unsafe { (vt.finalize)(obj.counts) }
         });
         if !counts.dec_strong() {
@@ -156,7 +156,7 @@ unsafe fn destroy(obj: ObjPtr) {
     }
     clear_weak_handles_and_run_callbacks(heap, obj);
     counts.forget_epoch(addr);
-    // SAFETY: strong 0 and WEAK_CLEARED: nobody can reach the value.
+    // SAFETY: I1, I2: strong 0 and WEAK_CLEARED: nobody can reach the value.
     unsafe { (vt.drop_value)(obj.counts, obj.meta) };
     if counts.dec_weak() {
         // SAFETY: the implicit weak was the last reference (I1).
@@ -165,7 +165,7 @@ unsafe fn destroy(obj: ObjPtr) {
 }
 
 pub(crate) fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr) {
-    // SAFETY: callers pass live objects.
+    // SAFETY: I1: callers pass live objects.
     let counts = unsafe { SyncCounts::of(obj.counts) };
     counts.set_flag(WEAK_CLEARED);
     if !counts.clear_flag(HAS_CALLBACKS) {
@@ -185,7 +185,7 @@ pub(crate) fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr)
 
 impl Reclaim for SyncCounts {
     unsafe fn release(obj: ObjPtr) {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: I1: forwarded from the caller.
         unsafe { release(obj) }
     }
 }

@@ -39,7 +39,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// # Safety
     /// `ptr` is such an object, `erased` its erased type.
     unsafe fn finish(ptr: NonNull<SyncBox<T>>, erased: &ErasedType) -> Gc<T> {
-        // SAFETY: forwarded: the fresh object's one strong reference.
+        // SAFETY: I1: forwarded: the fresh object's one strong reference.
         let gc = unsafe { Gc::from_raw_owned(ptr) };
         if erased.tracked {
             let heap = heap();
@@ -103,7 +103,7 @@ impl SyncGcToken {
         self,
         ptr: NonNull<SyncBox<U>>,
     ) -> Gc<U> {
-        // SAFETY: the strong reference of the handle taken apart moves
+        // SAFETY: I1, I8: the strong reference of the handle taken apart moves
         // here; same object (caller), and the compiler's coercion made
         // `U`'s metadata describe its value.
         unsafe { Gc::from_raw_owned(ptr) }

@@ -284,7 +284,7 @@ fn objects(generation: Option<usize>) -> Vec<GcAny> {
             // a zero count is a pending death (S3): skip it.
             let counts = unsafe { SyncCounts::of(obj.counts) };
             if counts.try_inc_strong_from_nonzero() {
-                // SAFETY: we just added the reference the handle owns.
+                // SAFETY: I1: we just added the reference the handle owns.
                 out.push(unsafe { GcAny::from_obj(obj) });
             }
         }

@@ -43,10 +43,10 @@ pub struct Gc<T: ?Sized + Trace + Send + Sync + 'static> {
     pub(super) _owns: PhantomData<SyncBox<T>>,
 }
 
-// SAFETY: the value is `Send + Sync`, counts are atomic, and the header is
+// SAFETY: S4, S1: the value is `Send + Sync`, counts are atomic, and the header is
 // only touched under the heap's locking discipline (sync module S4).
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Gc<T> {}
-// SAFETY: as above.
+// SAFETY: S4, S1: as above.
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Gc<T> {}
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
@@ -59,7 +59,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// The type-erased object (for an unsized `T`, of its concrete type).
     #[inline(always)]
     pub(crate) fn obj(&self) -> ObjPtr {
-        // SAFETY: a strong handle: live, and an object without a header
+        // SAFETY: I1, I8: a strong handle: live, and an object without a header
         // has its value intact (I8).
         unsafe { obj_of(self.ptr) }
     }
@@ -85,7 +85,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// ```
     pub fn new(value: T) -> Gc<T> {
         let ptr = SyncBox::<T>::allocate(1, 1);
-        // SAFETY: fresh allocation, uninitialised value slot.
+        // SAFETY: I10: fresh allocation, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         let gc = Gc {
             ptr,
@@ -137,7 +137,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         struct Abort<T: Trace + Send + Sync + 'static>(NonNull<SyncBox<T>>);
         impl<T: Trace + Send + Sync + 'static> Drop for Abort<T> {
             fn drop(&mut self) {
-                // SAFETY: the box is live (weak > 0); the value was never
+                // SAFETY: I1, I10: the box is live (weak > 0); the value was never
                 // written, so freeing it drops nothing.
                 let counts = unsafe { &(*self.0.as_ptr()).counts };
                 let lent_was_last = counts.dec_weak();
@@ -151,7 +151,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         let abort = Abort(ptr);
         let value = data_fn(&weak);
         std::mem::forget(abort);
-        // SAFETY: the slot is uninitialised and nobody reads it while strong
+        // SAFETY: I6, S3: the slot is uninitialised and nobody reads it while strong
         // is 0 (upgrades fail, the object is on no list).
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         // Link before the strong count becomes 1: once it is 1 another
@@ -161,7 +161,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // SAFETY: I8: a tracked type's object has a header; L1: the weak
         // handle keeps the allocation alive (I1).
         let due = T::__gc_tracked() && heap().track_new(unsafe { Node::of_counts(ptr.cast()) });
-        // SAFETY: live box (weak > 0).
+        // SAFETY: I1: live box (weak > 0).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
@@ -207,7 +207,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             drop(lists);
             return Err(this);
         }
-        // SAFETY: strong is 0 and we hold what was the last strong handle.
+        // SAFETY: I1: strong is 0 and we hold what was the last strong handle.
         Ok(unsafe { Gc::take_value(ManuallyDrop::new(this), lists) })
     }
 
@@ -239,7 +239,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         }
         // As in `SyncCounts::dec_strong`.
         let _ = this.counts().strong.load(Ordering::Acquire);
-        // SAFETY: our decrement released the last strong reference.
+        // SAFETY: I1: our decrement released the last strong reference.
         Some(unsafe { Gc::take_value(this, lists) })
     }
 
@@ -266,11 +266,11 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // Strong is 0 for ever: the weak epoch no longer matters (I2), and
         // its table entry would outlive the object.
         this.counts().forget_epoch(obj.counts.as_ptr() as usize);
-        // SAFETY: strong is 0, the object is unlinked and upgrades fail: we
+        // SAFETY: I1, I9: strong is 0, the object is unlinked and upgrades fail: we
         // own the value; it is moved out once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
         if this.counts().dec_weak() {
-            // SAFETY: last reference; the value was moved out.
+            // SAFETY: I1: last reference; the value was moved out.
             unsafe { SyncBox::<T>::dealloc(this.ptr) };
         }
         value
@@ -330,7 +330,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
             }
             counts.set_flag(MUT_EXPOSED);
         }
-        // SAFETY: the handle is unique (strong 1, no weak: no other thread
+        // SAFETY: I6, S1: the handle is unique (strong 1, no weak: no other thread
         // can reach the value) and borrowed mutably; MUT_EXPOSED keeps the
         // collector from tracing the value while the `&mut` may be live (I6).
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
@@ -524,7 +524,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(unsafe { *pygc::sync::Gc::as_ptr(&g) }, 1);
     /// ```
     pub fn as_ptr(this: &Self) -> *const T {
-        // SAFETY: in-bounds projection of a live box; `ManuallyDrop<T>`
+        // SAFETY: I10: in-bounds projection of a live box; `ManuallyDrop<T>`
         // has the layout and metadata of `T`.
         unsafe { std::ptr::addr_of!((*this.ptr.as_ptr()).value) as *const T }
     }
@@ -583,7 +583,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Gc<T> {
     #[inline(always)]
     fn drop(&mut self) {
         if self.counts().dec_strong() {
-            // SAFETY: we released the last strong reference of a live object.
+            // SAFETY: I1: we released the last strong reference of a live object.
             unsafe { release(self.obj()) }
         }
     }
@@ -593,7 +593,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Deref for Gc<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
-        // SAFETY: strong > 0 keeps the value alive; it is never mutated
+        // SAFETY: I6: strong > 0 keeps the value alive; it is never mutated
         // through the handle (I6).
         unsafe { &(*self.ptr.as_ptr()).value }
     }
@@ -601,7 +601,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Deref for Gc<T> {
 
 crate::handle::value_trait_impls!(Gc, [?Sized+], + Send + Sync);
 
-// SAFETY: reports its one edge; only the sync collector looks at it.
+// SAFETY: T1, S1: reports its one edge; only the sync collector looks at it.
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Gc<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {

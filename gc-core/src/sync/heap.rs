@@ -68,11 +68,11 @@ pub(crate) struct SyncHeap {
     pub(crate) weak_callbacks: Mutex<Registry<SyncCallback>>,
 }
 
-// SAFETY: the list heads (`Cell`s inside `Header`) are only touched under
+// SAFETY: S4: the list heads (`Cell`s inside `Header`) are only touched under
 // the world mutex or by the collector while the world is stopped (S4);
 // everything else is a lock or an atomic.
 unsafe impl Sync for SyncHeap {}
-// SAFETY: as above; the heap is a process-wide static.
+// SAFETY: S4: as above; the heap is a process-wide static.
 unsafe impl Send for SyncHeap {}
 
 #[cfg(not(loom))]

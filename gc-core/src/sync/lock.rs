@@ -189,7 +189,7 @@ impl<T: fmt::Debug> fmt::Debug for GcMutex<T> {
     }
 }
 
-// SAFETY: reports the content when it can be locked; a mutex held by a
+// SAFETY: T1, T2, S1: reports the content when it can be locked; a mutex held by a
 // guard (only possible while the world runs, i.e. outside the collector's
 // stopped phases) reports nothing: its handles count as outside references.
 unsafe impl<T: Trace> Trace for GcMutex<T> {
@@ -417,7 +417,7 @@ impl<T: fmt::Debug> fmt::Debug for GcRwLock<T> {
     }
 }
 
-// SAFETY: as for `GcMutex`: reports the content when readable.
+// SAFETY: T1, T2, S1: as for `GcMutex`: reports the content when readable.
 unsafe impl<T: Trace> Trace for GcRwLock<T> {
     fn trace(&self, tracer: &mut Tracer<'_>) {
         match self.inner.try_read() {

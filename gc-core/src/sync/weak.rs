@@ -35,9 +35,9 @@ pub struct Weak<T: ?Sized + Trace + Send + Sync + 'static> {
     pub(super) _marker: PhantomData<SyncBox<T>>,
 }
 
-// SAFETY: as for `Gc`.
+// SAFETY: S4, S1: as for `Gc`.
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Weak<T> {}
-// SAFETY: as for `Gc`.
+// SAFETY: S4, S1: as for `Gc`.
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Weak<T> {}
 
 impl<T: Trace + Send + Sync + 'static> Weak<T> {
@@ -205,7 +205,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
             // SAFETY: I1: `counts` are `p`'s, and the allocation is live
             // until the dealloc below.
             let obj = unsafe { weak_obj(counts, p.cast(), self.erased) };
-            // SAFETY: last reference; the value was dropped before the
+            // SAFETY: I1, I8: last reference; the value was dropped before the
             // implicit weak was released (I1); `obj` describes the concrete
             // object (I8).
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
@@ -219,7 +219,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
     }
 }
 
-// SAFETY: owns no strong edge; reports its callback id (`handle_weakrefs`).
+// SAFETY: T1, T2: owns no strong edge; reports its callback id (`handle_weakrefs`).
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
