@@ -303,6 +303,10 @@ pub(crate) enum TraceMode<'a> {
     VisitReachable { young: Node },
     /// move_legacy_finalizer_reachable: move unreachable referents to `finalizers`.
     MoveToList { list: Node },
+    /// The incremental mode's increment closure: take referents still in
+    /// the pending space (tag `pending_tag`) into `increment`, with their
+    /// `update_refs` done (per-thread heap only).
+    Closure { increment: Node, pending_tag: usize },
     /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
     WeakHandles { ids: &'a mut Vec<u64> },
     /// get_referrers: does the traced value own a handle to `target`?

@@ -2,7 +2,7 @@
 //! fallback when the world cannot be stopped again, `keep_unconfirmed_trash`.
 
 use super::heap::CollectorHeap;
-use super::reachability::deduce_unreachable;
+use super::reachability::{deduce_unreachable, FirstPass};
 use super::validate::validate_list;
 use crate::heap::header::{Node, FINALIZED, WEAK_CLEARED};
 use crate::heap::list::{self, List};
@@ -57,8 +57,13 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
     for node in list::iter(unreachable) {
         node.clear_collecting();
     }
-    let _resurrected =
-        deduce_unreachable::<H>(unreachable, still_unreachable, false, None, old_tag);
+    let _resurrected = deduce_unreachable::<H>(
+        unreachable,
+        still_unreachable,
+        false,
+        FirstPass::Update,
+        old_tag,
+    );
     // CPython's clear_unreachable_mask.
     let mut node = list::next_masked(still_unreachable);
     while node != still_unreachable {

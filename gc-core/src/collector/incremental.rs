@@ -102,15 +102,19 @@
 //! `TAG_PERMANENT`, never the pending space's). Untracked objects are on no
 //! list and never traced.
 //!
-//! The fused first pass of the generational mode is not used here: it tells
-//! members of the collected set by their tag (`<= g`), and young objects
-//! outside the collected aging space share tag 0. The increment's closure
-//! walk marks its objects by moving them to the visited tag, so the pending
-//! tag means "in the pending space, not yet taken".
+//! The fused first pass of the generational mode is not used in young and
+//! full collections: it tells members of the collected set by their tag
+//! (`<= g`), and young objects outside the collected aging space share
+//! tag 0. An increment gets the same saving another way: the closure walk
+//! does each object's `update_refs` as it takes it (`COLLECTING` set,
+//! `gc_refs = strong`), which is also the mark that it was taken — the
+//! pending tag on an object without `COLLECTING` means "in the pending
+//! space, not yet taken" — and the region is collected with
+//! [`FirstPass::Done`].
 
 use super::validate::validate_tags;
-use super::visit::{trace_object, AbortOnPanic};
-use super::{finish_collection, gc_collect_region};
+use super::visit::{take_into_increment, trace_object, AbortOnPanic};
+use super::{finish_collection, gc_collect_region, FirstPass};
 use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::Heap;
@@ -212,7 +216,7 @@ fn young_collection(heap: &Heap) -> (usize, usize) {
         oldest.head(),
         heap.gen_head(pending_tag),
         pending_tag,
-        None,
+        FirstPass::Update,
     );
     spaces.give_back(oldest);
     let work = spaces.work_to_do.get().saturating_add(survivors as isize);
@@ -260,7 +264,6 @@ fn increment(heap: &Heap) -> (usize, usize) {
         heap.gen_head(pending_tag),
         increment.head(),
         pending_tag,
-        visited_tag,
         budget as usize,
     );
     let (collected, uncollectable, survivors) = gc_collect_region(
@@ -268,7 +271,7 @@ fn increment(heap: &Heap) -> (usize, usize) {
         increment.head(),
         heap.gen_head(visited_tag),
         visited_tag,
-        None,
+        FirstPass::Done,
     );
     let reclaimed = size.saturating_sub(survivors) as isize;
     let work = spaces
@@ -286,54 +289,39 @@ fn increment(heap: &Heap) -> (usize, usize) {
 /// Move objects from `pending` to `increment` until it holds at least
 /// `budget` objects or `pending` is empty: each time the least recently
 /// scanned pending object (the head) and everything it transitively
-/// reaches within `pending`. Moved objects get `visited_tag` (header I7:
-/// the increment's survivors join the visited space), which also marks
-/// them as taken. Returns the number moved.
+/// reaches within `pending`. Returns the number moved.
+///
+/// Each object gets its `update_refs` as it is taken (`gc_refs = strong`,
+/// COLLECTING set: `visit::take_into_increment`), which also marks it as
+/// taken (the closure takes only objects that are not COLLECTING and carry
+/// the pending tag), so the increment is collected with
+/// [`FirstPass::Done`]: one walk fewer. The increment is singly linked
+/// from here on, as `update_refs` leaves a list; survivors get the visited
+/// tag from `move_unreachable`.
 ///
 /// Only `Trace::trace` runs here; a panic in it aborts (the increment is a
 /// local list the unwinding would free under its objects).
-fn form_increment(
-    pending: Node,
-    increment: Node,
-    pending_tag: usize,
-    visited_tag: usize,
-    budget: usize,
-) -> usize {
+fn form_increment(pending: Node, increment: Node, pending_tag: usize, budget: usize) -> usize {
     let _guard = AbortOnPanic::new();
-    let take = |node: Node| {
-        list::move_to(node, increment);
-        node.set_tag(visited_tag);
-    };
-    let mut edges = Vec::new();
-    let mut tracer = Tracer::new(TraceMode::Edges { out: &mut edges });
+    let mut tracer = Tracer::new(TraceMode::Closure {
+        increment,
+        pending_tag,
+    });
     let mut size = 0;
+    let mut last = increment;
     while size < budget && !list::is_empty(pending) {
         let mut node = list::next(pending);
-        take(node);
-        size += 1;
+        take_into_increment(node, increment);
         // Scan from the closure's first object to the end of the increment;
-        // what the scan appends is scanned in turn.
+        // what the scan takes is appended and scanned in turn.
         while node != increment {
             trace_object::<Heap>(node, &mut tracer);
-            let TraceMode::Edges { out } = &mut *tracer.mode else {
-                unreachable!("gc: the closure's tracer changed mode")
-            };
-            for obj in out.drain(..) {
-                // SAFETY: I1: an edge of the value just traced, which owns
-                // a strong handle to it; no user code ran since (L1).
-                let Some(target) = (unsafe { obj.header() }) else {
-                    continue; // an untracked type: on no list
-                };
-                let t = target;
-                // Linked and not COLLECTING: its tag is its space (I7).
-                if t.is_linked() && !t.is_collecting() && t.tag() == pending_tag {
-                    take(target);
-                    size += 1;
-                }
-            }
+            size += 1;
+            last = node;
             node = list::next(node);
         }
     }
+    debug_assert!(size == 0 || list::prev(increment) == last);
     size
 }
 
@@ -355,7 +343,7 @@ fn full_collection(heap: &Heap) -> (usize, usize) {
     list::merge(heap.gen_head(0), visited);
     list::merge(heap.gen_head(spaces.pending()), visited);
     let (collected, uncollectable, _) =
-        gc_collect_region(heap, visited, visited, visited_tag, None);
+        gc_collect_region(heap, visited, visited, visited_tag, FirstPass::Update);
     spaces.work_to_do.set(0);
     heap.count[2].set(0);
     (collected, uncollectable)

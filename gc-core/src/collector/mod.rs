@@ -102,7 +102,7 @@ use crate::types::{CollectionInfo, DebugFlags, Phase, NUM_GENERATIONS};
 use delete::delete_garbage;
 use finalize::{finalize_garbage, handle_resurrected_objects, keep_unconfirmed_trash};
 use legacy::{handle_legacy_finalizers, move_legacy_finalizer_reachable, move_legacy_finalizers};
-use reachability::deduce_unreachable;
+use reachability::{deduce_unreachable, FirstPass};
 use std::time::{Duration, Instant};
 use validate::{validate_list, validate_tags};
 use weakrefs::{handle_weakrefs, run_weak_callbacks};
@@ -120,9 +120,11 @@ fn debug_cycle(what: &str, node: Node) {
 /// `handle_legacy_finalizers`): survivors, objects resurrected by
 /// finalizers and legacy-finalizer garbage join `old` with generation tag
 /// `old_tag` (header I7); trash is reclaimed. `young` may be `old` (a
-/// collection of the oldest generation). `fused = Some(g)`: `young` is
-/// generation `g` of the per-thread heap, all of whose younger objects were
-/// merged into it (header I7's fused first pass); `None` otherwise.
+/// collection of the oldest generation). `first`: how `update_refs` is
+/// done ([`FirstPass`]: its own walk, fused into `subtract_refs` when
+/// `young` is generation `g` of the per-thread heap with all of its
+/// younger objects merged into it (header I7), or already done as the
+/// objects joined `young`).
 ///
 /// The world is stopped on entry (the caller stopped it) and running on
 /// return. Returns `(collected, uncollectable, survivors)`.
@@ -135,12 +137,14 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
     young: Node,
     old: Node,
     old_tag: usize,
-    fused: Option<usize>,
+    first: FirstPass,
 ) -> (usize, usize, usize) {
     let debug = heap.debug();
-    validate_list(young, Some(false));
+    if first != FirstPass::Done {
+        validate_list(young, Some(false));
+    }
     let unreachable = List::new();
-    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC, fused, old_tag);
+    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC, first, old_tag);
     if young != old {
         list::merge(young, old);
     }
@@ -265,8 +269,12 @@ pub(crate) fn gc_collect_main<H: CollectorHeap>(
     // Generation tags (header I7): survivors and anything else that joins
     // `old` get its index.
     let old_tag = (generation + 1).min(NUM_GENERATIONS - 1);
-    let fused = if H::SYNC { None } else { Some(generation) };
-    let (collected, uncollectable, survivors) = gc_collect_region(heap, young, old, old_tag, fused);
+    let first = if H::SYNC {
+        FirstPass::Update
+    } else {
+        FirstPass::Fused(generation)
+    };
+    let (collected, uncollectable, survivors) = gc_collect_region(heap, young, old, old_tag, first);
     // Survivors age.
     if young != old {
         if generation == NUM_GENERATIONS - 2 {

@@ -131,24 +131,47 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
     reachable
 }
 
+/// How [`deduce_unreachable`] gets `gc_refs = strong` onto its objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FirstPass {
+    /// A walk of its own: [`update_refs`].
+    Update,
+    /// Per-thread heap: the set is generation `g`, all of whose younger
+    /// objects were merged into it; [`subtract_refs`] does `update_refs`
+    /// on first sight (header I7).
+    Fused(usize),
+    /// Done already, as the objects joined the set (per-thread heap, the
+    /// incremental mode's increment: `incremental::form_increment`): the
+    /// list is singly linked, every object COLLECTING with `gc_refs =
+    /// strong`.
+    Done,
+}
+
 /// `deduce_unreachable`: `update_refs`, `subtract_refs`, `move_unreachable`. Also handles HAZARDS 1: if a
 /// count went below zero, everything is declared reachable.
 ///
-/// `fused = Some(g)`: `base` is generation `g` of the per-thread heap, and
-/// `update_refs` and `subtract_refs` run as one walk (see [`subtract_refs`]). Survivors are
+/// `first`: how `update_refs` is done (see [`FirstPass`]). Survivors are
 /// tagged `survivor_tag`.
 pub(super) fn deduce_unreachable<H: CollectorHeap>(
     base: Node,
     unreachable: Node,
     zero_is_pending: bool,
-    fused: Option<usize>,
+    first: FirstPass,
     survivor_tag: usize,
 ) -> usize {
     let guard = AbortOnPanic::new();
     OVER_REPORTED.with(|f| f.set(false));
-    if fused.is_none() {
-        update_refs::<H>(base, zero_is_pending);
-    }
+    let fused = match first {
+        FirstPass::Update => {
+            update_refs::<H>(base, zero_is_pending);
+            None
+        }
+        FirstPass::Fused(g) => Some(g),
+        FirstPass::Done => {
+            debug_assert!(!H::SYNC, "gc: only the per-thread heap forms increments");
+            None
+        }
+    };
     subtract_refs::<H>(base, fused);
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);

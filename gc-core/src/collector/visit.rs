@@ -264,8 +264,31 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: Node) {
                 t.clear_collecting();
             }
         }
+        TraceMode::Closure {
+            increment,
+            pending_tag,
+        } => {
+            // Linked and not COLLECTING: its tag is its space (I7).
+            if t.is_linked() && !t.is_collecting() && t.tag() == *pending_tag {
+                take_into_increment(target, *increment);
+            }
+        }
         TraceMode::WeakHandles { .. } | TraceMode::Edges { .. } | TraceMode::RefersTo { .. } => {}
     }
+}
+
+/// The incremental mode: move `node` (linked, in the pending space, not
+/// COLLECTING) to the tail of `increment` and do its `update_refs` there
+/// (`gc_refs = strong`, COLLECTING set), which also marks it as taken.
+/// Afterwards `increment` is singly linked (`prev` holds counts), as
+/// `update_refs` leaves a list; appending only reads the head's `prev`.
+#[inline(always)]
+pub(super) fn take_into_increment(node: Node, increment: Node) {
+    list::move_to(node, increment);
+    // SAFETY: only the per-thread heap forms increments; its linked
+    // objects are live and use plain `Counts` (I1).
+    let strong = unsafe { node.obj().counts() }.strong() as usize;
+    node.reset_gc_refs(strong);
 }
 
 /// CPython's visit_decref: one edge to `target` from inside the collected

@@ -16,7 +16,9 @@
 //!   [`NEXT_UNREACHABLE`], is the address of the next node of its list or of
 //!   the list's head, and its `prev` word, masked of [`PREV_FLAGS`], that of
 //!   the previous one; the two directions agree — except from `update_refs`
-//!   (or the fused first pass of `subtract_refs`) until `move_unreachable`
+//!   (or the fused first pass of `subtract_refs`, or the incremental mode's
+//!   `form_increment`, which does it as it appends each object to the
+//!   increment: [`append`] reads only the head's `prev`) until `move_unreachable`
 //!   relinks the object, when a COLLECTING object's `prev` holds `gc_refs`
 //!   and only `next` links (the collector then reads no such `prev` as a
 //!   link). `NEXT_UNREACHABLE` appears only on the collector's unreachable
