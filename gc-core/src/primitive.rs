@@ -1,6 +1,7 @@
-//! The one place that imports atomics and locks: `std`'s normally, loom's
-//! under `cfg(loom)` (model checking; see `tests/tests/loom.rs`). Nothing
-//! else in the sync heap names `std::sync` primitives directly.
+//! The one place that imports atomics, locks and the header's link cells:
+//! `std`'s normally, loom's under `cfg(loom)` (model checking; see
+//! `tests/tests/loom.rs`). Nothing else in the sync heap names `std::sync`
+//! primitives directly.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
@@ -27,4 +28,34 @@ pub(crate) use std::thread_local;
 /// user's, and `GcMutex` does not poison, like parking_lot).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A header's link word (`next`/`prev`): `std`'s `Cell<usize>`; under loom a
+/// cell each of whose reads and writes loom checks for data races, so the
+/// models check the sync heap's list rule S4 (link words are touched only
+/// under the list lock or by the collector with the world stopped).
+#[cfg(not(loom))]
+pub(crate) type LinkCell = std::cell::Cell<usize>;
+
+/// A header's link word, checked by loom (see the non-loom definition).
+#[cfg(loom)]
+pub(crate) struct LinkCell(loom::cell::UnsafeCell<usize>);
+
+#[cfg(loom)]
+impl LinkCell {
+    pub(crate) fn new(word: usize) -> Self {
+        LinkCell(loom::cell::UnsafeCell::new(word))
+    }
+    pub(crate) fn get(&self) -> usize {
+        // SAFETY: S4: loom reports any access that races with this one.
+        self.0.with(|p| unsafe { *p })
+    }
+    pub(crate) fn set(&self, word: usize) {
+        // SAFETY: S4, as `get`.
+        self.0.with_mut(|p| unsafe { *p = word })
+    }
+    pub(crate) fn replace(&self, word: usize) -> usize {
+        // SAFETY: S4, as `get`.
+        self.0.with_mut(|p| unsafe { std::ptr::replace(p, word) })
+    }
 }

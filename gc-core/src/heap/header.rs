@@ -152,9 +152,9 @@ pub(crate) use super::counts::{
     RefCounter, FINALIZED, HAS_CALLBACKS, HAS_HEADER, MUT_EXPOSED, PINNED, WEAK_CLEARED,
     WEAK_COUNT_MASK, WEAK_EPOCH,
 };
+use crate::primitive::LinkCell;
 use crate::trace::{FinalizerKind, Tracer};
 use std::any::TypeId;
-use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
@@ -186,15 +186,16 @@ pub(crate) const NEXT_UNREACHABLE: usize = 1;
 #[repr(C)]
 pub(crate) struct Header {
     /// Next object on the list (`0` = not linked); low bit: [`NEXT_UNREACHABLE`].
-    next: Cell<usize>,
+    next: LinkCell,
     /// Previous object on the list, or `gc_refs << PREV_SHIFT`; low bits: flags.
-    prev: Cell<usize>,
+    prev: LinkCell,
     /// How to trace, finalize, drop and free the object.
     vtable: &'static VTable,
 }
 
 /// Size of [`Header`]; the counts follow it directly.
 pub(crate) const HEADER_SIZE: usize = std::mem::size_of::<Header>();
+#[cfg(not(loom))]
 const _: () = assert!(HEADER_SIZE == 24);
 const _: () = assert!(std::mem::align_of::<Header>() == 8);
 const _: () = assert!(std::mem::size_of::<Counts>() == 8);
@@ -404,10 +405,10 @@ impl std::ops::Deref for Node {
 impl Header {
     /// A header that is on no list (`next == 0`, I4), with `vtable`.
     #[inline(always)]
-    pub(crate) const fn new(vtable: &'static VTable) -> Header {
+    pub(crate) fn new(vtable: &'static VTable) -> Header {
         Header {
-            next: Cell::new(0),
-            prev: Cell::new(0),
+            next: LinkCell::new(0),
+            prev: LinkCell::new(0),
             vtable,
         }
     }

@@ -80,7 +80,10 @@
 //!   under the list lock while the world runs, or by the collector while
 //!   it has stopped the world, or (trash) by the collector alone: trash is
 //!   reachable from no other thread (no outside strong handle, weak handles
-//!   cleared while stopped).
+//!   cleared while stopped). The link words are `primitive::LinkCell`s:
+//!   under loom every access is checked for a race, so the models check
+//!   this rule (a mutant that links a new object before taking the list
+//!   lock fails `allocation_and_death_racing_a_collection`).
 //! * **S5 (user code).** Finalizers, weak callbacks and `gc` callbacks run on
 //!   the collecting thread with the world *running* (HAZARDS 18): they may
 //!   lock `GcMutex`es held by other threads without deadlock. The world is
