@@ -2,7 +2,7 @@
 //! "rescue" costs when references point to older objects.
 //!
 //! ```text
-//! cargo run -p gc-bench --release --example chain_collect [-- NODES]
+//! cargo run -p gc-bench --release --example chain_collect [-- [--mode incremental] NODES]
 //! ```
 //!
 //! Builds a `NODES`-node chain front to back (default 2,000,000; each node
@@ -23,7 +23,7 @@
 //! heap's collections all look like the first (each one appends a batch in
 //! build order behind the previous, reversed ones).
 
-use gc_bench::pygc_shapes;
+use gc_bench::{apply_mode, pygc_shapes, take_mode};
 use pygc::gc;
 
 fn cpu_ns() -> f64 {
@@ -38,15 +38,17 @@ fn cpu_ns() -> f64 {
 }
 
 fn main() {
-    let nodes: usize = std::env::args().nth(1).map_or(2_000_000, |s| {
-        s.parse().unwrap_or_else(|_| {
-            eprintln!("chain_collect: NODES must be a number");
-            std::process::exit(2)
-        })
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (mode, rest) = take_mode(args).unwrap_or_else(|e| exit(&e));
+    apply_mode(&mode).unwrap_or_else(|e| exit(&e));
+    let nodes: usize = rest.first().map_or(2_000_000, |s| {
+        s.parse().unwrap_or_else(|_| exit("NODES must be a number"))
     });
     let mut best = [f64::MAX; 3];
     for _ in 0..7 {
+        let mode = mode.clone();
         let run = std::thread::spawn(move || {
+            apply_mode(&mode).expect("checked in main");
             gc::disable();
             let chain = pygc_shapes::list(nodes);
             let mut out = [0.0; 3];
@@ -65,8 +67,13 @@ fn main() {
         }
     }
     println!(
-        "full collections of a {nodes}-node chain, best of 7, ns/node: build order {:.1}, \
-         reversed {:.1}, again {:.1}",
+        "full collections of a {nodes}-node chain (mode {mode}), best of 7, ns/node: build order \
+         {:.1}, reversed {:.1}, again {:.1}",
         best[0], best[1], best[2]
     );
+}
+
+fn exit(message: &str) -> ! {
+    eprintln!("chain_collect: {message}");
+    std::process::exit(2)
 }

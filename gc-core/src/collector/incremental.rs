@@ -102,10 +102,12 @@
 //! `TAG_PERMANENT`, never the pending space's). Untracked objects are on no
 //! list and never traced.
 //!
-//! The fused first pass of the generational mode is not used in young and
-//! full collections: it tells members of the collected set by their tag
-//! (`<= g`), and young objects outside the collected aging space share
-//! tag 0. An increment gets the same saving another way: the closure walk
+//! The fused first pass of the generational mode serves the full collection
+//! (everything but the frozen objects is collected, and every tag but
+//! `TAG_PERMANENT` is `<= 2`), not young collections: it tells members of
+//! the collected set by their tag (`<= g`), and young objects outside the
+//! collected aging space share tag 0. An increment gets the same saving
+//! another way: the closure walk
 //! does each object's `update_refs` as it takes it (`COLLECTING` set,
 //! `gc_refs = strong`), which is also the mark that it was taken — the
 //! pending tag on an object without `COLLECTING` means "in the pending
@@ -119,7 +121,7 @@ use crate::heap::header::Node;
 use crate::heap::list::{self, List};
 use crate::heap::Heap;
 use crate::trace::{TraceMode, Tracer};
-use crate::types::DebugFlags;
+use crate::types::{DebugFlags, NUM_GENERATIONS};
 use std::time::Instant;
 
 /// The number of aging spaces: `threshold1` half-spaces, rounded up to an
@@ -159,7 +161,15 @@ pub(crate) fn collect(heap: &Heap, generation: usize) -> Option<(usize, usize)> 
             list::len(heap.permanent.head())
         );
     }
-    validate_tags(heap, 0);
+    // A full collection uses the fused first pass: check every tag.
+    validate_tags(
+        heap,
+        if generation >= 2 {
+            NUM_GENERATIONS - 1
+        } else {
+            0
+        },
+    );
     validate_aging_tags(heap);
     let (collected, uncollectable) = match generation {
         0 => young_collection(heap),
@@ -342,8 +352,17 @@ fn full_collection(heap: &Heap) -> (usize, usize) {
     }
     list::merge(heap.gen_head(0), visited);
     list::merge(heap.gen_head(spaces.pending()), visited);
-    let (collected, uncollectable, _) =
-        gc_collect_region(heap, visited, visited, visited_tag, FirstPass::Update);
+    // Every linked object but the frozen ones (TAG_PERMANENT) is on
+    // `visited` now, and their tags (0, 1, 2) are all `<= 2`: the fused
+    // first pass tells members by tag, as for a full collection of the
+    // generational mode (header I7).
+    let (collected, uncollectable, _) = gc_collect_region(
+        heap,
+        visited,
+        visited,
+        visited_tag,
+        FirstPass::Fused(NUM_GENERATIONS - 1),
+    );
     spaces.work_to_do.set(0);
     heap.count[2].set(0);
     (collected, uncollectable)

@@ -285,8 +285,8 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: Node) {
 #[inline(always)]
 pub(super) fn take_into_increment(node: Node, increment: Node) {
     list::move_to(node, increment);
-    // SAFETY: only the per-thread heap forms increments; its linked
-    // objects are live and use plain `Counts` (I1).
+    // SAFETY: I1: only the per-thread heap forms increments; its linked
+    // objects are live and use plain `Counts`.
     let strong = unsafe { node.obj().counts() }.strong() as usize;
     node.reset_gc_refs(strong);
 }
