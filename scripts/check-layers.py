@@ -46,6 +46,7 @@ LAYERS = {
     "sync::counts": 2,
     "sync::dealloc": 2,
     "sync::world": 2,
+    "sync::nursery": 2,
     "collector": 3,
     "handle": 4,
     "sync::handle": 4,

@@ -3,9 +3,13 @@
 //! `tests/tests/loom.rs`). Nothing else in the sync heap names `std::sync`
 //! primitives directly.
 
+/// A cell whose accesses loom checks for exclusion (the sync heap's
+/// nursery bookkeeping, rule N1 in `sync::nursery`).
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
-    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    fence, AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -16,12 +20,31 @@ pub(crate) use loom::thread_local;
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
-    compiler_fence, fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    compiler_fence, fence, AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread_local;
+
+/// `std`'s `UnsafeCell` with loom's API (`with_mut`), so that loom can
+/// check the exclusion the callers' invariants promise.
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Run `f` with a pointer to the value; the caller's invariant makes
+    /// the access exclusive.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 /// Lock a mutex, ignoring poisoning (the sync heap never poisons: a panic
 /// under its locks is caught or aborts; user panics in user locks are the

@@ -368,3 +368,33 @@ fn nested_guards_racing_a_stop_request() {
         assert_eq!(probes.drops.load(SeqCst), 4);
     });
 }
+
+/// Per-thread nurseries (issue 17 item 2): an object allocated on the main
+/// thread dies on another, which empties a slot of the main thread's
+/// nursery without a lock (N3), while the main thread collects (its stop
+/// gathers every nursery, N1/N4/N5). The other thread then allocates a
+/// garbage self-cycle and exits, handing its nursery back with its world
+/// slot; the next collection gathers and frees it. Last, the main thread
+/// fills its nursery past its slots, reusing the emptied one after a scan.
+#[test]
+fn cross_thread_death_racing_a_gather() {
+    model("cross_thread_death_racing_a_gather", || {
+        let probes = Arc::new(Probes::new());
+        let x = probes.node(None);
+        let p = probes.clone();
+        let t = thread::spawn(move || {
+            drop(x);
+            let y = p.node(None);
+            *y.next.lock() = Some(y.clone());
+        });
+        let first = sync::gc::collect();
+        t.join().unwrap();
+        let second = sync::gc::collect();
+        assert_eq!(first + second, 1, "the other thread's self-cycle");
+        assert_eq!(probes.drops.load(SeqCst), 2);
+        assert_eq!(probes.finalized.load(SeqCst), 2);
+        let kept: Vec<_> = (0..3).map(|_| probes.node(None)).collect();
+        drop(kept);
+        assert_eq!(probes.drops.load(SeqCst), 5);
+    });
+}

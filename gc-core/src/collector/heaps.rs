@@ -197,6 +197,21 @@ impl SyncHeap {
         super::collect(self, generation, timeout)
     }
 
+    /// Stop the world and gather the nurseries into generation 0 (for
+    /// `gc::get_objects`); `false` if it could not (as a collection that
+    /// cannot run: S6, W3, W4).
+    pub(crate) fn gather_nurseries(&self, timeout: Duration) -> bool {
+        if !self.begin_collecting(timeout) {
+            return false;
+        }
+        let stopped = self.stop_world();
+        if stopped {
+            self.resume_world();
+        }
+        self.end_collecting();
+        stopped
+    }
+
     /// The automatic trigger: waits at most [`AUTO_STOP_TIMEOUT`] for the
     /// world to stop; if it does not, backs off (the next attempt comes a
     /// quarter threshold of allocations later).
@@ -207,7 +222,7 @@ impl SyncHeap {
             let w = self.lock_state();
             let g = &w.gen;
             super::generation_to_collect(
-                g.count,
+                [self.young_count(), g.count[1], g.count[2]],
                 g.threshold,
                 g.long_lived_pending,
                 g.long_lived_total,
@@ -216,13 +231,17 @@ impl SyncHeap {
         let Some(generation) = choice else { return 0 };
         match self.collect(generation, AUTO_STOP_TIMEOUT) {
             Some(n) => {
-                self.lock_state().gen.auto_backoff = 0;
+                let mut w = self.lock_state();
+                w.gen.auto_backoff = 0;
+                self.update_trigger(&w.gen);
                 n
             }
             None => {
+                let young = self.young_count();
                 let mut w = self.lock_state();
                 let g = &mut w.gen;
-                g.auto_backoff = g.count[0].saturating_sub(g.threshold[0]) + g.threshold[0] / 4 + 1;
+                g.auto_backoff = young.saturating_sub(g.threshold[0]) + g.threshold[0] / 4 + 1;
+                self.update_trigger(g);
                 0
             }
         }
@@ -277,6 +296,16 @@ impl CollectorHeap for SyncHeap {
         let mut w = primitive::lock(&self.state);
         debug_assert!(!w.stopped, "gc: one collector at a time");
         w.stopped = true;
+        // Gather the nurseries into generation 0 (N1, N4: the world is
+        // stopped; under the list lock, so no `try_unwrap` reads a nursery
+        // header meanwhile, N5).
+        let gen0 = self.generations[0].head();
+        let mut delta = 0;
+        // SAFETY: the world is stopped (N1, N4).
+        self.world
+            .for_each_slot(|slot| delta += unsafe { slot.nursery.gather(gen0) });
+        self.young.fetch_add(delta, Ordering::Relaxed);
+        drop(w);
         true
     }
     fn resume_world(&self) {
@@ -334,6 +363,7 @@ impl CollectorHeap for SyncHeap {
         for c in &mut w.gen.count[..=generation] {
             *c = 0;
         }
+        self.young.store(0, Ordering::Relaxed);
     }
     fn add_long_lived_pending(&self, survivors: usize) {
         self.lock_state().gen.long_lived_pending += survivors;
@@ -344,8 +374,8 @@ impl CollectorHeap for SyncHeap {
         w.gen.long_lived_total = total;
     }
     fn note_deallocs(&self, n: usize) {
-        let mut w = self.lock_state();
-        w.gen.count[0] = w.gen.count[0].saturating_sub(n);
+        let n = isize::try_from(n).unwrap_or(isize::MAX);
+        self.young.fetch_sub(n, Ordering::Relaxed);
     }
     fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
         let mut w = self.lock_state();

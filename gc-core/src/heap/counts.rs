@@ -34,8 +34,12 @@ pub(crate) const WEAK_EPOCH: u32 = 1 << 26;
 /// Weak word: the value is pinned (`Gc::pin`, I9): it is never moved out
 /// of the object. Set at allocation, never changed.
 pub(crate) const PINNED: u32 = 1 << 25;
+/// Weak word (sync heap only): the object is in a thread's nursery
+/// (`sync::nursery`, rules N1–N6): its header's `prev` holds the address
+/// of its nursery slot, not a list link.
+pub(crate) const IN_NURSERY: u32 = 1 << 24;
 /// Weak word: the bits that count weak handles (+1 implicit).
-pub(crate) const WEAK_COUNT_MASK: u32 = PINNED - 1;
+pub(crate) const WEAK_COUNT_MASK: u32 = IN_NURSERY - 1;
 
 /// The reference counts at the start of every [`GcBox`](super::header::GcBox).
 #[repr(C)]

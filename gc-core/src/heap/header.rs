@@ -149,8 +149,8 @@
 
 pub use super::counts::Counts;
 pub(crate) use super::counts::{
-    RefCounter, FINALIZED, HAS_CALLBACKS, HAS_HEADER, MUT_EXPOSED, PINNED, WEAK_CLEARED,
-    WEAK_COUNT_MASK, WEAK_EPOCH,
+    RefCounter, FINALIZED, HAS_CALLBACKS, HAS_HEADER, IN_NURSERY, MUT_EXPOSED, PINNED,
+    WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
 };
 use crate::primitive::LinkCell;
 use crate::trace::{FinalizerKind, Tracer};
@@ -178,6 +178,11 @@ pub(crate) const PREV_FLAGS: usize = (1 << PREV_SHIFT) - 1;
 /// Set in `next` for objects tentatively moved to the unreachable list
 /// (CPython's `NEXT_MASK_UNREACHABLE`); only during `move_unreachable`.
 pub(crate) const NEXT_UNREACHABLE: usize = 1;
+/// `next` of a sync object in a thread's nursery (`sync::nursery`, N4): not
+/// 0 (the object is tracked, I4) and not an address (bit 2 of an 8-aligned
+/// header address is 0; bit 0, `NEXT_UNREACHABLE`, is clear too), so no
+/// list walk can take it for a link.
+pub(crate) const NURSERY_NEXT: usize = 0b100;
 
 /// The list links of a tracked object, just before its [`Counts`]. The
 /// fields are private: the link words are written only here and in
@@ -556,6 +561,32 @@ impl Header {
     #[inline(always)]
     pub(crate) fn take_deferred(&self) -> usize {
         self.prev.replace(0)
+    }
+
+    /// Put an unlinked object in a sync nursery slot at address `slot`
+    /// (`sync::nursery`, N4): `prev` holds the slot's address, `next` is
+    /// [`NURSERY_NEXT`] (tracked, I4, but on no list).
+    #[inline(always)]
+    pub(crate) fn enter_nursery(&self, slot: usize) {
+        debug_assert!(!self.is_linked() && slot & PREV_FLAGS == 0 && slot != 0);
+        self.prev.set(slot);
+        self.next.set(NURSERY_NEXT);
+    }
+
+    /// The address of the nursery slot of an object in a nursery (N4).
+    #[inline(always)]
+    pub(crate) fn nursery_slot(&self) -> usize {
+        debug_assert_eq!(self.next.get(), NURSERY_NEXT, "gc: not in a nursery");
+        self.prev.get()
+    }
+
+    /// Take an object out of its nursery: unlinked (`next == 0`,
+    /// `prev == 0`, I4).
+    #[inline(always)]
+    pub(crate) fn leave_nursery(&self) {
+        debug_assert_eq!(self.next.get(), NURSERY_NEXT, "gc: not in a nursery");
+        self.next.set(0);
+        self.prev.set(0);
     }
 
     /// Forget an unlinked object's `prev` word (a zombie mark or a deferred

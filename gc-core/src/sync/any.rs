@@ -96,7 +96,10 @@ impl GcAny {
         // SAFETY: I1: this strong handle keeps the object alive (L1).
         unsafe { self.obj.header() }.is_some_and(|h| {
             let _lists = heap().lock_running();
-            h.is_linked() // under the list lock (S4)
+            // Under the list lock (S4; a nursery object's header only
+            // changes by a gather, which needs the lock, or by its death,
+            // which our handle rules out: N4).
+            h.is_linked()
         })
     }
 

@@ -118,6 +118,17 @@ impl SyncCounts {
         }
     }
 
+    /// Drop a strong reference if it is the only one (1 → 0, as
+    /// `Arc::try_unwrap`); `false`, keeping it, if others exist. A death's
+    /// finalizer ends with this: if another thread resurrected the object
+    /// meanwhile, the dying thread keeps its reference until the object is
+    /// linked again, so no second death can start before that.
+    pub(crate) fn release_if_last(&self) -> bool {
+        self.strong
+            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+
     /// `Weak::upgrade`: increment only from non-zero (HAZARDS 16), never
     /// after `WEAK_CLEARED`. Acquire on success, as `Arc`'s upgrade.
     pub(crate) fn try_inc_strong(&self) -> bool {
@@ -303,6 +314,20 @@ impl SyncCounts {
     /// Set a flag; returns whether it was already set.
     pub(crate) fn set_flag(&self, flag: u32) -> bool {
         self.weak.fetch_or(flag, Ordering::AcqRel) & flag != 0
+    }
+
+    /// Set a flag on an object no other thread can reach yet (a plain
+    /// load and store, no read-modify-write).
+    #[inline(always)]
+    pub(crate) fn set_flag_unshared(&self, flag: u32) {
+        let w = self.weak.load(Ordering::Relaxed);
+        self.weak.store(w | flag, Ordering::Relaxed);
+    }
+
+    /// The whole weak word (count and flags), Acquire.
+    #[inline(always)]
+    pub(crate) fn weak_word(&self) -> u32 {
+        self.weak.load(Ordering::Acquire)
     }
 
     pub(crate) fn clear_flag(&self, flag: u32) -> bool {

@@ -2,24 +2,50 @@
 
 use super::counts::SyncCounts;
 use super::heap::{heap, SyncHeap};
-use crate::heap::header::{ObjPtr, RefCounter, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
+use super::nursery;
+use crate::heap::header::{
+    Node, ObjPtr, RefCounter, FINALIZED, HAS_CALLBACKS, IN_NURSERY, WEAK_CLEARED, WEAK_COUNT_MASK,
+    WEAK_EPOCH,
+};
 use crate::heap::list;
 use crate::heap::owned::Reclaim;
 use crate::heap::weakcb::run_reporting_panics;
-use crate::primitive;
+use crate::primitive::{self, Ordering};
 use crate::trace::FinalizerKind;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
-// loom's `thread_local!` has no `const` form; keep one spelling for both.
+/// This thread's trashcan state: nesting depth of deaths, and whether
+/// deaths were deferred (no destructor: always accessible).
+struct Trash {
+    depth: Cell<usize>,
+    pending: Cell<bool>,
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static TRASH: Trash = const { Trash { depth: Cell::new(0), pending: Cell::new(false) } };
+}
+// loom's `thread_local!` has no `const` form.
+#[cfg(loom)]
+#[allow(clippy::missing_const_for_thread_local)]
+mod trash_tls {
+    use super::*;
+    loom::thread_local! {
+        pub(super) static TRASH: Trash = Trash { depth: Cell::new(0), pending: Cell::new(false) };
+    }
+}
+#[cfg(loom)]
+use trash_tls::TRASH;
+
 #[allow(clippy::missing_const_for_thread_local)]
 mod tls {
     use super::*;
     primitive::thread_local! {
-    /// This thread's trashcan: nesting depth and deferred deaths.
-    pub(super) static TRASH: RefCell<(usize, Vec<ObjPtr>)> = RefCell::new((0, Vec::new()));
+    /// This thread's deferred deaths.
+    pub(super) static DEFERRED: RefCell<Vec<ObjPtr>> = RefCell::new(Vec::new());
     }
 }
-use tls::TRASH;
+use tls::DEFERRED;
 
 // ---------------------------------------------------------------------------
 // Refcount death (the sync twin of heap/dealloc.rs)
@@ -27,6 +53,16 @@ use tls::TRASH;
 
 /// Past this nesting depth deaths are deferred (trashcan).
 const TRASHCAN_LIMIT: usize = 50;
+
+/// Restores the trashcan depth, also when a value's `Drop` panics.
+struct Depth(usize);
+
+impl Drop for Depth {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let _ = TRASH.try_with(|t| t.depth.set(self.0));
+    }
+}
 
 /// The strong count of `obj` just reached zero on this thread.
 ///
@@ -36,59 +72,38 @@ const TRASHCAN_LIMIT: usize = 50;
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn release(obj: ObjPtr) {
-    let deferred = TRASH.try_with(|t| {
-        let mut t = t.borrow_mut();
-        if t.0 >= TRASHCAN_LIMIT {
-            t.1.push(obj);
-            true
-        } else {
-            t.0 += 1;
-            false
-        }
-    });
-    match deferred {
-        Ok(true) => return,
-        Ok(false) => {}
-        Err(_) => {
-            // Thread exit destroyed the trashcan (HAZARDS 9): no deferral.
-            // SAFETY: I1: forwarded from the caller.
-            unsafe { destroy(obj) };
-            return;
-        }
+    let depth = TRASH.try_with(|t| t.depth.get()).unwrap_or(0);
+    if depth >= TRASHCAN_LIMIT && DEFERRED.try_with(|d| d.borrow_mut().push(obj)).is_ok() {
+        let _ = TRASH.try_with(|t| t.pending.set(true));
+        return;
     }
-    struct Depth;
-    impl Drop for Depth {
-        fn drop(&mut self) {
-            let _ = TRASH.try_with(|t| t.borrow_mut().0 -= 1);
-        }
-    }
+    // (Past the limit with the deferred list gone, at thread exit: no
+    // deferral, HAZARDS 9.)
     {
-        let _depth = Depth;
+        let _restore = Depth(depth);
+        let _ = TRASH.try_with(|t| t.depth.set(depth + 1));
         // SAFETY: I1: forwarded from the caller.
         unsafe { destroy(obj) };
     }
+    if depth == 0 && TRASH.try_with(|t| t.pending.get()).unwrap_or(false) {
+        drain_trashcan();
+    }
+}
+
+/// Destroy the deferred deaths of this thread, outermost (depth 0).
+#[cold]
+#[inline(never)]
+fn drain_trashcan() {
     loop {
-        let next = TRASH
-            .try_with(|t| {
-                let mut t = t.borrow_mut();
-                if t.0 == 0 {
-                    let next = t.1.pop();
-                    if next.is_some() {
-                        t.0 += 1;
-                    }
-                    next
-                } else {
-                    None
-                }
-            })
-            .ok()
-            .flatten();
+        let next = DEFERRED.try_with(|d| d.borrow_mut().pop()).ok().flatten();
         let Some(obj) = next else { break };
-        let _depth = Depth;
+        let _restore = Depth(0);
+        let _ = TRASH.try_with(|t| t.depth.set(1));
         // SAFETY: I1, S3: deferred objects had their last strong reference dropped
         // on this thread and were not touched since.
         unsafe { destroy(obj) };
     }
+    let _ = TRASH.try_with(|t| t.pending.set(false));
 }
 
 /// CPython's order: finalize (maybe resurrect), clear weak handles + run
@@ -100,31 +115,28 @@ unsafe fn destroy(obj: ObjPtr) {
     // SAFETY: I1: live until this function frees it (caller's contract).
     let header = unsafe { obj.header() };
     if let Some(h) = header {
-        let mut w = heap.lock_running();
-        let hr = h; // read under the list lock (S4)
-        if hr.is_collecting() {
-            return; // trash: the collector owns it (I5)
-        }
-        if hr.is_zombie() {
-            // I5: a collection dropped its value; only the memory is left.
-            drop(w);
-            if counts.dec_weak() {
-                // SAFETY: I1: strong 0, value dropped, unlinked: the implicit
-                // weak was the last reference (I1).
-                unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
-            }
+        // SAFETY: forwarded: this thread owns the death.
+        if !unsafe { unlink_dying(heap, h, counts, obj) } {
             return;
-        }
-        if hr.is_linked() {
-            list::remove(h);
-            // Counted as deallocated now, in the same lock hold (a
-            // resurrection below counts it back).
-            w.gen.count[0] = w.gen.count[0].saturating_sub(1);
         }
     }
     let vt = obj.vtable;
-    let addr = obj.counts.as_ptr() as usize;
     let kind = (vt.finalizer_kind)();
+    // The common case, as the per-thread heap's: no finalizer, no weak
+    // handle (the weak count is the implicit one), no callback or epoch to
+    // clear. Strong is 0 and no weak handle exists, so none can be made
+    // (both need a handle): nothing but this thread can reach the object.
+    if kind == FinalizerKind::None
+        && counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS | WEAK_EPOCH) == 1
+    {
+        // SAFETY: as above: we own the value and the last reference (I1).
+        unsafe {
+            (vt.drop_value)(obj.counts, obj.meta);
+            (vt.dealloc)(obj.counts, obj.meta);
+        }
+        return;
+    }
+    let addr = obj.counts.as_ptr() as usize;
     let legacy = kind == FinalizerKind::Legacy;
     if legacy {
         // As the per-thread heap (heap/dealloc.rs): CPython clears weakrefs
@@ -138,18 +150,30 @@ unsafe fn destroy(obj: ObjPtr) {
             // SAFETY: I1, I6: intact value, we hold a strong reference.
             unsafe { (vt.finalize)(obj.counts) }
         });
-        if !counts.dec_strong() {
-            // Resurrected (maybe by another thread's upgrade during the call).
+        if !counts.release_if_last() {
+            // Resurrected (maybe by another thread's upgrade during the
+            // call). This thread still holds the reference the finalizer
+            // ran under: no other thread can start a death of the object
+            // while it is re-linked (the count cannot reach zero).
             if legacy {
                 counts.clear_flag(WEAK_CLEARED); // new handles work (I2)
             }
             if let Some(h) = header {
-                let mut w = heap.lock_running();
-                // Under the list lock (S4).
+                let _lists = heap.lock_running();
+                // Under the list lock (S4); unlinked by this death, so no
+                // other thread writes the header (N4).
                 if !h.is_linked() {
-                    w.gen.count[0] += 1;
+                    // N4: on a list from now on, not in a nursery.
+                    counts.clear_flag(IN_NURSERY);
+                    heap.young.fetch_add(1, Ordering::Relaxed);
                     list::track(h, heap.generations[0].head());
                 }
+            }
+            if counts.dec_strong() {
+                // The resurrecting handles are gone already: a new death,
+                // of a linked object, owned by this thread.
+                // SAFETY: live, and we released its last strong reference.
+                unsafe { release(obj) };
             }
             return;
         }
@@ -162,6 +186,58 @@ unsafe fn destroy(obj: ObjPtr) {
         // SAFETY: the implicit weak was the last reference (I1).
         unsafe { (vt.dealloc)(obj.counts, obj.meta) };
     }
+}
+
+/// Unlink a dying tracked object from its nursery or list; `false` if the
+/// death ends here (trash the collector owns, or a zombie, freed here).
+///
+/// # Safety
+/// `h` is the header of the live object `obj` (counts `counts`), whose
+/// strong count this thread just took to zero.
+#[inline(always)]
+unsafe fn unlink_dying(heap: &'static SyncHeap, h: Node, counts: &SyncCounts, obj: ObjPtr) -> bool {
+    // Without a lock, when the object is in a nursery (N5): a hint first,
+    // read again once attached (a gather may have moved it to a list
+    // before this thread attached; none can while it is).
+    if counts.has_flag(IN_NURSERY) {
+        let flush = heap.world.attached(|slot| {
+            if !counts.has_flag(IN_NURSERY) {
+                return None;
+            }
+            // SAFETY: N5: flagged and attached, and this thread owns the
+            // death; flagged objects are linked until their death (N4).
+            let emptied = unsafe { nursery::unlink(h) };
+            // SAFETY: N1: `slot` is this attached thread's.
+            Some(unsafe { slot.nursery.note_unlink(emptied) })
+        });
+        if let Some(flush) = flush {
+            if let Some(delta) = flush {
+                heap.add_young(delta);
+            }
+            return true;
+        }
+    }
+    let w = heap.lock_running();
+    let hr = h; // read under the list lock (S4)
+    if hr.is_collecting() {
+        return false; // trash: the collector owns it (I5)
+    }
+    if hr.is_zombie() {
+        // I5: a collection dropped its value; only the memory is left.
+        drop(w);
+        if counts.dec_weak() {
+            // SAFETY: strong 0, value dropped, unlinked: the implicit
+            // weak was the last reference (I1).
+            unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
+        }
+        return false;
+    }
+    if hr.is_linked() {
+        list::remove(h);
+        // Counted as deallocated now (a resurrection counts it back).
+        heap.young.fetch_sub(1, Ordering::Relaxed);
+    }
+    true
 }
 
 pub(crate) fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr) {

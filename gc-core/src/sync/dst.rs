@@ -2,12 +2,12 @@
 //! `sync::Gc<str>`, `sync::Gc<[T]>`, with the same representation and
 //! invariant (I8, `heap::dst`) as the per-thread heap's. The objects are
 //! made by `heap::dst`'s generic constructors with `SyncCounts` (never
-//! pooled) and linked by the sync heap's `track_new` under the list lock
-//! (S4); `coerce!` works for these handles through [`CoerceParts`].
+//! pooled) and linked into the allocating thread's nursery by the sync heap's
+//! `track_new` (N1); `coerce!` works for these handles through [`CoerceParts`].
 
 use super::counts::SyncCounts;
 use super::handle::Gc;
-use super::heap::heap;
+use super::heap::{heap, NurseryFlag};
 use super::weak::Weak;
 use crate::handle::dst::CoerceParts;
 use crate::heap::header::{ErasedType, GcBox, Node, VTable};
@@ -45,7 +45,8 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
             let heap = heap();
             // SAFETY: I8: `erased.tracked`: allocated with a header; L1:
             // `gc`, the object's one strong handle, keeps it alive.
-            if heap.track_new(unsafe { Node::of_counts(ptr.cast()) }) {
+            let node = unsafe { Node::of_counts(ptr.cast()) };
+            if heap.track_new(node, gc.counts(), NurseryFlag::Unshared) {
                 heap.collect_generations();
             }
         }

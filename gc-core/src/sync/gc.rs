@@ -104,7 +104,10 @@ pub fn collect_generation(generation: usize) -> usize {
 /// assert!(pygc::sync::gc::is_enabled());
 /// ```
 pub fn enable() {
-    heap().lock_state().gen.enabled = true;
+    let heap = heap();
+    let mut w = heap.lock_state();
+    w.gen.enabled = true;
+    heap.update_trigger(&w.gen);
 }
 
 /// Turn automatic collection off.
@@ -116,7 +119,10 @@ pub fn enable() {
 /// pygc::sync::gc::enable();
 /// ```
 pub fn disable() {
-    heap().lock_state().gen.enabled = false;
+    let heap = heap();
+    let mut w = heap.lock_state();
+    w.gen.enabled = false;
+    heap.update_trigger(&w.gen);
 }
 
 /// Whether automatic collection is on.
@@ -130,7 +136,9 @@ pub fn is_enabled() -> bool {
     heap().lock_state().gen.enabled
 }
 
-/// The current counts (see [`crate::gc::get_count`]).
+/// The current counts (see [`crate::gc::get_count`]). The young count
+/// (the first) is approximate while threads allocate: each thread adds its
+/// allocations and deaths in batches of 32.
 ///
 /// # Examples
 ///
@@ -138,8 +146,9 @@ pub fn is_enabled() -> bool {
 /// let (_c0, _c1, _c2) = pygc::sync::gc::get_count();
 /// ```
 pub fn get_count() -> (usize, usize, usize) {
-    let c = heap().lock_state().gen.count;
-    (c[0], c[1], c[2])
+    let heap = heap();
+    let c = heap.lock_state().gen.count;
+    (heap.young_count(), c[1], c[2])
 }
 
 /// The thresholds, `(700, 10, 10)` by default.
@@ -166,7 +175,10 @@ pub fn get_threshold() -> (usize, usize, usize) {
 /// pygc::sync::gc::set_threshold(old.0, old.1, old.2);
 /// ```
 pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
-    heap().lock_state().gen.threshold = [t0, t1, t2];
+    let heap = heap();
+    let mut w = heap.lock_state();
+    w.gen.threshold = [t0, t1, t2];
+    heap.update_trigger(&w.gen);
 }
 
 /// Statistics per generation.
@@ -252,6 +264,12 @@ fn into_handles(refs: Vec<OwnedRef<SyncCounts>>) -> Vec<GcAny> {
 /// Strong handles to the tracked objects of the sync heap (all
 /// generations, or one).
 ///
+/// Objects allocated since the last collection sit in their threads'
+/// nurseries; for generation 0 (or all) this stops the world briefly to
+/// gather them onto the generation-0 list, waiting at most a second. When
+/// it cannot (this thread holds a guard, another collection runs, or the
+/// world does not stop in time) the result lacks those young objects.
+///
 /// # Panics
 ///
 /// If `generation` is `Some(g)` with `g > 2`.
@@ -271,6 +289,10 @@ pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
 /// All objects of the lists (for tests/tools), as new strong handles.
 fn objects(generation: Option<usize>) -> Vec<GcAny> {
     let heap = heap();
+    if generation.unwrap_or(0) == 0 {
+        // The young objects are in the nurseries until a stop gathers them.
+        heap.gather_nurseries(super::heap::COLLECT_TIMEOUT);
+    }
     let _w = heap.lock_running();
     let mut out = Vec::new();
     let gens: Vec<usize> = match generation {

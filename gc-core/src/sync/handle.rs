@@ -3,10 +3,13 @@
 use super::any::GcAny;
 use super::counts::SyncCounts;
 use super::dealloc::{clear_weak_handles_and_run_callbacks, release};
-use super::heap::heap;
+use super::heap::{heap, NurseryFlag};
+use super::nursery;
 use super::weak::Weak;
 use crate::heap::dst::{has_header, obj_of};
-use crate::heap::header::{GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, MUT_EXPOSED, PINNED};
+use crate::heap::header::{
+    GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, IN_NURSERY, MUT_EXPOSED, PINNED,
+};
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
@@ -84,7 +87,9 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(*g, 5);
     /// ```
     pub fn new(value: T) -> Gc<T> {
-        let ptr = SyncBox::<T>::allocate(1, 1);
+        // N4: a tracked object is flagged for the nursery from the start.
+        let weak = if T::__gc_tracked() { 1 | IN_NURSERY } else { 1 };
+        let ptr = SyncBox::<T>::allocate(1, weak);
         // SAFETY: I10: fresh allocation, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         let gc = Gc {
@@ -95,7 +100,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             let heap = heap();
             // SAFETY: I8: a tracked type's object has a header; L1: `gc`
             // keeps it alive (I1).
-            if heap.track_new(unsafe { Node::of_counts(ptr.cast()) }) {
+            let node = unsafe { Node::of_counts(ptr.cast()) };
+            if heap.track_new(node, gc.counts(), NurseryFlag::AtAllocation) {
                 heap.collect_generations();
             }
         }
@@ -158,11 +164,18 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         // thread may upgrade a clone of the weak handle and drop the object.
         // A linked object with strong 0 is a pending death to the collector
         // (S3): it survives, and `get_objects` skips it.
-        // SAFETY: I8: a tracked type's object has a header; L1: the weak
-        // handle keeps the allocation alive (I1).
-        let due = T::__gc_tracked() && heap().track_new(unsafe { Node::of_counts(ptr.cast()) });
         // SAFETY: I1: live box (weak > 0).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
+        // Not fresh: `data_fn` may have sent clones of the weak handle to
+        // other threads, which may change the weak word meanwhile.
+        // SAFETY: I8: a tracked type's object has a header; L1: the weak
+        // handle keeps the allocation alive (I1).
+        let due = T::__gc_tracked()
+            && heap().track_new(
+                unsafe { Node::of_counts(ptr.cast()) },
+                counts,
+                NurseryFlag::Shared,
+            );
         counts.set_strong(1);
         drop(ManuallyDrop::into_inner(weak));
         if due {
@@ -255,11 +268,19 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         lists: Option<primitive::MutexGuard<'_, super::heap::WorldState>>,
     ) -> T {
         let obj = this.obj();
-        if let (Some(h), Some(mut w)) = (this.header(), lists) {
-            // Under the list lock (S4).
+        if let (Some(h), Some(_lists)) = (this.header(), lists) {
+            let heap = heap();
+            // Under the list lock (S4; no gather runs, N5), and this thread
+            // holds the only handle.
             if h.is_linked() {
-                list::remove(h);
-                w.gen.count[0] = w.gen.count[0].saturating_sub(1);
+                if this.counts().has_flag(IN_NURSERY) {
+                    // SAFETY: N5: flagged, under the list lock, our death.
+                    // The slot is left for its owner's scan (N3).
+                    unsafe { nursery::unlink(h) };
+                } else {
+                    list::remove(h);
+                }
+                heap.young.fetch_sub(1, Ordering::Relaxed);
             }
         }
         clear_weak_handles_and_run_callbacks(heap(), obj);
@@ -539,7 +560,10 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     pub fn is_tracked(this: &Self) -> bool {
         this.header().is_some_and(|h| {
             let _w = heap().lock_running();
-            h.is_linked() // under the list lock (S4)
+            // Under the list lock (S4; a nursery object's header only
+            // changes by a gather, which needs the lock, or by its death,
+            // which our handle rules out: N4).
+            h.is_linked()
         })
     }
 

@@ -4,11 +4,13 @@
 
 use super::counts::SyncCounts;
 use super::world::{Permit, World};
-use crate::heap::header::Node;
-use crate::heap::list::{self, List};
+use crate::heap::header::{Node, IN_NURSERY};
+use crate::heap::list::List;
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::Registry;
-use crate::primitive::{self, AtomicBool, AtomicU64, Condvar, Mutex, MutexGuard};
+use crate::primitive::{
+    self, AtomicBool, AtomicIsize, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
+};
 use crate::types::{
     CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
 };
@@ -28,6 +30,8 @@ pub(crate) type SyncGcCallback = Arc<Mutex<dyn FnMut(Phase, &CollectionInfo) + S
 
 /// The generation bookkeeping, under the world mutex.
 pub(crate) struct GenState {
+    /// `count[1]`, `count[2]`; the young count (`count[0]`) is the heap's
+    /// `young` atomic (nursery N6), `count[0]` here stays 0.
     pub(crate) count: [usize; NUM_GENERATIONS],
     pub(crate) threshold: [usize; NUM_GENERATIONS],
     pub(crate) enabled: bool,
@@ -47,6 +51,32 @@ pub(crate) struct WorldState {
     pub(crate) gen: GenState,
 }
 
+/// How a new object's [`IN_NURSERY`] flag is set (`SyncHeap::track_new`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NurseryFlag {
+    /// In the weak word the object was allocated with.
+    AtAllocation,
+    /// Now, with a plain store: no other thread can reach the object yet.
+    Unshared,
+    /// Now, with a read-modify-write: other threads may change the weak
+    /// word meanwhile (`new_cyclic`'s lent weak handle).
+    Shared,
+}
+
+/// A value alone on its pair of cache lines (the young count, which every
+/// thread adds to now and then, must not share a line with what threads
+/// read all the time: the stop word, the trigger).
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// The sync heap (one per process).
 pub(crate) struct SyncHeap {
     /// Per-thread slots and the stop request (`world` module).
@@ -59,6 +89,14 @@ pub(crate) struct SyncHeap {
     /// (nanoseconds; set by the one collector before it starts).
     pub(crate) stop_timeout: AtomicU64,
     pub(crate) generations: [List; NUM_GENERATIONS],
+    /// The young count (CPython's `count[0]`: tracked allocations minus
+    /// deallocations since the last collection), less what the nurseries
+    /// have not flushed yet (N6).
+    pub(crate) young: Padded<AtomicIsize>,
+    /// The young count past which an allocation starts an automatic
+    /// collection (`threshold[0]` plus the back-off; `isize::MAX` when
+    /// disabled), kept in step with `GenState` by [`SyncHeap::update_trigger`].
+    pub(crate) trigger: AtomicIsize,
     pub(crate) permanent: List,
     /// A collection is running (no nesting, one collector at a time).
     pub(crate) collecting: AtomicBool,
@@ -108,6 +146,8 @@ impl SyncHeap {
             }),
             state_changed: Condvar::new(),
             generations: [List::new(), List::new(), List::new()],
+            young: Padded(AtomicIsize::new(0)),
+            trigger: AtomicIsize::new(700),
             permanent: List::new(),
             collecting: AtomicBool::new(false),
             garbage: Mutex::new(Vec::new()),
@@ -142,14 +182,55 @@ impl SyncHeap {
         self.world.permit()
     }
 
-    /// Link a new object into generation 0 and count it; returns whether an
-    /// automatic collection is due (past `threshold[0]`, and past the
-    /// back-off a failed automatic attempt left).
-    pub(crate) fn track_new(&self, header: Node) -> bool {
-        let mut w = self.lock_running();
-        list::append(header, self.generations[0].head());
-        let g = &mut w.gen;
-        g.count[0] += 1;
-        g.count[0] > g.threshold[0] + g.auto_backoff && g.threshold[0] != 0 && g.enabled
+    /// Link a new object into this thread's nursery (N1, N3) and count it;
+    /// returns whether an automatic collection is due (past `threshold[0]`,
+    /// and past the back-off a failed automatic attempt left). `flag` says
+    /// how [`IN_NURSERY`] gets set (N4).
+    #[inline]
+    pub(crate) fn track_new(
+        &'static self,
+        header: Node,
+        counts: &SyncCounts,
+        flag: NurseryFlag,
+    ) -> bool {
+        match flag {
+            NurseryFlag::AtAllocation => debug_assert!(counts.has_flag(IN_NURSERY)),
+            NurseryFlag::Unshared => counts.set_flag_unshared(IN_NURSERY),
+            NurseryFlag::Shared => {
+                counts.set_flag(IN_NURSERY);
+            }
+        }
+        // SAFETY: N1: the slot is this attached thread's; the object is
+        // fresh (or at strong 0, new_cyclic) and unlinked, flagged above.
+        let flush = self
+            .world
+            .attached(|slot| unsafe { slot.nursery.link(header) });
+        match flush {
+            Some(delta) => self.add_young(delta),
+            None => false,
+        }
+    }
+
+    /// Add a nursery's count delta to the young count (N6); whether an
+    /// automatic collection is due.
+    #[inline]
+    pub(crate) fn add_young(&self, delta: isize) -> bool {
+        let now = self.young.fetch_add(delta, Ordering::Relaxed) + delta;
+        delta > 0 && now > self.trigger.load(Ordering::Relaxed)
+    }
+
+    /// The young count (`count[0]`), never below zero.
+    pub(crate) fn young_count(&self) -> usize {
+        self.young.load(Ordering::Relaxed).max(0) as usize
+    }
+
+    /// Recompute [`SyncHeap::trigger`] after `g` changed (under the list lock).
+    pub(crate) fn update_trigger(&self, g: &GenState) {
+        let at = if g.enabled && g.threshold[0] != 0 {
+            isize::try_from(g.threshold[0].saturating_add(g.auto_backoff)).unwrap_or(isize::MAX)
+        } else {
+            isize::MAX
+        };
+        self.trigger.store(at, Ordering::Relaxed);
     }
 }

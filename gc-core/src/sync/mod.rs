@@ -53,10 +53,15 @@
 //! issuing a process-wide barrier and waiting until every slot is detached
 //! — for a bounded time: if the world does not stop by the deadline, the
 //! request is withdrawn and the collection does not run (`gc::try_collect`
-//! returns `None`, `gc::collect` 0). A separate list lock (`state`) guards
-//! the generation lists and counters: allocation links and refcount death
-//! unlinks under it while the world runs; the collector marks it `stopped`
-//! for its stopped phases.
+//! returns `None`, `gc::collect` 0). A tracked object starts in its
+//! allocating thread's *nursery* (module `nursery`, invariants N1–N6): a
+//! slot of a per-thread chunk, filled while the thread is attached and
+//! emptied, again attached, by whichever thread's drop kills the object —
+//! no global lock on either path. Each stop of the world gathers every
+//! nursery onto the generation-0 list, so the collector only sees lists. A
+//! separate list lock (`state`) guards the lists and the old generations'
+//! counters: deaths of objects already gathered unlink under it while the
+//! world runs; the collector marks it `stopped` for its stopped phases.
 //!
 //! Invariants (S1–S6), relied on by the `// SAFETY:` comments here:
 //!
@@ -72,18 +77,20 @@
 //!   outside reference: increments by other threads only make `gc_refs` too
 //!   large (conservative).
 //! * **S3 (pending deaths).** A thread whose drop brought a strong count to
-//!   zero may be waiting for the list lock; `update_refs` counts a zero
+//!   zero may be waiting to attach or for the list lock; `update_refs` counts a zero
 //!   strong count as one outside reference (that thread owns the object), so
 //!   the object survives the collection and that thread finishes its death
 //!   later. (`Gc::new_cyclic` links its object at strong 0 the same way.)
-//! * **S4 (lists).** Headers' `next`/`prev` words are read or written only
-//!   under the list lock while the world runs, or by the collector while
-//!   it has stopped the world, or (trash) by the collector alone: trash is
-//!   reachable from no other thread (no outside strong handle, weak handles
-//!   cleared while stopped). The link words are `primitive::LinkCell`s:
-//!   under loom every access is checked for a race, so the models check
-//!   this rule (a mutant that links a new object before taking the list
-//!   lock fails `allocation_and_death_racing_a_collection`).
+//! * **S4 (lists).** Headers' `next`/`prev` words of objects on a list are
+//!   read or written only under the list lock while the world runs, or by
+//!   the collector while it has stopped the world, or (trash) by the
+//!   collector alone: trash is reachable from no other thread (no outside
+//!   strong handle, weak handles cleared while stopped). Objects in a
+//!   nursery (`IN_NURSERY`) are on no list; their headers follow N4. The
+//!   link words are `primitive::LinkCell`s: under loom every access is
+//!   checked for a race, so the models check this rule and N4 (a mutant
+//!   that links a new object before taking the list lock fails
+//!   `allocation_and_death_racing_a_collection`).
 //! * **S5 (user code).** Finalizers, weak callbacks and `gc` callbacks run on
 //!   the collecting thread with the world *running* (HAZARDS 18): they may
 //!   lock `GcMutex`es held by other threads without deadlock. The world is
@@ -121,7 +128,10 @@
 //!
 //! # Files
 //!
-//! * `heap.rs` — the sync heap (layer 2): lists, list lock, registries.
+//! * `heap.rs` — the sync heap (layer 2): lists, list lock, young count,
+//!   registries.
+//! * `nursery.rs` — per-thread nurseries (N1–N6): allocation and refcount
+//!   death without a global lock.
 //! * `counts.rs` — `SyncCounts`, the atomic counts and the weak epochs.
 //! * `dealloc.rs` — refcount death with the per-thread trashcan.
 //! * `world.rs` — the attach slots and the bounded stop-the-world.
@@ -137,6 +147,7 @@ pub(crate) mod dst;
 mod handle;
 pub(crate) mod heap;
 mod lock;
+pub(crate) mod nursery;
 mod raw;
 mod weak;
 pub(crate) mod world;

@@ -96,6 +96,7 @@
 //! other timeout means "until the slots are detached" (loom reports a
 //! deadlock if that never happens).
 
+use super::nursery::Nursery;
 use crate::primitive::{self, fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use std::cell::{Cell, OnceCell};
 use std::marker::PhantomData;
@@ -112,6 +113,9 @@ const SLICE: Duration = Duration::from_micros(200);
 #[repr(align(128))]
 pub(crate) struct ThreadSlot {
     attached: AtomicUsize,
+    /// The objects allocated by the slot's threads since the last gather
+    /// (`nursery`, N1: its owner is this slot's thread, W5).
+    pub(crate) nursery: Nursery,
 }
 
 /// The slots ever handed out (W5).
@@ -129,6 +133,7 @@ impl Registry {
         }
         let slot: &'static ThreadSlot = Box::leak(Box::new(ThreadSlot {
             attached: AtomicUsize::new(0),
+            nursery: Nursery::new(),
         }));
         self.all.push(slot);
         slot
@@ -359,6 +364,24 @@ impl World {
         Permit {
             world: self,
             _not_send: PhantomData,
+        }
+    }
+
+    /// Attach this thread and run `f` with its slot: the slot is this
+    /// thread's until the permit is released (W5), so `f` may use the
+    /// slot's nursery as its owner (N1).
+    #[inline(always)]
+    pub(crate) fn attached<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
+        let _permit = self.permit();
+        let slot = LOCAL.with(|l| l.slot.get());
+        f(slot.expect("gc: an attached thread has a slot"))
+    }
+
+    /// Run `f` on every slot ever handed out (the collector's gather, with
+    /// the world stopped).
+    pub(crate) fn for_each_slot(&self, mut f: impl FnMut(&'static ThreadSlot)) {
+        for &slot in &primitive::lock(&self.registry).all {
+            f(slot);
         }
     }
 
