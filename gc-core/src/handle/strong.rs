@@ -87,7 +87,9 @@ impl<T: ?Sized + Trace + 'static> Gc<T> {
         this.counts().inc_weak();
         // Using the handle again ends any `&mut` from `get_mut` (I6).
         this.counts().clear_mut_exposed();
-        Weak::from_raw_erased(this.ptr, this.obj())
+        // SAFETY: I1: the weak reference just added moves into the handle;
+        // `this` keeps the object alive; `obj` is its erased object (I8).
+        unsafe { Weak::from_raw_erased(this.ptr, this.obj()) }
     }
 
     /// Make a weak handle with a callback, as `weakref.ref(obj, callback)`.
@@ -414,7 +416,9 @@ impl<T: Trace + 'static> Gc<T> {
         let heap = super::note_alloc(T::__gc_tracked());
         // strong 0; weak = implicit + the one lent to `data_fn`.
         let ptr = GcBox::<T>::allocate_in(0, 2, heap);
-        let weak = ManuallyDrop::new(Weak::from_raw_owned(ptr));
+        // SAFETY: I1: a fresh object; the second weak reference moves into
+        // the lent handle.
+        let weak = ManuallyDrop::new(unsafe { Weak::from_raw_owned(ptr) });
         // If `data_fn` panics, release the implicit weak; `weak`'s own drop
         // (in the guard) releases the lent one and frees if it was the last.
         struct Abort<T: Trace + 'static>(NonNull<GcBox<T>>);

@@ -67,12 +67,17 @@ impl<T: Trace + 'static> Weak<T> {
     }
 
     /// Wrap a pointer that already owns one weak reference.
-    pub(crate) fn from_raw_owned(ptr: NonNull<GcBox<T>>) -> Weak<T> {
+    ///
+    /// # Safety
+    /// I1: `ptr` is a live `GcBox<T>` of this heap, and the weak reference
+    /// it owns moves into the handle.
+    pub(crate) unsafe fn from_raw_owned(ptr: NonNull<GcBox<T>>) -> Weak<T> {
         Weak {
             raw: ptr,
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
-            epoch: current_epoch(ptr),
+            // SAFETY: I1: the caller's contract.
+            epoch: unsafe { current_epoch(ptr) },
             _marker: PhantomData,
         }
     }
@@ -81,12 +86,17 @@ impl<T: Trace + 'static> Weak<T> {
 impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// Wrap a pointer that already owns one weak reference; `obj` is its
     /// erased object (I8).
-    pub(crate) fn from_raw_erased(ptr: NonNull<GcBox<T>>, obj: ObjPtr) -> Weak<T> {
+    ///
+    /// # Safety
+    /// I1: `ptr` is a live object of this heap, `obj` its erased object, and
+    /// the weak reference `ptr` owns moves into the handle.
+    pub(crate) unsafe fn from_raw_erased(ptr: NonNull<GcBox<T>>, obj: ObjPtr) -> Weak<T> {
         Weak {
             raw: ptr,
             callback: None,
             erased: (obj.vtable, obj.meta),
-            epoch: current_epoch(ptr),
+            // SAFETY: I1: the caller's contract.
+            epoch: unsafe { current_epoch(ptr) },
             _marker: PhantomData,
         }
     }
@@ -124,10 +134,15 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
 
     /// Whether the referent moved to a newer weak epoch than this handle's:
     /// the handle was cleared (I2).
+    ///
+    /// # Safety
+    /// I1: `p` is this handle's live object.
     #[inline]
-    fn stale(&self, p: NonNull<GcBox<T>>) -> bool {
-        let counts = Self::counts_of(p);
-        counts.has_flag(WEAK_EPOCH) && current_epoch(p) != self.epoch
+    unsafe fn stale(&self, p: NonNull<GcBox<T>>) -> bool {
+        // SAFETY: I1: the caller's contract.
+        let counts = unsafe { Self::counts_of(p) };
+        // SAFETY: I1: as above.
+        counts.has_flag(WEAK_EPOCH) && unsafe { current_epoch(p) } != self.epoch
     }
 
     /// The object, `None` for an empty handle.
@@ -140,10 +155,14 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         }
     }
 
+    /// The counts of the object at `p`.
+    ///
+    /// # Safety
+    /// I1: `p` is the object of a live handle, which keeps the allocation
+    /// alive while the reference is used.
     #[inline(always)]
-    fn counts_of(p: NonNull<GcBox<T>>) -> &'static Counts {
-        // SAFETY: a weak handle keeps the allocation alive (I1); the
-        // reference does not outlive the handle's use of it.
+    unsafe fn counts_of<'a>(p: NonNull<GcBox<T>>) -> &'a Counts {
+        // SAFETY: I1: the caller's contract.
         unsafe { &(*p.as_ptr()).counts }
     }
 
@@ -161,9 +180,10 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
         let ptr = self.ptr()?;
-        // SAFETY: a weak handle keeps the allocation alive (I1).
-        let counts = Self::counts_of(ptr);
-        if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) || self.stale(ptr) {
+        // SAFETY: I1: this weak handle keeps the allocation alive.
+        let counts = unsafe { Self::counts_of(ptr) };
+        // SAFETY: I1: as above.
+        if counts.strong() == 0 || counts.has_flag(WEAK_CLEARED) || unsafe { self.stale(ptr) } {
             return None; // I2
         }
         if counts.has_flag(HAS_HEADER) {
@@ -255,7 +275,8 @@ impl<T: ?Sized + Trace + 'static> Clone for Weak<T> {
     /// A plain weak handle (a callback stays with the original).
     fn clone(&self) -> Self {
         if let Some(p) = self.ptr() {
-            let counts = Self::counts_of(p);
+            // SAFETY: I1: this weak handle keeps the allocation alive.
+            let counts = unsafe { Self::counts_of(p) };
             counts.inc_weak();
             weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, 1);
         }
@@ -281,7 +302,9 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
                 drop(removed); // may run user Drop code: outside the borrow
             }
         }
-        let counts = Self::counts_of(p);
+        // SAFETY: I1: the weak reference this handle still owns keeps the
+        // allocation alive (until the dealloc below).
+        let counts = unsafe { Self::counts_of(p) };
         weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, -1);
         if counts.dec_weak() {
             // SAFETY: I1: `counts` are `p`'s, and the allocation is live
@@ -310,8 +333,11 @@ unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
 }
 
 /// The current weak epoch of the object at `p` (I2; 0 without an entry).
+///
+/// # Safety
+/// I1: the caller holds a reference that keeps the allocation alive.
 #[inline]
-fn current_epoch<T: ?Sized + Trace + 'static>(p: NonNull<GcBox<T>>) -> u32 {
+unsafe fn current_epoch<T: ?Sized + Trace + 'static>(p: NonNull<GcBox<T>>) -> u32 {
     // SAFETY: callers hold a reference that keeps the allocation alive (I1).
     let counts = unsafe { &(*p.as_ptr()).counts };
     weakepoch::current(counts, p.as_ptr().cast::<u8>() as usize)

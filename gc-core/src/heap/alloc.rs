@@ -66,10 +66,13 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {
         // SAFETY: as in `trace_erased`: a live `GcBox<T>` (I6).
         let value: &T = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        // F1: the caller holds a strong reference for the whole call.
-        super::finalizing::run::<GcBox<T, C>>(obj, (value as *const T).cast(), || {
-            T::__gc_finalize(value)
-        });
+        // SAFETY: F1: a live `GcBox<T, C>` whose value is `value`; the
+        // caller holds a strong reference for the whole call.
+        unsafe {
+            super::finalizing::run::<GcBox<T, C>>(obj, (value as *const T).cast(), || {
+                T::__gc_finalize(value)
+            })
+        };
     }
 
     pub(crate) unsafe fn drop_value_erased(obj: NonNull<Counts>, _: usize) {

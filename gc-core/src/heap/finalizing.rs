@@ -44,8 +44,17 @@ impl Drop for Restore {
 
 /// Run `finalize` with `obj` (whose value is at `value` and whose box type is
 /// `B`) registered as the object being finalized on this thread (F1).
+///
+/// # Safety
+/// F1: `obj` are the counts of a live object of box type `B` whose value is
+/// at `value`, and the caller holds a strong reference to it for the whole
+/// call (`Gc::from_finalizing` turns the registration into a handle).
 #[inline]
-pub(crate) fn run<B: 'static>(obj: NonNull<Counts>, value: *const (), finalize: impl FnOnce()) {
+pub(crate) unsafe fn run<B: 'static>(
+    obj: NonNull<Counts>,
+    value: *const (),
+    finalize: impl FnOnce(),
+) {
     let entry = (obj, value as usize, TypeId::of::<B>());
     let previous = CURRENT.try_with(|c| c.replace(Some(entry))).ok().flatten();
     let _restore = Restore(previous);
