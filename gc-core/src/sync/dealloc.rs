@@ -115,7 +115,7 @@ unsafe fn destroy(obj: ObjPtr) {
     // SAFETY: I1: live until this function frees it (caller's contract).
     let header = unsafe { obj.header() };
     if let Some(h) = header {
-        // SAFETY: forwarded: this thread owns the death.
+        // SAFETY: I1, S3: forwarded: this thread owns the death.
         if !unsafe { unlink_dying(heap, h, counts, obj) } {
             return;
         }
@@ -172,7 +172,7 @@ unsafe fn destroy(obj: ObjPtr) {
             if counts.dec_strong() {
                 // The resurrecting handles are gone already: a new death,
                 // of a linked object, owned by this thread.
-                // SAFETY: live, and we released its last strong reference.
+                // SAFETY: I1: live, and we released its last strong reference.
                 unsafe { release(obj) };
             }
             return;
@@ -226,7 +226,7 @@ unsafe fn unlink_dying(heap: &'static SyncHeap, h: Node, counts: &SyncCounts, ob
         // I5: a collection dropped its value; only the memory is left.
         drop(w);
         if counts.dec_weak() {
-            // SAFETY: strong 0, value dropped, unlinked: the implicit
+            // SAFETY: I1: strong 0, value dropped, unlinked: the implicit
             // weak was the last reference (I1).
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
         }

@@ -117,7 +117,7 @@ pub(crate) struct Nursery {
 // SAFETY: the state is accessed under N1's exclusion only; slots are
 // atomics; chunks are never freed (N2).
 unsafe impl Sync for Nursery {}
-// SAFETY: as above.
+// SAFETY: N1, N2: as above.
 unsafe impl Send for Nursery {}
 
 impl Nursery {
@@ -252,7 +252,7 @@ impl Nursery {
                     // tracked object, which stays allocated while it is in
                     // the nursery (L1: its death would have emptied the slot).
                     let h = unsafe { Node::new(NonNull::new_unchecked(addr as *mut Header)) };
-                    // SAFETY: as above: live counts.
+                    // SAFETY: N3, L1: as above: live counts.
                     let counts = unsafe { SyncCounts::of(h.counts()) };
                     counts.clear_flag(IN_NURSERY);
                     // N4: the world is stopped; the header is ours.
