@@ -8,9 +8,9 @@
 //! ```
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
-//! valgrind fast): `a1`, `a2`, `b`, `c-alive`, `c-dead`, `d`, `e-collect`,
+//! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `c-alive`, `c-dead`, `d`, `e-collect`,
 //! `e-traversal`, `f`. Only the `timed_*` functions are what the benchmark
-//! times, so `--toggle-collect` restricts the profile to them. `a1`, `a2`,
+//! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
 //! `d` and `f` take a second argument `rc` to run the same on `Rc`, for an
 //! instruction-count comparison.
 
@@ -21,6 +21,11 @@ use std::hint::black_box;
 #[inline(never)]
 fn timed_collect() -> usize {
     gc::collect()
+}
+
+#[inline(never)]
+fn timed_make<T>(make: impl FnOnce() -> T) -> T {
+    make()
 }
 
 #[inline(never)]
@@ -57,6 +62,11 @@ fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "b".into());
     let rc = std::env::args().nth(2).as_deref() == Some("rc");
     match which.as_str() {
+        "a1-build" if rc => drop(black_box(timed_make(|| gc_bench::rc_shapes::list(100_000)))),
+        "a1-build" => {
+            gc::disable();
+            drop(black_box(timed_make(|| s::list(100_000))));
+        }
         "a1" if rc => timed_drop(gc_bench::rc_shapes::list(100_000)),
         "a1" => timed_drop(s::list(100_000)),
         "a2" if rc => timed_new_drop(100_000, gc_bench::rc_shapes::obj),

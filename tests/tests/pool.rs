@@ -34,11 +34,13 @@ fn on_fresh_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) ->
 
 #[test]
 fn dropped_objects_give_their_pages_back() {
-    let (peak, after) = on_fresh_thread(|| {
+    let (peak, kept, after) = on_fresh_thread(|| {
         let objects: Vec<_> = (0..MANY).map(node).collect();
         let peak = pool_pages();
         drop(objects);
-        (peak, pool_pages())
+        let kept = pool_pages();
+        gc::collect();
+        (peak, kept, pool_pages())
     });
     // MANY objects of ~72 bytes fill many 16 KiB pages (more than an idle
     // pool keeps) ...
@@ -47,9 +49,37 @@ fn dropped_objects_give_their_pages_back() {
         "peak {peak} pages"
     );
     assert!(peak > IDLE_MAX, "peak {peak} pages");
-    // ... and all but a bounded number go back to the global allocator, a
-    // chunk at a time.
+    // ... which the pool keeps for reuse until the next full collection
+    // (pool invariant P3) ...
+    assert_eq!(kept, peak, "kept for reuse");
+    // ... and then all but a bounded number go back to the global
+    // allocator, a chunk at a time.
     assert!(after <= IDLE_MAX, "{after} pages kept");
+}
+
+/// Freeing a large structure and building another reuses the same pages:
+/// no chunk goes back to the global allocator (and no fresh memory is
+/// faulted in) between the two; the peak bounds what is kept (P3).
+#[test]
+fn a_rebuilt_structure_reuses_the_kept_pages() {
+    let (first, second, after) = on_fresh_thread(|| {
+        gc::disable();
+        let build = || (0..MANY).map(node).collect::<Vec<_>>();
+        let a = build();
+        let first = pool_pages();
+        drop(a);
+        let b = build();
+        let second = pool_pages();
+        drop(b);
+        gc::collect();
+        (first, second, pool_pages())
+    });
+    assert!(first > IDLE_MAX, "first {first} pages");
+    assert_eq!(second, first, "the second build took no new page");
+    assert!(
+        after <= IDLE_MAX,
+        "{after} pages kept after a full collection"
+    );
 }
 
 /// Bigger than [`Node`] (32 to a page): under Miri, the cycle test uses

@@ -20,6 +20,9 @@ pub trait Contender {
     /// Reclaim whatever garbage is pending (a full collection where there is
     /// a collector), so one benchmark's leftovers do not bill the next.
     fn cleanup() {}
+    /// Turn automatic collection on or off where there is one (a1 builds
+    /// with it off, as the issue-19 table does for every contender).
+    fn set_auto_collection(_on: bool) {}
 }
 
 /// Contenders with a cycle collector.
@@ -65,6 +68,9 @@ macro_rules! contender {
             }
             fn cleanup() {
                 collect_all();
+            }
+            fn set_auto_collection(on: bool) {
+                set_auto(on);
             }
         }
     };
@@ -124,6 +130,7 @@ pub mod rc {
     contender!("Rc", s, Rc);
     fn after_free() {}
     fn collect_all() {}
+    fn set_auto(_: bool) {}
 }
 
 /// A plain `Box` (the floor: malloc + free, no count).

@@ -187,6 +187,28 @@ fn d_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
+/// a1 (build): make a 1M-node list (timed, automatic collection off, as
+/// for every collector in issue 19's table; `growing_heap` times the same
+/// shape with it on); drop it and reclaim it (untimed).
+fn a1_build<C: Contender>(g: &mut BenchmarkGroup<'_, WallTime>) {
+    C::cleanup();
+    C::set_auto_collection(false);
+    g.bench_function(C::NAME, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = clock::now();
+                let list = black_box(C::list(LIST));
+                total += start.elapsed();
+                C::free_list(list);
+            }
+            total
+        })
+    });
+    C::set_auto_collection(true);
+    C::cleanup();
+}
+
 // ------------------------------------------------------------------ b, c, e
 
 /// b: 100k two-node cycles made and dropped (untimed, automatic collection
@@ -204,6 +226,26 @@ fn b<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
                 },
                 |()| C::collect(),
             )
+        })
+    });
+    C::auto(true);
+}
+
+/// b (create): 100k two-node cycles made and dropped (timed, automatic
+/// collection off), then one full collection (untimed).
+fn b_create<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
+    C::collect();
+    C::auto(false);
+    g.bench_function(C::NAME, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = clock::now();
+                C::dead_pairs(PAIRS);
+                total += start.elapsed();
+                C::collect();
+            }
+            total
         })
     });
     C::auto(true);
@@ -476,6 +518,22 @@ fn run() {
         a1,
         &mut g,
         [pygc_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+    );
+    g.finish();
+
+    let mut g = group(&mut c, "a1_list_build", LIST, s(2));
+    each!(
+        a1_build,
+        &mut g,
+        [pygc_, rc, boxed, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
+    );
+    g.finish();
+
+    let mut g = group(&mut c, "b_pairs_create", PAIRS, s(2));
+    each!(
+        b_create,
+        &mut g,
+        [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
     g.finish();
 

@@ -97,6 +97,11 @@ impl CollectorHeap for Heap {
             Mode::Generational => super::gc_collect_main(self, generation),
             Mode::Incremental => super::incremental::collect(self, generation),
         };
+        if generation == 2 {
+            // A full collection: the pool gives back the empty chunks it
+            // kept for reuse since the last one (P3).
+            self.pool.trim();
+        }
         Some(done.expect("gc: the per-thread heap's world always stops"))
     }
 

@@ -27,9 +27,20 @@
 //!   any class can reuse — unless it is the only usable page of its class
 //!   (that keeps a `new` + drop loop from recycling a page each time).
 //! * A chunk whose pages are all carved and all in the cache is returned to
-//!   the global allocator once the cache holds more than [`KEEP_EMPTY_PAGES`]
-//!   (pymalloc frees empty arenas the same way): an idle pool that served
-//!   one size class keeps at most [`MAX_IDLE_PAGES_ONE_CLASS`].
+//!   the global allocator once the cache holds more empty pages than it may
+//!   keep (P3): [`KEEP_EMPTY_PAGES`], or as many pages as were in use at the
+//!   peak since the last full collection, whichever is more. So a program
+//!   that frees a large structure and builds another reuses the same pages
+//!   (a fresh chunk from the global allocator costs a page fault per 4 KiB
+//!   when it is first written: 4x the time of building a 1M-node list in
+//!   gc-bench's `a1_list_build`); each full collection then gives back
+//!   every empty chunk beyond [`KEEP_EMPTY_PAGES`] ([`Pool::trim`]), so an
+//!   idle pool that served one size class keeps at most
+//!   [`MAX_IDLE_PAGES_ONE_CLASS`] after one. (pymalloc frees an empty arena
+//!   at once; glibc's `malloc`, behind `Rc`, keeps small freed blocks in
+//!   its bins.) The cache is used before any page is carved, so the pages
+//!   the pool holds never exceed its peak use: keeping them delays their
+//!   return, never raises the peak.
 //! * The pool keeps a list of its chunks, so the heap can tell at thread
 //!   exit whether any block is still allocated.
 //!
@@ -49,6 +60,13 @@
 //!   cache iff `used == 0` and it was taken off `usable`. A chunk's `cached`
 //!   counts its pages in the cache; a chunk is freed only when
 //!   `cached == carved == CHUNK_PAGES` (no block of it is in use).
+//! * **P3 (retention).** `carved_pages` counts the pages carved from the
+//!   pool's live chunks, `empty_count` those in the cache; `peak_in_use`
+//!   is at least `carved_pages - empty_count` and only [`Pool::trim`] lowers
+//!   it (to that value). A chunk is released by `free_slow` only when the
+//!   cache holds more than `max(KEEP_EMPTY_PAGES, peak_in_use)` pages, and
+//!   by `trim` only while it holds at least `KEEP_EMPTY_PAGES + CHUNK_PAGES`.
+//!   (Bookkeeping only: no `unsafe` relies on P3.)
 //!
 //! Turning off the Cargo feature `pool` (on by default) turns the pool off
 //! (every object uses the global allocator), so that other allocators, heap
@@ -151,6 +169,11 @@ pub(crate) struct Pool {
     chunks: Cell<*mut Chunk>,
     /// The chunk pages are carved from (`carved < CHUNK_PAGES`), if any.
     current: Cell<*mut Chunk>,
+    /// Pages carved from the pool's chunks (in use or in the cache).
+    carved_pages: Cell<usize>,
+    /// The most pages in use (carved and not in the cache) since the last
+    /// [`Pool::trim`]: how many empty pages the cache may keep (P3).
+    peak_in_use: Cell<usize>,
 }
 
 const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK_PAGES * PAGE_SIZE, PAGE_SIZE) {
@@ -166,6 +189,8 @@ impl Pool {
             empty_count: Cell::new(0),
             chunks: Cell::new(ptr::null_mut()),
             current: Cell::new(ptr::null_mut()),
+            carved_pages: Cell::new(0),
+            peak_in_use: Cell::new(0),
         }
     }
 
@@ -198,6 +223,10 @@ impl Pool {
             self.empty_count.set(self.empty_count.get() - 1);
             page
         };
+        let in_use = self.carved_pages.get() - self.empty_count.get();
+        if in_use > self.peak_in_use.get() {
+            self.peak_in_use.set(in_use);
+        }
         // SAFETY: P2: `page` is a live, empty page owned by this pool and on no
         // list.
         unsafe {
@@ -245,6 +274,7 @@ impl Pool {
             let c = &mut *chunk;
             let page = c.base.add(c.carved * PAGE_SIZE).cast::<Page>();
             c.carved += 1;
+            self.carved_pages.set(self.carved_pages.get() + 1);
             if c.carved == CHUNK_PAGES {
                 self.current.set(ptr::null_mut());
             }
@@ -327,10 +357,36 @@ impl Pool {
             // SAFETY: P2: a live chunk of this pool.
             let c = unsafe { &mut *chunk };
             c.cached += 1;
-            if c.cached == CHUNK_PAGES && self.empty_count.get() > KEEP_EMPTY_PAGES {
+            if c.cached == CHUNK_PAGES && self.empty_count.get() > self.keep_empty() {
                 self.release_chunk(chunk);
             }
         }
+    }
+
+    /// How many empty pages the cache keeps before it gives whole chunks
+    /// back (P3): [`KEEP_EMPTY_PAGES`], or as many as were in use at the
+    /// peak since the last [`Pool::trim`].
+    #[inline]
+    fn keep_empty(&self) -> usize {
+        KEEP_EMPTY_PAGES.max(self.peak_in_use.get())
+    }
+
+    /// Give back every chunk whose pages are all in the cache, as long as
+    /// the cache keeps [`KEEP_EMPTY_PAGES`], and restart the peak (P3). The
+    /// heap calls it at the end of each full collection.
+    pub(crate) fn trim(&self) {
+        let mut chunk = self.chunks.get();
+        while !chunk.is_null() && self.empty_count.get() >= KEEP_EMPTY_PAGES + CHUNK_PAGES {
+            // SAFETY: P2: chunks on the list are live; `next` is read before
+            // `release_chunk` frees this one.
+            let (next, cached) = unsafe { ((*chunk).next, (*chunk).cached) };
+            if cached == CHUNK_PAGES {
+                self.release_chunk(chunk);
+            }
+            chunk = next;
+        }
+        self.peak_in_use
+            .set(self.carved_pages.get() - self.empty_count.get());
     }
 
     /// Give back a chunk all of whose pages are in the cache (P2).
@@ -344,6 +400,7 @@ impl Pool {
                 unlink(c.base.add(i * PAGE_SIZE).cast(), &self.empty);
             }
             self.empty_count.set(self.empty_count.get() - CHUNK_PAGES);
+            self.carved_pages.set(self.carved_pages.get() - CHUNK_PAGES);
             let (prev, next) = (c.prev, c.next);
             if prev.is_null() {
                 self.chunks.set(next);
@@ -602,9 +659,12 @@ mod tests {
             }
         }
         assert!(pool.all_free());
-        // The last page stays as its class's only usable page. Chunk 0
-        // emptied with KEEP_EMPTY_PAGES cached: kept; chunk 1 emptied with
-        // more: given back; chunk 2 is still being carved: kept.
+        // Every page was in use at the peak: the cache keeps them all (P3).
+        assert_eq!(pool.page_count(), pages);
+        // A full collection trims: the last page stays as its class's only
+        // usable page; chunk 1 goes back; chunk 0 stays (the cache keeps
+        // KEEP_EMPTY_PAGES); chunk 2 is still being carved: kept.
+        pool.trim();
         assert_eq!(pool.page_count(), CHUNK_PAGES + 3);
         let kept = pool.page_count();
 
