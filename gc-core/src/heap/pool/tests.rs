@@ -1,0 +1,193 @@
+//! Unit tests of the pool (P1–P3).
+use super::*;
+
+fn layout(size: usize) -> Layout {
+    Layout::from_size_align(size, 8).unwrap()
+}
+
+#[test]
+fn blocks_are_distinct_aligned_and_reused() {
+    let pool = Pool::new();
+    let l = layout(48);
+    let blocks: Vec<_> = (0..2000).map(|_| pool.alloc(l)).collect();
+    let mut addrs: Vec<usize> = blocks.iter().map(|b| b.as_ptr() as usize).collect();
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), 2000);
+    assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 48));
+    assert!(addrs.iter().all(|a| a % 8 == 0));
+    let pages = pool.page_count();
+    assert_eq!(pages, 2000usize.div_ceil((PAGE_SIZE - FIRST_BLOCK) / 48));
+    for b in &blocks {
+        // SAFETY: P1: allocated above with the same layout, freed once.
+        unsafe { pool.free(*b, l) };
+    }
+    assert!(pool.all_free());
+    // The empty pages stay cached (one partly carved chunk).
+    assert_eq!(pool.page_count(), pages);
+    // Reuse: the next allocation comes from a cached page.
+    let again = pool.alloc(l);
+    assert_eq!(pool.page_count(), pages);
+    // SAFETY: P1: as above.
+    unsafe { pool.free(again, l) };
+}
+
+#[test]
+fn classes_are_8_byte_granular_and_keep_16_byte_alignment() {
+    let l8 = Layout::from_size_align(40, 8).unwrap();
+    let l16 = Layout::from_size_align(40, 16).unwrap();
+    assert_eq!(CLASS_GRANULE * (class_of(l8) + 1), 40);
+    assert_eq!(CLASS_GRANULE * (class_of(l16) + 1), 48);
+    assert_eq!(
+        class_of(Layout::from_size_align(48, 16).unwrap()),
+        class_of(l16)
+    );
+    let pool = Pool::new();
+    let a: Vec<_> = (0..1000).map(|_| pool.alloc(l8)).collect();
+    let b: Vec<_> = (0..1000).map(|_| pool.alloc(l16)).collect();
+    assert!(a.iter().all(|p| p.as_ptr() as usize % 8 == 0));
+    assert!(b.iter().all(|p| p.as_ptr() as usize % 16 == 0));
+    let mut addrs: Vec<usize> = a.iter().map(|p| p.as_ptr() as usize).collect();
+    addrs.sort_unstable();
+    assert!(addrs.windows(2).all(|w| w[1] - w[0] >= 40));
+    for p in a {
+        // SAFETY: P1: allocated above with `l8`, freed once.
+        unsafe { pool.free(p, l8) };
+    }
+    for p in b {
+        // SAFETY: P1: allocated above with `l16`, freed once.
+        unsafe { pool.free(p, l16) };
+    }
+    assert!(pool.all_free());
+}
+
+#[test]
+fn new_drop_loop_keeps_one_page() {
+    let pool = Pool::new();
+    let l = layout(40);
+    for _ in 0..10_000 {
+        let b = pool.alloc(l);
+        // SAFETY: P1: as above.
+        unsafe { pool.free(b, l) };
+    }
+    assert_eq!(pool.page_count(), 1);
+}
+
+#[test]
+fn classes_do_not_mix_and_empty_pages_change_class() {
+    let pool = Pool::new();
+    let (a, b) = (layout(32), layout(200));
+    let x = pool.alloc(a);
+    let y = pool.alloc(b);
+    assert_ne!(
+        x.as_ptr() as usize / PAGE_SIZE,
+        y.as_ptr() as usize / PAGE_SIZE
+    );
+    // SAFETY: P1: as above.
+    unsafe {
+        // Writing the whole block must not disturb the page header.
+        std::ptr::write_bytes(y.as_ptr(), 0xAB, 200);
+        pool.free(y, b);
+        pool.free(x, a);
+    }
+    assert!(pool.all_free());
+}
+
+/// Regression: `free_slow` held a `&mut Page` across `unlink`'s writes
+/// through the raw page pointer, then wrote `next` through it (UB under
+/// Tree and Stacked Borrows, caught by Miri). Runs every path of
+/// `free_slow` (full page made usable; emptied head, middle and tail
+/// page cached; a fully cached chunk released once the cache holds more
+/// than KEEP_EMPTY_PAGES) and reuses cached pages for another class.
+#[test]
+fn emptied_pages_are_cached_released_and_reused_by_another_class() {
+    let pool = Pool::new();
+    let l = layout(MAX_BLOCK);
+    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    // Two full chunks and three pages of a third.
+    let pages = 2 * CHUNK_PAGES + 3;
+    let blocks: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
+    assert_eq!(pool.page_count(), pages);
+    let by_page: Vec<&[NonNull<u8>]> = blocks.chunks(per_page).collect();
+    // One free per full page: every page is usable again, the last first.
+    for page in &by_page {
+        // SAFETY: P1: allocated above with `l`, freed once.
+        unsafe { pool.free(page[0], l) };
+    }
+    // Empty them in an order that unlinks middle, tail and head pages.
+    let order = [1, 0].into_iter().chain(2..pages);
+    for i in order {
+        for b in &by_page[i][1..] {
+            // SAFETY: P1: as above.
+            unsafe { pool.free(*b, l) };
+        }
+    }
+    assert!(pool.all_free());
+    // Every page was in use at the peak: the cache keeps them all (P3).
+    assert_eq!(pool.page_count(), pages);
+    // A full collection trims: the last page stays as its class's only
+    // usable page; chunk 1 goes back; chunk 0 stays (the cache keeps
+    // KEEP_EMPTY_PAGES); chunk 2 is still being carved: kept.
+    pool.trim();
+    assert_eq!(pool.page_count(), CHUNK_PAGES + 3);
+    let kept = pool.page_count();
+
+    // Cached pages now serve a small class (their old class must not
+    // leak through: the debug class check in `free` would fire).
+    let small = layout(16);
+    let per_small_page = (PAGE_SIZE - FIRST_BLOCK) / 16;
+    let n = 2 * per_small_page + 1;
+    let xs: Vec<_> = (0..n).map(|_| pool.alloc(small)).collect();
+    assert_eq!(pool.page_count(), kept, "no new page");
+    let mut addrs: Vec<usize> = xs.iter().map(|b| b.as_ptr() as usize).collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    assert_eq!(addrs.len(), n);
+    for (i, x) in xs.iter().enumerate() {
+        // SAFETY: P1: a 16-byte block of ours.
+        unsafe { x.as_ptr().cast::<[u64; 2]>().write([i as u64; 2]) };
+    }
+    // The big class still has its page: no page needed there either.
+    let big = pool.alloc(l);
+    assert_eq!(pool.page_count(), kept);
+    for (i, x) in xs.iter().enumerate().rev() {
+        // SAFETY: P1: as above; each block still holds its own value.
+        unsafe {
+            assert_eq!(x.as_ptr().cast::<[u64; 2]>().read(), [i as u64; 2]);
+            pool.free(*x, small);
+        }
+    }
+    // SAFETY: P1: as above.
+    unsafe { pool.free(big, l) };
+    assert!(pool.all_free());
+    assert!(pool.page_count() <= kept);
+}
+
+#[test]
+fn pages_fill_up_and_come_back_when_a_block_is_freed() {
+    let pool = Pool::new();
+    let l = layout(MAX_BLOCK);
+    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let first: Vec<_> = (0..per_page).map(|_| pool.alloc(l)).collect();
+    assert_eq!(pool.page_count(), 1);
+    let extra = pool.alloc(l); // the first page is full: a second one
+    assert_eq!(pool.page_count(), 2);
+    // SAFETY: P1: as above.
+    unsafe { pool.free(first[3], l) };
+    let reused = pool.alloc(l);
+    assert_eq!(
+        reused, first[3],
+        "a freed block of a full page is reused first"
+    );
+    // SAFETY: P1: as above.
+    unsafe {
+        pool.free(reused, l);
+        pool.free(extra, l);
+        for (i, b) in first.iter().enumerate() {
+            if i != 3 {
+                pool.free(*b, l);
+            }
+        }
+    }
+    assert!(pool.all_free());
+}
