@@ -352,10 +352,9 @@ pub(super) fn visit_reachable(target: Node, young: Node) {
     }
     if t.is_tentatively_unreachable() {
         // Tentatively unreachable, but reachable after all: take it off the
-        // unreachable list and append it to `young`, where
-        // move_unreachable will scan it again.
+        // unreachable list and append it to `young` with gc_refs = 1,
+        // where move_unreachable will scan it again.
         list::rescue_to(target, young);
-        t.set_gc_refs(1);
     } else if t.gc_refs() == 0 {
         // Still ahead in move_unreachable's scan: just mark it reachable.
         t.set_gc_refs(1);
