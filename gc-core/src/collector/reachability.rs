@@ -119,11 +119,11 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
             list::relink_survivor(node, prev, survivor_tag);
             prev = node;
             reachable += 1;
-            node = list::next(node);
         } else {
             // Move to unreachable; `young` is singly linked here.
-            node = list::move_tentatively_unreachable(prev, node, unreachable);
+            list::move_tentatively_unreachable(prev, node, unreachable);
         }
+        node = list::next(prev);
     }
     // Restore `young`'s tail link; the unreachable head's next may carry
     // the tag: clean it.

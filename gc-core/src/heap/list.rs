@@ -222,10 +222,10 @@ pub(crate) fn relink_survivor(node: Node, prev: Node, tag: usize) {
 /// `move_unreachable`, tentatively unreachable: take `node`, the successor
 /// of `before` in the singly linked `young`, out of `young` and append it to
 /// `unreachable` with `NEXT_UNREACHABLE` set (its `gc_refs` stays in
-/// `prev`'s flag bits: COLLECTING is kept). Returns the node that now
-/// follows `before`.
+/// `prev`'s flag bits: COLLECTING is kept). `before` is then followed by
+/// `node`'s old successor.
 #[inline(always)]
-pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable: Node) -> Node {
+pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable: Node) {
     let after = node.next_word();
     before.set_next_word(after);
     let last = prev(unreachable);
@@ -233,7 +233,6 @@ pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable
     node.set_prev_word(last.addr() | (node.prev_word() & PREV_FLAGS));
     node.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
     unreachable.set_prev_word(node.addr());
-    self::node(after)
 }
 
 /// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for
