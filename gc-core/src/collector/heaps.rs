@@ -38,7 +38,7 @@ impl Heap {
     /// Collect `generation` with the `gc` callbacks around it; 0 if a
     /// collection is already running (no nesting).
     pub(crate) fn collect(&self, generation: usize) -> usize {
-        super::collect(self, generation, Duration::ZERO).unwrap_or(0)
+        super::gc_collect_with_callback(self, generation, Duration::ZERO).unwrap_or(0)
     }
 
     /// The automatic trigger, which `Gc::new` starts when
@@ -199,7 +199,7 @@ impl SyncHeap {
     /// could not run: another collection runs, this thread holds a guard
     /// (S6), or the world did not stop in time.
     pub(crate) fn collect(&self, generation: usize, timeout: Duration) -> Option<usize> {
-        super::collect(self, generation, timeout)
+        super::gc_collect_with_callback(self, generation, timeout)
     }
 
     /// Stop the world and gather the nurseries into generation 0 (for

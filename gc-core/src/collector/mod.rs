@@ -312,7 +312,7 @@ pub(super) fn finish_collection<H: CollectorHeap>(
 /// callbacks run. `None` if no collection could run: one runs already (no
 /// nesting), or, on the sync heap, this thread holds a permit (S6) or the
 /// world did not stop within `timeout` (which the per-thread heap ignores).
-pub(crate) fn collect<H: CollectorHeap>(
+pub(crate) fn gc_collect_with_callback<H: CollectorHeap>(
     heap: &H,
     generation: usize,
     timeout: Duration,
