@@ -306,7 +306,7 @@ impl CollectorHeap for SyncHeap {
         // header meanwhile, N5).
         let gen0 = self.generations[0].head();
         let mut delta = 0;
-        // SAFETY: the world is stopped (N1, N4).
+        // SAFETY: N1, N4: the world is stopped.
         self.world
             .for_each_slot(|slot| delta += unsafe { slot.nursery.gather(gen0) });
         self.young.fetch_add(delta, Ordering::Relaxed);

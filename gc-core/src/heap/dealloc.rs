@@ -28,8 +28,8 @@
 //! object is then leaked, never freed twice or half-freed.
 
 use super::header::{
-    Counts, GcBox, Header, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED, WEAK_COUNT_MASK,
-    WEAK_EPOCH,
+    Counts, GcBox, Header, Node, ObjPtr, RefCounter, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED,
+    WEAK_COUNT_MASK, WEAK_EPOCH,
 };
 use super::owned::Reclaim;
 use super::weakcb::run_reporting_panics;
@@ -88,20 +88,23 @@ impl DeathOps for Erased {
 }
 
 /// [`DeathOps`] for a statically known `T`.
-pub(crate) struct Typed<T>(std::marker::PhantomData<fn() -> T>);
+///
+/// Generic over the counts `C`: the sync heap's death path uses the same
+/// operations for its objects (`GcBox<T, SyncCounts>`).
+pub(crate) struct Typed<T, C = Counts>(std::marker::PhantomData<fn() -> (T, C)>);
 
-impl<T> Clone for Typed<T> {
+impl<T, C> Clone for Typed<T, C> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T> Copy for Typed<T> {}
+impl<T, C> Copy for Typed<T, C> {}
 
-impl<T: Trace + 'static> Typed<T> {
-    pub(crate) const OPS: Typed<T> = Typed(std::marker::PhantomData);
+impl<T: Trace + 'static, C: RefCounter> Typed<T, C> {
+    pub(crate) const OPS: Typed<T, C> = Typed(std::marker::PhantomData);
 }
 
-impl<T: Trace + 'static> DeathOps for Typed<T> {
+impl<T: Trace + 'static, C: RefCounter> DeathOps for Typed<T, C> {
     #[inline(always)]
     fn tracked(self, _: ObjPtr) -> bool {
         T::__gc_tracked()
@@ -112,18 +115,18 @@ impl<T: Trace + 'static> DeathOps for Typed<T> {
     }
     #[inline(always)]
     unsafe fn finalize(self, obj: ObjPtr) {
-        // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T>` (typed caller).
-        unsafe { GcBox::<T>::finalize_erased(obj.counts) }
+        // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T, C>` (typed caller).
+        unsafe { GcBox::<T, C>::finalize_erased(obj.counts) }
     }
     #[inline(always)]
     unsafe fn drop_value(self, obj: ObjPtr) {
         // SAFETY: I1: forwarded.
-        unsafe { GcBox::<T>::drop_value_erased(obj.counts, 0) }
+        unsafe { GcBox::<T, C>::drop_value_erased(obj.counts, 0) }
     }
     #[inline(always)]
     unsafe fn dealloc(self, obj: ObjPtr, heap: Option<&'static Heap>) {
         // SAFETY: I1: forwarded.
-        unsafe { GcBox::<T>::dealloc_with(obj.counts.cast(), heap) }
+        unsafe { GcBox::<T, C>::dealloc_with(obj.counts.cast(), heap) }
     }
 }
 

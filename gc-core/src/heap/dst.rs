@@ -67,13 +67,24 @@ unsafe fn release_erased(obj: ObjPtr) {
     unsafe { release(obj, Erased) }
 }
 
-/// Refcount death of a sync-heap object.
+/// Refcount death of a sync-heap object, through the vtable.
 ///
 /// # Safety
 /// As for `sync::dealloc::release`.
 unsafe fn release_sync(obj: ObjPtr) {
     // SAFETY: I1: forwarded.
-    unsafe { crate::sync::dealloc::release(obj) }
+    unsafe { crate::sync::dealloc::release(obj, Erased) }
+}
+
+/// Refcount death of a sync-heap object of the sized type `T`.
+///
+/// # Safety
+/// As for `sync::dealloc::release`; `obj` is a `GcBox<T, SyncCounts>`.
+unsafe fn release_sync_typed<T: Trace + 'static>(obj: ObjPtr) {
+    type Ops<T> = Typed<T, crate::sync::counts::SyncCounts>;
+    // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T, SyncCounts>` (ErasedType of
+    // `T` on the sync heap).
+    unsafe { crate::sync::dealloc::release(obj, Ops::<T>::OPS) }
 }
 
 // SAFETY: I8: the vtables of `GcBox<T, _>` describe a `T`.
@@ -89,7 +100,7 @@ unsafe impl<T: Trace> TraceUnsized for T {
                 meta: 0,
                 tracked: T::__gc_tracked(),
                 from_header: false,
-                release: release_sync,
+                release: release_sync_typed::<T>,
             }
         } else {
             ErasedType {
@@ -274,7 +285,7 @@ pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<Gc
         // of the value (sound on a value the collector dropped, as in
         // `has_header`), and `release_typed` checks the collector's
         // ownership itself (I5). One load and test fewer than below.
-        // SAFETY: as said; live object (I1).
+        // SAFETY: I1, I8: as said; live object.
         let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
         let obj = ObjPtr {
             counts: ptr.cast(),

@@ -3,6 +3,7 @@
 use super::counts::SyncCounts;
 use super::dealloc::release;
 use super::heap::heap;
+use crate::heap::dealloc::Erased;
 use crate::heap::header::ObjPtr;
 use crate::heap::header::RefCounter;
 use crate::trace::Trace;
@@ -152,7 +153,7 @@ impl Drop for GcAny {
     fn drop(&mut self) {
         if self.counts().dec_strong() {
             // SAFETY: I1: last strong reference of a live object.
-            unsafe { release(self.obj) }
+            unsafe { release(self.obj, Erased) }
         }
     }
 }

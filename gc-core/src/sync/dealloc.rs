@@ -3,6 +3,7 @@
 use super::counts::SyncCounts;
 use super::heap::{heap, SyncHeap};
 use super::nursery;
+use crate::heap::dealloc::{DeathOps, Erased};
 use crate::heap::header::{
     Node, ObjPtr, RefCounter, FINALIZED, HAS_CALLBACKS, IN_NURSERY, WEAK_CLEARED, WEAK_COUNT_MASK,
     WEAK_EPOCH,
@@ -68,10 +69,10 @@ impl Drop for Depth {
 ///
 /// # Safety
 /// `obj` is a live sync object whose last strong reference the caller just
-/// released.
+/// released; `ops` fits its type.
 #[cold]
 #[inline(never)]
-pub(crate) unsafe fn release(obj: ObjPtr) {
+pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     let depth = TRASH.try_with(|t| t.depth.get()).unwrap_or(0);
     if depth >= TRASHCAN_LIMIT && DEFERRED.try_with(|d| d.borrow_mut().push(obj)).is_ok() {
         let _ = TRASH.try_with(|t| t.pending.set(true));
@@ -83,7 +84,7 @@ pub(crate) unsafe fn release(obj: ObjPtr) {
         let _restore = Depth(depth);
         let _ = TRASH.try_with(|t| t.depth.set(depth + 1));
         // SAFETY: I1: forwarded from the caller.
-        unsafe { destroy(obj) };
+        unsafe { destroy(obj, ops) };
     }
     if depth == 0 && TRASH.try_with(|t| t.pending.get()).unwrap_or(false) {
         drain_trashcan();
@@ -101,19 +102,32 @@ fn drain_trashcan() {
         let _ = TRASH.try_with(|t| t.depth.set(1));
         // SAFETY: I1, S3: deferred objects had their last strong reference dropped
         // on this thread and were not touched since.
-        unsafe { destroy(obj) };
+        unsafe { destroy(obj, Erased) };
     }
     let _ = TRASH.try_with(|t| t.pending.set(false));
 }
 
 /// CPython's order: finalize (maybe resurrect), clear weak handles + run
-/// callbacks, unlink, drop, free.
-unsafe fn destroy(obj: ObjPtr) {
+/// callbacks, unlink, drop, free. The same steps, and the same
+/// [`DeathOps`] (typed for a sized `T`, else through the vtable), as the
+/// per-thread heap's `heap::dealloc::destroy`; what differs is how the
+/// object is unlinked (nursery or list lock) and that a resurrection is
+/// confirmed with a compare-exchange (another thread may be upgrading).
+///
+/// # Safety
+/// As for [`release`].
+#[inline(always)]
+unsafe fn destroy<O: DeathOps>(obj: ObjPtr, ops: O) {
     let heap = heap();
     // SAFETY: I1: live (caller's contract).
     let counts = unsafe { SyncCounts::of(obj.counts) };
-    // SAFETY: I1: live until this function frees it (caller's contract).
-    let header = unsafe { obj.header() };
+    let header = if ops.tracked(obj) {
+        // SAFETY: I8: a tracked type's object has a header; L1: live until
+        // this function frees it (caller's contract).
+        Some(unsafe { Node::of_counts(obj.counts) })
+    } else {
+        None
+    };
     if let Some(h) = header {
         // SAFETY: I1, S3: forwarded: this thread owns the death.
         if !unsafe { unlink_dying(heap, h, counts, obj) } {
@@ -121,7 +135,7 @@ unsafe fn destroy(obj: ObjPtr) {
         }
     }
     let vt = obj.vtable;
-    let kind = (vt.finalizer_kind)();
+    let kind = ops.finalizer(obj);
     // The common case, as the per-thread heap's: no finalizer, no weak
     // handle (the weak count is the implicit one), no callback or epoch to
     // clear. Strong is 0 and no weak handle exists, so none can be made
@@ -129,10 +143,10 @@ unsafe fn destroy(obj: ObjPtr) {
     if kind == FinalizerKind::None
         && counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS | WEAK_EPOCH) == 1
     {
-        // SAFETY: as above: we own the value and the last reference (I1).
+        // SAFETY: I1: as above: we own the value and the last reference.
         unsafe {
-            (vt.drop_value)(obj.counts, obj.meta);
-            (vt.dealloc)(obj.counts, obj.meta);
+            ops.drop_value(obj);
+            ops.dealloc(obj, None);
         }
         return;
     }
@@ -148,7 +162,7 @@ unsafe fn destroy(obj: ObjPtr) {
         counts.set_strong(1);
         run_reporting_panics(&|| format!("finalizer of {}", (vt.type_name)()), || {
             // SAFETY: I1, I6: intact value, we hold a strong reference.
-            unsafe { (vt.finalize)(obj.counts) }
+            unsafe { ops.finalize(obj) }
         });
         if !counts.release_if_last() {
             // Resurrected (maybe by another thread's upgrade during the
@@ -173,7 +187,7 @@ unsafe fn destroy(obj: ObjPtr) {
                 // The resurrecting handles are gone already: a new death,
                 // of a linked object, owned by this thread.
                 // SAFETY: I1: live, and we released its last strong reference.
-                unsafe { release(obj) };
+                unsafe { release(obj, ops) };
             }
             return;
         }
@@ -181,10 +195,10 @@ unsafe fn destroy(obj: ObjPtr) {
     clear_weak_handles_and_run_callbacks(heap, obj);
     counts.forget_epoch(addr);
     // SAFETY: I1, I2: strong 0 and WEAK_CLEARED: nobody can reach the value.
-    unsafe { (vt.drop_value)(obj.counts, obj.meta) };
+    unsafe { ops.drop_value(obj) };
     if counts.dec_weak() {
-        // SAFETY: the implicit weak was the last reference (I1).
-        unsafe { (vt.dealloc)(obj.counts, obj.meta) };
+        // SAFETY: I1: the implicit weak was the last reference.
+        unsafe { ops.dealloc(obj, None) };
     }
 }
 
@@ -262,6 +276,6 @@ pub(crate) fn clear_weak_handles_and_run_callbacks(heap: &SyncHeap, obj: ObjPtr)
 impl Reclaim for SyncCounts {
     unsafe fn release(obj: ObjPtr) {
         // SAFETY: I1: forwarded from the caller.
-        unsafe { release(obj) }
+        unsafe { release(obj, Erased) }
     }
 }

@@ -6,6 +6,8 @@ use super::dealloc::{clear_weak_handles_and_run_callbacks, release};
 use super::heap::{heap, NurseryFlag};
 use super::nursery;
 use super::weak::Weak;
+use crate::heap::dealloc::Erased;
+use crate::heap::dst::is_thin;
 use crate::heap::dst::{has_header, obj_of};
 use crate::heap::header::{
     GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, IN_NURSERY, MUT_EXPOSED, PINNED,
@@ -608,7 +610,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Gc<T> {
     fn drop(&mut self) {
         if self.counts().dec_strong() {
             // SAFETY: I1: we released the last strong reference of a live object.
-            unsafe { release(self.obj()) }
+            unsafe { release_handle(self.ptr) }
         }
     }
 }
@@ -660,4 +662,37 @@ impl GcAny {
             Err(self)
         }
     }
+}
+
+/// The last strong handle of `ptr` was dropped: reclaim the object, through
+/// `T`'s static code ([`Typed`], via `__gc_erased`) when `T` is sized,
+/// through the vtable otherwise. (The per-thread twin is
+/// `heap::dst::release_handle`; this one never reads the header's link
+/// words outside the list lock, S4.)
+///
+/// # Safety
+/// The caller owned the last strong reference and just decremented the
+/// strong count to zero.
+#[cold]
+#[inline(never)]
+unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T, SyncCounts>>) {
+    if is_thin::<T>() {
+        // A sized `T`: its erased type is static, so the call reads nothing
+        // of the value (sound even on a value a collection dropped, as in
+        // `has_header`); `destroy` checks the collector's ownership itself
+        // (I5), under the list lock.
+        // SAFETY: I1, I8: as said; live object.
+        let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(true) };
+        let obj = ObjPtr {
+            counts: ptr.cast(),
+            vtable: e.vtable,
+            meta: e.meta,
+        };
+        // SAFETY: I1, I8: forwarded; `e.release` is `T`'s typed sync death.
+        unsafe { (e.release)(obj) };
+        return;
+    }
+    // SAFETY: I1, I8: forwarded; live, and `obj_of` reads only the header's
+    // vtable, never its link words (I8).
+    unsafe { release(obj_of(ptr), Erased) }
 }

@@ -114,7 +114,7 @@ pub(crate) struct Nursery {
     state: UnsafeCell<State>,
 }
 
-// SAFETY: the state is accessed under N1's exclusion only; slots are
+// SAFETY: N1, N2: the state is accessed under N1's exclusion only; slots are
 // atomics; chunks are never freed (N2).
 unsafe impl Sync for Nursery {}
 // SAFETY: N1, N2: as above.

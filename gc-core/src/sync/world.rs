@@ -372,8 +372,22 @@ impl World {
     /// slot's nursery as its owner (N1).
     #[inline(always)]
     pub(crate) fn attached<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
-        let _permit = self.permit();
-        let slot = LOCAL.with(|l| l.slot.get());
+        // As `permit`, also returning the slot (one thread-local access).
+        let slot = LOCAL.with(|l| {
+            let d = l.depth.get();
+            if d == 0 {
+                match l.slot.get() {
+                    Some(slot) => self.attach(slot),
+                    None => self.attach_new(l),
+                }
+            }
+            l.depth.set(d + 1);
+            l.slot.get()
+        });
+        let _permit = Permit {
+            world: self,
+            _not_send: PhantomData,
+        };
         f(slot.expect("gc: an attached thread has a slot"))
     }
 
