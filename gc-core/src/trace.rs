@@ -344,10 +344,12 @@ pub(crate) enum TraceMode<'a> {
 /// assert!(Gc::is_tracked(&s));
 /// ```
 pub struct Tracer<'a> {
-    /// The per-thread collector's two hot modes, tested before `mode` is
-    /// matched: [`FAST_SUBTRACT`], [`FAST_REACHABLE`] or [`FAST_NONE`].
+    /// The per-thread collector's hot modes, tested before `mode` is
+    /// matched: [`FAST_SUBTRACT`], [`FAST_REACHABLE`], [`FAST_CLOSURE`] or
+    /// [`FAST_NONE`].
     pub(crate) fast: u8,
-    /// `young` of `VisitReachable`, for the fast path.
+    /// `young` of `VisitReachable`, or `increment` of `Closure`, for the
+    /// fast path.
     pub(crate) young: *mut Header,
     /// `FAST_SUBTRACT` coalesces runs of edges to one object (a list holding
     /// the same handle many times): the object of the current run, and the
@@ -356,8 +358,8 @@ pub struct Tracer<'a> {
     pub(crate) run_target: *mut Header,
     pub(crate) run_len: usize,
     /// `FAST_SUBTRACT` in the fused first pass: the generation being
-    /// collected (objects tagged `<=` it are members, header I7); else
-    /// [`NOT_FUSED`].
+    /// collected (objects tagged `<=` it are members, header I7);
+    /// `FAST_CLOSURE`: the pending tag; else [`NOT_FUSED`].
     pub(crate) member_tag: usize,
     /// Boxed: the slow path gets a pointer to it that is not derived from
     /// the tracer, so the compiler can keep `fast` and the run in
@@ -375,6 +377,8 @@ pub(crate) const FAST_REACHABLE: u8 = 1;
 pub(crate) const NOT_FUSED: usize = usize::MAX;
 /// `Tracer::fast`: anything else (match on `mode`).
 pub(crate) const FAST_NONE: u8 = 2;
+/// `Tracer::fast`: the incremental mode's increment closure (`Closure`).
+pub(crate) const FAST_CLOSURE: u8 = 3;
 
 impl<'a> Tracer<'a> {
     pub(crate) fn new(mode: TraceMode<'a>) -> Self {
@@ -382,17 +386,26 @@ impl<'a> Tracer<'a> {
     }
 
     pub(crate) fn for_heap(mode: TraceMode<'a>, sync: bool) -> Self {
-        let (fast, young) = match (&mode, sync) {
-            (TraceMode::SubtractRefs, false) => (FAST_SUBTRACT, std::ptr::null_mut()),
-            (TraceMode::VisitReachable { young }, false) => (FAST_REACHABLE, young.as_ptr()),
-            _ => (FAST_NONE, std::ptr::null_mut()),
+        let (fast, young, member_tag) = match (&mode, sync) {
+            (TraceMode::SubtractRefs, false) => (FAST_SUBTRACT, std::ptr::null_mut(), NOT_FUSED),
+            (TraceMode::VisitReachable { young }, false) => {
+                (FAST_REACHABLE, young.as_ptr(), NOT_FUSED)
+            }
+            (
+                TraceMode::Closure {
+                    increment,
+                    pending_tag,
+                },
+                false,
+            ) => (FAST_CLOSURE, increment.as_ptr(), *pending_tag),
+            _ => (FAST_NONE, std::ptr::null_mut(), NOT_FUSED),
         };
         Tracer {
             fast,
             young,
             run_target: std::ptr::null_mut(),
             run_len: 0,
-            member_tag: NOT_FUSED,
+            member_tag,
             mode: Box::new(mode),
             sync,
         }

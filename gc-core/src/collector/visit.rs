@@ -7,7 +7,9 @@ use super::heap::CollectorHeap;
 use crate::heap::dst::{has_header, is_thin, obj_of};
 use crate::heap::header::{GcBox, Node, HEADER_SIZE};
 use crate::heap::list;
-use crate::trace::{Trace, TraceMode, Tracer, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED};
+use crate::trace::{
+    Trace, TraceMode, Tracer, FAST_CLOSURE, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED,
+};
 use std::ptr::NonNull;
 
 /// Trace the object of `header` with `tracer` — unless `Gc::get_mut` may
@@ -103,6 +105,22 @@ impl Tracer<'_> {
                     // collection, which outlives the tracer.
                     let young = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
                     visit_reachable(target, young);
+                }
+            }
+            return;
+        }
+        if self.fast == FAST_CLOSURE {
+            if has_header() {
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // the object allocated (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) };
+                // Linked and not COLLECTING: its tag is its space (I7).
+                if target.is_linked() && !target.is_collecting() && target.tag() == self.member_tag
+                {
+                    // SAFETY: L1: set from the increment's list head, which
+                    // outlives the tracer (`form_increment`).
+                    let increment = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
+                    take_into_increment(target, increment);
                 }
             }
             return;
