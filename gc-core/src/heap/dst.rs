@@ -267,6 +267,30 @@ pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: RefCounter>(
     }
 }
 
+/// Refcount death of a sized `T`'s object on either heap (`C`), through
+/// `T`'s static death: its erased type is a constant, so `__gc_erased`
+/// reads nothing of the value (sound on a value a collection dropped, as
+/// in `has_header`); the death checks the collector's ownership (I5).
+///
+/// # Safety
+/// `T` is sized ([`is_thin`]); the caller owned the last strong reference
+/// and just decremented the strong count to zero (I1).
+#[inline(always)]
+pub(crate) unsafe fn release_sized<T: ?Sized + Trace + 'static, C: RefCounter>(
+    ptr: NonNull<GcBox<T, C>>,
+) {
+    debug_assert!(is_thin::<T>());
+    // SAFETY: I1, I8: as said; live object.
+    let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(C::SYNC) };
+    let obj = ObjPtr {
+        counts: ptr.cast(),
+        vtable: e.vtable,
+        meta: e.meta,
+    };
+    // SAFETY: I8: forwarded; `e.release` is `T`'s death on this heap.
+    unsafe { (e.release)(obj) }
+}
+
 /// The last strong handle of `ptr` was dropped: reclaim the object (or
 /// not, see `dealloc`), through `T`'s static code when `T` is sized.
 ///
@@ -281,19 +305,8 @@ pub(crate) unsafe fn has_header<T: ?Sized + Trace + 'static, C: RefCounter>(
 #[inline(never)]
 pub(crate) unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T>>) {
     if is_thin::<T>() {
-        // A sized `T`: its erased type is static, so the call reads nothing
-        // of the value (sound on a value the collector dropped, as in
-        // `has_header`), and `release_typed` checks the collector's
-        // ownership itself (I5). One load and test fewer than below.
-        // SAFETY: I1, I8: as said; live object.
-        let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(false) };
-        let obj = ObjPtr {
-            counts: ptr.cast(),
-            vtable: e.vtable,
-            meta: e.meta,
-        };
-        // SAFETY: I8: forwarded; `e.release` fits the concrete type.
-        unsafe { (e.release)(obj) };
+        // SAFETY: I1: forwarded (the caller's contract, live object).
+        unsafe { release_sized(ptr) };
         return;
     }
     // SAFETY: live: the weak count still holds the implicit reference (I1).

@@ -677,19 +677,9 @@ impl GcAny {
 #[inline(never)]
 unsafe fn release_handle<T: ?Sized + Trace + 'static>(ptr: NonNull<GcBox<T, SyncCounts>>) {
     if is_thin::<T>() {
-        // A sized `T`: its erased type is static, so the call reads nothing
-        // of the value (sound even on a value a collection dropped, as in
-        // `has_header`); `destroy` checks the collector's ownership itself
-        // (I5), under the list lock.
-        // SAFETY: I1, I8: as said; live object.
-        let e = unsafe { (*ptr.as_ptr()).value.__gc_erased(true) };
-        let obj = ObjPtr {
-            counts: ptr.cast(),
-            vtable: e.vtable,
-            meta: e.meta,
-        };
-        // SAFETY: I1, I8: forwarded; `e.release` is `T`'s typed sync death.
-        unsafe { (e.release)(obj) };
+        // SAFETY: I1: forwarded; `destroy` checks the collector's ownership
+        // under the list lock (I5).
+        unsafe { crate::heap::dst::release_sized(ptr) };
         return;
     }
     // SAFETY: I1, I8: forwarded; live, and `obj_of` reads only the header's
