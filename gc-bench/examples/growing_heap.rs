@@ -32,16 +32,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn cpu_ns() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
-}
+use gc_bench::thread_cpu_ns as cpu_ns;
 
 /// One pygc run: build time and, per generation, collections and their
 /// total duration.

@@ -142,16 +142,7 @@ impl Heap {
     }
 }
 
-fn cpu_ns() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
-}
+use gc_bench::thread_cpu_ns as cpu_ns;
 
 fn timed(name: &str, heap: &mut Heap, pass: impl Fn(&mut Heap)) -> f64 {
     let mut best = f64::MAX;

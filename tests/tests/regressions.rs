@@ -688,6 +688,24 @@ fn fuzz_callback_owned_by_trash_on_a_legacy_object_killed_during_delete() {
 // Found in review: try_unwrap left a resurrected object's weak epoch behind
 // ---------------------------------------------------------------------------
 
+/// Bytes this thread still has allocated after 2000 rounds of `once` (after
+/// 4 warm-up rounds), each round keeping a weak handle until all are done:
+/// the rounds' objects take different addresses, and once the handles go
+/// every allocation is free again.
+fn bytes_left_by_2000_rounds<W>(once: impl Fn(&mut Vec<W>)) -> isize {
+    let mut kept = Vec::with_capacity(2100);
+    for _ in 0..4 {
+        once(&mut kept);
+    }
+    kept.clear();
+    let before = LIVE_BYTES.with(Cell::get);
+    for _ in 0..2000 {
+        once(&mut kept);
+    }
+    kept.clear();
+    LIVE_BYTES.with(Cell::get) - before
+}
+
 /// Resurrects itself (through its own self-edge) the first time it is
 /// finalized.
 #[derive(Trace)]
@@ -735,17 +753,7 @@ fn try_unwrap_of_a_resurrected_object_leaves_no_epoch_entry() {
         assert!(value.edges.borrow().is_empty());
         kept.push(w);
     };
-    let mut kept = Vec::with_capacity(2100);
-    for _ in 0..4 {
-        once(&mut kept);
-    }
-    kept.clear();
-    let before = LIVE_BYTES.with(Cell::get);
-    for _ in 0..2000 {
-        once(&mut kept);
-    }
-    kept.clear(); // every allocation is free again
-    let grew = LIVE_BYTES.with(Cell::get) - before;
+    let grew = bytes_left_by_2000_rounds(once);
     assert!(
         grew < 16 * 1024,
         "2000 unwrapped resurrected objects left {grew} bytes behind"
@@ -790,17 +798,7 @@ fn sync_try_unwrap_of_a_resurrected_object_leaves_no_epoch_entry() {
         assert!(value.edges.lock().is_empty());
         kept.push(w);
     };
-    let mut kept = Vec::with_capacity(2100);
-    for _ in 0..4 {
-        once(&mut kept);
-    }
-    kept.clear();
-    let before = LIVE_BYTES.with(Cell::get);
-    for _ in 0..2000 {
-        once(&mut kept);
-    }
-    kept.clear();
-    let grew = LIVE_BYTES.with(Cell::get) - before;
+    let grew = bytes_left_by_2000_rounds(once);
     assert!(
         grew < 16 * 1024,
         "2000 unwrapped resurrected sync objects left {grew} bytes behind"
