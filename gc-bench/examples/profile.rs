@@ -9,14 +9,39 @@
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
 //! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `c-alive`, `c-dead`, `d`, `e-collect`,
-//! `e-traversal`, `f`. Only the `timed_*` functions are what the benchmark
+//! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
+//! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
+//! and `sync-d` (clone+drop). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d` and `f` take a second argument `rc` to run the same on `Rc`, for an
+//! `d`, `f`, `sync-a2` and `sync-d` take a second argument `rc` to run the same on `Rc`, for an
 //! instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
 use pygc::gc;
 use std::hint::black_box;
+
+/// The sync heap's tracked node (as `sync_threads`' `new+drop` row).
+#[derive(pygc::Trace)]
+struct SyncNode {
+    _next: pygc::sync::GcMutex<Option<pygc::sync::Gc<SyncNode>>>,
+}
+
+fn sync_node() -> pygc::sync::Gc<SyncNode> {
+    pygc::sync::Gc::new(SyncNode {
+        _next: pygc::sync::GcMutex::new(None),
+    })
+}
+
+/// `sync_node`'s std counterpart.
+struct ArcNode {
+    _next: std::sync::Mutex<Option<std::sync::Arc<ArcNode>>>,
+}
+
+fn arc_node() -> std::sync::Arc<ArcNode> {
+    std::sync::Arc::new(ArcNode {
+        _next: std::sync::Mutex::new(None),
+    })
+}
 
 #[inline(never)]
 fn timed_collect() -> usize {
@@ -116,6 +141,10 @@ fn main() {
             timed_churn(1_000_000, 1_000, s::obj);
             drop(old);
         }
+        "sync-a2" if rc => timed_new_drop(100_000, arc_node),
+        "sync-a2" => timed_new_drop(100_000, sync_node),
+        "sync-d" if rc => timed_clone_drop(&arc_node(), 1_000_000),
+        "sync-d" => timed_clone_drop(&sync_node(), 1_000_000),
         other => panic!("unknown workload {other:?}"),
     }
 }

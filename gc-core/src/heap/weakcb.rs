@@ -97,25 +97,38 @@ impl<C> Registry<C> {
 /// Run `f`, catching a panic and reporting it on stderr the way CPython's
 /// unraisable hook reports an exception in `__del__` or a callback. Returns
 /// whether `f` completed.
+///
+/// Always inlined (the report is out of line): the collector's drop walk
+/// calls it once per trash object, and when both heaps share one closure
+/// type the compiler otherwise keeps it out of line (16 instructions per
+/// object in `profile b`).
+#[inline(always)]
 pub(crate) fn run_reporting_panics(what: &dyn Fn() -> String, f: impl FnOnce()) -> bool {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(()) => true,
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "<non-string panic payload>".to_string());
-            eprintln!("Exception ignored in: {}\npanic: {message}", what());
-            // Dropping the payload could itself panic: catch that too (and
-            // only then leak the second payload).
-            if let Err(again) =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
-            {
-                std::mem::forget(again);
-            }
+            report_panic(what, payload);
             false
         }
+    }
+}
+
+/// The report of [`run_reporting_panics`].
+#[cold]
+#[inline(never)]
+fn report_panic(what: &dyn Fn() -> String, payload: Box<dyn std::any::Any + Send>) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<non-string panic payload>".to_string());
+    eprintln!("Exception ignored in: {}\npanic: {message}", what());
+    // Dropping the payload could itself panic: catch that too (and only
+    // then leak the second payload).
+    if let Err(again) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)))
+    {
+        std::mem::forget(again);
     }
 }
 
