@@ -20,7 +20,10 @@ import sys
 
 GROUPS = [
     ("a1_list_drop", "a1 drop a 1M-node list", "node"),
+    ("a1_list_build", "a1 build a 1M-node list (auto collection off)", "node"),
+    ("a1_growing_build", "growing heap: 2M-node chain, auto collection on", "node"),
     ("a2_new_drop", "a2 new + drop", "object"),
+    ("b_pairs_create", "b create 100k 2-cycles", "pair"),
     ("b_pairs_collect", "b collect 100k dead 2-cycles", "pair"),
     ("c_tree_alive_collect", "c full collect, 1M-node tree alive", "node"),
     ("c_tree_dead_collect", "c full collect, 1M-node tree dead", "node"),
@@ -33,6 +36,9 @@ OURS = "pygc"
 RC = "Rc"
 PEERS = ["gcmodule", "bacon_rajan_cc", "rust-gc", "dumpster", "rust-cc"]
 COLUMNS = [OURS, RC, "Box"] + PEERS
+# Issue 19's floors: the bare-memory work a row is measured against
+# (benches/workloads/floors.rs), one per group at most.
+FLOOR_PREFIX = "floor: "
 
 
 def load(target):
@@ -82,7 +88,8 @@ def main():
     runs = [load(d) for d in dirs]
     keys = set().union(*runs)
     r = {k: statistics.median(run[k] for run in runs if k in run) for k in keys}
-    head = ["workload (ns per unit)", "unit"] + COLUMNS + ["pygc / Rc", "pygc / best peer"]
+    head = ["workload (ns per unit)", "unit"] + COLUMNS + [
+        "floor", "pygc / Rc", "pygc / best peer", "pygc / floor"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for group, label, unit in GROUPS:
@@ -90,8 +97,15 @@ def main():
         vs_rc, vs_peer = ratios(r, group)
         vs_rc = f"{vs_rc:.2f}x" if vs_rc else "—"
         vs_peer = f"{vs_peer[0]:.2f}x ({vs_peer[1]})" if vs_peer else "—"
-        print("| " + " | ".join([label, unit] + cells + [vs_rc, vs_peer]) + " |")
-    extra = sorted(k for k in r if k[0] in ("f_churn_total", "f_young_collect") and "/" in k[1])
+        floors = [(b[len(FLOOR_PREFIX):], v) for (g, b), v in r.items()
+                  if g == group and b.startswith(FLOOR_PREFIX)]
+        floor = f"{fmt(floors[0][1])} ({floors[0][0]})" if floors else "—"
+        ours = r.get((group, OURS))
+        vs_floor = f"{ours / floors[0][1]:.2f}x" if floors and ours else "—"
+        print("| " + " | ".join([label, unit] + cells + [floor, vs_rc, vs_peer, vs_floor]) + " |")
+    extra = sorted(k for k in r
+                   if (k[0] in ("f_churn_total", "f_young_collect") and "/" in k[1])
+                   or (k[0] == "a1_growing_build" and k[1].startswith(OURS + " ")))
     if extra:
         print()
         print("| pygc variant | ns per unit |")
@@ -101,6 +115,10 @@ def main():
             if group == "f_young_collect":
                 print(f"| {group}/{bench} | {fmt(v)} per young object = "
                       f"{v * 700 / 1000:.1f} µs per generation-0 collection of 700 |")
+            elif group == "a1_growing_build":
+                rc = r.get((group, RC))
+                vs = f" ({v / rc:.2f}x Rc)" if rc else ""
+                print(f"| {group}/{bench} | {fmt(v)} per node{vs} |")
             else:
                 print(f"| {group}/{bench} | {fmt(v)} per object |")
     if len(runs) > 1:

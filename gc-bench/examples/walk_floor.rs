@@ -34,114 +34,7 @@
 
 use std::hint::black_box;
 
-const NODES: usize = 1_000_000;
-const PAGE: usize = 16 * 1024;
-const PAGE_HEADER: usize = 64;
-const NODE: usize = 72;
-const PER_PAGE: usize = (PAGE - PAGE_HEADER) / NODE;
-const NONE: u32 = u32::MAX;
-
-/// 72 bytes, like a pooled `Tree` object.
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct Node {
-    next: u64,
-    prev: u64,
-    vtable: u64,
-    strong: u32,
-    weak: u32,
-    parent: u64,
-    left_flag: u64,
-    left: u64,
-    right_flag: u64,
-    right: u64,
-}
-
-const _: () = assert!(std::mem::size_of::<Node>() == NODE);
-
-/// The part of a pool page header the side-table variant reads.
-#[derive(Clone, Copy)]
-struct PageHeader {
-    /// `ceil(2^32 / NODE)`: `offset * magic >> 32 == offset / NODE` for
-    /// offsets within a page.
-    magic: u64,
-    /// First side-table slot of the page.
-    side: usize,
-}
-
-struct Heap {
-    /// Slot `p * (PER_PAGE + 1)` is page `p`'s header (unused, keeps the
-    /// page-sized stride); the nodes follow.
-    nodes: Vec<Node>,
-    pages: Vec<PageHeader>,
-    side: Vec<u32>,
-}
-
-impl Heap {
-    fn build() -> Heap {
-        let slot_of = |i: usize| (i / PER_PAGE) * (PER_PAGE + 1) + 1 + i % PER_PAGE;
-        let link = |i: usize| {
-            if i < NODES {
-                slot_of(i) as u64
-            } else {
-                u64::from(NONE)
-            }
-        };
-        let pages = NODES.div_ceil(PER_PAGE);
-        let blank = Node {
-            next: u64::from(NONE),
-            prev: 0,
-            vtable: 0,
-            strong: 0,
-            weak: 1,
-            parent: u64::from(NONE),
-            left_flag: 0,
-            left: u64::from(NONE),
-            right_flag: 0,
-            right: u64::from(NONE),
-        };
-        let mut nodes = vec![blank; pages * (PER_PAGE + 1)];
-        for i in 0..NODES {
-            let node = &mut nodes[slot_of(i)];
-            node.next = link(i + 1);
-            node.strong = 3;
-            node.parent = if i == 0 {
-                u64::from(NONE)
-            } else {
-                link((i - 1) / 2)
-            };
-            node.left = link(2 * i + 1);
-            node.right = link(2 * i + 2);
-        }
-        let magic = (1u64 << 32) / NODE as u64 + 1;
-        let pages = (0..pages)
-            .map(|p| PageHeader {
-                magic,
-                side: p * PER_PAGE,
-            })
-            .collect();
-        Heap {
-            nodes,
-            pages,
-            side: vec![0; NODES + PER_PAGE],
-        }
-    }
-
-    /// The side-table slot of node slot `n`, through its page header (a
-    /// multiply instead of a division, as a pool would do it).
-    #[inline(always)]
-    fn side_slot(&self, n: usize) -> usize {
-        let page = n / (PER_PAGE + 1);
-        let offset = ((n % (PER_PAGE + 1)) - 1) * NODE;
-        let header = &self.pages[page];
-        header.side + ((offset as u64 * header.magic) >> 32) as usize
-    }
-
-    fn edges(node: &Node) -> [u64; 3] {
-        [node.parent, node.left, node.right]
-    }
-}
-
+use gc_bench::floor::{Heap, NODE, NODES, NONE, PER_PAGE};
 use gc_bench::thread_cpu_ns as cpu_ns;
 
 fn timed(name: &str, heap: &mut Heap, pass: impl Fn(&mut Heap)) -> f64 {
@@ -190,14 +83,11 @@ fn main() {
         }
         black_box(sum);
     });
-    let three_rw = timed("three bare sequential passes", &mut heap, |heap| {
-        for pass in 0..3u64 {
-            for n in heap.nodes.iter_mut() {
-                n.prev = (n.prev ^ u64::from(n.strong)).wrapping_add(pass);
-            }
-            black_box(&heap.nodes);
-        }
-    });
+    let three_rw = timed(
+        "three bare sequential passes",
+        &mut heap,
+        Heap::three_bare_passes,
+    );
     // The same three passes doing trial deletion's work in address order:
     // gc_refs = strong; subtract along each node's edges; then a pass that
     // reads gc_refs and marks (move_unreachable without the list).

@@ -8,6 +8,8 @@
 //! the command to reproduce them are in `BENCHMARKS.md` at the repository
 //! root.
 
+pub mod floor;
+
 /// Sizes of the workloads (see `BENCHMARKS.md`).
 pub mod sizes {
     /// a1: nodes in the linked list.

@@ -25,6 +25,7 @@
 //! generation-0 collection) is about ten.
 
 mod contenders;
+mod floors;
 
 use contenders::{bacon, boxed, dumpster_, gcmodule_, pygc_, rc, rust_cc_, rust_gc};
 use contenders::{Collector, Contender};
@@ -543,6 +544,7 @@ fn run() {
         &mut g,
         [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
+    floors::b(&mut g);
     g.finish();
 
     let mut g = group(&mut c, "c_tree_alive_collect", TREE, s(2));
@@ -551,6 +553,7 @@ fn run() {
         &mut g,
         [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
+    floors::c_alive(&mut g);
     g.finish();
 
     let mut g = group(&mut c, "c_tree_dead_collect", TREE, s(3));
@@ -559,6 +562,11 @@ fn run() {
         &mut g,
         [pygc_, gcmodule_, bacon, rust_gc, dumpster_, rust_cc_]
     );
+    floors::c_dead(&mut g);
+    g.finish();
+
+    let mut g = group(&mut c, "a1_growing_build", floors::GROWING, s(3));
+    floors::growing(&mut g);
     g.finish();
 
     let mut g = group(&mut c, "e_gc_collect", RINGS * (RING_LINKS + 1), s(1));
@@ -623,9 +631,15 @@ const BENCHES: &[(&str, &[&str])] = &[
     ("d_sync_clone_drop", &["pygc sync::Gc", "std::sync::Arc"]),
     ("a2_new_drop", ALL),
     ("a1_list_drop", ALL),
+    ("a1_list_build", ALL),
+    ("b_pairs_create", COLLECTORS),
     ("b_pairs_collect", COLLECTORS),
+    ("b_pairs_collect", &["floor: free the pairs"]),
     ("c_tree_alive_collect", COLLECTORS),
+    ("c_tree_alive_collect", &["floor: three bare passes"]),
     ("c_tree_dead_collect", COLLECTORS),
+    ("c_tree_dead_collect", &["floor: free the nodes"]),
+    ("a1_growing_build", &["pygc", "pygc incremental", "Rc"]),
     ("e_gc_collect", COLLECTORS),
     ("e_gc_traversal", COLLECTORS),
     (
@@ -763,6 +777,9 @@ fn regex_escape(s: &str) -> String {
 }
 
 fn main() {
+    if floors::growing_child() {
+        return;
+    }
     if run_in_children() {
         return;
     }
