@@ -442,7 +442,7 @@ pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
                         l
                     }
                     1 => vec![],
-                    _ => vec![heap.gen_head(1), heap.gen_head(2)],
+                    _ => heap.old_lists().to_vec(),
                 },
             }
         }

@@ -10,6 +10,8 @@
 //!                                         first
 //! generations[1]  generation 1            old space with tag 1    tag 1
 //! generations[2]  generation 2            old space with tag 2    tag 2
+//! promoted        (empty)                 the visited space's     visited
+//!                                         promoted tail           tag
 //! permanent       gc.freeze()             gc.freeze()             tag 3
 //! ```
 //!
@@ -17,9 +19,15 @@
 //! *visited* space; [`Spaces::visited`] holds the visited one's tag (1 or 2),
 //! the other is pending. Header I7 holds unchanged in both modes: an object
 //! linked on `generations[g]` carries tag `g`, one on an aging list tag 0.
-//! Finishing a sweep (the pending space is empty) swaps the roles by
-//! flipping [`Spaces::visited`]: no object is relabelled or moved, so the
-//! swap costs nothing however large the old generation is (CPython 3.14's
+//! Objects promoted by young collections belong to the visited space (PEP
+//! 848) but wait on a list of their own, [`Spaces::promoted`], with the
+//! visited tag, until the sweep ends: then they join the visited list's
+//! tail, behind every object the sweep visited, which were all old when it
+//! started — so the old generation stays in promotion order, oldest first
+//! (`collector::incremental`, "Where promoted objects go"). Finishing a
+//! sweep (the pending space is empty) swaps the roles by flipping
+//! [`Spaces::visited`]: no object is relabelled or moved, so the swap costs
+//! nothing however large the old generation is (CPython 3.14's
 //! `visited_space` bit works the same way).
 //!
 //! # Switching modes
@@ -30,8 +38,8 @@
 //!   visited space (a sweep starts with generation 1's objects).
 //! * to `Generational`: the aging spaces join generation 0 (they are young:
 //!   the next generation-0 collection scans them); the old spaces stay on
-//!   their lists, so the old generation's objects are in generations 1 and
-//!   2 as their tags say.
+//!   their lists, and the promoted list joins the visited one, so the old
+//!   generation's objects are in generations 1 and 2 as their tags say.
 //!
 //! Counts, the work budget and the alternation restart from zero; the
 //! statistics are kept.
@@ -58,6 +66,12 @@ pub(crate) struct Spaces {
     spare: RefCell<Vec<List>>,
     /// Incremental: the tag (1 or 2) of the visited old space.
     pub(crate) visited: Cell<usize>,
+    /// Incremental: the objects promoted by young collections during this
+    /// sweep, with the visited tag (see the module docs).
+    pub(crate) promoted: List,
+    /// Incremental: objects promoted since the last increment (its budget
+    /// grows by as many, PEP 848).
+    pub(crate) promoted_since: Cell<usize>,
     /// Incremental: the work budget, in objects (PEP 848's `work_to_do`).
     pub(crate) work_to_do: Cell<isize>,
     /// Incremental: the next automatic collection is a young one.
@@ -72,6 +86,8 @@ impl Spaces {
             aging: RefCell::new(VecDeque::new()),
             spare: RefCell::new(Vec::new()),
             visited: Cell::new(2),
+            promoted: List::new(),
+            promoted_since: Cell::new(0),
             work_to_do: Cell::new(0),
             young_next: Cell::new(false),
         }
@@ -101,12 +117,23 @@ impl Spaces {
 
 impl Heap {
     /// Every list an object of this heap may be linked on outside a
-    /// collection, except the permanent generation: generations 0–2 and the
-    /// aging spaces.
+    /// collection, except the permanent generation: generations 0–2, the
+    /// aging spaces and the promoted list.
     pub(crate) fn tracked_lists(&self) -> Vec<Node> {
         let mut out: Vec<Node> = self.generations.iter().map(List::head).collect();
         out.extend(self.spaces.aging_heads());
+        out.push(self.spaces.promoted.head());
         out
+    }
+
+    /// Incremental: the old generation's lists (both spaces and the
+    /// promoted list).
+    pub(crate) fn old_lists(&self) -> [Node; 3] {
+        [
+            self.gen_head(1),
+            self.gen_head(2),
+            self.spaces.promoted.head(),
+        ]
     }
 
     /// Switch to `mode` now (no collection runs). See the module docs.
@@ -127,10 +154,14 @@ impl Heap {
             }
             list::merge(nursery.head(), gen0);
             spaces.give_back(nursery);
+            // The promoted objects carry the visited tag (I7).
+            list::merge(spaces.promoted.head(), self.gen_head(spaces.visited.get()));
             self.long_lived_total.set(0);
             self.long_lived_pending.set(0);
         } else {
+            debug_assert!(list::is_empty(spaces.promoted.head()));
             spaces.visited.set(2);
+            spaces.promoted_since.set(0);
             spaces.work_to_do.set(0);
             spaces.young_next.set(false);
         }
