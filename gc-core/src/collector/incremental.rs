@@ -117,8 +117,14 @@
 //! (everything but the frozen objects is collected, and every tag but
 //! `TAG_PERMANENT` is `<= 2`), not young collections: it tells members of
 //! the collected set by their tag (`<= g`), and young objects outside the
-//! collected aging space share tag 0. An increment gets the same saving
-//! another way: the closure walk
+//! collected aging space share tag 0. A young collection's `update_refs`
+//! walk reverses its list instead ([`FirstPass::UpdateReversed`]), so that
+//! `move_unreachable` scans the aging space newest first: objects mostly
+//! point at older ones, so each is then marked reachable by its referrer
+//! before the scan reaches it, instead of being moved to `unreachable` and
+//! rescued (in allocation order nearly every object of a growing heap
+//! was). An increment gets the fused pass's saving another way: the closure
+//! walk
 //! does each object's `update_refs` as it takes it (`COLLECTING` set,
 //! `gc_refs = strong`), which is also the mark that it was taken — the
 //! pending tag on an object without `COLLECTING` means "in the pending
@@ -245,7 +251,7 @@ fn young_collection(heap: &Heap) -> (usize, usize) {
         oldest.head(),
         spaces.promoted.head(),
         spaces.visited.get(),
-        FirstPass::Update,
+        FirstPass::UpdateReversed,
     );
     spaces.give_back(oldest);
     spaces
