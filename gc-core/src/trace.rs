@@ -305,7 +305,8 @@ pub(crate) enum TraceMode<'a> {
     MoveToList { list: Node },
     /// The incremental mode's increment closure: take referents still in
     /// the pending space (tag `pending_tag`) into `increment`, with their
-    /// `update_refs` done (per-thread heap only).
+    /// `update_refs` done, and subtract the edges between the increment's
+    /// objects (per-thread heap only).
     Closure { increment: Node, pending_tag: usize },
     /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
     WeakHandles { ids: &'a mut Vec<u64> },

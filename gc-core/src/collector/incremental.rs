@@ -123,16 +123,18 @@
 //! point at older ones, so each is then marked reachable by its referrer
 //! before the scan reaches it, instead of being moved to `unreachable` and
 //! rescued (in allocation order nearly every object of a growing heap
-//! was). An increment gets the fused pass's saving another way: the closure
-//! walk
-//! does each object's `update_refs` as it takes it (`COLLECTING` set,
-//! `gc_refs = strong`), which is also the mark that it was taken — the
-//! pending tag on an object without `COLLECTING` means "in the pending
-//! space, not yet taken" — and the region is collected with
-//! [`FirstPass::Done`].
+//! was). An increment saves more another way: the closure walk does each
+//! object's `update_refs` as it takes it (`COLLECTING` set, `gc_refs =
+//! strong`), which is also the mark that it was taken — the pending tag on
+//! an object without `COLLECTING` means "in the pending space, not yet
+//! taken" — and subtracts each edge it follows between objects of the
+//! increment, so the region is collected with [`FirstPass::Subtracted`]
+//! (see `form_increment`).
 
+use super::heap::CollectorHeap;
+use super::reachability::trace_skipped;
 use super::validate::validate_tags;
-use super::visit::{take_into_increment, trace_object, AbortOnPanic};
+use super::visit::{take_into_increment, trace_value, AbortOnPanic, OVER_REPORTED};
 use super::{finish_collection, gc_collect_region, FirstPass};
 use crate::heap::header::Node;
 use crate::heap::list::{self, List};
@@ -312,7 +314,7 @@ fn increment(heap: &Heap) -> (usize, usize) {
         increment.head(),
         heap.gen_head(visited_tag),
         visited_tag,
-        FirstPass::Done,
+        FirstPass::Subtracted,
     );
     let reclaimed = size.saturating_sub(survivors) as isize;
     let work = spaces
@@ -332,37 +334,52 @@ fn increment(heap: &Heap) -> (usize, usize) {
 /// scanned pending object (the head) and everything it transitively
 /// reaches within `pending`. Returns the number moved.
 ///
-/// Each object gets its `update_refs` as it is taken (`gc_refs = strong`,
-/// COLLECTING set: `visit::take_into_increment`), which also marks it as
-/// taken (the closure takes only objects that are not COLLECTING and carry
-/// the pending tag), so the increment is collected with
-/// [`FirstPass::Done`]: one walk fewer. The increment is singly linked
-/// from here on, as `update_refs` leaves a list; survivors get the visited
-/// tag from `move_unreachable`.
+/// The walk that forms the closure is also `update_refs` and
+/// `subtract_refs` of the increment (`visit::visit_closure`): each object
+/// gets `gc_refs = strong` as it is taken (COLLECTING set), which also
+/// marks it as taken (the closure takes only objects that are not
+/// COLLECTING and carry the pending tag), and each edge from an object of
+/// the increment to one taken already, or taken by that edge, is
+/// subtracted. Every object of the increment is traced once, when the scan
+/// reaches it, so every edge between its objects is subtracted exactly once
+/// — as `subtract_refs` would — and the increment is collected with
+/// [`FirstPass::Subtracted`]: two walks fewer. Objects whose value
+/// `Gc::get_mut` may have lent out are not traced (nothing they reach is
+/// taken through them) and get `subtract_refs`' treatment at the end
+/// (`reachability::trace_skipped`). The increment is singly linked from
+/// here on, as `update_refs` leaves a list; survivors get the visited tag
+/// from `move_unreachable`.
 ///
 /// Only `Trace::trace` runs here; a panic in it aborts (the increment is a
 /// local list the unwinding would free under its objects).
 fn form_increment(pending: Node, increment: Node, pending_tag: usize, budget: usize) -> usize {
     let _guard = AbortOnPanic::new();
+    OVER_REPORTED.with(|f| f.set(false));
     let mut tracer = Tracer::new(TraceMode::Closure {
         increment,
         pending_tag,
     });
+    let mut skipped = Vec::new();
     let mut size = 0;
     let mut last = increment;
     while size < budget && !list::is_empty(pending) {
         let mut node = list::next(pending);
-        take_into_increment(node, increment);
+        take_into_increment(node, increment, 0);
         // Scan from the closure's first object to the end of the increment;
         // what the scan takes is appended and scanned in turn.
         while node != increment {
-            trace_object::<Heap>(node, &mut tracer);
+            if Heap::mut_exposed(node.obj()) {
+                skipped.push(node);
+            } else {
+                trace_value(node, &mut tracer);
+            }
             size += 1;
             last = node;
             node = list::next(node);
         }
     }
     debug_assert!(size == 0 || list::prev(increment) == last);
+    trace_skipped::<Heap>(skipped, &mut Tracer::new(TraceMode::SubtractRefs));
     size
 }
 

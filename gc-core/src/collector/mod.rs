@@ -140,7 +140,7 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
     first: FirstPass,
 ) -> (usize, usize, usize) {
     let debug = heap.debug();
-    if first != FirstPass::Done {
+    if first != FirstPass::Subtracted {
         validate_list(young, Some(false));
     }
     let unreachable = List::new();

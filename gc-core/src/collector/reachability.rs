@@ -78,6 +78,13 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
         node = list::next(node);
     }
     tracer.flush();
+    trace_skipped::<H>(skipped, &mut tracer);
+}
+
+/// The end of `subtract_refs` for the objects it skipped as MUT_EXPOSED
+/// (see [`subtract_refs`]): trace each whose `gc_refs` reached zero, until
+/// none is left. `tracer` subtracts (`SubtractRefs`).
+pub(super) fn trace_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
     if skipped.is_empty() {
         return;
     }
@@ -86,7 +93,7 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
         skipped.retain(|&node| {
             if node.gc_refs() == 0 {
                 H::clear_flag(node.obj(), MUT_EXPOSED);
-                trace_value(node, &mut tracer);
+                trace_value(node, tracer);
                 tracer.flush();
                 false
             } else {
@@ -155,11 +162,12 @@ pub(crate) enum FirstPass {
     /// objects were merged into it; [`subtract_refs`] does `update_refs`
     /// on first sight (header I7).
     Fused(usize),
-    /// Done already, as the objects joined the set (per-thread heap, the
-    /// incremental mode's increment: `incremental::form_increment`): the
-    /// list is singly linked, every object COLLECTING with `gc_refs =
-    /// strong`.
-    Done,
+    /// `update_refs` and `subtract_refs` done already, as the objects
+    /// joined the set (per-thread heap, the incremental mode's increment:
+    /// `incremental::form_increment`, which also reset and may have set
+    /// `OVER_REPORTED`): the list is singly linked, every object COLLECTING
+    /// with `gc_refs` counting the references from outside the set.
+    Subtracted,
 }
 
 /// `deduce_unreachable`: `update_refs`, `subtract_refs`, `move_unreachable`. Also handles HAZARDS 1: if a
@@ -175,7 +183,9 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
     survivor_tag: usize,
 ) -> usize {
     let guard = AbortOnPanic::new();
-    OVER_REPORTED.with(|f| f.set(false));
+    if first != FirstPass::Subtracted {
+        OVER_REPORTED.with(|f| f.set(false));
+    }
     let fused = match first {
         FirstPass::Update => {
             update_refs::<H>(base, zero_is_pending);
@@ -186,12 +196,14 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
             None
         }
         FirstPass::Fused(g) => Some(g),
-        FirstPass::Done => {
+        FirstPass::Subtracted => {
             debug_assert!(!H::SYNC, "gc: only the per-thread heap forms increments");
             None
         }
     };
-    subtract_refs::<H>(base, fused);
+    if first != FirstPass::Subtracted {
+        subtract_refs::<H>(base, fused);
+    }
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
         while node != base {

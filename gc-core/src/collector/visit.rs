@@ -131,13 +131,10 @@ impl Tracer<'_> {
     #[cold]
     #[inline(never)]
     fn visit_closure(&mut self, target: Node) {
-        // Linked and not COLLECTING: its tag is its space (I7).
-        if target.is_linked() && !target.is_collecting() && target.tag() == self.member_tag {
-            // SAFETY: L1: set from the increment's list head, which
-            // outlives the tracer (`form_increment`).
-            let increment = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
-            take_into_increment(target, increment);
-        }
+        // SAFETY: L1: set from the increment's list head, which outlives
+        // the tracer (`form_increment`).
+        let increment = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
+        visit_closure(target, increment, self.member_tag);
     }
 
     /// Visit a slice of strong handles (`Vec<Gc<T>>` and friends). In the
@@ -294,28 +291,50 @@ pub(super) fn visit_tracked(mode: &mut TraceMode<'_>, target: Node) {
         TraceMode::Closure {
             increment,
             pending_tag,
-        } => {
-            // Linked and not COLLECTING: its tag is its space (I7).
-            if t.is_linked() && !t.is_collecting() && t.tag() == *pending_tag {
-                take_into_increment(target, *increment);
-            }
-        }
+        } => visit_closure(target, *increment, *pending_tag),
         TraceMode::WeakHandles { .. } | TraceMode::Edges { .. } | TraceMode::RefersTo { .. } => {}
+    }
+}
+
+/// The incremental mode's closure walk, one edge to `target` from an object
+/// of the increment: `subtract_refs` for a target already taken
+/// (COLLECTING: during `form_increment` only the increment's objects have
+/// it, header I5); a target still in the pending space (linked, not
+/// COLLECTING, tag `pending_tag`: its tag is its space, I7) is taken, with
+/// its `update_refs` and this edge subtracted; anything else is outside
+/// the increment.
+#[inline(always)]
+pub(super) fn visit_closure(target: Node, increment: Node, pending_tag: usize) {
+    if target.is_collecting() {
+        let refs = target.gc_refs();
+        if refs == 0 {
+            over_reported(target);
+        } else {
+            target.set_gc_refs(refs - 1);
+        }
+    } else if target.is_linked() && target.tag() == pending_tag {
+        take_into_increment(target, increment, 1);
     }
 }
 
 /// The incremental mode: move `node` (linked, in the pending space, not
 /// COLLECTING) to the tail of `increment` and do its `update_refs` there
-/// (`gc_refs = strong`, COLLECTING set), which also marks it as taken.
+/// (`gc_refs = strong`, COLLECTING set), which also marks it as taken, less
+/// the `edges` from the increment that reached it (`subtract_refs`).
 /// Afterwards `increment` is singly linked (`prev` holds counts), as
 /// `update_refs` leaves a list; appending only reads the head's `prev`.
 #[inline(always)]
-pub(super) fn take_into_increment(node: Node, increment: Node) {
+pub(super) fn take_into_increment(node: Node, increment: Node, edges: usize) {
     list::move_to(node, increment);
     // SAFETY: I1: only the per-thread heap forms increments; its linked
     // objects are live and use plain `Counts`.
     let strong = unsafe { node.obj().counts() }.strong() as usize;
-    node.reset_gc_refs(strong);
+    if strong < edges {
+        over_reported(node);
+        node.reset_gc_refs(0);
+    } else {
+        node.reset_gc_refs(strong - edges);
+    }
 }
 
 /// CPython's visit_decref: one edge to `target` from inside the collected
