@@ -84,10 +84,17 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
 /// The end of `subtract_refs` for the objects it skipped as MUT_EXPOSED
 /// (see [`subtract_refs`]): trace each whose `gc_refs` reached zero, until
 /// none is left. `tracer` subtracts (`SubtractRefs`).
-pub(super) fn trace_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
-    if skipped.is_empty() {
-        return;
+#[inline(always)]
+pub(super) fn trace_skipped<H: CollectorHeap>(skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
+    if !skipped.is_empty() {
+        retry_skipped::<H>(skipped, tracer);
     }
+}
+
+/// [`trace_skipped`]'s loop (rare: a value lent by `Gc::get_mut`).
+#[cold]
+#[inline(never)]
+fn retry_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
     loop {
         let before = skipped.len();
         skipped.retain(|&node| {
