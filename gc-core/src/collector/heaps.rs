@@ -4,14 +4,14 @@
 
 use super::heap::CollectorHeap;
 use crate::heap::dealloc;
-use crate::heap::header::{Counts, Node, ObjPtr, RefCounter};
+use crate::heap::death::{self, DeathHeap};
+use crate::heap::header::{Counts, Node, ObjPtr};
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::GcCallbackCell;
 use crate::heap::weakcb::{self, Entry};
-use crate::heap::{heap, weakepoch, GcCallback, Heap};
+use crate::heap::{heap, GcCallback, Heap};
 use crate::primitive::{self, MutexGuard, Ordering};
 use crate::sync::counts::SyncCounts;
-use crate::sync::dealloc as sync_dealloc;
 use crate::sync::heap::{SyncCallback, SyncGcCallback, SyncHeap, WorldState, AUTO_STOP_TIMEOUT};
 use crate::sync::world::{self, permits_held};
 use crate::types::{CollectionInfo, DebugFlags, Mode, Phase, NUM_GENERATIONS};
@@ -136,22 +136,17 @@ impl CollectorHeap for Heap {
             .take(obj.counts.as_ptr() as usize)
     }
     fn bump_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: I1: live object.
-        let counts = unsafe { obj.counts() };
-        weakepoch::bump(counts, obj.counts.as_ptr() as usize);
+        heap().bump_epoch(obj);
     }
     fn has_weak_epochs(&self) -> bool {
         !self.weak_epochs.borrow().is_empty()
     }
     fn forget_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: I1: live object.
-        let counts = unsafe { obj.counts() };
-        weakepoch::forget(counts, obj.counts.as_ptr() as usize);
+        heap().forget_epoch(obj);
     }
     fn run_weak_callbacks(&self, obj: ObjPtr) {
         // The per-thread heap is leaked ('static) while objects exist.
-        let heap = heap();
-        dealloc::clear_weak_handles_and_run_callbacks(obj, heap);
+        death::clear_weak_handles_and_run_callbacks(heap(), obj);
     }
     fn save_garbage(&self, objs: Vec<ObjPtr>) {
         // SAFETY: I5, I6: the collector passes live objects with intact values.
@@ -334,23 +329,19 @@ impl CollectorHeap for SyncHeap {
         !primitive::lock(&self.weak_callbacks).is_empty()
     }
     fn bump_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: I1: live.
-        unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
-            .bump_epoch(obj.counts.as_ptr() as usize)
+        crate::sync::heap::heap().bump_epoch(obj);
     }
     fn has_weak_epochs(&self) -> bool {
         !primitive::lock(crate::sync::counts::weak_epochs()).is_empty()
     }
     fn forget_weak_epoch(&self, obj: ObjPtr) {
-        // SAFETY: I1: live.
-        unsafe { <SyncCounts as RefCounter>::of(obj.counts) }
-            .forget_epoch(obj.counts.as_ptr() as usize)
+        crate::sync::heap::heap().forget_epoch(obj);
     }
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
         primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)
     }
     fn run_weak_callbacks(&self, obj: ObjPtr) {
-        sync_dealloc::clear_weak_handles_and_run_callbacks(self, obj)
+        death::clear_weak_handles_and_run_callbacks(crate::sync::heap::heap(), obj)
     }
     fn save_garbage(&self, objs: Vec<ObjPtr>) {
         let mut garbage = primitive::lock(&self.garbage);

@@ -1,6 +1,7 @@
 //! `GcAny`: a strong, type-erased handle.
 
-use crate::heap::dealloc::{release, Erased};
+use crate::heap::dealloc::release;
+use crate::heap::death::Erased;
 use crate::heap::header::ObjPtr;
 use crate::trace::Trace;
 use std::any::TypeId;

@@ -2,7 +2,7 @@
 
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
-use crate::heap::dealloc::clear_weak_handles_and_run_callbacks;
+use crate::heap::death::clear_weak_for_good;
 use crate::heap::dst::{obj_of, release_handle};
 use crate::heap::header::{
     Counts, GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
@@ -494,10 +494,8 @@ impl<T: Trace + 'static> Gc<T> {
             }
         }
         counts.set_strong(0);
-        clear_weak_handles_and_run_callbacks(obj, heap);
-        // Strong is 0 for ever: the weak epoch no longer matters (I2), and
-        // its table entry would outlive the object.
-        crate::heap::weakepoch::forget(counts, obj.counts.as_ptr() as usize);
+        // As refcount death does (`heap::death::destroy`).
+        clear_weak_for_good(heap, obj);
         // SAFETY: I1: strong is 0 and upgrades fail: we own the value; it is
         // moved out exactly once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };

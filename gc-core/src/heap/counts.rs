@@ -74,6 +74,16 @@ pub(crate) trait RefCounter: Sized + 'static {
     fn dec_strong(&self) -> bool;
     /// Drop a weak reference; `true` when none is left (I1).
     fn dec_weak(&self) -> bool;
+    /// Set the strong count while no other handle can exist (a finalizer
+    /// at refcount death runs under a count of 1).
+    fn set_strong(&self, n: u32);
+    /// Drop a strong reference if it is the only one (1 → 0); `false`,
+    /// keeping it, if others exist. The sync heap compares and exchanges
+    /// (another thread may upgrade a weak handle meanwhile, as
+    /// `Arc::try_unwrap`); the per-thread heap reads and writes.
+    fn release_if_last(&self) -> bool;
+    /// The whole weak word (count and flags).
+    fn weak_word(&self) -> u32;
     /// Whether `flag` (a weak-word flag) is set.
     fn has_flag(&self, flag: u32) -> bool;
     /// Set `flag`; whether it was set already (one read-modify-write on
@@ -116,6 +126,22 @@ impl RefCounter for Counts {
     #[inline(always)]
     fn dec_weak(&self) -> bool {
         Counts::dec_weak(self)
+    }
+    #[inline(always)]
+    fn set_strong(&self, n: u32) {
+        Counts::set_strong(self, n)
+    }
+    #[inline(always)]
+    fn release_if_last(&self) -> bool {
+        let last = self.strong.get() == 1;
+        if last {
+            self.strong.set(0);
+        }
+        last
+    }
+    #[inline(always)]
+    fn weak_word(&self) -> u32 {
+        Counts::weak_word(self)
     }
     #[inline(always)]
     fn has_flag(&self, flag: u32) -> bool {

@@ -32,11 +32,11 @@
 //! handle describes the same object.
 
 use super::alloc::alloc_block;
-use super::dealloc::{release, Erased, Typed};
 use super::header::{
     Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
 };
 use super::Heap;
+use super::{dealloc::release, death::Erased};
 use crate::trace::{FinalizerKind, Trace, TraceUnsized, Tracer};
 use std::alloc::Layout;
 use std::any::TypeId;
@@ -55,7 +55,7 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
 /// As for [`release`].
 unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
-    unsafe { release(obj, Typed::<T>::OPS) }
+    unsafe { release(obj, super::death::Typed::<T>::OPS) }
 }
 
 /// Refcount death through the vtable.
@@ -81,7 +81,7 @@ unsafe fn release_sync(obj: ObjPtr) {
 /// # Safety
 /// As for `sync::dealloc::release`; `obj` is a `GcBox<T, SyncCounts>`.
 unsafe fn release_sync_typed<T: Trace + 'static>(obj: ObjPtr) {
-    type Ops<T> = Typed<T, crate::sync::counts::SyncCounts>;
+    type Ops<T> = super::death::Typed<T, crate::sync::counts::SyncCounts>;
     // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T, SyncCounts>` (ErasedType of
     // `T` on the sync heap).
     unsafe { crate::sync::dealloc::release(obj, Ops::<T>::OPS) }

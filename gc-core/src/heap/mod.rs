@@ -22,6 +22,7 @@
 pub(crate) mod alloc;
 pub(crate) mod counts;
 pub(crate) mod dealloc;
+pub(crate) mod death;
 pub(crate) mod dst;
 pub(crate) mod finalizing;
 pub(crate) mod header;

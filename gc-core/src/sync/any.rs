@@ -3,7 +3,7 @@
 use super::counts::SyncCounts;
 use super::dealloc::release;
 use super::heap::heap;
-use crate::heap::dealloc::Erased;
+use crate::heap::death::Erased;
 use crate::heap::header::ObjPtr;
 use crate::heap::header::RefCounter;
 use crate::trace::Trace;

@@ -64,6 +64,16 @@ impl RefCounter for SyncCounts {
     fn dec_weak(&self) -> bool {
         SyncCounts::dec_weak(self)
     }
+    fn set_strong(&self, n: u32) {
+        SyncCounts::set_strong(self, n)
+    }
+    fn release_if_last(&self) -> bool {
+        SyncCounts::release_if_last(self)
+    }
+    #[inline(always)]
+    fn weak_word(&self) -> u32 {
+        SyncCounts::weak_word(self)
+    }
     fn has_flag(&self, flag: u32) -> bool {
         SyncCounts::has_flag(self, flag)
     }

@@ -2,11 +2,12 @@
 
 use super::any::GcAny;
 use super::counts::SyncCounts;
-use super::dealloc::{clear_weak_handles_and_run_callbacks, release};
+use super::dealloc::release;
 use super::heap::{heap, NurseryFlag};
 use super::nursery;
 use super::weak::Weak;
-use crate::heap::dealloc::Erased;
+use crate::heap::death::clear_weak_for_good;
+use crate::heap::death::Erased;
 use crate::heap::dst::is_thin;
 use crate::heap::dst::{has_header, obj_of};
 use crate::heap::header::{
@@ -285,10 +286,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
                 heap.young.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        clear_weak_handles_and_run_callbacks(heap(), obj);
-        // Strong is 0 for ever: the weak epoch no longer matters (I2), and
-        // its table entry would outlive the object.
-        this.counts().forget_epoch(obj.counts.as_ptr() as usize);
+        // As refcount death does (`heap::death::destroy`).
+        clear_weak_for_good(heap(), obj);
         // SAFETY: I1, I9: strong is 0, the object is unlinked and upgrades fail: we
         // own the value; it is moved out once and never dropped in place (I1).
         let value = unsafe { ManuallyDrop::take(&mut (*this.ptr.as_ptr()).value) };
