@@ -182,7 +182,7 @@ pub fn collect_generation(generation: usize) -> usize {
 /// assert!(pygc::gc::is_enabled());
 /// ```
 pub fn enable() {
-    heap().enabled.set(true)
+    heap().gen.enabled.set(true)
 }
 
 /// Turn automatic collection off (`collect()` still works).
@@ -194,7 +194,7 @@ pub fn enable() {
 /// assert!(!pygc::gc::is_enabled());
 /// ```
 pub fn disable() {
-    heap().enabled.set(false)
+    heap().gen.enabled.set(false)
 }
 
 /// Whether automatic collection is on.
@@ -205,7 +205,7 @@ pub fn disable() {
 /// assert!(pygc::gc::is_enabled());
 /// ```
 pub fn is_enabled() -> bool {
-    heap().enabled.get()
+    heap().gen.enabled.get()
 }
 
 /// The collection thresholds, `(700, 10, 10)` by default (their meaning in
@@ -217,8 +217,8 @@ pub fn is_enabled() -> bool {
 /// assert_eq!(pygc::gc::get_threshold(), (700, 10, 10));
 /// ```
 pub fn get_threshold() -> (usize, usize, usize) {
-    let t = &heap().threshold;
-    (t[0].get(), t[1].get(), t[2].get())
+    let [t0, t1, t2] = heap().gen.thresholds();
+    (t0, t1, t2)
 }
 
 /// Set the collection thresholds. `t0 == 0` turns automatic collection off.
@@ -232,10 +232,7 @@ pub fn get_threshold() -> (usize, usize, usize) {
 /// # gc::set_threshold(700, 10, 10);
 /// ```
 pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
-    let t = &heap().threshold;
-    t[0].set(t0);
-    t[1].set(t1);
-    t[2].set(t2);
+    heap().gen.set_thresholds([t0, t1, t2]);
 }
 
 /// The current collection counts: tracked allocations minus deallocations
@@ -256,8 +253,8 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 /// # drop(t);
 /// ```
 pub fn get_count() -> (usize, usize, usize) {
-    let c = &heap().count;
-    (c[0].get(), c[1].get(), c[2].get())
+    let [c0, c1, c2] = heap().gen.counts();
+    (c0, c1, c2)
 }
 
 /// Collection statistics per generation, since the thread started (in the
@@ -272,8 +269,7 @@ pub fn get_count() -> (usize, usize, usize) {
 /// assert_eq!(gc::get_stats()[2].collections, before + 1);
 /// ```
 pub fn get_stats() -> [GenerationStats; 3] {
-    let s = &heap().stats;
-    [s[0].get(), s[1].get(), s[2].get()]
+    heap().gen.stats()
 }
 
 /// Set the debugging flags.
@@ -287,7 +283,7 @@ pub fn get_stats() -> [GenerationStats; 3] {
 /// gc::set_debug(DebugFlags::empty());
 /// ```
 pub fn set_debug(flags: DebugFlags) {
-    heap().debug.set(flags)
+    heap().gen.debug.set(flags)
 }
 
 /// The debugging flags.
@@ -298,7 +294,7 @@ pub fn set_debug(flags: DebugFlags) {
 /// assert!(pygc::gc::get_debug().is_empty());
 /// ```
 pub fn get_debug() -> DebugFlags {
-    heap().debug.get()
+    heap().gen.debug.get()
 }
 
 /// A snapshot of `gc.garbage`: uncollectable objects (those with a legacy
@@ -544,7 +540,7 @@ pub fn freeze() {
         }
         list::merge(head, heap.permanent.head());
     }
-    heap.count[0].set(0);
+    heap.gen.count[0].set(0);
 }
 
 /// Move the permanent generation back into the oldest generation.

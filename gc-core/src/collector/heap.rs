@@ -1,5 +1,6 @@
 //! What the collector needs from a heap: the [`CollectorHeap`] trait.
 
+use crate::heap::gen::GenState;
 use crate::heap::header::{Node, ObjPtr, RefCounter};
 use crate::heap::weakcb::{Entry, GcCallbackCell};
 use crate::types::DebugFlags;
@@ -110,14 +111,27 @@ pub(crate) trait CollectorHeap {
     /// Append new strong handles to `objs` to `gc.garbage`.
     fn save_garbage(&self, objs: Vec<ObjPtr>);
 
-    fn debug(&self) -> DebugFlags;
+    /// Run `f` on the heap's generation bookkeeping (the sync heap's under
+    /// its list lock).
+    fn with_gen<R>(&self, f: impl FnOnce(&GenState) -> R) -> R;
+    fn debug(&self) -> DebugFlags {
+        self.with_gen(|g| g.debug.get())
+    }
     /// Counter updates at the start of a collection of `generation`.
-    fn begin_collection(&self, generation: usize);
-    fn add_long_lived_pending(&self, survivors: usize);
-    fn set_long_lived(&self, total: usize);
+    fn begin_collection(&self, generation: usize) {
+        self.with_gen(|g| g.begin_collection(generation))
+    }
+    fn add_long_lived_pending(&self, survivors: usize) {
+        self.with_gen(|g| g.add_long_lived_pending(survivors))
+    }
+    fn set_long_lived(&self, total: usize) {
+        self.with_gen(|g| g.set_long_lived(total))
+    }
     /// `n` tracked objects were freed: `count[0] -= n`, never below zero.
     fn note_deallocs(&self, n: usize);
-    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize);
+    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
+        self.with_gen(|g| g.record_stats(generation, collected, uncollectable))
+    }
 
     /// A registered `gc` callback.
     type GcCallback: GcCallbackCell;

@@ -5,6 +5,7 @@
 use super::heap::CollectorHeap;
 use crate::heap::dealloc;
 use crate::heap::death::{self, DeathHeap};
+use crate::heap::gen::GenState;
 use crate::heap::header::{Counts, Node, ObjPtr};
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::GcCallbackCell;
@@ -14,8 +15,7 @@ use crate::primitive::{self, MutexGuard, Ordering};
 use crate::sync::counts::SyncCounts;
 use crate::sync::heap::{SyncCallback, SyncGcCallback, SyncHeap, WorldState, AUTO_STOP_TIMEOUT};
 use crate::sync::world::{self, permits_held};
-use crate::types::{CollectionInfo, DebugFlags, Mode, Phase, NUM_GENERATIONS};
-use std::cell::Cell;
+use crate::types::{CollectionInfo, Mode, Phase};
 use std::time::Duration;
 
 impl GcCallbackCell for GcCallback {
@@ -48,7 +48,7 @@ impl Heap {
     #[cold]
     #[inline(never)]
     pub(crate) fn collect_generations(&self) -> usize {
-        if !self.enabled.get() || self.collecting.get() {
+        if !self.gen.enabled.get() || self.collecting.get() {
             return 0;
         }
         if self.spaces.mode.get() == Mode::Incremental {
@@ -56,15 +56,7 @@ impl Heap {
             self.spaces.young_next.set(!young);
             return self.collect(if young { 0 } else { 1 });
         }
-        let get = |cells: &[Cell<usize>; NUM_GENERATIONS]| {
-            [cells[0].get(), cells[1].get(), cells[2].get()]
-        };
-        match super::generation_to_collect(
-            get(&self.count),
-            get(&self.threshold),
-            self.long_lived_pending.get(),
-            self.long_lived_total.get(),
-        ) {
+        match super::due(&self.gen, self.gen.count[0].get()) {
             Some(g) => self.collect(g),
             None => 0,
         }
@@ -154,37 +146,12 @@ impl CollectorHeap for Heap {
         // SAFETY: the collector passes live objects with intact values (I5).
         garbage.extend(objs.into_iter().map(|o| unsafe { OwnedRef::new_ref(o) }));
     }
-    fn debug(&self) -> DebugFlags {
-        self.debug.get()
-    }
-    fn begin_collection(&self, generation: usize) {
-        if generation + 1 < NUM_GENERATIONS {
-            let c = &self.count[generation + 1];
-            c.set(c.get() + 1);
-        }
-        for c in &self.count[..=generation] {
-            c.set(0);
-        }
-    }
-    fn add_long_lived_pending(&self, survivors: usize) {
-        self.long_lived_pending
-            .set(self.long_lived_pending.get() + survivors);
-    }
-    fn set_long_lived(&self, total: usize) {
-        self.long_lived_pending.set(0);
-        self.long_lived_total.set(total);
+    fn with_gen<R>(&self, f: impl FnOnce(&GenState) -> R) -> R {
+        f(&self.gen)
     }
     fn note_deallocs(&self, n: usize) {
-        let c = self.count[0].get();
-        self.count[0].set(c.saturating_sub(n));
-    }
-    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
-        let stats = &self.stats[generation];
-        let mut s = stats.get();
-        s.collections += 1;
-        s.collected += collected;
-        s.uncollectable += uncollectable;
-        stats.set(s);
+        let c = self.gen.count[0].get();
+        self.gen.count[0].set(c.saturating_sub(n));
     }
 }
 
@@ -220,27 +187,22 @@ impl SyncHeap {
     pub(crate) fn collect_generations(&self) -> usize {
         let choice = {
             let w = self.lock_state();
-            let g = &w.gen;
-            super::generation_to_collect(
-                [self.young_count(), g.count[1], g.count[2]],
-                g.threshold,
-                g.long_lived_pending,
-                g.long_lived_total,
-            )
+            super::due(&w.gen, self.young_count())
         };
         let Some(generation) = choice else { return 0 };
         match self.collect(generation, AUTO_STOP_TIMEOUT) {
             Some(n) => {
-                let mut w = self.lock_state();
-                w.gen.auto_backoff = 0;
+                let w = self.lock_state();
+                w.gen.auto_backoff.set(0);
                 self.update_trigger(&w.gen);
                 n
             }
             None => {
                 let young = self.young_count();
-                let mut w = self.lock_state();
-                let g = &mut w.gen;
-                g.auto_backoff = young.saturating_sub(g.threshold[0]) + g.threshold[0] / 4 + 1;
+                let w = self.lock_state();
+                let g = &w.gen;
+                let t0 = g.threshold[0].get();
+                g.auto_backoff.set(young.saturating_sub(t0) + t0 / 4 + 1);
                 self.update_trigger(g);
                 0
             }
@@ -348,36 +310,15 @@ impl CollectorHeap for SyncHeap {
         // SAFETY: the collector passes live objects it owns (I5).
         garbage.extend(objs.into_iter().map(|o| unsafe { OwnedRef::new_ref(o) }));
     }
-    fn debug(&self) -> DebugFlags {
-        self.lock_state().gen.debug
+    fn with_gen<R>(&self, f: impl FnOnce(&GenState) -> R) -> R {
+        f(&self.lock_state().gen)
     }
     fn begin_collection(&self, generation: usize) {
-        let mut w = self.lock_state();
-        if generation + 1 < NUM_GENERATIONS {
-            w.gen.count[generation + 1] += 1;
-        }
-        for c in &mut w.gen.count[..=generation] {
-            *c = 0;
-        }
+        self.with_gen(|g| g.begin_collection(generation));
         self.young.store(0, Ordering::Relaxed);
-    }
-    fn add_long_lived_pending(&self, survivors: usize) {
-        self.lock_state().gen.long_lived_pending += survivors;
-    }
-    fn set_long_lived(&self, total: usize) {
-        let mut w = self.lock_state();
-        w.gen.long_lived_pending = 0;
-        w.gen.long_lived_total = total;
     }
     fn note_deallocs(&self, n: usize) {
         let n = isize::try_from(n).unwrap_or(isize::MAX);
         self.young.fetch_sub(n, Ordering::Relaxed);
-    }
-    fn record_stats(&self, generation: usize, collected: usize, uncollectable: usize) {
-        let mut w = self.lock_state();
-        let s = &mut w.gen.stats[generation];
-        s.collections += 1;
-        s.collected += collected;
-        s.uncollectable += uncollectable;
     }
 }

@@ -146,13 +146,13 @@ use std::time::Instant;
 /// The number of aging spaces: `threshold1` half-spaces, rounded up to an
 /// even number, make `ceil(threshold1 / 2)` nursery-sized spaces.
 fn aging_spaces(heap: &Heap) -> usize {
-    heap.threshold[1].get().div_ceil(2)
+    heap.gen.threshold[1].get().div_ceil(2)
 }
 
 /// The cap of the work budget: the young generation's size.
 fn work_cap(heap: &Heap) -> isize {
-    let t0 = heap.threshold[0].get().max(1);
-    let t1 = heap.threshold[1].get();
+    let t0 = heap.gen.threshold[0].get().max(1);
+    let t1 = heap.gen.threshold[1].get();
     t0.saturating_mul(t1.saturating_add(2))
         .min(isize::MAX as usize) as isize
 }
@@ -162,7 +162,7 @@ fn work_cap(heap: &Heap) -> isize {
 /// `Some((collected, uncollectable))` (the per-thread heap's world always
 /// stops). The caller has made sure no other collection of this heap runs.
 pub(crate) fn collect(heap: &Heap, generation: usize) -> Option<(usize, usize)> {
-    let debug = heap.debug.get();
+    let debug = heap.gen.debug.get();
     let started = Instant::now();
     if debug.contains(DebugFlags::STATS) {
         let young: usize = std::iter::once(heap.gen_head(0))
@@ -224,8 +224,8 @@ fn validate_aging_tags(heap: &Heap) {
 /// to the visited space and added to the work budget.
 fn young_collection(heap: &Heap) -> (usize, usize) {
     let spaces = &heap.spaces;
-    heap.count[0].set(0);
-    heap.count[1].set(heap.count[1].get() + 1);
+    heap.gen.count[0].set(0);
+    heap.gen.count[1].set(heap.gen.count[1].get() + 1);
     let newest = spaces.take_list();
     list::merge(heap.gen_head(0), newest.head());
     let oldest = {
@@ -275,21 +275,21 @@ fn finish_sweep(heap: &Heap) {
     list::merge(spaces.promoted.head(), heap.gen_head(spaces.visited.get()));
     spaces.visited.set(spaces.pending());
     spaces.work_to_do.set(spaces.work_to_do.get().min(0));
-    heap.count[2].set(0);
+    heap.gen.count[2].set(0);
 }
 
 /// One increment of the old generation (see the module docs).
 fn increment(heap: &Heap) -> (usize, usize) {
     let spaces = &heap.spaces;
-    heap.count[0].set(0);
-    heap.count[1].set(0);
+    heap.gen.count[0].set(0);
+    heap.gen.count[1].set(0);
     if list::is_empty(heap.gen_head(spaces.pending())) {
         finish_sweep(heap);
     }
-    heap.count[2].set(heap.count[2].get() + 1);
+    heap.gen.count[2].set(heap.gen.count[2].get() + 1);
     // PEP 848: the budget keeps pace with promotion; at least threshold0,
     // so that a sweep ends however few objects are promoted.
-    let t0 = heap.threshold[0].get().max(1);
+    let t0 = heap.gen.threshold[0].get().max(1);
     let grant = spaces.promoted_since.replace(0).max(t0);
     let budget = spaces
         .work_to_do
@@ -388,7 +388,7 @@ fn form_increment(pending: Node, increment: Node, pending_tag: usize, budget: us
 /// is left empty, so the next increment starts a new sweep.
 fn full_collection(heap: &Heap) -> (usize, usize) {
     let spaces = &heap.spaces;
-    for c in &heap.count {
+    for c in &heap.gen.count {
         c.set(0);
     }
     let visited_tag = spaces.visited.get();
@@ -414,6 +414,6 @@ fn full_collection(heap: &Heap) -> (usize, usize) {
     );
     spaces.work_to_do.set(0);
     spaces.promoted_since.set(0);
-    heap.count[2].set(0);
+    heap.gen.count[2].set(0);
     (collected, uncollectable)
 }

@@ -92,7 +92,7 @@ mod visit;
 mod weakrefs;
 
 pub(crate) use heap::CollectorHeap;
-pub(crate) use policy::generation_to_collect;
+pub(crate) use policy::due;
 pub(crate) use visit::trace_object;
 
 use crate::heap::header::Node;

@@ -25,6 +25,7 @@ pub(crate) mod dealloc;
 pub(crate) mod death;
 pub(crate) mod dst;
 pub(crate) mod finalizing;
+pub(crate) mod gen;
 pub(crate) mod header;
 pub(crate) mod list;
 pub(crate) mod owned;
@@ -33,9 +34,7 @@ pub(crate) mod spaces;
 pub(crate) mod weakcb;
 pub(crate) mod weakepoch;
 
-use crate::types::{
-    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
-};
+use crate::types::{CallbackId, CollectionInfo, Phase, NUM_GENERATIONS};
 use header::Counts;
 use header::{Node, ObjPtr};
 use list::List;
@@ -52,18 +51,11 @@ pub(crate) struct Heap {
     pub(crate) generations: [List; NUM_GENERATIONS],
     /// The permanent generation (`gc.freeze()`).
     pub(crate) permanent: List,
-    /// `count[0]`: tracked allocations minus deallocations since the last
-    /// gen-0 collection; `count[g]`: collections of `g - 1` since the last
-    /// collection of `g`.
-    pub(crate) count: [Cell<usize>; NUM_GENERATIONS],
-    pub(crate) threshold: [Cell<usize>; NUM_GENERATIONS],
-    pub(crate) enabled: Cell<bool>,
+    /// Counts, thresholds, statistics, debug flags (`count[0]` is the
+    /// young count).
+    pub(crate) gen: gen::GenState,
     /// A collection is running (no nesting).
     pub(crate) collecting: Cell<bool>,
-    pub(crate) long_lived_total: Cell<usize>,
-    pub(crate) long_lived_pending: Cell<usize>,
-    pub(crate) stats: [Cell<GenerationStats>; NUM_GENERATIONS],
-    pub(crate) debug: Cell<DebugFlags>,
     pub(crate) garbage: RefCell<Vec<OwnedRef<Counts>>>,
     pub(crate) callbacks: RefCell<Vec<(CallbackId, GcCallback)>>,
     pub(crate) next_callback_id: Cell<u64>,
@@ -148,14 +140,8 @@ impl Heap {
         Heap {
             generations: [List::new(), List::new(), List::new()],
             permanent: List::new(),
-            count: Default::default(),
-            threshold: [Cell::new(700), Cell::new(10), Cell::new(10)],
-            enabled: Cell::new(true),
+            gen: gen::GenState::new(),
             collecting: Cell::new(false),
-            long_lived_total: Cell::new(0),
-            long_lived_pending: Cell::new(0),
-            stats: Default::default(),
-            debug: Cell::new(DebugFlags::empty()),
             garbage: RefCell::new(Vec::new()),
             callbacks: RefCell::new(Vec::new()),
             next_callback_id: Cell::new(1),
@@ -185,9 +171,9 @@ impl Heap {
     /// checks `enabled` and that none runs.
     #[inline(always)]
     pub(crate) fn note_alloc(&self) -> bool {
-        let c = self.count[0].get() + 1;
-        self.count[0].set(c);
-        let t0 = self.threshold[0].get();
+        let c = self.gen.count[0].get() + 1;
+        self.gen.count[0].set(c);
+        let t0 = self.gen.threshold[0].get();
         c > t0 && t0 != 0
     }
 
@@ -206,8 +192,8 @@ impl Heap {
     /// A tracked object is being deallocated: `count[0] -= 1` (never below 0).
     #[inline(always)]
     pub(crate) fn note_dealloc(&self) {
-        let c = self.count[0].get();
-        self.count[0].set(c.saturating_sub(1));
+        let c = self.gen.count[0].get();
+        self.gen.count[0].set(c.saturating_sub(1));
     }
 }
 

@@ -156,8 +156,7 @@ impl Heap {
             spaces.give_back(nursery);
             // The promoted objects carry the visited tag (I7).
             list::merge(spaces.promoted.head(), self.gen_head(spaces.visited.get()));
-            self.long_lived_total.set(0);
-            self.long_lived_pending.set(0);
+            self.gen.set_long_lived(0);
         } else {
             debug_assert!(list::is_empty(spaces.promoted.head()));
             spaces.visited.set(2);
@@ -165,7 +164,7 @@ impl Heap {
             spaces.work_to_do.set(0);
             spaces.young_next.set(false);
         }
-        for c in &self.count {
+        for c in &self.gen.count {
             c.set(0);
         }
         spaces.mode.set(mode);

@@ -105,8 +105,8 @@ pub fn collect_generation(generation: usize) -> usize {
 /// ```
 pub fn enable() {
     let heap = heap();
-    let mut w = heap.lock_state();
-    w.gen.enabled = true;
+    let w = heap.lock_state();
+    w.gen.enabled.set(true);
     heap.update_trigger(&w.gen);
 }
 
@@ -120,8 +120,8 @@ pub fn enable() {
 /// ```
 pub fn disable() {
     let heap = heap();
-    let mut w = heap.lock_state();
-    w.gen.enabled = false;
+    let w = heap.lock_state();
+    w.gen.enabled.set(false);
     heap.update_trigger(&w.gen);
 }
 
@@ -133,7 +133,7 @@ pub fn disable() {
 /// let _ = pygc::sync::gc::is_enabled();
 /// ```
 pub fn is_enabled() -> bool {
-    heap().lock_state().gen.enabled
+    heap().lock_state().gen.enabled.get()
 }
 
 /// The current counts (see [`crate::gc::get_count`]). The young count
@@ -147,7 +147,7 @@ pub fn is_enabled() -> bool {
 /// ```
 pub fn get_count() -> (usize, usize, usize) {
     let heap = heap();
-    let c = heap.lock_state().gen.count;
+    let c = heap.lock_state().gen.counts();
     (heap.young_count(), c[1], c[2])
 }
 
@@ -162,7 +162,7 @@ pub fn get_count() -> (usize, usize, usize) {
 /// pygc::sync::gc::set_threshold(t0, t1, t2);
 /// ```
 pub fn get_threshold() -> (usize, usize, usize) {
-    let t = heap().lock_state().gen.threshold;
+    let t = heap().lock_state().gen.thresholds();
     (t[0], t[1], t[2])
 }
 
@@ -176,8 +176,8 @@ pub fn get_threshold() -> (usize, usize, usize) {
 /// ```
 pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
     let heap = heap();
-    let mut w = heap.lock_state();
-    w.gen.threshold = [t0, t1, t2];
+    let w = heap.lock_state();
+    w.gen.set_thresholds([t0, t1, t2]);
     heap.update_trigger(&w.gen);
 }
 
@@ -192,7 +192,7 @@ pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
 /// assert!(pygc::sync::gc::get_stats()[2].collections > before);
 /// ```
 pub fn get_stats() -> [GenerationStats; 3] {
-    heap().lock_state().gen.stats
+    heap().lock_state().gen.stats()
 }
 
 /// Register a `gc` callback (`Send`; it runs on the collecting thread).

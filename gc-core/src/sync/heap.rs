@@ -4,6 +4,7 @@
 
 use super::counts::SyncCounts;
 use super::world::{Permit, World};
+use crate::heap::gen::GenState;
 use crate::heap::header::{Node, IN_NURSERY};
 use crate::heap::list::List;
 use crate::heap::owned::OwnedRef;
@@ -11,9 +12,7 @@ use crate::heap::weakcb::Registry;
 use crate::primitive::{
     self, AtomicBool, AtomicIsize, AtomicU64, Condvar, Mutex, MutexGuard, Ordering,
 };
-use crate::types::{
-    CallbackId, CollectionInfo, DebugFlags, GenerationStats, Phase, NUM_GENERATIONS,
-};
+use crate::types::{CallbackId, CollectionInfo, Phase, NUM_GENERATIONS};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,26 +27,11 @@ pub(crate) type SyncCallback = Box<dyn FnOnce() + Send>;
 /// A `gc` callback of the sync heap.
 pub(crate) type SyncGcCallback = Arc<Mutex<dyn FnMut(Phase, &CollectionInfo) + Send>>;
 
-/// The generation bookkeeping, under the world mutex.
-pub(crate) struct GenState {
-    /// `count[1]`, `count[2]`; the young count (`count[0]`) is the heap's
-    /// `young` atomic (nursery N6), `count[0]` here stays 0.
-    pub(crate) count: [usize; NUM_GENERATIONS],
-    pub(crate) threshold: [usize; NUM_GENERATIONS],
-    pub(crate) enabled: bool,
-    pub(crate) long_lived_total: usize,
-    pub(crate) long_lived_pending: usize,
-    pub(crate) stats: [GenerationStats; NUM_GENERATIONS],
-    pub(crate) debug: DebugFlags,
-    /// Allocations past `threshold[0]` before the next automatic attempt
-    /// (set when one could not stop the world, reset when one runs).
-    pub(crate) auto_backoff: usize,
-}
-
 /// The lists' state: whether a collector stopped the world, and the
 /// generation bookkeeping.
 pub(crate) struct WorldState {
     pub(crate) stopped: bool,
+    /// `count[0]` stays 0 here: the young count is [`SyncHeap::young`].
     pub(crate) gen: GenState,
 }
 
@@ -133,16 +117,7 @@ impl SyncHeap {
             stop_timeout: AtomicU64::new(0),
             state: Mutex::new(WorldState {
                 stopped: false,
-                gen: GenState {
-                    count: [0; NUM_GENERATIONS],
-                    threshold: [700, 10, 10],
-                    enabled: true,
-                    long_lived_total: 0,
-                    long_lived_pending: 0,
-                    stats: Default::default(),
-                    debug: DebugFlags::empty(),
-                    auto_backoff: 0,
-                },
+                gen: GenState::new(),
             }),
             state_changed: Condvar::new(),
             generations: [List::new(), List::new(), List::new()],
@@ -226,11 +201,7 @@ impl SyncHeap {
 
     /// Recompute [`SyncHeap::trigger`] after `g` changed (under the list lock).
     pub(crate) fn update_trigger(&self, g: &GenState) {
-        let at = if g.enabled && g.threshold[0] != 0 {
-            isize::try_from(g.threshold[0].saturating_add(g.auto_backoff)).unwrap_or(isize::MAX)
-        } else {
-            isize::MAX
-        };
+        let at = isize::try_from(g.trigger()).unwrap_or(isize::MAX);
         self.trigger.store(at, Ordering::Relaxed);
     }
 }
