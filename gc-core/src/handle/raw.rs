@@ -12,12 +12,45 @@ use crate::heap::header::Counts;
 use crate::heap::weakepoch;
 use crate::trace::Trace;
 
-/// The raw-pointer API, `pin` and the auto traits of a strong handle type
-/// `$handle` whose objects have counts `$counts` (it has `as_ptr`,
-/// `from_raw_owned`, `counts()` and `new`); `$path` is its path for the
-/// examples, `$($bound)*` the extra bounds on `T`.
+/// The accessors (`counts`, `obj`), `Clone`, the raw-pointer API, `pin` and the
+/// auto traits of a strong handle type `$handle` whose objects have counts
+/// `$counts` (it has a `ptr` field, `as_ptr`, `from_raw_owned` and `new`);
+/// `$path` is its path for the examples, `$($bound)*` the extra bounds on
+/// `T`.
 macro_rules! strong_raw_api {
     ($handle:ident, $path:literal, $counts:ty, $($bound:tt)*) => {
+        impl<T: ?Sized + Trace $($bound)* + 'static> $handle<T> {
+            /// The object's reference counts.
+            #[inline(always)]
+            pub(crate) fn counts(&self) -> &$counts {
+                // SAFETY: I1: a strong handle keeps its object alive. Only the
+                // counts field is borrowed, never the whole box (the value may
+                // be mutably borrowed through `get_mut`).
+                unsafe { &(*self.ptr.as_ptr()).counts }
+            }
+
+            /// The type-erased object (for an unsized `T`, of its concrete type).
+            #[inline(always)]
+            pub(crate) fn obj(&self) -> crate::heap::header::ObjPtr {
+                // SAFETY: I1, I8: a strong handle: live, and an object without a
+                // header has its value intact (I8).
+                unsafe { crate::heap::dst::obj_of(self.ptr) }
+            }
+        }
+
+        impl<T: ?Sized + Trace $($bound)* + 'static> Clone for $handle<T> {
+            /// Another strong handle to the same object.
+            #[inline(always)]
+            fn clone(&self) -> Self {
+                // A second handle also proves any `&mut` from `get_mut` dead
+                // on the per-thread heap: its collector ignores MUT_EXPOSED
+                // once strong > 1 (header I6).
+                self.counts().inc_strong();
+                // SAFETY: I1: the reference just added moves into the handle.
+                unsafe { $handle::from_raw_owned(self.ptr) }
+            }
+        }
+
         impl<T: ?Sized + Trace $($bound)* + 'static> $handle<T> {
             /// Consume the handle, returning a pointer to the value (the
             /// address [`as_ptr`](Self::as_ptr) returns). The strong
@@ -223,14 +256,31 @@ impl<T: Trace + 'static> Gc<T> {
     }
 }
 
-/// `as_ptr`, `into_raw` and `from_raw` of a weak handle type `$weak` whose
-/// objects have counts `$counts` (with `note_into_raw`/`take_from_raw`
-/// for its heap's epoch table, I2) and which has `ptr()`, `raw`,
-/// `callback`, `epoch` and `from_parts`; `$path` is the `use` path of the
-/// heap's `{Gc, Weak}` for the examples.
+/// `from_parts`, `as_ptr`, `into_raw` and `from_raw` of a weak handle type
+/// `$weak` whose objects have counts `$counts` (with
+/// `note_into_raw`/`take_from_raw` for its heap's epoch table, I2), whose
+/// callback ids are `$callback` and which has `ptr()` and the fields `raw`,
+/// `callback`, `erased`, `epoch`, `_marker`; `$path` is the `use` path of
+/// the heap's `{Gc, Weak}` for the examples.
 macro_rules! weak_raw_api {
-    ($weak:ident, $path:literal, $counts:ty, $($bound:tt)*) => {
+    ($weak:ident, $path:literal, $counts:ty, $callback:ty, $($bound:tt)*) => {
         impl<T: ?Sized + Trace $($bound)* + 'static> $weak<T> {
+            /// Rebuild a handle from its parts (`coerce!`, `from_raw`).
+            pub(crate) fn from_parts(
+                raw: std::ptr::NonNull<crate::heap::header::GcBox<T, $counts>>,
+                callback: $callback,
+                erased: (&'static crate::heap::header::VTable, usize),
+                epoch: u32,
+            ) -> $weak<T> {
+                $weak {
+                    raw,
+                    callback,
+                    erased,
+                    epoch,
+                    _marker: std::marker::PhantomData,
+                }
+            }
+
             /// A pointer to the value (dangling for `Weak::new()`); valid
             /// to read only while a strong handle keeps the value alive, as
             /// `Weak::as_ptr` of std.
@@ -332,7 +382,12 @@ macro_rules! weak_raw_api {
 }
 pub(crate) use weak_raw_api;
 
-weak_raw_api!(Weak, "pygc::{Gc, Weak}", Counts,);
+weak_raw_api!(
+    Weak,
+    "pygc::{Gc, Weak}",
+    Counts,
+    Option<std::num::NonZeroU64>,
+);
 
 impl Counts {
     /// A handle of `epoch` to the object at `addr` becomes a raw pointer

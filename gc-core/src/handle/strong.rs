@@ -2,11 +2,10 @@
 
 use crate::handle::any::GcAny;
 use crate::handle::weak::Weak;
+use crate::heap::alloc::CyclicGuard;
 use crate::heap::death::clear_weak_for_good;
-use crate::heap::dst::{obj_of, release_handle};
-use crate::heap::header::{
-    Counts, GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED,
-};
+use crate::heap::dst::release_handle;
+use crate::heap::header::{GcBox, Node, FINALIZED, HAS_CALLBACKS, HAS_HEADER, PINNED};
 use crate::heap::{heap, list};
 use crate::trace::{Trace, Tracer};
 use std::marker::PhantomData;
@@ -40,22 +39,6 @@ pub struct Gc<T: ?Sized + Trace + 'static> {
 }
 
 impl<T: ?Sized + Trace + 'static> Gc<T> {
-    #[inline(always)]
-    pub(crate) fn counts(&self) -> &Counts {
-        // SAFETY: a Gc keeps its object alive (strong > 0, I1). Only the
-        // counts field is borrowed, never the whole box (the value may be
-        // mutably borrowed through `get_mut`).
-        unsafe { &(*self.ptr.as_ptr()).counts }
-    }
-
-    /// The type-erased object (for an unsized `T`, of its concrete type).
-    #[inline(always)]
-    pub(crate) fn obj(&self) -> ObjPtr {
-        // SAFETY: I1, I8: a strong handle: live, and an object without a header
-        // has its value intact (I8).
-        unsafe { obj_of(self.ptr) }
-    }
-
     /// Wrap a pointer that already owns one strong reference.
     ///
     /// # Safety
@@ -419,25 +402,7 @@ impl<T: Trace + 'static> Gc<T> {
         // SAFETY: I1: a fresh object; the second weak reference moves into
         // the lent handle.
         let weak = ManuallyDrop::new(unsafe { Weak::from_raw_owned(ptr) });
-        // If `data_fn` panics, release the implicit weak; `weak`'s own drop
-        // (in the guard) releases the lent one and frees if it was the last.
-        struct Abort<T: Trace + 'static>(NonNull<GcBox<T>>);
-        impl<T: Trace + 'static> Drop for Abort<T> {
-            fn drop(&mut self) {
-                // SAFETY: I1, I10: the box is live (weak > 0); the value was never
-                // written, so freeing it drops nothing.
-                let counts = unsafe { &(*self.0.as_ptr()).counts };
-                // Release the lent weak (never dropped: ManuallyDrop) and the
-                // implicit one; clones the closure kept stay valid handles.
-                let lent_was_last = counts.dec_weak();
-                debug_assert!(!lent_was_last);
-                if counts.dec_weak() {
-                    // SAFETY: no handle is left (I1).
-                    unsafe { GcBox::<T>::dealloc(self.0) };
-                }
-            }
-        }
-        let guard = Abort(ptr);
+        let guard = CyclicGuard(ptr);
         let value = data_fn(&weak);
         std::mem::forget(guard);
         // SAFETY: I6: the slot is uninitialised and nobody reads it while strong
@@ -534,20 +499,6 @@ impl<T: Trace + 'static> Gc<T> {
         T: Clone,
     {
         Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
-    }
-}
-
-impl<T: ?Sized + Trace + 'static> Clone for Gc<T> {
-    /// Another strong handle to the same object.
-    #[inline(always)]
-    fn clone(&self) -> Self {
-        // A second handle also proves any `&mut` from `get_mut` dead: the
-        // collector ignores MUT_EXPOSED once strong > 1 (header I6).
-        self.counts().inc_strong();
-        Gc {
-            ptr: self.ptr,
-            _owns: PhantomData,
-        }
     }
 }
 

@@ -43,7 +43,7 @@ pub struct Weak<T: ?Sized + Trace + 'static> {
     pub(crate) erased: (&'static VTable, usize),
     /// The referent's weak epoch when the handle was made (header I2).
     pub(super) epoch: u32,
-    _marker: PhantomData<GcBox<T>>,
+    pub(super) _marker: PhantomData<GcBox<T>>,
 }
 
 impl<T: Trace + 'static> Weak<T> {
@@ -97,22 +97,6 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
             erased: (obj.vtable, obj.meta),
             // SAFETY: I1: the caller's contract.
             epoch: unsafe { current_epoch(ptr) },
-            _marker: PhantomData,
-        }
-    }
-
-    /// Rebuild a handle from its parts (`coerce!`).
-    pub(crate) fn from_parts(
-        raw: NonNull<GcBox<T>>,
-        callback: Option<NonZeroU64>,
-        erased: (&'static VTable, usize),
-        epoch: u32,
-    ) -> Weak<T> {
-        Weak {
-            raw,
-            callback,
-            erased,
-            epoch,
             _marker: PhantomData,
         }
     }

@@ -202,3 +202,26 @@ pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u
         }
     }
 }
+
+/// `new_cyclic`'s guard while `data_fn` runs on an object whose value is not
+/// written yet (strong 0, weak = the implicit one + the lent handle's): if
+/// `data_fn` panics, the drop releases both weak references and frees the
+/// box if they were the last (clones the closure kept stay valid handles,
+/// which never upgrade). `forget` it once the value is written.
+pub(crate) struct CyclicGuard<T: Trace + 'static, C: RefCounter>(pub(crate) NonNull<GcBox<T, C>>);
+
+impl<T: Trace + 'static, C: RefCounter> Drop for CyclicGuard<T, C> {
+    fn drop(&mut self) {
+        // SAFETY: I1, I10: the box is live (weak > 0); the value was never
+        // written, so freeing it drops nothing.
+        let counts = unsafe { &(*self.0.as_ptr()).counts };
+        // The lent weak (its handle is never dropped: ManuallyDrop), then
+        // the implicit one.
+        let lent_was_last = counts.dec_weak();
+        debug_assert!(!lent_was_last);
+        if counts.dec_weak() {
+            // SAFETY: I1: no handle is left.
+            unsafe { GcBox::<T, C>::dealloc(self.0) };
+        }
+    }
+}

@@ -142,30 +142,22 @@ impl SyncCounts {
     /// `Weak::upgrade`: increment only from non-zero (HAZARDS 16), never
     /// after `WEAK_CLEARED`. Acquire on success, as `Arc`'s upgrade.
     pub(crate) fn try_inc_strong(&self) -> bool {
-        let mut s = self.strong.load(Ordering::Relaxed);
-        loop {
-            if s == 0 || self.has_flag(WEAK_CLEARED) {
-                return false;
-            }
-            if s > MAX_STRONG {
-                overflow();
-            }
-            match self
-                .strong
-                .compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
+        self.inc_strong_from_nonzero(true)
     }
 
     /// Increment only from non-zero (a zero count is a death in progress on
     /// another thread, S3); `false` if it was zero.
     pub(crate) fn try_inc_strong_from_nonzero(&self) -> bool {
+        self.inc_strong_from_nonzero(false)
+    }
+
+    /// Increment from non-zero, and (`unless_cleared`) not once
+    /// `WEAK_CLEARED` is set; Acquire on success, as `Arc`'s upgrade.
+    #[inline(always)]
+    fn inc_strong_from_nonzero(&self, unless_cleared: bool) -> bool {
         let mut s = self.strong.load(Ordering::Relaxed);
         loop {
-            if s == 0 {
+            if s == 0 || (unless_cleared && self.has_flag(WEAK_CLEARED)) {
                 return false;
             }
             if s > MAX_STRONG {

@@ -6,13 +6,12 @@ use super::dealloc::release;
 use super::heap::{heap, NurseryFlag};
 use super::nursery;
 use super::weak::Weak;
+use crate::heap::alloc::CyclicGuard;
 use crate::heap::death::clear_weak_for_good;
 use crate::heap::death::Erased;
 use crate::heap::dst::is_thin;
 use crate::heap::dst::{has_header, obj_of};
-use crate::heap::header::{
-    GcBox, Node, ObjPtr, FINALIZED, HAS_CALLBACKS, IN_NURSERY, MUT_EXPOSED, PINNED,
-};
+use crate::heap::header::{GcBox, Node, FINALIZED, HAS_CALLBACKS, IN_NURSERY, MUT_EXPOSED, PINNED};
 use crate::heap::list;
 use crate::primitive::{self, Ordering};
 use crate::trace::{Trace, Tracer};
@@ -56,20 +55,6 @@ unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Send for Gc<T> {}
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Sync for Gc<T> {}
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
-    #[inline(always)]
-    pub(crate) fn counts(&self) -> &SyncCounts {
-        // SAFETY: a strong handle keeps the object alive (I1).
-        unsafe { &(*self.ptr.as_ptr()).counts }
-    }
-
-    /// The type-erased object (for an unsized `T`, of its concrete type).
-    #[inline(always)]
-    pub(crate) fn obj(&self) -> ObjPtr {
-        // SAFETY: I1, I8: a strong handle: live, and an object without a header
-        // has its value intact (I8).
-        unsafe { obj_of(self.ptr) }
-    }
-
     /// The header, if the object has one (I8). Use the node only while
     /// `self` lives, and its link words only under the list lock (S4).
     #[inline(always)]
@@ -141,23 +126,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             epoch: 0,
             _marker: PhantomData,
         });
-        // If `data_fn` panics, release the lent weak and the implicit one;
-        // clones the closure kept stay valid (they never upgrade).
-        struct Abort<T: Trace + Send + Sync + 'static>(NonNull<SyncBox<T>>);
-        impl<T: Trace + Send + Sync + 'static> Drop for Abort<T> {
-            fn drop(&mut self) {
-                // SAFETY: I1, I10: the box is live (weak > 0); the value was never
-                // written, so freeing it drops nothing.
-                let counts = unsafe { &(*self.0.as_ptr()).counts };
-                let lent_was_last = counts.dec_weak();
-                debug_assert!(!lent_was_last);
-                if counts.dec_weak() {
-                    // SAFETY: no handle is left (I1).
-                    unsafe { SyncBox::<T>::dealloc(self.0) };
-                }
-            }
-        }
-        let abort = Abort(ptr);
+        let abort = CyclicGuard(ptr);
         let value = data_fn(&weak);
         std::mem::forget(abort);
         // SAFETY: I6, S3: the slot is uninitialised and nobody reads it while strong
@@ -590,17 +559,6 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     pub fn to_any(this: &Self) -> GcAny {
         this.counts().inc_strong();
         GcAny { obj: this.obj() }
-    }
-}
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> Clone for Gc<T> {
-    #[inline(always)]
-    fn clone(&self) -> Self {
-        self.counts().inc_strong();
-        Gc {
-            ptr: self.ptr,
-            _owns: PhantomData,
-        }
     }
 }
 

@@ -11,6 +11,18 @@ use crate::primitive::{self, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockW
 use crate::trace::{Trace, Tracer};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::{TryLockError, TryLockResult};
+
+/// The guard of a `try_*` call, ignoring poisoning (as the blocking calls
+/// do); `None` if the lock is held.
+#[inline(always)]
+fn unpoisoned<G>(r: TryLockResult<G>) -> Option<G> {
+    match r {
+        Ok(g) => Some(g),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
 
 /// A mutex for traced state of the sync heap.
 ///
@@ -76,11 +88,9 @@ impl<T> GcMutex<T> {
     /// ```
     #[inline(always)]
     pub fn lock(&self) -> GcMutexGuard<'_, T> {
-        let permit = heap().permit();
-        GcMutexGuard {
-            guard: primitive::lock(&self.inner),
-            _permit: permit,
-        }
+        let _permit = heap().permit();
+        let guard = primitive::lock(&self.inner);
+        GcMutexGuard { guard, _permit }
     }
 
     /// Lock it if no other guard holds it (no poisoning); `None` if it is
@@ -98,16 +108,9 @@ impl<T> GcMutex<T> {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<GcMutexGuard<'_, T>> {
-        let permit = heap().permit();
-        let guard = match self.inner.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(GcMutexGuard {
-            guard,
-            _permit: permit,
-        })
+        let _permit = heap().permit();
+        let guard = unpoisoned(self.inner.try_lock())?;
+        Some(GcMutexGuard { guard, _permit })
     }
 
     /// The value, through exclusive access to the mutex (no locking).
@@ -280,11 +283,9 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline(always)]
     pub fn read(&self) -> GcRwLockReadGuard<'_, T> {
-        let permit = heap().permit();
-        GcRwLockReadGuard {
-            guard: self.inner.read().unwrap_or_else(|e| e.into_inner()),
-            _permit: permit,
-        }
+        let _permit = heap().permit();
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        GcRwLockReadGuard { guard, _permit }
     }
 
     /// Exclusive access (no poisoning).
@@ -298,11 +299,9 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline(always)]
     pub fn write(&self) -> GcRwLockWriteGuard<'_, T> {
-        let permit = heap().permit();
-        GcRwLockWriteGuard {
-            guard: self.inner.write().unwrap_or_else(|e| e.into_inner()),
-            _permit: permit,
-        }
+        let _permit = heap().permit();
+        let guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        GcRwLockWriteGuard { guard, _permit }
     }
 }
 
@@ -321,16 +320,9 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline]
     pub fn try_read(&self) -> Option<GcRwLockReadGuard<'_, T>> {
-        let permit = heap().permit();
-        let guard = match self.inner.try_read() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(GcRwLockReadGuard {
-            guard,
-            _permit: permit,
-        })
+        let _permit = heap().permit();
+        let guard = unpoisoned(self.inner.try_read())?;
+        Some(GcRwLockReadGuard { guard, _permit })
     }
 
     /// Exclusive access if no guard holds the lock; `None` otherwise.
@@ -347,16 +339,9 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline]
     pub fn try_write(&self) -> Option<GcRwLockWriteGuard<'_, T>> {
-        let permit = heap().permit();
-        let guard = match self.inner.try_write() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(GcRwLockWriteGuard {
-            guard,
-            _permit: permit,
-        })
+        let _permit = heap().permit();
+        let guard = unpoisoned(self.inner.try_write())?;
+        Some(GcRwLockWriteGuard { guard, _permit })
     }
 
     /// The value, through exclusive access to the lock (no locking).

@@ -6,12 +6,10 @@
 use super::counts::{weak_epochs, SyncCounts};
 use super::handle::Gc;
 use super::weak::Weak;
-use crate::heap::header::{GcBox, VTable, WEAK_EPOCH};
+use crate::heap::header::WEAK_EPOCH;
 use crate::heap::weakepoch::Epoch;
 use crate::primitive;
 use crate::trace::Trace;
-use std::marker::PhantomData;
-use std::ptr::NonNull;
 
 crate::handle::raw::strong_raw_api!(Gc, "pygc::sync::Gc", SyncCounts, + Send + Sync);
 
@@ -38,22 +36,4 @@ impl SyncCounts {
     }
 }
 
-crate::handle::raw::weak_raw_api!(Weak, "pygc::sync::{Gc, Weak}", SyncCounts, + Send + Sync);
-
-impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
-    /// Rebuild a handle from its parts (`coerce!`, `from_raw`).
-    pub(super) fn from_parts(
-        raw: NonNull<GcBox<T, SyncCounts>>,
-        callback: Option<u64>,
-        erased: (&'static VTable, usize),
-        epoch: u32,
-    ) -> Weak<T> {
-        Weak {
-            raw,
-            callback,
-            erased,
-            epoch,
-            _marker: PhantomData,
-        }
-    }
-}
+crate::handle::raw::weak_raw_api!(Weak, "pygc::sync::{Gc, Weak}", SyncCounts, Option<u64>, + Send + Sync);

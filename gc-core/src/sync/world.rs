@@ -351,16 +351,7 @@ impl World {
     /// touches its slot.
     #[inline(always)]
     pub(crate) fn permit(&'static self) -> Permit {
-        LOCAL.with(|l| {
-            let d = l.depth.get();
-            if d == 0 {
-                match l.slot.get() {
-                    Some(slot) => self.attach(slot),
-                    None => self.attach_new(l),
-                }
-            }
-            l.depth.set(d + 1);
-        });
+        LOCAL.with(|l| self.enter(l));
         Permit {
             world: self,
             _not_send: PhantomData,
@@ -373,22 +364,27 @@ impl World {
     #[inline(always)]
     pub(crate) fn attached<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
         // As `permit`, also returning the slot (one thread-local access).
-        let slot = LOCAL.with(|l| {
-            let d = l.depth.get();
-            if d == 0 {
-                match l.slot.get() {
-                    Some(slot) => self.attach(slot),
-                    None => self.attach_new(l),
-                }
-            }
-            l.depth.set(d + 1);
-            l.slot.get()
-        });
+        let slot = LOCAL.with(|l| self.enter(l));
         let _permit = Permit {
             world: self,
             _not_send: PhantomData,
         };
         f(slot.expect("gc: an attached thread has a slot"))
+    }
+
+    /// Take one more permit on this thread (`l` is its `LOCAL`): the
+    /// outermost attaches its slot (W1). Returns the slot.
+    #[inline(always)]
+    fn enter(&'static self, l: &Local) -> Option<&'static ThreadSlot> {
+        let d = l.depth.get();
+        if d == 0 {
+            match l.slot.get() {
+                Some(slot) => self.attach(slot),
+                None => self.attach_new(l),
+            }
+        }
+        l.depth.set(d + 1);
+        l.slot.get()
     }
 
     /// Run `f` on every slot ever handed out (the collector's gather, with
