@@ -53,9 +53,10 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
 ///
 /// # Safety
 /// As for [`release`].
+#[inline(always)]
 unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
-    unsafe { release(obj, super::death::Typed::<T>::OPS) }
+    unsafe { super::dealloc::release_inline(obj, super::death::Typed::<T>::OPS) }
 }
 
 /// Refcount death through the vtable.
@@ -80,11 +81,12 @@ unsafe fn release_sync(obj: ObjPtr) {
 ///
 /// # Safety
 /// As for `sync::dealloc::release`; `obj` is a `GcBox<T, SyncCounts>`.
+#[inline(always)]
 unsafe fn release_sync_typed<T: Trace + 'static>(obj: ObjPtr) {
     type Ops<T> = super::death::Typed<T, crate::sync::counts::SyncCounts>;
     // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T, SyncCounts>` (ErasedType of
     // `T` on the sync heap).
-    unsafe { crate::sync::dealloc::release(obj, Ops::<T>::OPS) }
+    unsafe { crate::sync::dealloc::release_inline(obj, Ops::<T>::OPS) }
 }
 
 // SAFETY: I8: the vtables of `GcBox<T, _>` describe a `T`.
