@@ -290,7 +290,8 @@ pub(crate) unsafe fn unlink(h: Node) -> NonNull<AtomicUsize> {
 
 #[inline(always)]
 fn take_delta(s: &mut State) -> Option<isize> {
-    if s.delta.abs() >= FLUSH {
+    // `|delta| >= FLUSH` as one unsigned comparison.
+    if (s.delta + (FLUSH - 1)) as usize >= (2 * FLUSH - 1) as usize {
         Some(std::mem::take(&mut s.delta))
     } else {
         None
