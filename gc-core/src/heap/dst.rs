@@ -49,10 +49,8 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
     std::mem::size_of::<*const T>() == std::mem::size_of::<*const ()>()
 }
 
-/// Refcount death for a statically known sized `T`.
-///
-/// # Safety
-/// As for [`release`].
+/// Refcount death for a statically known sized `T` (inlined into the
+/// out-of-line `release_handle`). Safety: as for [`release`].
 #[inline(always)]
 unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
@@ -84,8 +82,7 @@ unsafe fn release_sync(obj: ObjPtr) {
 #[inline(always)]
 unsafe fn release_sync_typed<T: Trace + 'static>(obj: ObjPtr) {
     type Ops<T> = super::death::Typed<T, crate::sync::counts::SyncCounts>;
-    // SAFETY: I1, I8: forwarded; `obj` is a `GcBox<T, SyncCounts>` (ErasedType of
-    // `T` on the sync heap).
+    // SAFETY: I1, I8: forwarded; a `GcBox<T, SyncCounts>` (`T`'s sync ErasedType).
     unsafe { crate::sync::dealloc::release_inline(obj, Ops::<T>::OPS) }
 }
 
