@@ -16,19 +16,6 @@ use super::{heap, list, Heap};
 /// `obj` is a live per-thread object whose strong count was just
 /// decremented to zero by the caller, which owned that last strong
 /// reference; `ops` fits its type.
-/// [`release`] inlined: for a sized `T`'s handle drop, which is out of
-/// line already (`heap::dst::release_handle`), so that the death runs in
-/// that one frame, with the object's vtable and metadata constants (an
-/// `ObjPtr` passed to a call goes through memory: it is three words).
-///
-/// # Safety
-/// As for [`release`].
-#[inline(always)]
-pub(crate) unsafe fn release_inline<O: DeathOps>(obj: ObjPtr, ops: O) {
-    // SAFETY: I1: forwarded from the caller.
-    unsafe { death::release(heap(), obj, ops) }
-}
-
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {

@@ -49,12 +49,13 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
     std::mem::size_of::<*const T>() == std::mem::size_of::<*const ()>()
 }
 
-/// Refcount death for a statically known sized `T` (inlined into the
-/// out-of-line `release_handle`). Safety: as for [`release`].
+/// Refcount death of a sized `T`, inlined into the out-of-line
+/// `release_handle` (constant vtable and metadata; an `ObjPtr` passed to a
+/// call goes through memory). Safety: as for [`release`].
 #[inline(always)]
 unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`).
-    unsafe { super::dealloc::release_inline(obj, super::death::Typed::<T>::OPS) }
+    unsafe { super::death::release(super::heap(), obj, super::death::Typed::<T>::OPS) }
 }
 
 /// Refcount death through the vtable.
@@ -83,7 +84,7 @@ unsafe fn release_sync(obj: ObjPtr) {
 unsafe fn release_sync_typed<T: Trace + 'static>(obj: ObjPtr) {
     type Ops<T> = super::death::Typed<T, crate::sync::counts::SyncCounts>;
     // SAFETY: I1, I8: forwarded; a `GcBox<T, SyncCounts>` (`T`'s sync ErasedType).
-    unsafe { crate::sync::dealloc::release_inline(obj, Ops::<T>::OPS) }
+    unsafe { super::death::release(crate::sync::heap::heap(), obj, Ops::<T>::OPS) }
 }
 
 // SAFETY: I8: the vtables of `GcBox<T, _>` describe a `T`.

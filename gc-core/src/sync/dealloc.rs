@@ -58,19 +58,6 @@ use tls::DEFERRED;
 /// # Safety
 /// `obj` is a live sync object whose last strong reference the caller just
 /// released; `ops` fits its type.
-/// [`release`] inlined: for a sized `T`'s handle drop, which is out of
-/// line already (`heap::dst::release_handle`), so that the death runs in
-/// that one frame, with the object's vtable and metadata constants (an
-/// `ObjPtr` passed to a call goes through memory: it is three words).
-///
-/// # Safety
-/// As for [`release`].
-#[inline(always)]
-pub(crate) unsafe fn release_inline<O: DeathOps>(obj: ObjPtr, ops: O) {
-    // SAFETY: I1: forwarded from the caller.
-    unsafe { death::release(heap(), obj, ops) }
-}
-
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
