@@ -117,7 +117,8 @@ impl CollectorHeap for Heap {
     }
     unsafe fn free_dropped_trash(&self, node: Node) {
         // SAFETY: I5, L1: forwarded from the caller.
-        unsafe { dealloc::free_dropped_trash(node, heap()) };
+        // (The heap is looked up only if the object has weak callbacks.)
+        unsafe { dealloc::free_dropped_trash(node, heap) };
     }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()

@@ -28,13 +28,15 @@ pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
 /// unlink it from the collector's private list (a zombie is not linked),
 /// run the weak callbacks registered on it since the collector took them
 /// (by a `Drop` impl of the trash), release the implicit weak reference and
-/// free the memory if no weak handle is left.
+/// free the memory if no weak handle is left. `heap` gives the calling
+/// thread's heap; it is asked only when the object has weak callbacks (the
+/// collector's drop walk then spares a thread-local lookup per object).
 ///
 /// # Safety
 /// I5: `h` is dropped trash or a zombie, its strong count is 0, and it is
 /// freed once: no node of it is used afterwards (L1).
 #[cold]
-pub(crate) unsafe fn free_dropped_trash(h: Node, heap: Option<&'static Heap>) {
+pub(crate) unsafe fn free_dropped_trash(h: Node, heap: impl FnOnce() -> Option<&'static Heap>) {
     debug_assert!(h.value_dropped());
     if h.is_linked() {
         list::remove(h);
@@ -46,7 +48,7 @@ pub(crate) unsafe fn free_dropped_trash(h: Node, heap: Option<&'static Heap>) {
     let counts = unsafe { obj.counts() };
     debug_assert_eq!(counts.strong(), 0);
     if counts.has_flag(HAS_CALLBACKS) {
-        death::clear_weak_handles_and_run_callbacks(heap, obj);
+        death::clear_weak_handles_and_run_callbacks(heap(), obj);
     }
     if counts.dec_weak() {
         // SAFETY: I1: strong 0, value dropped, unlinked: the implicit weak was the
@@ -80,14 +82,14 @@ impl DeathHeap for Option<&'static Heap> {
             if hr.is_dropped_trash() {
                 // SAFETY: I5: dropped trash whose last strong handle the
                 // caller just released.
-                unsafe { free_dropped_trash(h, self) };
+                unsafe { free_dropped_trash(h, || self) };
             }
             return true;
         }
         if hr.is_zombie() {
             // SAFETY: I5: a zombie whose last strong handle the caller just
             // released.
-            unsafe { free_dropped_trash(h, self) };
+            unsafe { free_dropped_trash(h, || self) };
             return true;
         }
         false
