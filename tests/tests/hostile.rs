@@ -910,6 +910,9 @@ thread_local! {
     static SOAK_FINALIZED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     static SOAK_ROOTS: RefCell<Vec<Gc<SoakNode>>> = const { RefCell::new(Vec::new()) };
     static SOAK_ERRORS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// The incremental soak: finalizers with behaviours 6 and 7 also switch
+    /// modes, freeze and unfreeze, and walk `get_objects`.
+    static SOAK_INCREMENTAL: Cell<bool> = const { Cell::new(false) };
 }
 
 struct IdProbe(usize);
@@ -1015,6 +1018,23 @@ impl Finalize for SoakNode {
                     }
                 }
             }
+            // Deferred to the end of the collection (gc::set_mode).
+            6 if SOAK_INCREMENTAL.with(Cell::get) => gc::set_mode(match gc::get_mode() {
+                gc::Mode::Generational => gc::Mode::Incremental,
+                gc::Mode::Incremental => gc::Mode::Generational,
+            }),
+            7 if SOAK_INCREMENTAL.with(Cell::get) => {
+                // Every list the heap keeps, from inside a collection.
+                gc::freeze();
+                gc::unfreeze();
+                for g in [None, Some(0), Some(1), Some(2)] {
+                    for o in gc::get_objects(g) {
+                        if let Some(n) = o.downcast_ref::<SoakNode>() {
+                            check_alive(n, "get_objects in a finalizer");
+                        }
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -1035,8 +1055,10 @@ impl Rng {
     }
 }
 
-fn soak(seed: u64, steps: usize) {
+fn soak(seed: u64, steps: usize, mode: gc::Mode) {
     fresh();
+    gc::set_mode(mode);
+    SOAK_INCREMENTAL.with(|i| i.set(mode == gc::Mode::Incremental));
     gc::set_threshold(40, 3, 3);
     let mut rng = Rng(seed);
     let mut roots: Vec<Gc<SoakNode>> = Vec::new();
@@ -1107,6 +1129,17 @@ fn soak(seed: u64, steps: usize) {
             7 => {
                 gc::collect_generation(rng.below(3));
             }
+            8 if mode == gc::Mode::Incremental && rng.below(8) == 0 => {
+                // Between collections (mid-sweep): what finalizers also do.
+                match rng.below(3) {
+                    0 => gc::set_mode(gc::Mode::Generational),
+                    1 => gc::set_mode(gc::Mode::Incremental),
+                    _ => {
+                        gc::freeze();
+                        gc::unfreeze();
+                    }
+                }
+            }
             8 => {
                 let resurrected = SOAK_ROOTS.with(|r| std::mem::take(&mut *r.borrow_mut()));
                 roots.extend(resurrected);
@@ -1166,11 +1199,13 @@ fn soak(seed: u64, steps: usize) {
     assert!(weaks.iter().all(|w| w.upgrade().is_none()));
     assert!(gc::get_objects(None).is_empty());
     let stats = gc::get_stats();
-    assert!(
-        stats[0].collections > 10 && stats[2].collections > 10,
-        "{stats:?}"
-    );
-    assert!(callbacks_ran.get() > 0);
+    if steps >= 1_000 {
+        assert!(
+            stats[0].collections > 10 && stats[2].collections > 10,
+            "{stats:?}"
+        );
+        assert!(callbacks_ran.get() > 0);
+    }
     gc::set_threshold(700, 10, 10);
 }
 
@@ -1186,8 +1221,46 @@ fn randomized_soak() {
         15_000
     };
     for seed in 1..=8_u64 {
-        std::thread::spawn(move || soak(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), steps))
-            .join()
-            .unwrap_or_else(|_| panic!("soak with seed {seed} failed"));
+        std::thread::spawn(move || {
+            soak(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                steps,
+                gc::Mode::Generational,
+            )
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("soak with seed {seed} failed"));
+    }
+}
+
+/// [`randomized_soak`] in the incremental mode (PEP 848), where finalizers
+/// also switch modes (deferred to the end of the collection), freeze and
+/// unfreeze, and read `get_objects` of every generation, and the program
+/// switches modes and freezes between collections (in mid-sweep).
+/// `SOAK_SEEDS=n` runs seeds `1..=n` (default 8).
+#[test]
+fn randomized_soak_incremental() {
+    // Miri: two seeds of 300 steps (about 10 minutes).
+    let steps = if cfg!(miri) {
+        300
+    } else if cfg!(debug_assertions) {
+        5_000
+    } else {
+        15_000
+    };
+    let seeds: u64 = std::env::var("SOAK_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg!(miri) { 2 } else { 8 });
+    for seed in 1..=seeds {
+        std::thread::spawn(move || {
+            soak(
+                seed.wrapping_mul(0x2545_F491_4F6C_DD1D),
+                steps,
+                gc::Mode::Incremental,
+            )
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("incremental soak with seed {seed} failed"));
     }
 }

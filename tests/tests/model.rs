@@ -7,6 +7,7 @@
 //! ```text
 //! cargo test --release -p gc-tests --test model
 //! PROPTEST_CASES=100000 cargo test --release -p gc-tests --test model
+//! MODEL_MODE=incremental cargo test --release -p gc-tests --test model
 //! ```
 //!
 //! A failure prints the shrunk program (one step per line) and the first
@@ -102,12 +103,18 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn mode() -> impl Strategy<Value = Mode> {
+/// `MODEL_MODE=incremental`: every program in the incremental mode (PEP
+/// 848), which otherwise gets one program in five.
+fn mode() -> BoxedStrategy<Mode> {
+    if std::env::var("MODEL_MODE").as_deref() == Ok("incremental") {
+        return (1u8..12).prop_map(|t0| Mode::Incremental { t0 }).boxed();
+    }
     prop_oneof![
         3 => any::<bool>().prop_map(|observe_counts| Mode::Exact { observe_counts }),
         1 => (1u8..12).prop_map(|t0| Mode::Loose { t0 }),
         1 => (1u8..12).prop_map(|t0| Mode::Incremental { t0 }),
     ]
+    .boxed()
 }
 
 fn program() -> impl Strategy<Value = Program> {
@@ -507,4 +514,31 @@ fn fuzz_seed_corpus_is_current() {
         assert_eq!(Program::from_bytes(&bytes), program, "{name}");
         run(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+}
+
+/// Found by 500 000 release cases (2026-12-03): an incremental program whose
+/// teardown ends with a weak callback that calls `gc::collect()`.
+#[test]
+fn incremental_teardown_with_a_collecting_weak_callback() {
+    let p = Program {
+        mode: Mode::Incremental { t0: 1 },
+        ops: vec![
+            alloc(0, Kind::Plain),
+            Op::Alloc {
+                slot: 4,
+                kind: Kind::Pep442,
+                skip: None,
+                action: Action::ResurrectSelf,
+            },
+            Op::Link { from: 0, to: 0 },
+            Op::Downgrade {
+                slot: 4,
+                weak: 1,
+                callback: true,
+                collects: true,
+            },
+            Op::StashWeak { weak: 1, slot: 0 },
+        ],
+    };
+    run(&p).unwrap_or_else(|e| panic!("{p:?}\n{e}"));
 }
