@@ -7,7 +7,7 @@
 //! growing) and never call `collect`; they check that no full collection
 //! ran (`get_stats()[2]`).
 
-use gc_tests::{fresh, log, take_log, DropCounter, DropProbe};
+use gc_tests::{child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe};
 use pygc::gc::{self, CollectionInfo, DebugFlags, Mode, Phase};
 use pygc::{Finalize, Gc, GcAny, Trace, Weak};
 use std::cell::{Cell, RefCell};
@@ -612,4 +612,217 @@ fn an_increment_that_sees_an_over_reported_count_frees_nothing() {
     assert_eq!(counter.get(), 1, "the target: freed by refcount");
     assert_eq!(gc::collect(), 1);
     assert_eq!(counter.get(), 2);
+}
+
+/// Panics in `trace` when told to (breaks `Trace` rule 3 on purpose).
+struct Exploding {
+    next: RefCell<Option<Gc<Exploding>>>,
+}
+
+thread_local! {
+    static TRACE_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: reports its one handle once; panics when told to (contract rule 3
+// says it must not: this tests the collector's reaction).
+unsafe impl Trace for Exploding {
+    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
+        if TRACE_PANICS.with(Cell::get) {
+            panic!("Exploding::trace panics (expected by the test)");
+        }
+        self.next.trace(tracer);
+    }
+}
+
+/// In a child process: a `Trace` impl that panics in a young collection
+/// (whose first pass has reversed the aging space, singly linked) or in
+/// an increment's closure walk aborts the process instead of unwinding
+/// through half-rewritten lists.
+#[test]
+fn panic_inside_trace_in_a_young_collection_or_an_increment_aborts() {
+    for (mode, generation) in [("young_trace_panic", 0), ("increment_trace_panic", 1)] {
+        if child_mode(mode) {
+            incremental();
+            let e = Gc::new(Exploding {
+                next: RefCell::new(None),
+            });
+            *e.next.borrow_mut() = Some(e.clone());
+            if generation == 1 {
+                promote_all();
+                assert!(is_old(&Gc::to_any(&e)));
+            } else {
+                for _ in 0..5 {
+                    gc::collect_generation(0);
+                }
+            }
+            drop(e);
+            TRACE_PANICS.with(|t| t.set(true));
+            // The young collection that collects `e`'s aging space, or the
+            // increment that takes it.
+            gc::collect_generation(generation);
+            println!("collection survived a panicking trace");
+            return;
+        }
+    }
+    for mode in ["young_trace_panic", "increment_trace_panic"] {
+        let out = run_child(
+            "panic_inside_trace_in_a_young_collection_or_an_increment_aborts",
+            mode,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success(),
+            "{mode}: the child must abort; stdout: {stdout}"
+        );
+        assert!(!stdout.contains("survived"), "{mode}: stdout: {stdout}");
+        assert!(stderr.contains("aborting"), "{mode}: stderr: {stderr}");
+    }
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct ModeFlipper {
+    me: RefCell<Option<Gc<ModeFlipper>>>,
+}
+
+impl Finalize for ModeFlipper {
+    fn finalize(&self) {
+        gc::set_mode(Mode::Generational);
+    }
+}
+
+#[test]
+fn set_mode_in_a_young_collection_keeps_its_promoted_objects() {
+    // A young collection promotes `keep` (onto the visited space's promoted
+    // list) while a finalizer asks for the generational mode: at the end of
+    // the collection the promoted list joins generation 2 (the visited
+    // space's list), and everything stays findable and collectable.
+    incremental();
+    let counter = DropCounter::new();
+    let keep = node(Some(counter.probe()));
+    let f = Gc::new(ModeFlipper {
+        me: RefCell::new(None),
+    });
+    *f.me.borrow_mut() = Some(f.clone());
+    drop(f);
+    let mut young = 0;
+    while gc::get_mode() == Mode::Incremental {
+        assert!(young < 6, "the finalizer never ran");
+        gc::collect_generation(0);
+        young += 1;
+    }
+    assert_eq!(young, 6);
+    let any = Gc::to_any(&keep);
+    assert!(gc::get_objects(Some(2))
+        .iter()
+        .any(|o| GcAny::ptr_eq(o, &any)));
+    assert_eq!(
+        gc::get_objects(None)
+            .iter()
+            .filter(|o| GcAny::ptr_eq(o, &any))
+            .count(),
+        1
+    );
+    drop(any);
+    // Back to the incremental mode (its promoted list must be empty), then
+    // `keep` becomes an old garbage cycle an increment finds.
+    gc::set_mode(Mode::Incremental);
+    link(&keep, &keep);
+    drop(keep);
+    let mut found = 0;
+    for _ in 0..4 {
+        found += gc::collect_generation(1);
+    }
+    assert_eq!((found, counter.get()), (1, 1));
+}
+
+#[derive(Trace)]
+#[trace(finalize)]
+struct Freezer {
+    me: RefCell<Option<Gc<Freezer>>>,
+}
+
+impl Finalize for Freezer {
+    fn finalize(&self) {
+        gc::freeze();
+        gc::unfreeze();
+        log("froze and unfroze");
+    }
+}
+
+#[test]
+fn freeze_and_unfreeze_inside_an_increment_and_a_young_collection() {
+    // A finalizer moves every list the heap keeps (pending, visited,
+    // promoted, nursery, aging) to the permanent generation and back into
+    // generation 2 while an increment, then a young collection, runs.
+    incremental();
+    take_log();
+    // No automatic collection; each increment's budget covers the heap.
+    gc::set_threshold(100, 10, 10);
+    let counter = DropCounter::new();
+    let live: Vec<Gc<Node>> = (0..20).map(|_| node(Some(counter.probe()))).collect();
+    for w in live.windows(2) {
+        link(&w[1], &w[0]);
+    }
+    let garbage = node(Some(counter.probe()));
+    link(&garbage, &garbage);
+    let f = Gc::new(Freezer {
+        me: RefCell::new(None),
+    });
+    *f.me.borrow_mut() = Some(f.clone());
+    promote_all();
+    drop(f);
+    gc::collect_generation(1);
+    assert_eq!(take_log().len(), 1, "the finalizer ran in an increment");
+    // A second finalizer, in a young collection this time, with objects
+    // of every space around.
+    let f = Gc::new(Freezer {
+        me: RefCell::new(None),
+    });
+    *f.me.borrow_mut() = Some(f.clone());
+    drop(f);
+    let young: Vec<Gc<Node>> = (0..5).map(|_| node(Some(counter.probe()))).collect();
+    for _ in 0..6 {
+        gc::collect_generation(0);
+    }
+    assert_eq!(
+        take_log().len(),
+        1,
+        "the finalizer ran in a young collection"
+    );
+    assert_eq!(gc::get_stats()[2].collections, 1); // fresh()'s
+    assert_eq!(counter.get(), 0);
+    assert_eq!(gc::get_freeze_count(), 0);
+    drop(garbage);
+    gc::collect();
+    assert_eq!(counter.get(), 1);
+    drop((live, young));
+    assert_eq!(counter.get(), 26);
+    gc::set_threshold(700, 10, 10);
+}
+
+#[test]
+fn promoted_objects_are_newest_first_within_a_young_collection() {
+    // A young collection scans its aging space newest first
+    // (`FirstPass::UpdateReversed`) and its survivors keep that order on
+    // the promoted list, then in the old generation: young collections'
+    // batches in promotion order, each newest first (the module docs,
+    // "Where promoted objects go").
+    incremental();
+    let first: Vec<Gc<Node>> = (0..5).map(|_| node(None)).collect();
+    gc::collect_generation(0);
+    let second: Vec<Gc<Node>> = (0..3).map(|_| node(None)).collect();
+    promote_all();
+    let all: Vec<GcAny> = first.iter().chain(&second).map(Gc::to_any).collect();
+    let order = || -> Vec<usize> {
+        gc::get_objects(Some(2))
+            .iter()
+            .filter_map(|o| all.iter().position(|x| GcAny::ptr_eq(o, x)))
+            .collect()
+    };
+    assert_eq!(order(), [4, 3, 2, 1, 0, 7, 6, 5]);
+    // An increment visits them all (one closure each) and keeps the order.
+    gc::collect_generation(1);
+    assert_eq!(order(), [4, 3, 2, 1, 0, 7, 6, 5]);
 }

@@ -39,7 +39,13 @@
 //! so older than what was promoted meanwhile — the old generation stays
 //! ordered oldest first, and objects usually point at older ones (a
 //! structure is built from parts that exist before it), so an increment's
-//! closure finds its referents already visited and stays small. Appended
+//! closure finds its referents already visited and stays small. (Within
+//! one young collection's survivors the order is newest first: its first
+//! pass reverses the aging space, [`FirstPass::UpdateReversed`], and
+//! survivors keep the scan order. So the old generation is ordered oldest
+//! first by batch, and the closure of a batch's first object takes what it
+//! reaches of its own batch: at most one young collection's survivors,
+//! which the budget grants anyway.) Appended
 //! to the visited list as they come, newly promoted parents would be
 //! interleaved ahead of the children the sweep moves there later; in the
 //! next sweep a parent would come first and its closure would take every

@@ -210,7 +210,7 @@ pub(crate) fn iter(head: Node) -> Iter {
 /// `update_refs` back to front: call `f` on each node of `head`'s list,
 /// front to back, while relinking the `next` words the other way round.
 /// `f` may overwrite the node's `prev` (with `gc_refs`: L2's exception;
-/// this reads no `prev` but the head's). Afterwards the list is singly
+/// this reads no `prev` word, and writes only the head's). Afterwards the list is singly
 /// linked in reverse order, its head's `prev` naming the new tail (the old
 /// first node), as `move_unreachable` expects of a list `update_refs` left.
 pub(crate) fn reverse_singly(head: Node, mut f: impl FnMut(Node)) {
