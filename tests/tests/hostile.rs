@@ -1240,9 +1240,9 @@ fn randomized_soak() {
 /// `SOAK_SEEDS=n` runs seeds `1..=n` (default 8).
 #[test]
 fn randomized_soak_incremental() {
-    // Miri: two seeds of 300 steps (about 10 minutes).
+    // Miri: one seed of 60 steps (2 seeds of 300 did not end in 25 min).
     let steps = if cfg!(miri) {
-        300
+        60
     } else if cfg!(debug_assertions) {
         5_000
     } else {
@@ -1251,7 +1251,7 @@ fn randomized_soak_incremental() {
     let seeds: u64 = std::env::var("SOAK_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(if cfg!(miri) { 2 } else { 8 });
+        .unwrap_or(if cfg!(miri) { 1 } else { 8 });
     for seed in 1..=seeds {
         std::thread::spawn(move || {
             soak(
