@@ -120,7 +120,9 @@
 //!   Sync-heap objects do not use tags (their collector does not fuse).
 //!   In the incremental mode (`heap::spaces`) the same lists carry the same
 //!   tags — generation 0 is the nursery, lists 1 and 2 the old
-//!   generation's two spaces — and the aging spaces' lists tag 0; there the
+//!   generation's two spaces, and the promoted list (`Spaces::promoted`,
+//!   which joins the visited space when a sweep ends) carries the visited
+//!   space's tag — and the aging spaces' lists tag 0; there the
 //!   tag of an old object tells the pending space from the visited one (the
 //!   increment's closure walk relies on it), and the fused pass is not used
 //!   (young objects outside the collected aging space share tag 0).
