@@ -13,8 +13,8 @@
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! and `sync-d` (clone+drop). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `f`, `sync-a2` and `sync-d` take a second argument `rc` to run the same on `Rc`, for an
-//! instruction-count comparison.
+//! `d`, `f`, `sync-a2` and `sync-d` take a second argument `rc` to run the same on `Rc`
+//! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
 use pygc::gc;
