@@ -308,8 +308,9 @@ pub(crate) enum TraceMode<'a> {
     /// `update_refs` done, and subtract the edges between the increment's
     /// objects (per-thread heap only).
     Closure { increment: Node, pending_tag: usize },
-    /// handle_weakrefs: collect the callback ids of weak handles owned by trash.
-    WeakHandles { ids: &'a mut Vec<u64> },
+    /// handle_weakrefs: collect the weak handles with callbacks that trash
+    /// owns, as (referent address, callback id).
+    WeakHandles { ids: &'a mut Vec<(usize, u64)> },
     /// get_referrers: does the traced value own a handle to `target`?
     RefersTo { target: *const (), found: bool },
     /// get_referents and the debugging tools: every handle the value owns,

@@ -583,3 +583,51 @@ fn panicking_weak_callback_does_not_stop_the_others() {
     assert_eq!(gc::collect(), 1);
     assert_eq!(take_log(), ["y", "finalize a"]);
 }
+
+thread_local! {
+    static KEPT: RefCell<Vec<Gc<Keeper>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Trash that resurrects itself from its finalizer and owns a weak handle
+/// with a callback to an object outside the trash.
+#[derive(Trace)]
+#[trace(finalize)]
+struct Keeper {
+    me: RefCell<Option<Gc<Keeper>>>,
+    peer: RefCell<Option<Weak<Fin>>>,
+}
+
+impl Finalize for Keeper {
+    fn finalize(&self) {
+        let me = self.me.borrow().clone().expect("a self-cycle");
+        KEPT.with(|k| k.borrow_mut().push(me));
+    }
+}
+
+/// CPython clears every weakref object in the unreachable set, whatever it
+/// points at (bpo-38006), before any finalizer runs: one whose owner a
+/// finalizer resurrects never calls back, even when its referent dies
+/// later (checked against CPython 3.11, 2026-12-03).
+#[test]
+fn callback_of_a_weak_in_resurrected_trash_never_runs() {
+    fresh();
+    take_log();
+    let live = fin("live");
+    let k = Gc::new(Keeper {
+        me: RefCell::new(None),
+        peer: RefCell::new(Some(Gc::downgrade_with_callback(&live, || {
+            log("live's callback")
+        }))),
+    });
+    *k.me.borrow_mut() = Some(k.clone());
+    drop(k);
+    assert_eq!(gc::collect(), 0, "the finalizer resurrected it");
+    assert_eq!(KEPT.with(|k| k.borrow().len()), 1);
+    drop(live);
+    let l = take_log();
+    assert_eq!(l, ["finalize live"], "no callback: {l:?}");
+    let kept = KEPT.with(|k| k.borrow_mut().pop()).expect("kept");
+    kept.me.borrow_mut().take();
+    drop(kept);
+    assert_eq!(take_log(), Vec::<String>::new());
+}

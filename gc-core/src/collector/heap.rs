@@ -99,6 +99,9 @@ pub(crate) trait CollectorHeap {
     unsafe fn free_dropped_trash(&self, node: Node);
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
+    /// Take the callback `id` registered for the object at `referent` (its
+    /// registry key), if it is still registered.
+    fn take_weak_callback(&self, referent: usize, id: u64) -> Option<Entry<Self::Callback>>;
     /// Kill the weak handles of `obj` alive now (header I2): a new weak
     /// epoch if it has any. (`WEAK_CLEARED` is the caller's.)
     fn bump_weak_epoch(&self, obj: ObjPtr);

@@ -128,6 +128,9 @@ impl CollectorHeap for Heap {
             .borrow_mut()
             .take(obj.counts.as_ptr() as usize)
     }
+    fn take_weak_callback(&self, referent: usize, id: u64) -> Option<weakcb::Entry> {
+        self.weak_callbacks.borrow_mut().unregister(referent, id)
+    }
     fn bump_weak_epoch(&self, obj: ObjPtr) {
         heap().bump_epoch(obj);
     }
@@ -302,6 +305,9 @@ impl CollectorHeap for SyncHeap {
     }
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<SyncCallback>> {
         primitive::lock(&self.weak_callbacks).take(obj.counts.as_ptr() as usize)
+    }
+    fn take_weak_callback(&self, referent: usize, id: u64) -> Option<Entry<SyncCallback>> {
+        primitive::lock(&self.weak_callbacks).unregister(referent, id)
     }
     fn run_weak_callbacks(&self, obj: ObjPtr) {
         death::clear_weak_handles_and_run_callbacks(crate::sync::heap::heap(), obj)

@@ -236,11 +236,12 @@ impl Tracer<'_> {
         }
     }
 
-    /// Visit a weak handle (only `handle_weakrefs` cares).
+    /// Visit a weak handle to the object at `referent` (its registry key)
+    /// that owns callback `callback` (only `handle_weakrefs` cares).
     #[inline(always)]
-    pub(crate) fn visit_weak(&mut self, callback: Option<u64>) {
+    pub(crate) fn visit_weak(&mut self, referent: usize, callback: Option<u64>) {
         if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut *self.mode, callback) {
-            ids.push(id);
+            ids.push((referent, id));
         }
     }
 }

@@ -15,6 +15,13 @@ use std::collections::HashSet;
 /// (to be dropped once the world runs again: dropping a closure runs user
 /// code).
 ///
+/// A weak handle owned by trash loses its callback here whatever it points
+/// at, as CPython clears every weakref object in the unreachable set
+/// (bpo-38006): its referent may be outside the trash (reachable only from
+/// it, behind a legacy finalizer) and die during `delete_garbage` while the
+/// handle's owner still exists; CPython runs no callback then, nor later if
+/// a finalizer resurrects the owner.
+///
 /// The same walk notes whether any of the trash has a PEP 442 finalizer
 /// still to run (`finalize_garbage` is skipped when none has: user code in
 /// between cannot change either).
@@ -58,19 +65,20 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
     }
     let mut to_call = Vec::new();
     let mut discarded = Vec::new();
-    if with_callbacks.is_empty() {
+    // (HAS_CALLBACKS is a hint: an object's entries may all be gone.)
+    if !heap.has_weak_callbacks() {
         return (to_call, discarded, to_finalize);
     }
     // Which callback-owning weak handles live inside trash?
     let mut ids = Vec::new();
-    if heap.has_weak_callbacks() {
+    {
         let _guard = AbortOnPanic::new();
         let mut tracer = Tracer::for_heap(TraceMode::WeakHandles { ids: &mut ids }, H::SYNC);
         for node in list::iter(unreachable) {
             trace_object::<H>(node, &mut tracer);
         }
     }
-    let in_trash: HashSet<u64> = ids.into_iter().collect();
+    let in_trash: HashSet<u64> = ids.iter().map(|&(_, id)| id).collect();
     for obj in with_callbacks {
         for entry in heap.take_weak_callbacks(obj).into_iter().rev() {
             if in_trash.contains(&entry.id) {
@@ -79,6 +87,11 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
                 to_call.push((obj, entry));
             }
         }
+    }
+    // Trash-owned handles to objects outside the trash (bpo-38006): their
+    // callbacks go too. (Those to trash were taken just above.)
+    for (referent, id) in ids {
+        discarded.extend(heap.take_weak_callback(referent, id));
     }
     (to_call, discarded, to_finalize)
 }

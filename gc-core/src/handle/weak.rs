@@ -312,7 +312,8 @@ impl<T: ?Sized + Trace + 'static> fmt::Debug for Weak<T> {
 unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_weak(self.callback.map(NonZeroU64::get));
+        let referent = self.raw.cast::<u8>().as_ptr() as usize;
+        tracer.visit_weak(referent, self.callback.map(NonZeroU64::get));
     }
 }
 

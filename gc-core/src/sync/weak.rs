@@ -223,6 +223,6 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_weak(self.callback);
+        tracer.visit_weak(self.raw.cast::<u8>().as_ptr() as usize, self.callback);
     }
 }

@@ -716,6 +716,16 @@ impl Model {
                 }
             }
         }
+        // Weak handles inside the trash lose their callbacks whatever they
+        // point at (CPython clears every weakref in the unreachable set,
+        // bpo-38006; those to trash were handled above).
+        for c in 0..self.callbacks.len() {
+            if let Owner::Obj(o) = self.weaks[self.callbacks[c].weak].owner {
+                if self.callbacks[c].registered && self.objs[o].loc == Loc::Unreachable {
+                    self.callbacks[c].registered = false;
+                }
+            }
+        }
         // (callback, owner object, calls so far) of callbacks still registered.
         let pending: Vec<(usize, usize, u32)> = (0..self.callbacks.len())
             .filter(|&c| self.callbacks[c].registered)
