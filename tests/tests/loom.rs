@@ -27,7 +27,7 @@ impl Drop for DropProbe {
 struct Node {
     next: GcMutex<Option<sync::Gc<Node>>>,
     #[trace(skip)]
-    drops: DropProbe,
+    _drops: DropProbe,
     #[trace(skip)]
     finalized: Arc<AtomicUsize>,
 }
@@ -58,7 +58,7 @@ impl Probes {
     fn node(&self, next: Option<sync::Gc<Node>>) -> sync::Gc<Node> {
         sync::Gc::new(Node {
             next: GcMutex::new(next),
-            drops: DropProbe(self.drops.clone()),
+            _drops: DropProbe(self.drops.clone()),
             finalized: self.finalized.clone(),
         })
     }
