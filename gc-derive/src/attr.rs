@@ -313,54 +313,28 @@ fn parse_key(
             accept(key, Value::Flag(Flag { span, order }));
         }
         Key::Bound => {
-            let needs_string =
-                "`bound` needs a string of where-predicates: `#[trace(bound = \"T: Trace\")]`";
-            if !meta.input.peek(Token![=]) {
-                cx.error_spanned_by(&meta.path, needs_string);
-                return skip_rest_of_key(meta);
-            }
-            let equals: Token![=] = meta.input.parse()?;
-            let value = rest_of_key(meta)?;
-            let string = match syn::parse2::<Lit>(value.clone()) {
-                Ok(Lit::Str(string)) => string,
-                _ if value.is_empty() => {
-                    cx.error_spanned_by(quote::quote!(#equals), needs_string);
-                    return Ok(());
-                }
-                _ => {
-                    cx.error_spanned_by(
-                        value,
-                        "expected a string of where-predicates: `bound = \"T: Trace\"`",
-                    );
-                    return Ok(());
-                }
+            let Some(string) = string_value(
+                cx,
+                meta,
+                "`bound` needs a string of where-predicates: `#[trace(bound = \"T: Trace\")]`",
+                "expected a string of where-predicates: `bound = \"T: Trace\"`",
+            )?
+            else {
+                return Ok(());
             };
             if let Some(predicates) = parse_bound(cx, &string) {
                 accept(key, Value::Bound(span, Bound { predicates }));
             }
         }
         Key::Crate => {
-            let needs_string =
-                "`crate` needs the path to pygc as a string: `#[trace(crate = \"my::pygc\")]`";
-            if !meta.input.peek(Token![=]) {
-                cx.error_spanned_by(&meta.path, needs_string);
-                return skip_rest_of_key(meta);
-            }
-            let equals: Token![=] = meta.input.parse()?;
-            let value = rest_of_key(meta)?;
-            let string = match syn::parse2::<Lit>(value.clone()) {
-                Ok(Lit::Str(string)) => string,
-                _ if value.is_empty() => {
-                    cx.error_spanned_by(quote::quote!(#equals), needs_string);
-                    return Ok(());
-                }
-                _ => {
-                    cx.error_spanned_by(
-                        value,
-                        "expected the path to pygc as a string: `crate = \"my::pygc\"`",
-                    );
-                    return Ok(());
-                }
+            let Some(string) = string_value(
+                cx,
+                meta,
+                "`crate` needs the path to pygc as a string: `#[trace(crate = \"my::pygc\")]`",
+                "expected the path to pygc as a string: `crate = \"my::pygc\"`",
+            )?
+            else {
+                return Ok(());
             };
             match string.parse_with(syn::Path::parse_mod_style) {
                 Ok(path) => accept(key, Value::Crate(span, path)),
@@ -372,6 +346,35 @@ fn parse_key(
         }
     }
     Ok(())
+}
+
+/// The string of a `key = "..."` attribute; `None` (with the error
+/// reported: `needs` when the `=` or the value is missing, `expected` when
+/// the value is not a string) if there is none.
+fn string_value(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    needs: &str,
+    expected: &str,
+) -> syn::Result<Option<LitStr>> {
+    if !meta.input.peek(Token![=]) {
+        cx.error_spanned_by(&meta.path, needs);
+        skip_rest_of_key(meta)?;
+        return Ok(None);
+    }
+    let equals: Token![=] = meta.input.parse()?;
+    let value = rest_of_key(meta)?;
+    match syn::parse2::<Lit>(value.clone()) {
+        Ok(Lit::Str(string)) => Ok(Some(string)),
+        _ if value.is_empty() => {
+            cx.error_spanned_by(quote::quote!(#equals), needs);
+            Ok(None)
+        }
+        _ => {
+            cx.error_spanned_by(value, expected);
+            Ok(None)
+        }
+    }
 }
 
 /// Parse the content of `bound = "..."` as comma-separated where-predicates.
