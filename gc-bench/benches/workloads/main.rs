@@ -258,17 +258,27 @@ fn b_create<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
 /// (bacon_rajan_cc, dumpster, rust-cc) only scan from objects whose count
 /// was decremented, so this makes them traverse the tree too.
 fn c_alive<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let mut root = None;
+    collect_live::<C, _>(g, || C::tree(TREE));
+}
+
+/// Time a full collection over the live structure `build` makes (built and
+/// collected once, untimed); before each timed collection a handle to its
+/// top is cloned and dropped (untimed, see [`c_alive`]).
+fn collect_live<C: Collector, R: Clone>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    build: impl Fn() -> R,
+) {
+    let mut top = None;
     C::auto(false);
     g.bench_function(C::NAME, |b| {
-        let root = root.get_or_insert_with(|| {
-            let r = C::tree(TREE);
+        let top = top.get_or_insert_with(|| {
+            let t = build();
             C::collect();
-            r
+            t
         });
-        b.iter_custom(|iters| batched(iters, || drop(root.clone()), |()| C::collect()))
+        b.iter_custom(|iters| batched(iters, || drop(top.clone()), |()| C::collect()))
     });
-    drop(root);
+    drop(top);
     C::collect();
     C::auto(true);
 }
@@ -317,19 +327,7 @@ fn e_collect<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
 /// references to list n−1; a full collection frees nothing. The top list
 /// is cloned and dropped before each collection (see [`c_alive`]).
 fn e_traversal<C: Collector>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let mut top = None;
-    C::auto(false);
-    g.bench_function(C::NAME, |b| {
-        let top = top.get_or_insert_with(|| {
-            let t = C::levels(LEVELS);
-            C::collect();
-            t
-        });
-        b.iter_custom(|iters| batched(iters, || drop(top.clone()), |()| C::collect()))
-    });
-    drop(top);
-    C::collect();
-    C::auto(true);
+    collect_live::<C, _>(g, || C::levels(LEVELS));
 }
 
 // ------------------------------------------------------------------------ f

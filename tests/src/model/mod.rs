@@ -233,25 +233,25 @@ fn exact_teardown() -> Vec<Op> {
 }
 
 fn run_loose(program: &Program, t0: u8) -> Result<Report, String> {
-    gc::set_threshold(t0 as usize, 2, 2);
-    gc::enable();
-    let mut sut = Sut::new(false);
-    for (i, op) in program.ops.iter().enumerate() {
-        sut.step(op);
-        check_invariants(&sut).map_err(|e| format!("after step {i} ({op:?}): {e}"))?;
-    }
-    let report = Report {
-        objects: sut.objects,
-        finalizer_calls: sut.ctx.finalized.borrow().iter().map(|&c| c as usize).sum(),
-        callback_calls: sut.ctx.callbacks.borrow().iter().map(|&c| c as usize).sum(),
-        ..Report::default()
-    };
+    let (mut sut, report) = run_with_automatic_collection(program, t0)?;
     loose_teardown(&mut sut, program)?;
     final_checks(&sut, None)?;
     Ok(report)
 }
 
 fn run_incremental(program: &Program, t0: u8) -> Result<Report, String> {
+    let (mut sut, report) = run_with_automatic_collection(program, t0)?;
+    incremental_teardown(&mut sut, program)?;
+    // Whatever young collections and increments could not free (legacy
+    // cycles, skip handles): the loose teardown's full collections.
+    loose_teardown(&mut sut, program)?;
+    final_checks(&sut, None)?;
+    Ok(report)
+}
+
+/// Run `program` with thresholds `(t0, 2, 2)` and automatic collection on,
+/// checking the invariants after every step; the report of what ran.
+fn run_with_automatic_collection(program: &Program, t0: u8) -> Result<(Sut, Report), String> {
     gc::set_threshold(t0 as usize, 2, 2);
     gc::enable();
     let mut sut = Sut::new(false);
@@ -265,12 +265,7 @@ fn run_incremental(program: &Program, t0: u8) -> Result<Report, String> {
         callback_calls: sut.ctx.callbacks.borrow().iter().map(|&c| c as usize).sum(),
         ..Report::default()
     };
-    incremental_teardown(&mut sut, program)?;
-    // Whatever young collections and increments could not free (legacy
-    // cycles, skip handles): the loose teardown's full collections.
-    loose_teardown(&mut sut, program)?;
-    final_checks(&sut, None)?;
-    Ok(report)
+    Ok((sut, report))
 }
 
 /// The incremental mode's guarantee, with automatic collection off so that
