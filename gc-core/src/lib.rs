@@ -441,6 +441,14 @@ pub mod __private {
         crate::heap::heap().map_or(0, |h| h.pool.page_count())
     }
 
+    /// Whether the calling thread's next full collection finds its objects
+    /// by sweeping the pool's pages (heap invariant H2: no tracked object
+    /// outside the pool or with its header off a block's start is alive;
+    /// for tests).
+    pub fn full_collections_sweep() -> bool {
+        crate::heap::heap().is_some_and(|h| h.all_swept())
+    }
+
     /// Bytes per page of the object pool.
     pub const POOL_PAGE_SIZE: usize = crate::heap::pool::PAGE_SIZE;
 

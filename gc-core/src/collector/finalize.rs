@@ -49,6 +49,7 @@ pub(super) fn finalize_garbage<H: CollectorHeap>(collectable: Node) -> bool {
 /// whatever a finalizer made reachable again (and all it reaches) survives
 /// and moves to `old`; the rest goes to `still_unreachable`.
 pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
+    heap: &H,
     unreachable: Node,
     still_unreachable: Node,
     old: Node,
@@ -57,7 +58,8 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
     for node in list::iter(unreachable) {
         node.clear_collecting();
     }
-    let _resurrected = deduce_unreachable::<H>(
+    let _resurrected = deduce_unreachable(
+        heap,
         unreachable,
         still_unreachable,
         false,

@@ -150,4 +150,18 @@ pub(crate) trait CollectorHeap {
     /// The collection itself (`gc_collect_main`, or the incremental mode's);
     /// `None` if the world could not be stopped.
     fn run_collection(&self, generation: usize) -> Option<(usize, usize)>;
+
+    /// Whether [`CollectorHeap::sweep`] visits every tracked object of the
+    /// heap now (per-thread heap: H2).
+    fn sweepable(&self) -> bool {
+        false
+    }
+    /// Call `f` with the header of every tracked object of the heap that is
+    /// allocated (linked or not, I4), in the pool's address order; only while
+    /// [`CollectorHeap::sweepable`] holds, and `f` frees and allocates
+    /// nothing (it traces: `Trace` rule T3).
+    fn sweep(&self, f: impl FnMut(Node)) {
+        let _ = f;
+        unreachable!("gc: this heap has no sweep")
+    }
 }

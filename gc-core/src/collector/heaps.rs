@@ -157,6 +157,20 @@ impl CollectorHeap for Heap {
         let c = self.gen.count[0].get();
         self.gen.count[0].set(c.saturating_sub(n));
     }
+    fn sweepable(&self) -> bool {
+        self.all_swept()
+    }
+    #[inline(always)]
+    fn sweep(&self, mut f: impl FnMut(Node)) {
+        debug_assert!(self.all_swept());
+        self.pool.for_each_allocated_block(|block| {
+            // SAFETY: L1: with H2 (the caller checked `sweepable`) an
+            // allocated pool block starts with the header of a tracked
+            // object, which stays allocated while `f` runs (it frees
+            // nothing, T3).
+            f(unsafe { Node::new(block.cast()) })
+        })
+    }
 }
 
 impl SyncHeap {

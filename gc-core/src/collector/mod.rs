@@ -143,8 +143,15 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
     if first != FirstPass::Subtracted {
         validate_list(young, Some(false));
     }
+    // A collection of the whole heap (but the frozen objects) on a heap
+    // whose pool's sweep finds every tracked object (heap H2) finds its
+    // set in address order.
+    let first = match first {
+        FirstPass::Fused(g) if g == NUM_GENERATIONS - 1 && heap.sweepable() => FirstPass::Swept,
+        other => other,
+    };
     let unreachable = List::new();
-    let survivors = deduce_unreachable::<H>(young, unreachable.head(), H::SYNC, first, old_tag);
+    let survivors = deduce_unreachable(heap, young, unreachable.head(), H::SYNC, first, old_tag);
     if young != old {
         list::merge(young, old);
     }
@@ -200,7 +207,8 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
     let final_unreachable = List::new();
     if finalizers_ran {
         if heap.stop_world() {
-            handle_resurrected_objects::<H>(
+            handle_resurrected_objects(
+                heap,
                 unreachable.head(),
                 final_unreachable.head(),
                 old,

@@ -6,6 +6,7 @@ use super::visit::{trace_object, trace_value, AbortOnPanic, OVER_REPORTED};
 use crate::heap::header::{Node, MUT_EXPOSED};
 use crate::heap::list;
 use crate::trace::{TraceMode, Tracer};
+use crate::types::NUM_GENERATIONS;
 
 /// `update_refs`: for each object in `containers`: `gc_refs = strong` and set
 /// COLLECTING. Afterwards `prev` holds counts, not links: the list is
@@ -64,19 +65,68 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
     let mut skipped = Vec::new();
     let mut node = list::next(containers);
     while node != containers {
-        if fused.is_some() {
-            let h = node;
-            if !h.is_collecting() {
-                h.reset_gc_refs(H::strong(node.obj()) as usize);
-            }
+        if fused.is_some() && !node.is_collecting() {
+            node.reset_gc_refs(H::strong(node.obj()) as usize);
         }
-        if H::mut_exposed(node.obj()) {
-            skipped.push(node);
-        } else {
-            trace_value(node, &mut tracer);
-        }
+        subtract_member::<H>(node, &mut tracer, &mut skipped);
         node = list::next(node);
     }
+    tracer.flush();
+    trace_skipped::<H>(skipped, &mut tracer);
+}
+
+/// `subtract_refs` of one member whose `gc_refs` is set: trace it, or put
+/// it on `skipped` if its value may be lent out (MUT_EXPOSED).
+#[inline(always)]
+fn subtract_member<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>, skipped: &mut Vec<Node>) {
+    if H::mut_exposed(node.obj()) {
+        skipped.push(node);
+    } else {
+        trace_value(node, tracer);
+    }
+}
+
+/// [`subtract_refs`] fused with `update_refs` (as `fused = Some(g)`) for a
+/// collection of the whole per-thread heap, which finds its members by
+/// sweeping the pool's pages in address order instead of following the
+/// list (`FirstPass::Swept`; about half the memory cost per object:
+/// BENCHMARKS.md). Subtraction does not depend on order, so what it
+/// computes is what the list walk computes; the list is left as
+/// `update_refs` leaves it (singly linked, counts in `prev`), and
+/// `move_unreachable` walks it in list order, as always.
+///
+/// The sweep visits every tracked object of the heap, each once (heap
+/// H2), the unlinked ones too. A member is one that is COLLECTING (an edge reached it
+/// first) or tagged `<= g` (header I7: with the younger generations merged
+/// into `g`, exactly the objects of its list; no collector-private list is
+/// populated outside a collection, and collections do not nest). With the
+/// permanent generation empty (`FROZEN == false`) every linked object is a
+/// member, and the tag test is left out.
+fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) {
+    debug_assert!(!H::SYNC, "gc: only the per-thread heap is swept");
+    let g = NUM_GENERATIONS - 1;
+    let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
+    tracer.member_tag = g;
+    let mut skipped = Vec::new();
+    heap.sweep(|node| {
+        // COLLECTING implies linked: outside a collection no object has it
+        // (I5), an unlinked one's `prev` is 0, a deferred link or
+        // PREV_DROPPED (I4, bit 0 clear), and this pass sets it on members
+        // only.
+        if !node.is_collecting() {
+            if !node.is_linked() {
+                // Memory kept by weak handles after a drop, a zombie, a
+                // deferred death, a `new_cyclic` value being built (I4, I5).
+                return;
+            }
+            if FROZEN && node.tag() > g {
+                // The permanent generation (I7).
+                return;
+            }
+            node.reset_gc_refs(H::strong(node.obj()) as usize);
+        }
+        subtract_member::<H>(node, &mut tracer, &mut skipped);
+    });
     tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
 }
@@ -169,6 +219,11 @@ pub(crate) enum FirstPass {
     /// objects were merged into it; [`subtract_refs`] does `update_refs`
     /// on first sight (header I7).
     Fused(usize),
+    /// As `Fused(g)` for the oldest generation `g` (the set is every
+    /// tracked object of the per-thread heap but the frozen ones), on a
+    /// heap the pool's sweep covers (heap H2): [`subtract_refs_swept`]
+    /// walks the pool's pages in address order instead of the list.
+    Swept,
     /// `update_refs` and `subtract_refs` done already, as the objects
     /// joined the set (per-thread heap, the incremental mode's increment:
     /// `incremental::form_increment`, which also reset and may have set
@@ -183,6 +238,7 @@ pub(crate) enum FirstPass {
 /// `first`: how `update_refs` is done (see [`FirstPass`]). Survivors are
 /// tagged `survivor_tag`.
 pub(super) fn deduce_unreachable<H: CollectorHeap>(
+    heap: &H,
     base: Node,
     unreachable: Node,
     zero_is_pending: bool,
@@ -203,12 +259,21 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
             None
         }
         FirstPass::Fused(g) => Some(g),
+        FirstPass::Swept => {
+            // Without frozen objects every linked object is a member.
+            if list::is_empty(heap.permanent_head()) {
+                subtract_refs_swept::<H, false>(heap);
+            } else {
+                subtract_refs_swept::<H, true>(heap);
+            }
+            None
+        }
         FirstPass::Subtracted => {
             debug_assert!(!H::SYNC, "gc: only the per-thread heap forms increments");
             None
         }
     };
-    if first != FirstPass::Subtracted {
+    if !matches!(first, FirstPass::Subtracted | FirstPass::Swept) {
         subtract_refs::<H>(base, fused);
     }
     if OVER_REPORTED.with(|f| f.get()) {

@@ -113,6 +113,13 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
             std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
             obj.as_ptr().cast::<u8>().sub(offset)
         };
+        if Self::unswept(layout, offset) {
+            if let Some(heap) = heap {
+                // H2: counted when it was allocated (the heap existed then:
+                // it exists now, H1).
+                heap.note_unswept_free();
+            }
+        }
         if Self::pooled(layout) {
             if let Some(heap) = heap {
                 // SAFETY: P1: with the heap alive, a pooled type's object
@@ -127,14 +134,25 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     }
 
     /// The calling thread's heap if objects of this type are pool
-    /// candidates (P1), else `None` without touching the thread-local.
+    /// candidates (P1) or counted by H2, else `None` without touching the
+    /// thread-local.
     #[inline(always)]
     fn pool_heap() -> Option<&'static Heap> {
-        if Self::pooled(Self::allocation_layout().0) {
+        let (layout, offset) = Self::allocation_layout();
+        if Self::pooled(layout) || Self::unswept(layout, offset) {
             super::heap()
         } else {
             None
         }
+    }
+
+    /// Whether an object of this type is one of the per-thread heap's
+    /// tracked objects that its pool's sweep cannot find (H2): not in a
+    /// pool block, or its header not at the block's start (`offset` is the
+    /// counts' offset in the allocation).
+    #[inline(always)]
+    fn unswept(layout: Layout, offset: usize) -> bool {
+        C::POOLED && T::__gc_tracked() && !super::swept(Self::pooled(layout), offset - HEADER_SIZE)
     }
 
     /// Whether objects of this type and layout are pool candidates (P1).
@@ -161,6 +179,12 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     ) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
         let base = alloc_block(layout, heap.filter(|_| Self::pooled(layout)));
+        if let Some(heap) = heap {
+            if Self::unswept(layout, offset) {
+                // H2: freed by `dealloc_with` with the same heap.
+                heap.note_unswept_alloc();
+            }
+        }
         // SAFETY: I10: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
@@ -201,6 +225,31 @@ pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u
             base
         }
     }
+}
+
+/// Return an allocation to where it came from (P1); `unswept`: counted by
+/// H2 when it was allocated (if the heap existed then, it exists now, H1).
+///
+/// # Safety
+/// `base` is an allocation of `layout` of the calling thread's objects,
+/// not used any more; `pooled` is P1's rule for it (`fits`, tracked,
+/// per-thread) and `unswept` whether it is not `swept` (H2).
+pub(crate) unsafe fn free_block(base: *mut u8, layout: Layout, pooled: bool, unswept: bool) {
+    if pooled || unswept {
+        if let Some(heap) = super::heap() {
+            if unswept {
+                heap.note_unswept_free();
+            }
+            if pooled {
+                // SAFETY: P1: with the heap alive, a pooled layout's object
+                // came from this thread's pool.
+                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
+                return;
+            }
+        }
+    }
+    // SAFETY: not from the pool (P1): from the global allocator.
+    unsafe { std::alloc::dealloc(base, layout) };
 }
 
 /// `new_cyclic`'s guard while `data_fn` runs on an object whose value is not

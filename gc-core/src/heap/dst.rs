@@ -31,7 +31,7 @@
 //! address is unchanged and the metadata is the compiler's, so the new
 //! handle describes the same object.
 
-use super::alloc::alloc_block;
+use super::alloc::{alloc_block, free_block};
 use super::header::{
     Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
 };
@@ -389,6 +389,15 @@ pub(crate) fn allocate_unsized<C: RefCounter>(
     let boxed = boxed.pad_to_align();
     let (layout, offset) = allocation_layout(boxed, prefix_of(e));
     let base = alloc_block(layout, heap.filter(|_| pooled::<C>(e.tracked, layout)));
+    if let Some(heap) = heap {
+        // `heap` is given for a tracked per-thread object only.
+        if !super::swept(pooled::<C>(true, layout), offset - HEADER_SIZE) {
+            // H2: freed by the vtable's `dealloc`: `dealloc_tracked` here, or
+            // a sized type's `GcBox::dealloc`, whose layout and offset are
+            // these (`allocation_layout`).
+            heap.note_unswept_alloc();
+        }
+    }
     // SAFETY: I10: `offset + boxed.size() == layout.size()`: the box, and the
     // prefix before it, lie inside the allocation, aligned.
     unsafe {
@@ -639,22 +648,12 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
             std::ptr::drop_in_place(obj.as_ptr().cast::<C>());
             obj.as_ptr().cast::<u8>().sub(offset)
         };
-        free(base, layout, pooled::<C>(true, layout));
+        // A run-time tracked slice's header is never at its block's start
+        // (the length comes first): counted by H2 on the per-thread heap.
+        // SAFETY: I10, P1: the allocation made by `allocate_unsized`, unused
+        // now (I1); the same rules as there.
+        unsafe { free_block(base, layout, pooled::<C>(true, layout), !C::SYNC) };
     }
-}
-
-/// Return an allocation to where it came from (P1).
-fn free(base: *mut u8, layout: Layout, pooled: bool) {
-    if pooled {
-        if let Some(heap) = super::heap() {
-            // SAFETY: P1: with the heap alive, a pooled layout's object
-            // came from this thread's pool.
-            unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
-            return;
-        }
-    }
-    // SAFETY: not from the pool (P1): from the global allocator.
-    unsafe { std::alloc::dealloc(base, layout) };
 }
 
 /// `str` has nothing to drop; its memory is a `[u8]`'s.

@@ -116,7 +116,9 @@
 //!   SAVEALL lists joining the old generation; `freeze`/`unfreeze`). The
 //!   fused first pass of a collection of generation `g` relies on it: an
 //!   edge to a linked object without COLLECTING whose tag is `<= g` leads to
-//!   a member of the collected set that the walk has not reached yet.
+//!   a member of the collected set that the walk has not reached yet; a
+//!   full collection's sweep over the pool's pages (heap H2) tells members
+//!   from frozen objects the same way.
 //!   Sync-heap objects do not use tags (their collector does not fuse).
 //!   In the incremental mode (`heap::spaces`) the same lists carry the same
 //!   tags — generation 0 is the nursery, lists 1 and 2 the old

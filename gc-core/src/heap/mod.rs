@@ -18,6 +18,21 @@
 //!   thread and not freed: only `HeapGuard` frees it, at thread exit, when
 //!   no object links to its list heads, and stores `DESTROYED` first. A
 //!   `&'static Heap` never leaves its thread (`Heap` is `!Sync`).
+//! * **H2 (sweepable heap).** `Heap::unswept` counts the live allocations
+//!   of the heap's tracked objects whose header does not start a pool
+//!   block: from the global allocator (P1: over [`pool::MAX_BLOCK`], or
+//!   the `pool` feature off) or with the header 8 bytes into the block
+//!   (16-aligned types, run-time tracked slices, whose length comes
+//!   first); see [`swept`]. It goes up when one is allocated while the
+//!   heap exists and down when that allocation is freed (`alloc.rs`,
+//!   `dst.rs`). So while it is 0, every tracked object of the heap is in a
+//!   pool block that starts with its header, and every allocated block of
+//!   the pool holds one (P1): its first word is the header's `next` (I4:
+//!   0, or a link, bit 0 clear outside `move_unreachable`), and the
+//!   pool's sweep (`Pool::for_each_block` and `Node::linked_in_block`, P4)
+//!   visits exactly
+//!   the heap's tracked objects. A full collection relies on it to find
+//!   its set in address order (`collector::reachability`, `FirstPass::Swept`).
 
 pub(crate) mod alloc;
 pub(crate) mod counts;
@@ -83,6 +98,16 @@ pub(crate) struct Heap {
     pub(crate) pool: pool::Pool,
     /// The collector mode and the incremental mode's spaces.
     pub(crate) spaces: spaces::Spaces,
+    /// Tracked objects the pool's sweep cannot find (H2).
+    unswept: Cell<usize>,
+}
+
+/// Whether the pool's sweep finds an object (H2): it is in a pool block
+/// (`pooled`) whose start is its header (`header_at`: the header's offset
+/// in the allocation).
+#[inline(always)]
+pub(crate) const fn swept(pooled: bool, header_at: usize) -> bool {
+    pooled && header_at == 0
 }
 
 /// The state of the thread-local heap pointer after the heap was freed.
@@ -155,6 +180,7 @@ impl Heap {
             pep442_seen: Cell::new(false),
             pool: pool::Pool::new(),
             spaces: spaces::Spaces::new(),
+            unswept: Cell::new(0),
         }
     }
 
@@ -187,6 +213,27 @@ impl Heap {
             crate::trace::FinalizerKind::None => {}
         }
         list::append(header, self.gen_head(0));
+    }
+
+    /// An object that is not [`swept`] was allocated (H2).
+    #[inline]
+    pub(crate) fn note_unswept_alloc(&self) {
+        self.unswept.set(self.unswept.get() + 1);
+    }
+
+    /// The allocation of an object counted by [`Heap::note_unswept_alloc`]
+    /// is freed (H2).
+    #[inline]
+    pub(crate) fn note_unswept_free(&self) {
+        debug_assert!(self.unswept.get() > 0, "gc: H2 count underflow");
+        self.unswept.set(self.unswept.get() - 1);
+    }
+
+    /// Whether the pool's sweep finds every tracked object of the heap
+    /// (H2: none is counted as outside it).
+    #[inline]
+    pub(crate) fn all_swept(&self) -> bool {
+        self.unswept.get() == 0
     }
 
     /// A tracked object is being deallocated: `count[0] -= 1` (never below 0).

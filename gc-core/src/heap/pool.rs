@@ -67,6 +67,10 @@
 //!   cache holds more than `max(KEEP_EMPTY_PAGES, peak_in_use)` pages, and
 //!   by `trim` only while it holds at least `KEEP_EMPTY_PAGES + CHUNK_PAGES`.
 //!   (Bookkeeping only: no `unsafe` relies on P3.)
+//! * **P4 (blocks in use).** In a page with `used > 0` the blocks below
+//!   `bump` are exactly its allocated blocks and the blocks on its free
+//!   list; so [`Pool::for_each_allocated_block`], which skips the free
+//!   ones, visits every allocated block of the pool once.
 //!
 //! Turning off the Cargo feature `pool` (on by default) turns the pool off
 //! (every object uses the global allocator), so that other allocators, heap
@@ -102,6 +106,8 @@ pub(crate) const KEEP_EMPTY_PAGES: usize = CHUNK_PAGES;
 pub(crate) const MAX_IDLE_PAGES_ONE_CLASS: usize = KEEP_EMPTY_PAGES + 2 * CHUNK_PAGES;
 /// Offset of the first block: the page header, rounded up.
 const FIRST_BLOCK: usize = 64;
+/// Bits of a page's free-block map: one per 8-byte granule of the page.
+const GRANULE_WORDS: usize = PAGE_SIZE / CLASS_GRANULE / 64;
 
 const _: () = assert!(std::mem::size_of::<Page>() <= FIRST_BLOCK);
 const _: () = assert!(FIRST_BLOCK % BLOCK_ALIGN == 0);
@@ -128,8 +134,10 @@ pub(crate) const fn class_of(layout: Layout) -> usize {
 struct Page {
     /// Freed blocks of this page (LIFO), linked through their first word.
     free: *mut u8,
-    /// Offset of the first never-used block (only read while
-    /// `used < capacity` and the free list is empty: then it is in range).
+    /// Offset of the first never-used block (at most `FIRST_BLOCK +
+    /// capacity * block` once the page serves a class; `take_block` bumps
+    /// it only while `used < capacity` and the free list is empty: then it
+    /// is in range).
     bump: u32,
     /// Blocks handed out and not freed (P2).
     used: u32,
@@ -428,6 +436,69 @@ impl Pool {
                 }
                 chunk = c.next;
             }
+        }
+    }
+
+    /// Call `f` with the start of every allocated block (P4), page by page
+    /// in address order within each chunk, newest chunk first: the
+    /// collector's full-collection sweep. A page with free blocks first maps them (one bit per 8-byte
+    /// granule, on the stack): the pool's `alloc` and `free` pay nothing
+    /// for the sweep. `f` must neither allocate nor free pool blocks (the
+    /// collector calls it while tracing: `Trace` rule T3).
+    #[inline(always)]
+    pub(crate) fn for_each_allocated_block(&self, mut f: impl FnMut(NonNull<u8>)) {
+        let mut chunk = self.chunks.get();
+        while !chunk.is_null() {
+            // SAFETY: P2: chunks on the list are live; `f` frees no block
+            // (caller), so no page or chunk is released while they are
+            // visited.
+            let (base, carved, next) = unsafe { ((*chunk).base, (*chunk).carved, (*chunk).next) };
+            for i in 0..carved {
+                // SAFETY: P2: carved pages lie in the chunk and are
+                // initialised; the header's fields are copied out, no
+                // reference to it is kept across `f`.
+                let (page, used, block, bump, free) = unsafe {
+                    let page = base.add(i * PAGE_SIZE);
+                    let p = page.cast::<Page>();
+                    (page, (*p).used, (*p).block as usize, (*p).bump, (*p).free)
+                };
+                if used == 0 {
+                    // Empty (maybe in the cache, with stale fields).
+                    continue;
+                }
+                // SAFETY: P2: `bump <= PAGE_SIZE` (see `Page::bump`) and the
+                // first block lies in the page.
+                let (end, mut b) = unsafe { (page.add(bump as usize), page.add(FIRST_BLOCK)) };
+                if free.is_null() {
+                    while b < end {
+                        // SAFETY: P4: below `bump` and not free: allocated.
+                        f(unsafe { NonNull::new_unchecked(b) });
+                        // SAFETY: P2: at most `end`, inside the page.
+                        b = unsafe { b.add(block) };
+                    }
+                    continue;
+                }
+                let mut map = [0u64; GRANULE_WORDS];
+                let granule = |b: *mut u8| (b as usize - page as usize) / CLASS_GRANULE;
+                let mut fb = free;
+                while !fb.is_null() {
+                    let g = granule(fb);
+                    map[g / 64] |= 1 << (g % 64);
+                    // SAFETY: P2: free blocks of the page hold the next one
+                    // in their first word.
+                    fb = unsafe { fb.cast::<*mut u8>().read() };
+                }
+                while b < end {
+                    let g = granule(b);
+                    if map[g / 64] & (1 << (g % 64)) == 0 {
+                        // SAFETY: P4: below `bump` and not free: allocated.
+                        f(unsafe { NonNull::new_unchecked(b) });
+                    }
+                    // SAFETY: P2: at most `end`, inside the page.
+                    b = unsafe { b.add(block) };
+                }
+            }
+            chunk = next;
         }
     }
 
