@@ -27,12 +27,11 @@
 //!   heap exists and down when that allocation is freed (`alloc.rs`,
 //!   `dst.rs`). So while it is 0, every tracked object of the heap is in a
 //!   pool block that starts with its header, and every allocated block of
-//!   the pool holds one (P1): its first word is the header's `next` (I4:
-//!   0, or a link, bit 0 clear outside `move_unreachable`), and the
-//!   pool's sweep (`Pool::for_each_block` and `Node::linked_in_block`, P4)
-//!   visits exactly
-//!   the heap's tracked objects. A full collection relies on it to find
-//!   its set in address order (`collector::reachability`, `FirstPass::Swept`).
+//!   the pool holds one (P1): the pool's sweep
+//!   (`Pool::for_each_allocated_block`, P4) visits exactly the heap's
+//!   tracked objects, each at its header. A full collection relies on it to
+//!   find its set in address order (`collector::reachability`,
+//!   `FirstPass::Swept`).
 
 pub(crate) mod alloc;
 pub(crate) mod counts;
