@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
-//! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `c-alive`, `c-dead`, `d`, `e-collect`,
+//! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! and `sync-d` (clone+drop). Only the `timed_*` functions are what the benchmark
@@ -83,6 +83,30 @@ fn timed_churn<T>(n: usize, batch: usize, new: impl Fn() -> T) {
     }
 }
 
+/// An acyclic complete binary tree of `n` `Tree` nodes (no parent
+/// handles), as the c-dead floor benchmark builds it; returns the root.
+fn acyclic_tree(n: usize) -> pygc::Gc<s::Tree> {
+    let nodes: Vec<pygc::Gc<s::Tree>> = (0..n)
+        .map(|_| {
+            pygc::Gc::new(s::Tree {
+                parent: None,
+                left: std::cell::RefCell::new(None),
+                right: std::cell::RefCell::new(None),
+            })
+        })
+        .collect();
+    for i in 1..n {
+        let parent = &nodes[(i - 1) / 2];
+        let slot = if i % 2 == 1 {
+            &parent.left
+        } else {
+            &parent.right
+        };
+        *slot.borrow_mut() = Some(nodes[i].clone());
+    }
+    nodes.into_iter().next().expect("n > 0")
+}
+
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "b".into());
     let rc = std::env::args().nth(2).as_deref() == Some("rc");
@@ -101,6 +125,22 @@ fn main() {
             s::dead_pairs(20_000);
             println!("collected {}", timed_collect());
         }
+        // b's floor: the same 20k pairs without a cycle (`a` holds `b`),
+        // freed by refcount death (as `b_pairs_collect/floor: free the pairs`).
+        "b-floor" => {
+            gc::disable();
+            let pairs: Vec<_> = (0..20_000)
+                .map(|_| {
+                    let b = pygc::Gc::new(s::Pair {
+                        other: std::cell::RefCell::new(None),
+                    });
+                    pygc::Gc::new(s::Pair {
+                        other: std::cell::RefCell::new(Some(b)),
+                    })
+                })
+                .collect();
+            timed_drop(pairs);
+        }
         "c-alive" => {
             gc::disable();
             let root = s::tree(100_000);
@@ -115,6 +155,15 @@ fn main() {
             gc::collect();
             drop(root);
             println!("collected {}", timed_collect());
+        }
+        // c dead's floor: the same 100k `Tree` nodes without parent
+        // handles, freed by refcount death from the root (as
+        // `c_tree_dead_collect/floor: free the nodes`).
+        "c-dead-floor" => {
+            gc::disable();
+            let root = acyclic_tree(100_000);
+            gc::collect();
+            timed_drop(root);
         }
         "d" if rc => timed_clone_drop(&gc_bench::rc_shapes::obj(), 1_000_000),
         "d" => timed_clone_drop(&s::obj(), 1_000_000),
