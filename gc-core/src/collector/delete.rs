@@ -132,7 +132,7 @@ pub(super) fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: Node) -> us
             // SAFETY: I5: dropped trash (just above) with strong 0, freed
             // once: the walk has read its successor and does not use
             // `node` again (L1).
-            unsafe { heap.free_dropped_trash(node) };
+            unsafe { heap.free_walked_trash(node) };
         }
         node = next;
     }

@@ -115,10 +115,11 @@ impl CollectorHeap for Heap {
     fn may_hold_pep442_finalizers(&self) -> bool {
         self.pep442_seen.get()
     }
-    unsafe fn free_dropped_trash(&self, node: Node) {
+    #[inline(always)]
+    unsafe fn free_walked_trash(&self, node: Node) {
         // SAFETY: I5, L1: forwarded from the caller.
         // (The heap is looked up only if the object has weak callbacks.)
-        unsafe { dealloc::free_dropped_trash(node, heap) };
+        unsafe { dealloc::free_walked_trash(node, heap) };
     }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()
@@ -302,7 +303,7 @@ impl CollectorHeap for SyncHeap {
     fn may_hold_pep442_finalizers(&self) -> bool {
         true
     }
-    unsafe fn free_dropped_trash(&self, _node: Node) {
+    unsafe fn free_walked_trash(&self, _node: Node) {
         unreachable!("gc: the sync collector frees its trash after the last drop (drop_then_free)")
     }
     fn has_weak_callbacks(&self) -> bool {

@@ -4,7 +4,7 @@
 //! the steps, CPython's `subtype_dealloc` order, and the trashcan).
 
 use super::death::{self, DeathHeap, DeathOps};
-use super::header::{Counts, Header, Node, ObjPtr, HAS_CALLBACKS};
+use super::header::{Counts, Header, Node, ObjPtr, HAS_CALLBACKS, WEAK_COUNT_MASK};
 use super::owned::Reclaim;
 use super::weakcb::Callback;
 use super::{heap, list, Heap};
@@ -43,17 +43,56 @@ pub(crate) unsafe fn free_dropped_trash(h: Node, heap: impl FnOnce() -> Option<&
     } else {
         h.clear_unlinked_prev(); // the zombie mark
     }
-    let obj = h.obj();
     // SAFETY: I1: live object.
-    let counts = unsafe { obj.counts() };
+    let counts = unsafe { h.counts().as_ref() };
     debug_assert_eq!(counts.strong(), 0);
     if counts.has_flag(HAS_CALLBACKS) {
-        death::clear_weak_handles_and_run_callbacks(heap(), obj);
+        run_callbacks_of_trash(heap(), h);
     }
     if counts.dec_weak() {
+        let obj = h.obj();
         // SAFETY: I1: strong 0, value dropped, unlinked: the implicit weak was the
         // last reference (I1).
         unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
+    }
+}
+
+/// [`free_dropped_trash`]'s weak callbacks, out of line (rare: a `Drop`
+/// impl of trash registered them) and given the node (one register, where
+/// an `ObjPtr` goes through memory), so that the common path keeps no
+/// frame.
+#[cold]
+#[inline(never)]
+fn run_callbacks_of_trash(heap: Option<&'static Heap>, h: Node) {
+    death::clear_weak_handles_and_run_callbacks(heap, h.obj());
+}
+
+/// The delete walk's free (per-thread heap): `h` is linked dropped trash
+/// with strong count 0, whose value the walk has just dropped. When only
+/// the implicit weak reference is left (no `Weak` handle, no callback,
+/// I1) it is unlinked and its memory goes at once, inline: nothing can
+/// read the weak word again, so its decrement is not written (as refcount
+/// death's fast path, `heap::death::destroy`). Otherwise
+/// [`free_dropped_trash`].
+///
+/// # Safety
+/// As for [`free_dropped_trash`]; `h` is linked.
+#[inline(always)]
+pub(crate) unsafe fn free_walked_trash(h: Node, heap: impl FnOnce() -> Option<&'static Heap>) {
+    debug_assert!(h.is_linked() && h.is_dropped_trash());
+    let obj = h.obj();
+    // SAFETY: I1: live object (the implicit weak is still held).
+    let counts = unsafe { obj.counts() };
+    debug_assert_eq!(counts.strong(), 0);
+    if counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS) == 1 {
+        list::remove(h);
+        // SAFETY: I1, I5: value dropped, strong 0, unlinked, and the
+        // implicit weak is the only reference left: the caller's was the
+        // last use of the object (L1).
+        unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
+    } else {
+        // SAFETY: I5, L1: forwarded from the caller.
+        unsafe { free_dropped_trash(h, heap) };
     }
 }
 
@@ -73,12 +112,12 @@ impl DeathHeap for Option<&'static Heap> {
         self
     }
     #[inline(always)]
-    unsafe fn ends_before_trashcan(self, h: Node) -> bool {
+    unsafe fn ends_before_trashcan(self, h: Node, not_trash: bool) -> bool {
         let hr: &Header = &h;
         // I5: cyclic trash, the collector owns it; once its value is
         // dropped, the last handle going away only frees it. (Tested as two
         // cases so that trash whose value is intact costs one test.)
-        if hr.is_collecting() {
+        if !not_trash && hr.is_collecting() {
             if hr.is_dropped_trash() {
                 // SAFETY: I5: dropped trash whose last strong handle the
                 // caller just released.

@@ -163,11 +163,14 @@ pub(crate) trait DeathHeap: Copy {
     fn pool(self) -> Option<&'static Heap>;
     /// Whether the death of the tracked object `h` ends before the
     /// trashcan (step 1 of the module docs; the heap then did what was left).
+    /// `not_trash`: the caller has seen that `h` is not cyclic trash of a
+    /// running collection (no `PREV_COLLECTING`, I5), so only the other
+    /// cases are left to test.
     ///
     /// # Safety
     /// `h` is the header of a live object whose last strong reference the
     /// caller just released.
-    unsafe fn ends_before_trashcan(self, h: Node) -> bool;
+    unsafe fn ends_before_trashcan(self, h: Node, not_trash: bool) -> bool;
     /// The calling thread's nesting depth of deaths; `None` if the thread
     /// has no trashcan any more (thread exit).
     fn trash_depth(self) -> Option<usize>;
@@ -212,6 +215,23 @@ pub(crate) trait DeathHeap: Copy {
 /// its type.
 #[inline(always)]
 pub(crate) unsafe fn release<H: DeathHeap, O: DeathOps>(heap: H, obj: ObjPtr, ops: O) {
+    // SAFETY: forwarded from the caller.
+    unsafe { release_checked(heap, obj, ops, false) }
+}
+
+/// [`release`] of an object that the caller has seen is not cyclic trash
+/// (`not_trash`, see [`DeathHeap::ends_before_trashcan`]).
+///
+/// # Safety
+/// As for [`release`]; with `not_trash`, the object is tracked and its
+/// header has no `PREV_COLLECTING` (I5).
+#[inline(always)]
+pub(crate) unsafe fn release_checked<H: DeathHeap, O: DeathOps>(
+    heap: H,
+    obj: ObjPtr,
+    ops: O,
+    not_trash: bool,
+) {
     let header = if ops.tracked(obj) {
         // SAFETY: I8: a tracked object has a header; L1: the object is
         // live (caller's contract) until its death frees it, after the last
@@ -222,7 +242,7 @@ pub(crate) unsafe fn release<H: DeathHeap, O: DeathOps>(heap: H, obj: ObjPtr, op
     };
     if let Some(h) = header {
         // SAFETY: I1: forwarded from the caller.
-        if unsafe { heap.ends_before_trashcan(h) } {
+        if unsafe { heap.ends_before_trashcan(h, not_trash) } {
             return;
         }
     }

@@ -81,7 +81,7 @@ impl DeathHeap for &'static SyncHeap {
     /// Trash and zombies are recognised under the list lock, in
     /// [`DeathHeap::unlink_dying`] (S4).
     #[inline(always)]
-    unsafe fn ends_before_trashcan(self, _: Node) -> bool {
+    unsafe fn ends_before_trashcan(self, _: Node, _: bool) -> bool {
         false
     }
     #[inline(always)]

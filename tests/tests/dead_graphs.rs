@@ -1,0 +1,267 @@
+//! Collections of dead graphs: the delete walk's fast paths (issue 19) and
+//! their fallbacks. Trash whose value is dropped is freed inline when only
+//! its implicit weak reference is left (by the walk right after its drop,
+//! or by the release of its last handle while another trash value is
+//! dropped, tested before the thread's heap is looked up); a weak handle,
+//! a weak callback registered during the delete, a `Drop` that keeps a
+//! handle to trash or that panics takes the general path. Each test runs
+//! on a fresh thread, so a fresh heap: with no PEP 442 type and no weak
+//! callback registered beforehand its collections take the lean path.
+
+use gc_tests::{DropCounter, DropProbe};
+use pygc::{gc, weakref, Gc, Trace, Weak};
+use std::cell::RefCell;
+
+/// Run `f` on a new thread (a fresh per-thread heap), automatic collection
+/// off; fail if it panics.
+fn on_a_fresh_heap(f: impl FnOnce() + Send + 'static) {
+    std::thread::spawn(move || {
+        gc::disable();
+        f();
+    })
+    .join()
+    .expect("the test thread panicked");
+}
+
+#[derive(Trace)]
+struct Node {
+    #[trace(skip)]
+    _probe: DropProbe,
+    edges: RefCell<Vec<Gc<Node>>>,
+}
+
+fn node(dropped: &DropCounter) -> Gc<Node> {
+    Gc::new(Node {
+        _probe: dropped.probe(),
+        edges: RefCell::new(Vec::new()),
+    })
+}
+
+fn link(from: &Gc<Node>, to: &Gc<Node>) {
+    from.edges.borrow_mut().push(to.clone());
+}
+
+#[test]
+fn dead_pairs_are_each_dropped_once_and_freed() {
+    on_a_fresh_heap(|| {
+        let dropped = DropCounter::new();
+        let mut weak = Vec::new();
+        for _ in 0..1000 {
+            let (a, b) = (node(&dropped), node(&dropped));
+            link(&a, &b);
+            link(&b, &a);
+            weak.push(Gc::downgrade(&a));
+        }
+        // The weak handles keep half of the objects' memory (the general
+        // path); build as many pairs without any.
+        for _ in 0..1000 {
+            let (a, b) = (node(&dropped), node(&dropped));
+            link(&a, &b);
+            link(&b, &a);
+        }
+        assert_eq!(gc::collect(), 4000);
+        assert_eq!(dropped.get(), 4000);
+        assert!(weak.iter().all(|w| w.upgrade().is_none()));
+        assert!(weak.iter().all(|w| w.strong_count() == 0));
+        drop(weak);
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
+
+/// A ring `x → y → z → x` with `x → z` too, allocated `x, z, y`, so that
+/// (in list order) the walk drops `x` (kept: `z` holds it), then `z`
+/// (frees `x` by release; kept: `y` holds it), then `y` (frees `z` by
+/// release, and itself). Returns the three nodes.
+fn ring(dropped: &DropCounter) -> [Gc<Node>; 3] {
+    let x = node(dropped);
+    let z = node(dropped);
+    let y = node(dropped);
+    link(&x, &y);
+    link(&x, &z);
+    link(&y, &z);
+    link(&z, &x);
+    [x, y, z]
+}
+
+#[test]
+fn weak_handles_into_a_dead_graph_keep_the_memory_not_the_value() {
+    on_a_fresh_heap(|| {
+        let dropped = DropCounter::new();
+        let [x, y, z] = ring(&dropped);
+        let weak: Vec<Weak<Node>> = [&x, &y, &z].iter().map(|n| Gc::downgrade(n)).collect();
+        drop((x, y, z));
+        assert_eq!(gc::collect(), 3);
+        assert_eq!(dropped.get(), 3);
+        for w in &weak {
+            assert!(w.upgrade().is_none());
+            assert_eq!(w.strong_count(), 0);
+            assert_eq!(w.clone().upgrade().map(|_| ()), None);
+        }
+        // The last weak handles free the memory (Miri and valgrind
+        // without the pool check that it is freed once, and not before).
+        drop(weak);
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
+
+thread_local! {
+    /// Callbacks that ran, by name.
+    static RAN: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    /// `weakref.finalize` objects made during the delete.
+    static FINALIZERS: RefCell<Vec<weakref::Finalizer>> = const { RefCell::new(Vec::new()) };
+    /// Handles to trash stashed by a `Drop` (a contract breach).
+    static STASH: RefCell<Vec<Gc<Holder>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What an [`Edge`]'s `Drop` does before its handle goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Act {
+    Nothing,
+    /// Register a weak callback on the target (trash whose value may be
+    /// intact): allowed, it makes no handle.
+    Register(&'static str),
+    /// Panic (reported by the collector; the value counts as dropped).
+    Panic,
+    /// Stash a clone of the handle in a global: breaks `Trace` rule 5, the
+    /// target becomes a zombie (header I5, HAZARDS 11).
+    Stash,
+}
+
+/// A traced handle with a `Drop` that acts before the handle is released.
+struct Edge {
+    to: Gc<Holder>,
+    act: Act,
+}
+
+// SAFETY: T1: reports the one handle it owns. Its `Drop` makes no handle
+// except with `Act::Stash`, the breach a test pins down.
+unsafe impl Trace for Edge {
+    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
+        self.to.trace(tracer);
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        match self.act {
+            Act::Nothing => {}
+            Act::Register(name) => {
+                let fin =
+                    weakref::finalize(&self.to, move || RAN.with(|r| r.borrow_mut().push(name)));
+                FINALIZERS.with(|f| f.borrow_mut().push(fin));
+            }
+            Act::Panic => panic!("a Drop of trash panics"),
+            Act::Stash => STASH.with(|s| s.borrow_mut().push(self.to.clone())),
+        }
+    }
+}
+
+#[derive(Trace)]
+struct Holder {
+    edges: RefCell<Vec<Edge>>,
+    #[trace(skip)]
+    _probe: DropProbe,
+}
+
+fn holder(dropped: &DropCounter) -> Gc<Holder> {
+    Gc::new(Holder {
+        edges: RefCell::new(Vec::new()),
+        _probe: dropped.probe(),
+    })
+}
+
+fn edge(from: &Gc<Holder>, to: &Gc<Holder>, act: Act) {
+    from.edges.borrow_mut().push(Edge {
+        to: to.clone(),
+        act,
+    });
+}
+
+/// [`ring`]'s shape with [`Holder`]s: `x → y`, `x → z` (with `x_to_z`'s
+/// act), `y → z` (with `y_to_z`'s act), `z → x`; allocated `x, z, y`.
+fn holder_ring(dropped: &DropCounter, x_to_y: Act, x_to_z: Act, y_to_z: Act) -> [Gc<Holder>; 3] {
+    let x = holder(dropped);
+    let z = holder(dropped);
+    let y = holder(dropped);
+    edge(&x, &y, x_to_y);
+    edge(&x, &z, x_to_z);
+    edge(&y, &z, y_to_z);
+    edge(&z, &x, Act::Nothing);
+    [x, y, z]
+}
+
+#[test]
+fn weak_callbacks_registered_by_a_drop_during_the_delete_run_once() {
+    // The first trash value dropped registers a `weakref.finalize` on the
+    // other two (intact trash). The heap had no callback when the
+    // collection began (the lean path): each runs once, when its object
+    // is freed — `z` by a release, `y` by the walk (in list order).
+    on_a_fresh_heap(|| {
+        let dropped = DropCounter::new();
+        let nodes = holder_ring(
+            &dropped,
+            Act::Register("y"),
+            Act::Register("z"),
+            Act::Nothing,
+        );
+        drop(nodes);
+        assert_eq!(gc::collect(), 3);
+        assert_eq!(dropped.get(), 3);
+        let mut ran = RAN.with(|r| r.take());
+        ran.sort_unstable();
+        assert_eq!(ran, ["y", "z"]);
+        let fins = FINALIZERS.with(|f| f.take());
+        assert!(fins.iter().all(|f| !f.alive()));
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
+
+#[test]
+fn a_panicking_drop_in_a_dead_graph_is_reported_and_the_rest_is_freed() {
+    on_a_fresh_heap(|| {
+        let dropped = DropCounter::new();
+        let nodes = holder_ring(&dropped, Act::Panic, Act::Nothing, Act::Nothing);
+        drop(nodes);
+        // The panic unwinds out of `x`'s edge list: its other edges are
+        // dropped by the unwinding, and `x` counts as dropped.
+        assert_eq!(gc::collect(), 3);
+        assert_eq!(dropped.get(), 3);
+        assert!(gc::get_objects(None).is_empty());
+        // Pairs (the walk's inline free) with a panic in each second drop.
+        for _ in 0..100 {
+            let (a, b) = (holder(&dropped), holder(&dropped));
+            edge(&a, &b, Act::Nothing);
+            edge(&b, &a, Act::Panic);
+        }
+        assert_eq!(gc::collect(), 200);
+        assert_eq!(dropped.get(), 203);
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
+
+#[test]
+fn a_drop_that_keeps_a_handle_to_trash_leaves_a_zombie_not_a_dangling_handle() {
+    // `y`'s edge stashes `z` in a global as `y` is dropped: `z` (dropped
+    // already) keeps a strong handle, so neither the walk nor a release
+    // may free it; it is reported and becomes a zombie, freed by its last
+    // handle without a second drop.
+    on_a_fresh_heap(|| {
+        let dropped = DropCounter::new();
+        let nodes = holder_ring(&dropped, Act::Nothing, Act::Nothing, Act::Stash);
+        let weak_z = Gc::downgrade(&nodes[2]);
+        drop(nodes);
+        assert_eq!(gc::collect(), 3);
+        assert_eq!(dropped.get(), 3);
+        assert!(weak_z.upgrade().is_none());
+        let stashed = STASH.with(|s| s.take());
+        assert_eq!(stashed.len(), 1);
+        assert_eq!(Gc::strong_count(&stashed[0]), 1);
+        // A later collection leaves the zombie alone (not linked, not
+        // collecting), and its value is not dropped again.
+        assert_eq!(gc::collect(), 0);
+        drop(stashed);
+        assert_eq!(dropped.get(), 3);
+        drop(weak_z);
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
