@@ -4,10 +4,11 @@
 //! the steps, CPython's `subtype_dealloc` order, and the trashcan).
 
 use super::death::{self, DeathHeap, DeathOps};
-use super::header::{Counts, Header, Node, ObjPtr, HAS_CALLBACKS, WEAK_COUNT_MASK};
+use super::header::{Counts, GcBox, Header, Node, ObjPtr, HAS_CALLBACKS, WEAK_COUNT_MASK};
 use super::owned::Reclaim;
 use super::weakcb::Callback;
 use super::{heap, list, Heap};
+use crate::trace::Trace;
 
 /// The strong count of a per-thread object just reached zero: its death
 /// ([`death::release`] on this thread's heap).
@@ -21,6 +22,41 @@ use super::{heap, list, Heap};
 pub(crate) unsafe fn release<O: DeathOps>(obj: ObjPtr, ops: O) {
     // SAFETY: I1: forwarded from the caller.
     unsafe { death::release(heap(), obj, ops) }
+}
+
+/// Refcount death of a sized `T`, inlined into the out-of-line
+/// `release_handle` (constant vtable and metadata; an `ObjPtr` passed to a
+/// call goes through memory).
+///
+/// Cyclic trash is tested first, before the thread's heap is looked up
+/// (step 1 of `heap::death`, which `ends_before_trashcan` would do next):
+/// while a collection drops trash values, most releases that reach zero are
+/// of other trash, which they leave to the collector (value intact) or free
+/// (value dropped, header I5).
+///
+/// # Safety
+/// As for [`release`]; `obj` is a `GcBox<T>` (the `ErasedType` of `T`).
+#[inline(always)]
+pub(crate) unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
+    let tracked = T::__gc_tracked();
+    if tracked {
+        // SAFETY: I8: a tracked type's object has a header; L1: live (the
+        // caller's contract) until freed below, the node's last use.
+        let h = unsafe { Node::of_counts(obj.counts) };
+        if h.is_collecting() {
+            if h.is_dropped_trash() {
+                // SAFETY: I5: dropped trash (so linked) whose last strong
+                // handle the caller just released; I10: `obj` is a
+                // `GcBox<T>`, freed by `T`'s static code.
+                unsafe { free_linked_trash(h, heap, || GcBox::<T>::dealloc(obj.counts.cast())) };
+            }
+            return;
+        }
+    }
+    let ops = death::Typed::<T>::OPS;
+    // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`);
+    // I5: a tracked one was just seen without PREV_COLLECTING.
+    unsafe { death::release_checked(heap(), obj, ops, tracked) }
 }
 
 /// Free cyclic trash whose value `delete_garbage` has dropped and whose
@@ -67,33 +103,51 @@ fn run_callbacks_of_trash(heap: Option<&'static Heap>, h: Node) {
     death::clear_weak_handles_and_run_callbacks(heap, h.obj());
 }
 
-/// The delete walk's free (per-thread heap): `h` is linked dropped trash
-/// with strong count 0, whose value the walk has just dropped. When only
+/// Free linked dropped trash whose strong count is 0 (per-thread heap):
+/// the delete walk's free right after it dropped the value, and the
+/// release of the last handle to trash the walk dropped earlier. When only
 /// the implicit weak reference is left (no `Weak` handle, no callback,
-/// I1) it is unlinked and its memory goes at once, inline: nothing can
-/// read the weak word again, so its decrement is not written (as refcount
-/// death's fast path, `heap::death::destroy`). Otherwise
-/// [`free_dropped_trash`].
+/// I1) the object is unlinked and `dealloc` frees its memory at once,
+/// inline: nothing can read the weak word again, so its decrement is not
+/// written (as refcount death's fast path, `heap::death::destroy`).
+/// Otherwise [`free_dropped_trash`].
 ///
 /// # Safety
-/// As for [`free_dropped_trash`]; `h` is linked.
+/// As for [`free_dropped_trash`]; `h` is linked (dropped trash still
+/// carries `PREV_COLLECTING`, so it is on the collector's list, I5);
+/// `dealloc` frees the object's allocation (I10), as its vtable's would.
 #[inline(always)]
-pub(crate) unsafe fn free_walked_trash(h: Node, heap: impl FnOnce() -> Option<&'static Heap>) {
+pub(crate) unsafe fn free_linked_trash(
+    h: Node,
+    heap: impl FnOnce() -> Option<&'static Heap>,
+    dealloc: impl FnOnce(),
+) {
     debug_assert!(h.is_linked() && h.is_dropped_trash());
-    let obj = h.obj();
     // SAFETY: I1: live object (the implicit weak is still held).
-    let counts = unsafe { obj.counts() };
+    let counts = unsafe { h.counts().as_ref() };
     debug_assert_eq!(counts.strong(), 0);
     if counts.weak_word() & (WEAK_COUNT_MASK | HAS_CALLBACKS) == 1 {
         list::remove(h);
-        // SAFETY: I1, I5: value dropped, strong 0, unlinked, and the
-        // implicit weak is the only reference left: the caller's was the
-        // last use of the object (L1).
-        unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
+        // I1, I5: value dropped, strong 0, unlinked, and the implicit weak
+        // is the only reference left: the caller's was the last use of the
+        // object (L1).
+        dealloc();
     } else {
         // SAFETY: I5, L1: forwarded from the caller.
         unsafe { free_dropped_trash(h, heap) };
     }
+}
+
+/// [`free_linked_trash`] through the vtable (the delete walk).
+///
+/// # Safety
+/// As for [`free_linked_trash`].
+#[inline(always)]
+pub(crate) unsafe fn free_walked_trash(h: Node, heap: impl FnOnce() -> Option<&'static Heap>) {
+    let obj = h.obj();
+    // SAFETY: I5, L1: forwarded; I1: the vtable's dealloc frees exactly
+    // this object, once (the caller's contract).
+    unsafe { free_linked_trash(h, heap, || (obj.vtable.dealloc)(obj.counts, obj.meta)) }
 }
 
 /// The per-thread heap at refcount death: `None` once the thread's heap is

@@ -49,37 +49,6 @@ pub(crate) const fn is_thin<T: ?Sized>() -> bool {
     std::mem::size_of::<*const T>() == std::mem::size_of::<*const ()>()
 }
 
-/// Refcount death of a sized `T`, inlined into the out-of-line
-/// `release_handle` (constant vtable and metadata; an `ObjPtr` passed to a
-/// call goes through memory). Safety: as for [`release`].
-///
-/// Cyclic trash is tested first, before the thread's heap is looked up
-/// (step 1 of `heap::death`, which `ends_before_trashcan` would do next):
-/// while a collection drops trash values, most releases that reach zero are
-/// of other trash, which they leave to the collector (value intact) or free
-/// (value dropped, header I5).
-#[inline(always)]
-unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
-    let tracked = T::__gc_tracked();
-    if tracked {
-        // SAFETY: I8: a tracked type's object has a header; L1: live (the
-        // caller's contract) until freed below, the node's last use.
-        let h = unsafe { Node::of_counts(obj.counts) };
-        if h.is_collecting() {
-            if h.is_dropped_trash() {
-                // SAFETY: I5: dropped trash whose last strong handle the
-                // caller just released.
-                unsafe { super::dealloc::free_dropped_trash(h, super::heap) };
-            }
-            return;
-        }
-    }
-    let ops = super::death::Typed::<T>::OPS;
-    // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`);
-    // I5: a tracked one was just seen without PREV_COLLECTING.
-    unsafe { super::death::release_checked(super::heap(), obj, ops, tracked) }
-}
-
 /// Refcount death through the vtable.
 ///
 /// # Safety
@@ -130,7 +99,7 @@ unsafe impl<T: Trace> TraceUnsized for T {
                 meta: 0,
                 tracked: T::__gc_tracked(),
                 from_header: false,
-                release: release_typed::<T>,
+                release: super::dealloc::release_typed::<T>,
             }
         }
     }
