@@ -44,12 +44,9 @@ pub(crate) unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
         // caller's contract) until freed below, the node's last use.
         let h = unsafe { Node::of_counts(obj.counts) };
         if h.is_collecting() {
-            if h.is_dropped_trash() {
-                // SAFETY: I5: dropped trash (so linked) whose last strong
-                // handle the caller just released; I10: `obj` is a
-                // `GcBox<T>`, freed by `T`'s static code.
-                unsafe { free_linked_trash(h, heap, || GcBox::<T>::dealloc(obj.counts.cast())) };
-            }
+            // SAFETY: I5: cyclic trash whose last strong handle the caller
+            // just released; `h` is a `GcBox<T>`'s header.
+            unsafe { release_trash::<T>(h) };
             return;
         }
     }
@@ -57,6 +54,24 @@ pub(crate) unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     // SAFETY: I8: forwarded; `obj` is a `GcBox<T>` (ErasedType of `T`);
     // I5: a tracked one was just seen without PREV_COLLECTING.
     unsafe { death::release_checked(heap(), obj, ops, tracked) }
+}
+
+/// [`release_typed`] of cyclic trash (header I5), out of line so that the
+/// test before it needs no saved registers: trash whose value is intact
+/// is left to the collector; dropped trash is freed, with `T`'s static
+/// code when only its implicit weak reference is left.
+///
+/// # Safety
+/// `h` is the header of a `GcBox<T>` with `PREV_COLLECTING`, whose last
+/// strong handle the caller just released.
+#[inline(never)]
+unsafe fn release_trash<T: Trace + 'static>(h: Node) {
+    if h.is_dropped_trash() {
+        // SAFETY: I5: dropped trash (so linked) whose last strong handle
+        // the caller released; I10: a `GcBox<T>`, freed by `T`'s static
+        // code.
+        unsafe { free_linked_trash(h, heap, || GcBox::<T>::dealloc(h.counts().cast())) };
+    }
 }
 
 /// Free cyclic trash whose value `delete_garbage` has dropped and whose
