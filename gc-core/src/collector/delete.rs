@@ -67,7 +67,7 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     let visited = if H::SYNC {
         drop_then_free::<H>(collectable)
     } else {
-        drop_and_free::<H>(heap, collectable)
+        drop_and_free(collectable)
     };
     // Zombies: trash that still has strong handles after every value was
     // dropped. Only a Trace impl that broke its contract can cause this.
@@ -110,30 +110,29 @@ pub(super) fn drop_trash_value(node: Node) {
 }
 
 /// Per-thread heap: one walk that drops each value and frees each object as
-/// soon as nothing can reach it (see [`delete_garbage`]). Returns the number
-/// of objects walked; the ones left on the list are zombies.
+/// soon as nothing can reach it (see [`delete_garbage`]), one vtable call
+/// per object (`delete_trash`: the type's drop and free, inlined into one
+/// function). Returns the number of objects walked; the ones left on the
+/// list are zombies.
 ///
 /// The nodes' links may still carry `NEXT_UNREACHABLE` bits (the lean path
 /// skips the walk that clears them; the head's link is clean, as
 /// `move_unreachable` left it): each node's is cleared before its drop, so
 /// every node behind the walk — the only ones a release can unlink — has a
-/// clean link.
-pub(super) fn drop_and_free<H: CollectorHeap>(heap: &H, collectable: Node) -> usize {
+/// clean link. The successor is read before the drop: its value is intact,
+/// so no release during the drop can unlink or free it (I5), and `node`
+/// may be freed by its own step.
+pub(super) fn drop_and_free(collectable: Node) -> usize {
     let mut visited = 0;
     let mut node = list::next(collectable);
     while node != collectable {
         node.clear_unreachable_mask();
-        drop_trash_value(node);
-        visited += 1;
-        // The successor's value is intact, so no release during the drop
-        // could have unlinked it: it is still `node`'s successor.
         let next = list::next(node);
-        if H::strong(node.obj()) == 0 {
-            // SAFETY: I5: dropped trash (just above) with strong 0, freed
-            // once: the walk has read its successor and does not use
-            // `node` again (L1).
-            unsafe { heap.free_walked_trash(node) };
-        }
+        visited += 1;
+        // SAFETY: I5: trash of this collection with an intact value, linked
+        // here with a clean link; each node is deleted once and not used
+        // afterwards (L1).
+        unsafe { (node.vtable().delete_trash)(node) };
         node = next;
     }
     visited

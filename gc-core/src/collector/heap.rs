@@ -90,13 +90,6 @@ pub(crate) trait CollectorHeap {
     /// heap (if not, and nothing else needs it, the lean path skips the
     /// weak-clearing walk).
     fn may_hold_pep442_finalizers(&self) -> bool;
-    /// The delete walk frees trash whose value it just dropped and whose
-    /// strong count is 0 (header I5). Only called when `!SYNC`.
-    ///
-    /// # Safety
-    /// As for `heap::dealloc::free_walked_trash`: I5, freed once, the node
-    /// not used afterwards (L1).
-    unsafe fn free_walked_trash(&self, node: Node);
     /// Take every weak callback registered for `obj`, oldest first.
     fn take_weak_callbacks(&self, obj: ObjPtr) -> Vec<Entry<Self::Callback>>;
     /// Take the callback `id` registered for the object at `referent` (its

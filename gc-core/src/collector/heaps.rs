@@ -3,7 +3,6 @@
 //! where the registries live), and how each starts a collection.
 
 use super::heap::CollectorHeap;
-use crate::heap::dealloc;
 use crate::heap::death::{self, DeathHeap};
 use crate::heap::gen::GenState;
 use crate::heap::header::{Counts, Node, ObjPtr};
@@ -114,12 +113,6 @@ impl CollectorHeap for Heap {
     }
     fn may_hold_pep442_finalizers(&self) -> bool {
         self.pep442_seen.get()
-    }
-    #[inline(always)]
-    unsafe fn free_walked_trash(&self, node: Node) {
-        // SAFETY: I5, L1: forwarded from the caller.
-        // (The heap is looked up only if the object has weak callbacks.)
-        unsafe { dealloc::free_walked_trash(node, heap) };
     }
     fn has_weak_callbacks(&self) -> bool {
         !self.weak_callbacks.borrow().is_empty()
@@ -302,9 +295,6 @@ impl CollectorHeap for SyncHeap {
     }
     fn may_hold_pep442_finalizers(&self) -> bool {
         true
-    }
-    unsafe fn free_walked_trash(&self, _node: Node) {
-        unreachable!("gc: the sync collector frees its trash after the last drop (drop_then_free)")
     }
     fn has_weak_callbacks(&self) -> bool {
         !primitive::lock(&self.weak_callbacks).is_empty()

@@ -2,7 +2,7 @@
 //! (header first for tracked types), allocated (from the thread's pool,
 //! invariant P1, or the global allocator), finalized, dropped and freed.
 
-use super::header::{GcBox, Header, RefCounter, VTable, HAS_HEADER, HEADER_SIZE};
+use super::header::{GcBox, Header, Node, RefCounter, VTable, HAS_HEADER, HEADER_SIZE};
 use super::Heap;
 use crate::trace::{Trace, Tracer};
 use std::alloc::Layout;
@@ -23,6 +23,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         finalizer_kind: T::__gc_finalizer,
         drop_value: Self::drop_value_erased,
         dealloc: Self::dealloc_erased,
+        delete_trash: Self::delete_trash_erased,
         type_id: TypeId::of::<T>,
         type_name: std::any::type_name::<T>,
         tracked: T::__gc_tracked,
@@ -79,6 +80,19 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         // SAFETY: I1: the caller (dealloc / delete_garbage) owns the value, drops
         // it exactly once (I1) and nothing reads it afterwards.
         unsafe { ManuallyDrop::drop(&mut (*obj.cast::<GcBox<T, C>>().as_ptr()).value) }
+    }
+
+    /// The vtable's `delete_trash`: [`super::dealloc::delete_trash`] for
+    /// `T`'s static code. Per-thread heap only (the sync collector drops
+    /// every value before it frees any, through `drop_value`/`dealloc`).
+    ///
+    /// # Safety
+    /// As for `delete_trash`; `h` is a `GcBox<T, C>`'s header.
+    unsafe fn delete_trash_erased(h: Node) {
+        assert!(!C::SYNC, "gc: the sync collector has no delete_trash step");
+        // SAFETY: I5, L1: forwarded; with `C` the per-thread counts, `h` is a
+        // `GcBox<T>`'s header.
+        unsafe { super::dealloc::delete_trash::<T>(h) }
     }
 
     unsafe fn dealloc_erased(obj: NonNull<Counts>, _: usize) {

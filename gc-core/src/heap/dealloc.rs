@@ -6,7 +6,7 @@
 use super::death::{self, DeathHeap, DeathOps};
 use super::header::{Counts, GcBox, Header, Node, ObjPtr, HAS_CALLBACKS, WEAK_COUNT_MASK};
 use super::owned::Reclaim;
-use super::weakcb::Callback;
+use super::weakcb::{run_reporting_panics, Callback};
 use super::{heap, list, Heap};
 use crate::trace::Trace;
 
@@ -153,16 +153,54 @@ pub(crate) unsafe fn free_linked_trash(
     }
 }
 
-/// [`free_linked_trash`] through the vtable (the delete walk).
+/// `delete_garbage`'s step for one object of the per-thread heap (the
+/// vtable's `delete_trash`, with `T`'s static code): drop the value of
+/// `h` (a panic is reported and the value counts as dropped), mark it
+/// dropped (`PREV_DROPPED`, I5), and free it at once if its strong count is
+/// 0 ([`free_linked_trash`]); otherwise the release of its last handle
+/// frees it later ([`release_trash`]), or it is left a zombie.
 ///
 /// # Safety
-/// As for [`free_linked_trash`].
+/// `h` is the header of a `GcBox<T>` that is cyclic trash of the running
+/// collection with an intact value, linked on the collector's list with a
+/// clean `next` link (I5, L2); the collector calls this once per object
+/// and does not use `h` afterwards (L1).
 #[inline(always)]
-pub(crate) unsafe fn free_walked_trash(h: Node, heap: impl FnOnce() -> Option<&'static Heap>) {
+pub(crate) unsafe fn delete_trash<T: Trace + 'static>(h: Node) {
+    let counts = h.counts();
+    run_reporting_panics(&|| format!("drop of {}", std::any::type_name::<T>()), || {
+        // SAFETY: I5: the collector owns the trash; each value is dropped
+        // exactly once, here; nothing reads it afterwards (weak handles
+        // cannot upgrade to trash, strong handles live only in trash).
+        unsafe { GcBox::<T>::drop_value_erased(counts, 0) }
+    });
+    h.set_dropped();
+    // SAFETY: I1: live (the implicit weak is still held).
+    if unsafe { counts.as_ref() }.strong() == 0 {
+        // SAFETY: I5: dropped trash with strong 0, linked, freed once
+        // (the caller's contract); I10: a `GcBox<T>`, freed by `T`'s code.
+        unsafe { free_linked_trash(h, heap, || GcBox::<T>::dealloc(counts.cast())) };
+    }
+}
+
+/// [`delete_trash`] through the vtable, for the objects whose vtable has
+/// no static code for it (unsized values).
+///
+/// # Safety
+/// As for [`delete_trash`].
+pub(crate) unsafe fn delete_trash_erased(h: Node) {
     let obj = h.obj();
-    // SAFETY: I5, L1: forwarded; I1: the vtable's dealloc frees exactly
-    // this object, once (the caller's contract).
-    unsafe { free_linked_trash(h, heap, || (obj.vtable.dealloc)(obj.counts, obj.meta)) }
+    run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
+        // SAFETY: I5: as in `delete_trash`.
+        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
+    });
+    h.set_dropped();
+    // SAFETY: I1: live (the implicit weak is still held).
+    if unsafe { obj.counts() }.strong() == 0 {
+        // SAFETY: I5: as in `delete_trash`; I1: the vtable's dealloc frees
+        // exactly this object.
+        unsafe { free_linked_trash(h, heap, || (obj.vtable.dealloc)(obj.counts, obj.meta)) };
+    }
 }
 
 /// The per-thread heap at refcount death: `None` once the thread's heap is

@@ -227,6 +227,11 @@ pub(crate) struct VTable {
     pub(crate) drop_value: unsafe fn(NonNull<Counts>, usize),
     /// Free the allocation; the `usize` is [`ObjPtr::meta`] (I8).
     pub(crate) dealloc: unsafe fn(NonNull<Counts>, usize),
+    /// The per-thread collector's delete step for one trash object
+    /// (`heap::dealloc::delete_trash`): drop the value, mark it dropped
+    /// (I5), free it if nothing can reach it. Called only by the
+    /// per-thread heap's `delete_garbage` walk, once per trash object.
+    pub(crate) delete_trash: unsafe fn(Node),
     pub(crate) type_id: fn() -> TypeId,
     pub(crate) type_name: fn() -> &'static str,
     pub(crate) tracked: fn() -> bool,
@@ -240,6 +245,7 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     finalizer_kind: || FinalizerKind::None,
     drop_value: |_, _| {},
     dealloc: |_, _| {},
+    delete_trash: |_| {},
     type_id: TypeId::of::<()>,
     type_name: || "<list head>",
     tracked: || false,
