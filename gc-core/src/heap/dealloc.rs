@@ -56,10 +56,11 @@ pub(crate) unsafe fn release_typed<T: Trace + 'static>(obj: ObjPtr) {
     unsafe { death::release_checked(heap(), obj, ops, tracked) }
 }
 
-/// [`release_typed`] of cyclic trash (header I5), out of line so that the
-/// test before it needs no saved registers: trash whose value is intact
-/// is left to the collector; dropped trash is freed, with `T`'s static
-/// code when only its implicit weak reference is left.
+/// [`release_typed`] of cyclic trash (header I5), out of line (refcount
+/// death's code around the test stays as it was: its instruction counts
+/// are unchanged): trash whose value is intact is left to the collector;
+/// dropped trash is freed, with `T`'s static code when only its implicit
+/// weak reference is left.
 ///
 /// # Safety
 /// `h` is the header of a `GcBox<T>` with `PREV_COLLECTING`, whose last
