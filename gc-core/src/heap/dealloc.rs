@@ -169,12 +169,15 @@ pub(crate) unsafe fn free_linked_trash(
 #[inline(always)]
 pub(crate) unsafe fn delete_trash<T: Trace + 'static>(h: Node) {
     let counts = h.counts();
-    run_reporting_panics(&|| format!("drop of {}", std::any::type_name::<T>()), || {
-        // SAFETY: I5: the collector owns the trash; each value is dropped
-        // exactly once, here; nothing reads it afterwards (weak handles
-        // cannot upgrade to trash, strong handles live only in trash).
-        unsafe { GcBox::<T>::drop_value_erased(counts, 0) }
-    });
+    run_reporting_panics(
+        &|| format!("drop of {}", std::any::type_name::<T>()),
+        || {
+            // SAFETY: I5: the collector owns the trash; each value is dropped
+            // exactly once, here; nothing reads it afterwards (weak handles
+            // cannot upgrade to trash, strong handles live only in trash).
+            unsafe { GcBox::<T>::drop_value_erased(counts, 0) }
+        },
+    );
     h.set_dropped();
     // SAFETY: I1: live (the implicit weak is still held).
     if unsafe { counts.as_ref() }.strong() == 0 {
