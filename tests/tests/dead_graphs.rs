@@ -45,8 +45,10 @@ fn link(from: &Gc<Node>, to: &Gc<Node>) {
 fn dead_pairs_are_each_dropped_once_and_freed() {
     on_a_fresh_heap(|| {
         let dropped = DropCounter::new();
+        // Miri-sized under Miri.
+        let n = if cfg!(miri) { 20 } else { 1000 };
         let mut weak = Vec::new();
-        for _ in 0..1000 {
+        for _ in 0..n {
             let (a, b) = (node(&dropped), node(&dropped));
             link(&a, &b);
             link(&b, &a);
@@ -54,13 +56,13 @@ fn dead_pairs_are_each_dropped_once_and_freed() {
         }
         // The weak handles keep half of the objects' memory (the general
         // path); build as many pairs without any.
-        for _ in 0..1000 {
+        for _ in 0..n {
             let (a, b) = (node(&dropped), node(&dropped));
             link(&a, &b);
             link(&b, &a);
         }
-        assert_eq!(gc::collect(), 4000);
-        assert_eq!(dropped.get(), 4000);
+        assert_eq!(gc::collect(), 4 * n);
+        assert_eq!(dropped.get(), 4 * n);
         assert!(weak.iter().all(|w| w.upgrade().is_none()));
         assert!(weak.iter().all(|w| w.strong_count() == 0));
         drop(weak);
@@ -228,13 +230,14 @@ fn a_panicking_drop_in_a_dead_graph_is_reported_and_the_rest_is_freed() {
         assert_eq!(dropped.get(), 3);
         assert!(gc::get_objects(None).is_empty());
         // Pairs (the walk's inline free) with a panic in each second drop.
-        for _ in 0..100 {
+        let n = if cfg!(miri) { 5 } else { 100 };
+        for _ in 0..n {
             let (a, b) = (holder(&dropped), holder(&dropped));
             edge(&a, &b, Act::Nothing);
             edge(&b, &a, Act::Panic);
         }
-        assert_eq!(gc::collect(), 200);
-        assert_eq!(dropped.get(), 203);
+        assert_eq!(gc::collect(), 2 * n);
+        assert_eq!(dropped.get(), 3 + 2 * n);
         assert!(gc::get_objects(None).is_empty());
     });
 }
