@@ -47,6 +47,7 @@ LAYERS = {
     "sync::dealloc": 2,
     "sync::world": 2,
     "sync::nursery": 2,
+    "sync::pool": 2,
     "collector": 3,
     "handle": 4,
     "sync::handle": 4,

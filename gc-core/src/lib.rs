@@ -449,6 +449,19 @@ pub mod __private {
         crate::heap::heap().is_some_and(|h| h.all_swept())
     }
 
+    /// Pages of the sync heap's pools (`sync::pool`; for tests): those of
+    /// the world slot the calling thread holds, and those of every slot no
+    /// thread holds.
+    pub fn sync_pool_pages() -> (usize, usize) {
+        crate::sync::heap::heap().world.pool_pages()
+    }
+
+    /// An identity of the world slot (and pool) the calling thread holds,
+    /// 0 if none (for tests).
+    pub fn sync_slot_id() -> usize {
+        crate::sync::heap::heap().world.own_slot_id()
+    }
+
     /// Bytes per page of the object pool.
     pub const POOL_PAGE_SIZE: usize = crate::heap::pool::PAGE_SIZE;
 

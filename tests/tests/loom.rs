@@ -398,3 +398,36 @@ fn cross_thread_death_racing_a_gather() {
         assert_eq!(probes.drops.load(SeqCst), 5);
     });
 }
+
+/// Slot pools (issue 17, SP1–SP3; pages hold 2 blocks under loom): the
+/// main thread fills a page, another thread drops both objects (remote
+/// frees, a compare-exchange each) while the main thread allocates again
+/// (its page is full: it takes the remote list over, racing the pushes).
+/// The other thread exits with an object alive, in its pool; a third
+/// thread drops it (a remote free into a slot no thread holds, or into
+/// the slot it adopts) while a full collection reclaims the pools of free
+/// slots under the registry lock.
+#[test]
+fn cross_thread_free_racing_allocation() {
+    model("cross_thread_free_racing_allocation", || {
+        let probes = Arc::new(Probes::new());
+        let a = probes.node(None);
+        let b = probes.node(None);
+        let p = probes.clone();
+        let t = thread::spawn(move || {
+            drop(a);
+            drop(b);
+            p.node(None)
+        });
+        let c = probes.node(None);
+        let d = probes.node(None);
+        let y = t.join().unwrap();
+        let t2 = thread::spawn(move || drop(y));
+        sync::gc::collect();
+        t2.join().unwrap();
+        assert_eq!(probes.drops.load(SeqCst), 3);
+        drop((c, d));
+        assert_eq!(probes.drops.load(SeqCst), 5);
+        assert_eq!(probes.finalized.load(SeqCst), 5);
+    });
+}

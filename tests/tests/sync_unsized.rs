@@ -276,3 +276,38 @@ fn any_and_traits_on_unsized() {
     drop(c);
     assert_eq!(drops.load(SeqCst), 1);
 }
+
+/// Unsized handles to small tracked objects live in the sync heap's slot
+/// pools (`Gc::from(Box<dyn _>)` through `heap::dst`, `coerce!` of a
+/// `Gc::new`; SP2): made on one thread, their last handles dropped on
+/// another (remote frees, SP3), every value dropped once.
+#[test]
+#[cfg(feature = "pool")]
+fn unsized_pooled_objects_freed_on_another_thread() {
+    let _s = serial();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let finalized = Arc::new(AtomicUsize::new(0));
+    let n = if cfg!(miri) { 20 } else { 2000 };
+    let (d, f) = (drops.clone(), finalized.clone());
+    let (shapes, grew) = std::thread::spawn(move || {
+        let before = pygc::__private::sync_pool_pages().0;
+        let shapes: Vec<sync::Gc<dyn Shape>> = (0..n)
+            .flat_map(|_| {
+                let boxed: Box<dyn Shape> = Box::new(Link {
+                    next: GcMutex::new(None),
+                    _probe: DropProbe(d.clone()),
+                    finalized: f.clone(),
+                });
+                [sync::Gc::from(boxed), link(&d, &f)]
+            })
+            .collect();
+        (shapes, pygc::__private::sync_pool_pages().0 > before)
+    })
+    .join()
+    .unwrap();
+    assert!(grew, "tracked unsized objects that fit come from the pool");
+    assert!(shapes.iter().all(|s| s.area() == 0.0));
+    std::thread::spawn(move || drop(shapes)).join().unwrap();
+    assert_eq!(drops.load(SeqCst), 2 * n);
+    assert_eq!(finalized.load(SeqCst), 2 * n);
+}

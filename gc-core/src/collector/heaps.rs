@@ -250,7 +250,13 @@ impl CollectorHeap for SyncHeap {
         self.collecting.store(false, Ordering::Release);
     }
     fn run_collection(&self, generation: usize) -> Option<(usize, usize)> {
-        super::gc_collect_main(self, generation)
+        let done = super::gc_collect_main(self, generation);
+        if generation == 2 {
+            // A full collection: the pools of slots no thread holds take
+            // over their remote frees and give back empty chunks (SP1).
+            self.world.reclaim_free_slots();
+        }
+        done
     }
 
     fn gen_head(&self, generation: usize) -> Node {

@@ -156,7 +156,8 @@ macro_rules! coerce {
 /// The constructors of unsized handles, as `Rc`'s, for a strong handle
 /// type `$handle` whose objects have counts `$counts` and which has an
 /// associated `unsafe fn finish(NonNull<GcBox<T, $counts>>, &ErasedType)
-/// -> Self` that links a new object made by `heap::dst`; `$path` is the
+/// -> Self` that links a new object made by `heap::dst` and an associated
+/// `fn alloc_scope(impl FnOnce() -> R) -> R` in which objects are allocated; `$path` is the
 /// handle's path for the examples; `$($bound)*` are extra bounds on `T`.
 macro_rules! unsized_constructors {
     ($handle:ident, $path:literal, $counts:ty, $($bound:tt)*) => {
@@ -181,7 +182,7 @@ macro_rules! unsized_constructors {
             /// assert_eq!(&*s, "hi");
             /// ```
             fn from(boxed: Box<T>) -> Self {
-                let (ptr, erased) = crate::heap::dst::box_into_object::<T, $counts>(boxed, crate::handle::note_alloc);
+                let (ptr, erased) = $handle::<T>::alloc_scope(|| crate::heap::dst::box_into_object::<T, $counts>(boxed, crate::handle::note_alloc));
                 // SAFETY: I1, I8: a fresh object made by `heap::dst`, with its
                 // erased type.
                 unsafe { $handle::finish(ptr, &erased) }
@@ -202,7 +203,7 @@ macro_rules! unsized_constructors {
             /// assert!(Gc::is_tracked(&hs));
             /// ```
             fn from(v: Vec<T>) -> Self {
-                let (ptr, erased) = crate::heap::dst::vec_into_object::<T, $counts>(v, crate::handle::note_alloc);
+                let (ptr, erased) = $handle::<[T]>::alloc_scope(|| crate::heap::dst::vec_into_object::<T, $counts>(v, crate::handle::note_alloc));
                 // SAFETY: I1, I8: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
@@ -260,7 +261,7 @@ macro_rules! unsized_constructors {
             /// assert!(!Gc::is_tracked(&s));
             /// ```
             fn from(s: &str) -> Self {
-                let (ptr, erased) = crate::heap::dst::str_into_object::<$counts>(s, crate::handle::note_alloc);
+                let (ptr, erased) = $handle::<str>::alloc_scope(|| crate::heap::dst::str_into_object::<$counts>(s, crate::handle::note_alloc));
                 // SAFETY: I1, I8: as in `From<Box<T>>`.
                 unsafe { $handle::finish(ptr, &erased) }
             }
@@ -297,6 +298,12 @@ macro_rules! unsized_constructors {
 pub(crate) use unsized_constructors;
 
 impl<T: ?Sized + Trace + 'static> Gc<T> {
+    /// Run `f`, which allocates objects of this heap (nothing to set up).
+    #[inline(always)]
+    fn alloc_scope<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// A new object made by `heap::dst` (strong 1, value written, not
     /// linked yet): link it if tracked, as [`Gc::new`], and hand out its
     /// handle.

@@ -127,6 +127,12 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
             std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
             obj.as_ptr().cast::<u8>().sub(offset)
         };
+        if Self::own_pooled(layout) {
+            // SAFETY: SP2: a sync object of a type and layout the slot pools
+            // serve came from one (`alloc_object`), with this layout.
+            unsafe { C::own_pool_free(NonNull::new_unchecked(base), layout) };
+            return;
+        }
         if Self::unswept(layout, offset) {
             if let Some(heap) = heap {
                 // H2: counted when it was allocated (the heap existed then:
@@ -175,6 +181,13 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         C::POOLED && T::__gc_tracked() && super::pool::fits(layout)
     }
 
+    /// Whether objects of this type and layout come from the sync heap's
+    /// slot pools (SP2; decided by type and layout alone).
+    #[inline(always)]
+    pub(crate) fn own_pooled(layout: Layout) -> bool {
+        own_pooled::<C>(T::__gc_tracked(), layout)
+    }
+
     /// Allocate an object with `strong`/`weak` counts and an uninitialised
     /// value. A tracked type's header is written unlinked (`next == 0`).
     pub(crate) fn allocate(strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
@@ -192,13 +205,26 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         heap: Option<&'static Heap>,
     ) -> NonNull<GcBox<T, C>> {
         let (layout, offset) = Self::allocation_layout();
-        let base = alloc_block(layout, heap.filter(|_| Self::pooled(layout)));
+        let base = alloc_object::<C>(layout, T::__gc_tracked(), heap);
         if let Some(heap) = heap {
             if Self::unswept(layout, offset) {
                 // H2: freed by `dealloc_with` with the same heap.
                 heap.note_unswept_alloc();
             }
         }
+        // SAFETY: I10: a fresh allocation of `allocation_layout()`.
+        unsafe { Self::init_block(base, strong, weak) }
+    }
+
+    /// Write the counts (and a tracked type's unlinked header) of a new
+    /// object into `base`; the value stays uninitialised.
+    ///
+    /// # Safety
+    /// `base` is a fresh block of [`GcBox::allocation_layout`]'s layout,
+    /// taken as [`alloc_object`] would for this type (P1, SP2).
+    #[inline(always)]
+    pub(crate) unsafe fn init_block(base: *mut u8, strong: u32, weak: u32) -> NonNull<GcBox<T, C>> {
+        let (_, offset) = Self::allocation_layout();
         // SAFETY: I10: `offset + size_of::<GcBox<T>>() == layout.size()`, so the
         // box lies inside the allocation, aligned (offset is a multiple of
         // the box's alignment).
@@ -239,6 +265,49 @@ pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u
             base
         }
     }
+}
+
+/// Whether an object with counts `C` comes from a sync heap's slot pool
+/// (SP2: by counts, trackedness and layout alone).
+#[inline(always)]
+pub(crate) fn own_pooled<C: RefCounter>(tracked: bool, layout: Layout) -> bool {
+    C::OWN_POOL && tracked && super::pool::fits(layout)
+}
+
+/// The memory of a new object with counts `C`: a slot pool's block (SP2),
+/// else as [`alloc_block`] (`heap` given and pooled: the per-thread pool,
+/// P1; otherwise the global allocator).
+#[inline(always)]
+pub(crate) fn alloc_object<C: RefCounter>(
+    layout: Layout,
+    tracked: bool,
+    heap: Option<&'static Heap>,
+) -> *mut u8 {
+    if own_pooled::<C>(tracked, layout) {
+        return C::own_pool_alloc(layout).as_ptr();
+    }
+    let pooled = C::POOLED && tracked && super::pool::fits(layout);
+    alloc_block(layout, heap.filter(|_| pooled))
+}
+
+/// Return a tracked object's allocation of `layout` with counts `C` to a
+/// slot pool (SP2) or, as [`free_block`], to where it came from.
+///
+/// # Safety
+/// As for [`free_block`]; `base` came from `alloc_object::<C>(layout, true, _)`.
+pub(crate) unsafe fn free_tracked<C: RefCounter>(
+    base: *mut u8,
+    layout: Layout,
+    pooled: bool,
+    unswept: bool,
+) {
+    if own_pooled::<C>(true, layout) {
+        // SAFETY: SP2: the same rule chose a slot pool at allocation.
+        unsafe { C::own_pool_free(NonNull::new_unchecked(base), layout) };
+        return;
+    }
+    // SAFETY: P1, H2: forwarded.
+    unsafe { free_block(base, layout, pooled, unswept) }
 }
 
 /// Return an allocation to where it came from (P1); `unswept`: counted by

@@ -56,6 +56,24 @@ pub(crate) trait RefCounter: Sized + 'static {
     /// Whether tracked objects with these counts may come from the calling
     /// thread's pool (`heap::pool`, invariant P1): only per-thread objects.
     const POOLED: bool;
+    /// Whether tracked objects with these counts that fit a pool come from
+    /// the sync heap's per-slot pools (`sync::pool`, invariant SP2) through
+    /// [`RefCounter::own_pool_alloc`] / [`RefCounter::own_pool_free`].
+    const OWN_POOL: bool = false;
+    /// A block of `layout` (which fits the pool) from the calling thread's
+    /// own pool (SP2). Only called when [`RefCounter::OWN_POOL`].
+    fn own_pool_alloc(layout: std::alloc::Layout) -> NonNull<u8> {
+        let _ = layout;
+        unreachable!("gc: no own pool")
+    }
+    /// Return a block from [`RefCounter::own_pool_alloc`].
+    ///
+    /// # Safety
+    /// `base` came from `own_pool_alloc(layout)` and is not used any more.
+    unsafe fn own_pool_free(base: NonNull<u8>, layout: std::alloc::Layout) {
+        let _ = (base, layout);
+        unreachable!("gc: no own pool")
+    }
     /// Whether these are the sync heap's counts (`TraceUnsized::__gc_erased`'s
     /// argument).
     const SYNC: bool;

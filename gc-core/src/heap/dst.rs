@@ -31,7 +31,7 @@
 //! address is unchanged and the metadata is the compiler's, so the new
 //! handle describes the same object.
 
-use super::alloc::{alloc_block, free_block};
+use super::alloc::{alloc_object, free_tracked};
 use super::header::{
     Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
 };
@@ -379,7 +379,7 @@ pub(crate) fn allocate_unsized<C: RefCounter>(
         .expect("gc: object too large for its layout");
     let boxed = boxed.pad_to_align();
     let (layout, offset) = allocation_layout(boxed, prefix_of(e));
-    let base = alloc_block(layout, heap.filter(|_| pooled::<C>(e.tracked, layout)));
+    let base = alloc_object::<C>(layout, e.tracked, heap);
     if let Some(heap) = heap {
         // `heap` is given for a tracked per-thread object only.
         if !super::swept(pooled::<C>(true, layout), offset - HEADER_SIZE) {
@@ -643,9 +643,9 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
         };
         // A run-time tracked slice's header is never at its block's start
         // (the length comes first): counted by H2 on the per-thread heap.
-        // SAFETY: I10, P1: the allocation made by `allocate_unsized`, unused
-        // now (I1); the same rules as there.
-        unsafe { free_block(base, layout, pooled::<C>(true, layout), !C::SYNC) };
+        // SAFETY: I10, P1, SP2: the allocation made by `allocate_unsized`,
+        // unused now (I1); the same rules as there.
+        unsafe { free_tracked::<C>(base, layout, pooled::<C>(true, layout), !C::SYNC) };
     }
 }
 

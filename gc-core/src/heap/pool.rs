@@ -81,8 +81,9 @@ use std::alloc::Layout;
 use std::cell::Cell;
 use std::ptr::{self, NonNull};
 
-/// Bytes per page (and the alignment of pages).
-pub(crate) const PAGE_SIZE: usize = 16 * 1024;
+/// Bytes per page (and the alignment of pages); 4 KiB under loom, whose
+/// models leak each execution's sync pools (world slots are never freed).
+pub(crate) const PAGE_SIZE: usize = if cfg!(loom) { 4096 } else { 16 * 1024 };
 /// The largest alignment a pooled type may have.
 pub(crate) const BLOCK_ALIGN: usize = 16;
 /// The largest block; bigger objects use the global allocator.
@@ -97,7 +98,18 @@ const CLASS_GRANULE: usize = 8;
 /// Pages per chunk (the unit the pool gets from and returns to the global
 /// allocator): 512 KiB (64 KiB under Miri, so that small tests there still
 /// span several chunks).
-pub(crate) const CHUNK_PAGES: usize = if cfg!(miri) { 4 } else { 32 };
+pub(crate) const CHUNK_PAGES: usize = if cfg!(loom) {
+    1
+} else if cfg!(miri) {
+    4
+} else {
+    32
+};
+/// Under loom a page holds at most this many blocks, so that a model's few
+/// allocations fill pages and reach the slow paths (the sync pool's
+/// takeover of blocks freed by other threads, `sync::pool`).
+#[cfg(loom)]
+const LOOM_PAGE_BLOCKS: u32 = 2;
 /// Empty pages the cache keeps before whole empty chunks are returned.
 pub(crate) const KEEP_EMPTY_PAGES: usize = CHUNK_PAGES;
 /// Most pages an idle pool (no block in use) that served one size class
@@ -152,6 +164,10 @@ struct Page {
     prev: *mut Page,
     /// The chunk the page belongs to.
     chunk: *mut Chunk,
+    /// The owner tag of the pool (`Pool::set_owner`), written when the page
+    /// is carved and never changed while it is (the sync pool finds a
+    /// block's pool here, SP2).
+    owner: *const (),
 }
 
 /// Bookkeeping of one chunk (a `Box` of its own, outside the chunk).
@@ -182,6 +198,8 @@ pub(crate) struct Pool {
     /// The most pages in use (carved and not in the cache) since the last
     /// [`Pool::trim`]: how many empty pages the cache may keep (P3).
     peak_in_use: Cell<usize>,
+    /// Copied into every page carved ([`owner_of`]); null unless set.
+    owner: Cell<*const ()>,
 }
 
 const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK_PAGES * PAGE_SIZE, PAGE_SIZE) {
@@ -199,7 +217,22 @@ impl Pool {
             current: Cell::new(ptr::null_mut()),
             carved_pages: Cell::new(0),
             peak_in_use: Cell::new(0),
+            owner: Cell::new(ptr::null()),
         }
+    }
+
+    /// Tag every page carved from now on with `owner` ([`owner_of`]); call
+    /// before the first allocation.
+    pub(crate) fn set_owner(&self, owner: *const ()) {
+        debug_assert!(self.chunks.get().is_null(), "gc: pool owner set late");
+        self.owner.set(owner);
+    }
+
+    /// Whether the class of `layout` has a page with a free block (the
+    /// next [`Pool::alloc`] takes its fast path).
+    #[inline(always)]
+    pub(crate) fn has_usable(&self, layout: Layout) -> bool {
+        !self.usable[class_of(layout)].get().is_null()
     }
 
     /// A block for an allocation of `layout` (which [`fits`]).
@@ -244,6 +277,10 @@ impl Pool {
             p.bump = FIRST_BLOCK as u32;
             p.used = 0;
             p.capacity = ((PAGE_SIZE - FIRST_BLOCK) / block as usize) as u32;
+            #[cfg(loom)]
+            {
+                p.capacity = p.capacity.min(LOOM_PAGE_BLOCKS);
+            }
             p.block = block;
             p.class = class as u32;
             p.prev = ptr::null_mut();
@@ -296,6 +333,7 @@ impl Pool {
                 next: ptr::null_mut(),
                 prev: ptr::null_mut(),
                 chunk,
+                owner: self.owner.get(),
             });
             page
         }
@@ -308,6 +346,26 @@ impl Pool {
     /// `layout` and is not used any more.
     #[inline(always)]
     pub(crate) unsafe fn free(&self, block: NonNull<u8>, layout: Layout) {
+        // SAFETY: P1: forwarded.
+        unsafe { self.free_in_class(block, class_of(layout)) }
+    }
+
+    /// Return a block, whatever its class (read from its page).
+    ///
+    /// # Safety
+    /// `block` was returned by [`Pool::alloc`] of this pool and is not used
+    /// any more.
+    #[inline]
+    pub(crate) unsafe fn free_block(&self, block: NonNull<u8>) {
+        let page = page_of(block.as_ptr());
+        // SAFETY: P2: the page of a used block is live.
+        let class = unsafe { (*page).class } as usize;
+        // SAFETY: P1: forwarded.
+        unsafe { self.free_in_class(block, class) }
+    }
+
+    #[inline(always)]
+    unsafe fn free_in_class(&self, block: NonNull<u8>, class: usize) {
         let block = block.as_ptr();
         let offset = block as usize & (PAGE_SIZE - 1);
         // SAFETY: P2: blocks lie inside their page, `offset` bytes past its
@@ -315,11 +373,7 @@ impl Pool {
         let page = unsafe { block.sub(offset) }.cast::<Page>();
         // SAFETY: as above; the page belongs to this pool (P1).
         let p = unsafe { &mut *page };
-        debug_assert_eq!(
-            p.class as usize,
-            class_of(layout),
-            "gc: pool class mismatch"
-        );
+        debug_assert_eq!(p.class as usize, class, "gc: pool class mismatch");
         // SAFETY: P2: the block is ours again and at least 16 bytes.
         unsafe { block.cast::<*mut u8>().write(p.free) };
         p.free = block;
@@ -328,18 +382,18 @@ impl Pool {
         // A full page becomes usable again; an empty one goes to the cache
         // unless it is its class's only usable page (then it stays there).
         if used == p.capacity
-            || (used == 1 && (self.usable[class_of(layout)].get() != page || !p.next.is_null()))
+            || (used == 1 && (self.usable[class].get() != page || !p.next.is_null()))
         {
             // SAFETY: P1: forwarded.
-            unsafe { self.free_slow(page, layout) }
+            unsafe { self.free_slow(page, class) }
         }
     }
 
     /// A page just stopped being full, or became empty.
     #[cold]
     #[inline(never)]
-    unsafe fn free_slow(&self, page: *mut Page, layout: Layout) {
-        let head = &self.usable[class_of(layout)];
+    unsafe fn free_slow(&self, page: *mut Page, class: usize) {
+        let head = &self.usable[class];
         // No `&mut Page` here: `push_front` and `unlink` write the header
         // through `page`, which would invalidate such a reference (Tree and
         // Stacked Borrows); every access goes through the raw pointer.
@@ -534,6 +588,29 @@ impl Drop for Pool {
             }
         }
     }
+}
+
+/// The page of a block (the block's address, rounded down to the page).
+#[inline(always)]
+fn page_of(block: *const u8) -> *mut Page {
+    block
+        .cast_mut()
+        .wrapping_sub(block as usize & (PAGE_SIZE - 1))
+        .cast()
+}
+
+/// The owner tag ([`Pool::set_owner`]) of the pool a block came from.
+///
+/// # Safety
+/// `block` was returned by [`Pool::alloc`] of a live pool and has not been
+/// freed since (its page is live, P2).
+#[inline(always)]
+pub(crate) unsafe fn owner_of(block: *const u8) -> *const () {
+    // SAFETY: P2: the page of a used block is live; its `owner` word is
+    // written when the page is carved, before any of its blocks is handed
+    // out, and not again while a block is used (read through a raw pointer:
+    // the owner thread may hold a `&mut` to the page's other fields).
+    unsafe { ptr::addr_of!((*page_of(block)).owner).read() }
 }
 
 /// Hand out a block of `page`, the first page of `head` (it has one).

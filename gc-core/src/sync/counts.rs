@@ -1,6 +1,7 @@
 //! The sync heap's atomic reference counts (the orderings `Arc` uses) and
 //! the weak-epoch bookkeeping done through them (header I2).
 
+use super::pool::SyncPool;
 use crate::heap::header::{
     Counts, RefCounter, MUT_EXPOSED, WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
 };
@@ -36,6 +37,16 @@ const MAX_STRONG: u32 = u32::MAX >> 1;
 impl RefCounter for SyncCounts {
     const POOLED: bool = false;
     const SYNC: bool = true;
+    const OWN_POOL: bool = true;
+    #[inline(always)]
+    fn own_pool_alloc(layout: std::alloc::Layout) -> NonNull<u8> {
+        SyncPool::alloc(layout)
+    }
+    #[inline(always)]
+    unsafe fn own_pool_free(base: NonNull<u8>, layout: std::alloc::Layout) {
+        // SAFETY: SP2: forwarded from the caller.
+        unsafe { SyncPool::free(base, layout) }
+    }
     fn new(strong: u32, weak: u32) -> Self {
         SyncCounts {
             strong: AtomicU32::new(strong),

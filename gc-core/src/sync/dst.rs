@@ -32,6 +32,14 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
         }
     }
 
+    /// Run `f`, which allocates objects of this heap, holding a world slot
+    /// (taken first if this thread holds none): a tracked object that fits
+    /// comes from the slot's pool (SP2).
+    #[inline(always)]
+    fn alloc_scope<R>(f: impl FnOnce() -> R) -> R {
+        heap().world.with_own_slot(|_| f())
+    }
+
     /// A new object made by `heap::dst` (strong 1, value written, not
     /// linked yet): link it if tracked, as [`Gc::new`], and hand out its
     /// handle.

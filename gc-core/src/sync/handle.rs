@@ -75,9 +75,13 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// assert_eq!(*g, 5);
     /// ```
     pub fn new(value: T) -> Gc<T> {
+        let (layout, _) = SyncBox::<T>::allocation_layout();
+        if SyncBox::<T>::own_pooled(layout) {
+            return Gc::new_pooled(value, layout);
+        }
         // N4: a tracked object is flagged for the nursery from the start.
         let weak = if T::__gc_tracked() { 1 | IN_NURSERY } else { 1 };
-        let ptr = SyncBox::<T>::allocate(1, weak);
+        let ptr = allocate::<T>(1, weak);
         // SAFETY: I10: fresh allocation, uninitialised value slot.
         unsafe { std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value)) };
         let gc = Gc {
@@ -90,6 +94,40 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
             // keeps it alive (I1).
             let node = unsafe { Node::of_counts(ptr.cast()) };
             if heap.track_new(node, gc.counts(), NurseryFlag::AtAllocation) {
+                heap.collect_generations();
+            }
+        }
+        gc
+    }
+
+    /// [`Gc::new`] of a tracked value whose object fits a slot pool: block,
+    /// value and nursery slot in one attached section.
+    #[inline(always)]
+    fn new_pooled(value: T, layout: std::alloc::Layout) -> Gc<T> {
+        let heap = heap();
+        let (ptr, flush) = heap.world.attached(|slot| {
+            // SAFETY: SP1: `slot` is this attached thread's; SP2: an object
+            // of a type and layout the slot pools serve.
+            let base = unsafe { slot.pool.alloc_held(layout) };
+            // SAFETY: I10: a fresh block of the layout; N4: flagged for the
+            // nursery from the start.
+            let ptr = unsafe { SyncBox::<T>::init_block(base.as_ptr(), 1, 1 | IN_NURSERY) };
+            // SAFETY: I10: fresh allocation, uninitialised value slot.
+            unsafe {
+                std::ptr::addr_of_mut!((*ptr.as_ptr()).value).write(ManuallyDrop::new(value))
+            };
+            // SAFETY: I8: tracked, so it has a header; N1: the slot is this
+            // attached thread's; the object is fresh, unlinked, flagged (N4),
+            // and reachable by no other thread.
+            let flush = unsafe { slot.nursery.link(Node::of_counts(ptr.cast())) };
+            (ptr, flush)
+        });
+        let gc = Gc {
+            ptr,
+            _owns: PhantomData,
+        };
+        if let Some(delta) = flush {
+            if heap.add_young(delta) {
                 heap.collect_generations();
             }
         }
@@ -118,7 +156,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     /// ```
     pub fn new_cyclic(data_fn: impl FnOnce(&Weak<T>) -> T) -> Gc<T> {
         // strong 0; weak = implicit + the one lent to `data_fn`.
-        let ptr = SyncBox::<T>::allocate(0, 2);
+        let ptr = allocate::<T>(0, 2);
         let weak = ManuallyDrop::new(Weak {
             raw: ptr,
             callback: None,
@@ -284,6 +322,20 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
         T: Clone,
     {
         Gc::try_unwrap(this).unwrap_or_else(|gc| (*gc).clone())
+    }
+}
+
+/// A new sync object (`GcBox::allocate`): a tracked type's that fits comes
+/// from the pool of the slot this thread holds, which it takes first if it
+/// holds none (SP2).
+#[inline(always)]
+fn allocate<T: Trace + Send + Sync + 'static>(strong: u32, weak: u32) -> NonNull<SyncBox<T>> {
+    if SyncBox::<T>::own_pooled(SyncBox::<T>::allocation_layout().0) {
+        heap()
+            .world
+            .with_own_slot(|_| SyncBox::<T>::allocate(strong, weak))
+    } else {
+        SyncBox::<T>::allocate(strong, weak)
     }
 }
 

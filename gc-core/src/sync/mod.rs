@@ -132,6 +132,7 @@
 //!   registries.
 //! * `nursery.rs` — per-thread nurseries (N1–N6): allocation and refcount
 //!   death without a global lock.
+//! * `pool.rs` — per-slot object pools with cross-thread frees (SP1–SP3).
 //! * `counts.rs` — `SyncCounts`, the atomic counts and the weak epochs.
 //! * `dealloc.rs` — refcount death with the per-thread trashcan.
 //! * `world.rs` — the attach slots and the bounded stop-the-world.
@@ -148,6 +149,7 @@ mod handle;
 pub(crate) mod heap;
 mod lock;
 pub(crate) mod nursery;
+pub(crate) mod pool;
 mod raw;
 mod weak;
 pub(crate) mod world;

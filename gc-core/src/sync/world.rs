@@ -97,6 +97,7 @@
 //! deadlock if that never happens).
 
 use super::nursery::Nursery;
+use super::pool::SyncPool;
 use crate::primitive::{self, fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use std::cell::{Cell, OnceCell};
 use std::marker::PhantomData;
@@ -116,6 +117,9 @@ pub(crate) struct ThreadSlot {
     /// The objects allocated by the slot's threads since the last gather
     /// (`nursery`, N1: its owner is this slot's thread, W5).
     pub(crate) nursery: Nursery,
+    /// The memory of the tracked objects the slot's threads allocate
+    /// (`pool`, SP1: its user is this slot's thread, W5).
+    pub(crate) pool: SyncPool,
 }
 
 /// The slots ever handed out (W5).
@@ -134,7 +138,9 @@ impl Registry {
         let slot: &'static ThreadSlot = Box::leak(Box::new(ThreadSlot {
             attached: AtomicUsize::new(0),
             nursery: Nursery::new(),
+            pool: SyncPool::new(),
         }));
+        slot.pool.init();
         self.all.push(slot);
         slot
     }
@@ -245,6 +251,7 @@ impl Drop for Owner {
             l.exiting.set(true);
             if l.depth.get() == 0 {
                 if let Some(slot) = l.slot.take() {
+                    SyncPool::set_current(None); // SP1
                     primitive::lock(&registry).free.push(slot);
                 }
             }
@@ -372,6 +379,58 @@ impl World {
         f(slot.expect("gc: an attached thread has a slot"))
     }
 
+    /// Run `f` with the slot this thread holds (W5), attaching only if it
+    /// holds none yet (to take one). The slot stays this thread's while
+    /// `f` runs, so `f` may use its pool (SP1) — but not its nursery unless
+    /// attached (N1).
+    #[inline(always)]
+    pub(crate) fn with_own_slot<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
+        match LOCAL.with(|l| l.slot.get()) {
+            Some(slot) => f(slot),
+            None => self.attached(f),
+        }
+    }
+
+    /// Take over the remote frees and give back the empty chunks of the
+    /// pools of slots no thread holds (SP1: under the registry lock), after
+    /// a full collection.
+    pub(crate) fn reclaim_free_slots(&self) {
+        let registry = primitive::lock(&self.registry);
+        for slot in &registry.free {
+            // SAFETY: SP1: the slot is on the free list and we hold the
+            // registry lock.
+            unsafe { slot.pool.reclaim() };
+        }
+    }
+
+    /// Pages held by the pools of every slot that no thread holds, and by
+    /// this thread's (tests and statistics).
+    pub(crate) fn pool_pages(&self) -> (usize, usize) {
+        let registry = primitive::lock(&self.registry);
+        // SAFETY: SP1: free slots, under the registry lock.
+        let free = registry
+            .free
+            .iter()
+            .map(|s| unsafe { s.pool.page_count() })
+            .sum();
+        let mine = LOCAL
+            .try_with(|l| l.slot.get())
+            .ok()
+            .flatten()
+            // SAFETY: SP1: this thread holds the slot.
+            .map_or(0, |s| unsafe { s.pool.page_count() });
+        (mine, free)
+    }
+
+    /// The address of the slot this thread holds, 0 if none (tests).
+    pub(crate) fn own_slot_id(&self) -> usize {
+        LOCAL
+            .try_with(|l| l.slot.get())
+            .ok()
+            .flatten()
+            .map_or(0, |s| s as *const ThreadSlot as usize)
+    }
+
     /// Take one more permit on this thread (`l` is its `LOCAL`): the
     /// outermost attaches its slot (W1). Returns the slot.
     #[inline(always)]
@@ -431,6 +490,7 @@ impl World {
     fn attach_new(&self, l: &Local) {
         let slot = primitive::lock(&self.registry).take();
         l.slot.set(Some(slot));
+        SyncPool::set_current(Some(&slot.pool)); // SP1
         let owned = OWNER.try_with(|o| {
             o.registry.get_or_init(|| self.registry.clone());
         });
@@ -448,6 +508,7 @@ impl World {
     fn after_detach(&self, l: &Local) {
         if l.exiting.get() {
             if let Some(slot) = l.slot.take() {
+                SyncPool::set_current(None); // SP1
                 primitive::lock(&self.registry).free.push(slot);
             }
         }
