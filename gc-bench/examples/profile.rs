@@ -11,9 +11,9 @@
 //! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
-//! and `sync-d` (clone+drop). Only the `timed_*` functions are what the benchmark
+//! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `f`, `sync-a2` and `sync-d` take a second argument `rc` to run the same on `Rc`
+//! `d`, `f`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
 //! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
@@ -23,23 +23,23 @@ use std::hint::black_box;
 /// The sync heap's tracked node (as `sync_threads`' `new+drop` row).
 #[derive(pygc::Trace)]
 struct SyncNode {
-    _next: pygc::sync::GcMutex<Option<pygc::sync::Gc<SyncNode>>>,
+    next: pygc::sync::GcMutex<Option<pygc::sync::Gc<SyncNode>>>,
 }
 
 fn sync_node() -> pygc::sync::Gc<SyncNode> {
     pygc::sync::Gc::new(SyncNode {
-        _next: pygc::sync::GcMutex::new(None),
+        next: pygc::sync::GcMutex::new(None),
     })
 }
 
 /// `sync_node`'s std counterpart.
 struct ArcNode {
-    _next: std::sync::Mutex<Option<std::sync::Arc<ArcNode>>>,
+    next: std::sync::Mutex<Option<std::sync::Arc<ArcNode>>>,
 }
 
 fn arc_node() -> std::sync::Arc<ArcNode> {
     std::sync::Arc::new(ArcNode {
-        _next: std::sync::Mutex::new(None),
+        next: std::sync::Mutex::new(None),
     })
 }
 
@@ -69,6 +69,20 @@ fn timed_new_drop<T>(n: usize, new: impl Fn() -> T) {
 fn timed_clone_drop<T: Clone>(h: &T, n: usize) {
     for _ in 0..n {
         drop(black_box(h.clone()));
+    }
+}
+
+#[inline(never)]
+fn timed_lock_sync(n: &SyncNode, iters: usize) {
+    for _ in 0..iters {
+        drop(black_box(n.next.lock()));
+    }
+}
+
+#[inline(never)]
+fn timed_lock_std(n: &ArcNode, iters: usize) {
+    for _ in 0..iters {
+        drop(black_box(n.next.lock().unwrap()));
     }
 }
 
@@ -194,6 +208,8 @@ fn main() {
         "sync-a2" => timed_new_drop(100_000, sync_node),
         "sync-d" if rc => timed_clone_drop(&arc_node(), 1_000_000),
         "sync-d" => timed_clone_drop(&sync_node(), 1_000_000),
+        "sync-lock" if rc => timed_lock_std(&arc_node(), 1_000_000),
+        "sync-lock" => timed_lock_sync(&sync_node(), 1_000_000),
         other => panic!("unknown workload {other:?}"),
     }
 }
