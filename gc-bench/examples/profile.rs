@@ -97,30 +97,6 @@ fn timed_churn<T>(n: usize, batch: usize, new: impl Fn() -> T) {
     }
 }
 
-/// An acyclic complete binary tree of `n` `Tree` nodes (no parent
-/// handles), as the c-dead floor benchmark builds it; returns the root.
-fn acyclic_tree(n: usize) -> pygc::Gc<s::Tree> {
-    let nodes: Vec<pygc::Gc<s::Tree>> = (0..n)
-        .map(|_| {
-            pygc::Gc::new(s::Tree {
-                parent: None,
-                left: std::cell::RefCell::new(None),
-                right: std::cell::RefCell::new(None),
-            })
-        })
-        .collect();
-    for i in 1..n {
-        let parent = &nodes[(i - 1) / 2];
-        let slot = if i % 2 == 1 {
-            &parent.left
-        } else {
-            &parent.right
-        };
-        *slot.borrow_mut() = Some(nodes[i].clone());
-    }
-    nodes.into_iter().next().expect("n > 0")
-}
-
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "b".into());
     let rc = std::env::args().nth(2).as_deref() == Some("rc");
@@ -175,7 +151,7 @@ fn main() {
         // `c_tree_dead_collect/floor: free the nodes`).
         "c-dead-floor" => {
             gc::disable();
-            let root = acyclic_tree(100_000);
+            let root = s::acyclic_tree(100_000);
             gc::collect();
             timed_drop(root);
         }

@@ -161,6 +161,34 @@ macro_rules! shape_fns {
             nodes.swap_remove(0)
         }
 
+        /// c dead's floor: a complete binary tree of `n` nodes *without*
+        /// parent handles (acyclic: refcounting alone frees it); returns
+        /// the root.
+        pub fn acyclic_tree(n: usize) -> $H<Tree> {
+            let nodes: Vec<$H<Tree>> = (0..n)
+                .map(|_| {
+                    $H::new(Tree {
+                        parent: None,
+                        left: $Cell::new(None),
+                        right: $Cell::new(None),
+                    })
+                })
+                .collect();
+            for i in 1..n {
+                let parent = &nodes[(i - 1) / 2];
+                let slot = if i % 2 == 1 {
+                    &parent.left
+                } else {
+                    &parent.right
+                };
+                *slot.borrow_mut() = Some(nodes[i].clone());
+            }
+            nodes
+                .into_iter()
+                .next()
+                .expect("a tree of at least one node")
+        }
+
         fn ring_link(a: &$H<Ring>, b: &$H<Ring>) {
             *a.next.borrow_mut() = Some(b.clone());
             *b.prev.borrow_mut() = Some(a.clone());

@@ -89,6 +89,23 @@ impl Drop for DropProbe {
     }
 }
 
+/// Reports its one handle twice (violates `Trace` rule T1): the collector
+/// must detect the impossible count (HAZARDS 1) and free nothing, whichever
+/// walk finds the object (list walk, address-order sweep, increment).
+pub struct OverReporting<T: pygc::Trace + 'static> {
+    /// The handle reported twice.
+    pub target: pygc::Gc<T>,
+}
+
+// SAFETY: deliberately broken (reports an edge twice) to test that the
+// collector detects it; it never reports a handle it does not own.
+unsafe impl<T: pygc::Trace + 'static> pygc::Trace for OverReporting<T> {
+    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
+        self.target.trace(tracer);
+        self.target.trace(tracer);
+    }
+}
+
 /// The environment variable that selects a child mode in [`run_child`].
 pub const CHILD_ENV: &str = "GC_TESTS_CHILD_MODE";
 

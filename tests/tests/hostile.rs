@@ -2,7 +2,9 @@
 //! user code inside a collection doing everything it may do, `Trace` impls
 //! that lie, borrowed cells, panics, thread exit.
 
-use gc_tests::{child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe};
+use gc_tests::{
+    child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe, OverReporting,
+};
 use pygc::gc::{self, Phase};
 use pygc::{weakref, Finalize, Gc, GcAny, Trace, Tracer, Weak};
 use std::cell::{Cell, RefCell};
@@ -418,21 +420,6 @@ fn under_reporting_trace_leaks_but_never_frees_reachable_memory() {
     u.hidden.borrow_mut().take();
     drop((u, s));
     assert_eq!(dropped.get(), 1);
-}
-
-/// Reports its one handle twice (violates rule 1).
-struct OverReporting {
-    target: Gc<Node>,
-}
-
-// SAFETY: deliberately broken (reports an edge twice) to test that the
-// collector detects the impossible count and frees nothing; it never
-// reports a handle it does not own.
-unsafe impl Trace for OverReporting {
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.target.trace(tracer);
-        self.target.trace(tracer);
-    }
 }
 
 #[test]

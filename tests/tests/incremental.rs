@@ -7,7 +7,9 @@
 //! growing) and never call `collect`; they check that no full collection
 //! ran (`get_stats()[2]`).
 
-use gc_tests::{child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe};
+use gc_tests::{
+    child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe, OverReporting,
+};
 use pygc::gc::{self, CollectionInfo, DebugFlags, Mode, Phase};
 use pygc::{Finalize, Gc, GcAny, Trace, Weak};
 use std::cell::{Cell, RefCell};
@@ -581,21 +583,6 @@ fn objects_lent_by_get_mut_are_subtracted_in_an_increment() {
     assert_eq!(gc::collect_generation(1), 3);
     assert_eq!(counter.get(), 3);
     assert_eq!(gc::get_stats()[1].collected - stats0[1].collected, 3);
-}
-
-/// Reports its one handle twice (violates `Trace` rule T1).
-struct OverReporting {
-    target: Gc<Node>,
-}
-
-// SAFETY: deliberately broken (reports an edge twice) to test that an
-// increment detects the impossible count and frees nothing; it never
-// reports a handle it does not own.
-unsafe impl Trace for OverReporting {
-    fn trace(&self, tracer: &mut pygc::Tracer<'_>) {
-        self.target.trace(tracer);
-        self.target.trace(tracer);
-    }
 }
 
 #[test]

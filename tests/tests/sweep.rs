@@ -8,8 +8,9 @@
 //! back to the list walk, then sweeps again once they are gone.
 #![cfg(feature = "pool")]
 
+use gc_tests::OverReporting;
 use pygc::__private::full_collections_sweep as sweeps;
-use pygc::{gc, Gc, Trace, Tracer, Weak};
+use pygc::{gc, Gc, Trace, Weak};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -295,21 +296,6 @@ fn lent_values_are_outside_references() {
         assert_eq!(gc::collect(), 2);
         assert!(dead(&w) && dead(&wt));
     });
-}
-
-/// Reports its one handle twice (violates `Trace` rule T1).
-struct OverReporting {
-    target: Gc<Node>,
-}
-
-// SAFETY: deliberately broken (reports an edge twice) to test that the
-// sweep, like the list walk, detects the impossible count and frees
-// nothing; it never reports a handle it does not own.
-unsafe impl Trace for OverReporting {
-    fn trace(&self, tracer: &mut Tracer<'_>) {
-        self.target.trace(tracer);
-        self.target.trace(tracer);
-    }
 }
 
 #[test]

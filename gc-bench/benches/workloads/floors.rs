@@ -24,7 +24,7 @@
 use super::{batched, clock, repeated};
 use criterion::measurement::WallTime;
 use criterion::BenchmarkGroup;
-use gc_bench::pygc_shapes::{Pair, Tree};
+use gc_bench::pygc_shapes::{self, Pair};
 use gc_bench::sizes::{PAIRS, TREE};
 use pygc::Gc;
 use std::cell::RefCell;
@@ -70,39 +70,12 @@ pub fn b(g: &mut BenchmarkGroup<'_, WallTime>) {
     pygc::gc::enable();
 }
 
-/// An acyclic complete binary tree of `n` pygc `Tree` nodes (no parent
-/// handles); returns the root.
-fn acyclic_tree(n: usize) -> Gc<Tree> {
-    let nodes: Vec<Gc<Tree>> = (0..n)
-        .map(|_| {
-            Gc::new(Tree {
-                parent: None,
-                left: RefCell::new(None),
-                right: RefCell::new(None),
-            })
-        })
-        .collect();
-    for i in 1..n {
-        let parent = &nodes[(i - 1) / 2];
-        let slot = if i % 2 == 1 {
-            &parent.left
-        } else {
-            &parent.right
-        };
-        *slot.borrow_mut() = Some(nodes[i].clone());
-    }
-    nodes
-        .into_iter()
-        .next()
-        .expect("a tree of at least one node")
-}
-
 /// c dead's floor.
 pub fn c_dead(g: &mut BenchmarkGroup<'_, WallTime>) {
     pygc::gc::collect();
     pygc::gc::disable();
     g.bench_function("floor: free the nodes", |b| {
-        b.iter_custom(|iters| batched(iters, || acyclic_tree(TREE), drop))
+        b.iter_custom(|iters| batched(iters, || pygc_shapes::acyclic_tree(TREE), drop))
     });
     pygc::gc::enable();
 }
