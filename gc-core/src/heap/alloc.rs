@@ -127,30 +127,17 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
             std::ptr::drop_in_place(std::ptr::addr_of_mut!((*obj.as_ptr()).counts));
             obj.as_ptr().cast::<u8>().sub(offset)
         };
-        if Self::own_pooled(layout) {
-            // SAFETY: SP2: a sync object of a type and layout the slot pools
-            // serve came from one (`alloc_object`), with this layout.
-            unsafe { C::own_pool_free(NonNull::new_unchecked(base), layout) };
-            return;
-        }
-        if Self::unswept(layout, offset) {
-            if let Some(heap) = heap {
-                // H2: counted when it was allocated (the heap existed then:
-                // it exists now, H1).
-                heap.note_unswept_free();
-            }
-        }
-        if Self::pooled(layout) {
-            if let Some(heap) = heap {
-                // SAFETY: P1: with the heap alive, a pooled type's object
-                // came from this thread's pool, with this layout.
-                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
-                return;
-            }
-        }
-        // SAFETY: not from the pool (P1): from the global allocator with
-        // this layout.
-        unsafe { std::alloc::dealloc(base, layout) };
+        // SAFETY: I10, P1, SP2, H2: the allocation `allocate` made for this
+        // type and layout, unused now (I1); `heap` is `heap()` (caller).
+        unsafe {
+            free_object::<C>(
+                base,
+                layout,
+                T::__gc_tracked(),
+                Self::unswept(layout, offset),
+                heap,
+            )
+        };
     }
 
     /// The calling thread's heap if objects of this type are pool
@@ -178,7 +165,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     /// Whether objects of this type and layout are pool candidates (P1).
     #[inline(always)]
     fn pooled(layout: Layout) -> bool {
-        C::POOLED && T::__gc_tracked() && super::pool::fits(layout)
+        pooled::<C>(T::__gc_tracked(), layout)
     }
 
     /// Whether objects of this type and layout come from the sync heap's
@@ -267,6 +254,13 @@ pub(crate) fn alloc_block(layout: Layout, heap: Option<&'static Heap>) -> *mut u
     }
 }
 
+/// Whether an object with counts `C` comes from the calling thread's pool
+/// when the thread's heap exists (P1: by counts, trackedness and layout).
+#[inline(always)]
+pub(crate) fn pooled<C: RefCounter>(tracked: bool, layout: Layout) -> bool {
+    C::POOLED && tracked && super::pool::fits(layout)
+}
+
 /// Whether an object with counts `C` comes from a sync heap's slot pool
 /// (SP2: by counts, trackedness and layout alone).
 #[inline(always)]
@@ -286,52 +280,47 @@ pub(crate) fn alloc_object<C: RefCounter>(
     if own_pooled::<C>(tracked, layout) {
         return C::own_pool_alloc(layout).as_ptr();
     }
-    let pooled = C::POOLED && tracked && super::pool::fits(layout);
-    alloc_block(layout, heap.filter(|_| pooled))
+    alloc_block(layout, heap.filter(|_| pooled::<C>(tracked, layout)))
 }
 
-/// Return a tracked object's allocation of `layout` with counts `C` to a
-/// slot pool (SP2) or, as [`free_block`], to where it came from.
+/// Return an object's allocation of `layout` (counts `C`) to where
+/// [`alloc_object`] took it from: a slot pool (SP2), the calling thread's
+/// pool (P1) or the global allocator. `unswept`: H2 counted it at
+/// allocation. `heap`: the calling thread's heap, which the caller looks up
+/// at least when the object is pooled or unswept (`None` once it is gone:
+/// then nothing of it was pooled or counted, H1).
 ///
 /// # Safety
-/// As for [`free_block`]; `base` came from `alloc_object::<C>(layout, true, _)`.
-pub(crate) unsafe fn free_tracked<C: RefCounter>(
+/// `base` is an allocation of `layout` made by `alloc_object::<C>(layout,
+/// tracked, _)` on this thread's heap or a slot pool, not used any more.
+#[inline(always)]
+pub(crate) unsafe fn free_object<C: RefCounter>(
     base: *mut u8,
     layout: Layout,
-    pooled: bool,
+    tracked: bool,
     unswept: bool,
+    heap: Option<&'static Heap>,
 ) {
-    if own_pooled::<C>(true, layout) {
+    if own_pooled::<C>(tracked, layout) {
         // SAFETY: SP2: the same rule chose a slot pool at allocation.
         unsafe { C::own_pool_free(NonNull::new_unchecked(base), layout) };
         return;
     }
-    // SAFETY: P1, H2: forwarded.
-    unsafe { free_block(base, layout, pooled, unswept) }
-}
-
-/// Return an allocation to where it came from (P1); `unswept`: counted by
-/// H2 when it was allocated (if the heap existed then, it exists now, H1).
-///
-/// # Safety
-/// `base` is an allocation of `layout` of the calling thread's objects,
-/// not used any more; `pooled` is P1's rule for it (`fits`, tracked,
-/// per-thread) and `unswept` whether it is not `swept` (H2).
-pub(crate) unsafe fn free_block(base: *mut u8, layout: Layout, pooled: bool, unswept: bool) {
-    if pooled || unswept {
-        if let Some(heap) = super::heap() {
-            if unswept {
-                heap.note_unswept_free();
-            }
-            if pooled {
-                // SAFETY: P1: with the heap alive, a pooled layout's object
-                // came from this thread's pool.
-                unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
-                return;
-            }
+    if let Some(heap) = heap {
+        if unswept {
+            // H2: counted when it was allocated (the heap existed then: it
+            // exists now, H1).
+            heap.note_unswept_free();
+        }
+        if pooled::<C>(tracked, layout) {
+            // SAFETY: P1: with the heap alive, a pooled object came from
+            // this thread's pool, with this layout.
+            unsafe { heap.pool.free(NonNull::new_unchecked(base), layout) };
+            return;
         }
     }
-    // SAFETY: not from the pool (P1): from the global allocator.
+    // SAFETY: not from a pool (SP2, P1): from the global allocator with
+    // this layout.
     unsafe { std::alloc::dealloc(base, layout) };
 }
 

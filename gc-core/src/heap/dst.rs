@@ -31,7 +31,7 @@
 //! address is unchanged and the metadata is the compiler's, so the new
 //! handle describes the same object.
 
-use super::alloc::{alloc_object, free_tracked};
+use super::alloc::{alloc_object, free_object, pooled};
 use super::header::{
     Counts, ErasedType, GcBox, Header, Node, ObjPtr, RefCounter, VTable, HAS_HEADER, HEADER_SIZE,
 };
@@ -355,12 +355,6 @@ fn prefix_of(e: &ErasedType) -> usize {
     }
 }
 
-/// Whether an allocation of this layout comes from the calling thread's
-/// pool (P1; the same rule as `GcBox::pooled`).
-fn pooled<C: RefCounter>(tracked: bool, layout: Layout) -> bool {
-    C::POOLED && tracked && super::pool::fits(layout)
-}
-
 /// Allocate an object (per-thread or sync: `C` is its counts) for a value
 /// of layout `value` whose erased type is `e`: strong 1, weak 1, header and
 /// length written as `e` needs, value uninitialised. `heap` is the calling
@@ -641,11 +635,12 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
             std::ptr::drop_in_place(obj.as_ptr().cast::<C>());
             obj.as_ptr().cast::<u8>().sub(offset)
         };
+        let heap = if C::SYNC { None } else { super::heap() };
         // A run-time tracked slice's header is never at its block's start
         // (the length comes first): counted by H2 on the per-thread heap.
         // SAFETY: I10, P1, SP2: the allocation made by `allocate_unsized`,
         // unused now (I1); the same rules as there.
-        unsafe { free_tracked::<C>(base, layout, pooled::<C>(true, layout), !C::SYNC) };
+        unsafe { free_object::<C>(base, layout, true, !C::SYNC, heap) };
     }
 }
 
