@@ -1,9 +1,9 @@
 //! `delete_garbage`: drop the values of the final trash and free it.
 
 use super::heap::CollectorHeap;
+use crate::heap::dealloc::drop_trash_value;
 use crate::heap::header::{Node, HAS_CALLBACKS, WEAK_CLEARED};
 use crate::heap::list;
-use crate::heap::weakcb::run_reporting_panics;
 use crate::types::DebugFlags;
 
 /// `delete_garbage`: reclaim `collectable`; returns the number of objects on it.
@@ -93,20 +93,6 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     list::init(collectable);
     heap.note_deallocs(visited - zombies);
     visited
-}
-
-/// Drop one trash value (panics are reported, and the value counts as
-/// dropped), then mark the object [`PREV_DROPPED`].
-#[inline(always)]
-pub(super) fn drop_trash_value(node: Node) {
-    let obj = node.obj();
-    run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
-        // SAFETY: the collector owns the trash (I5); each value is dropped
-        // exactly once, here; nothing reads it afterwards (weak handles
-        // cannot upgrade to trash, strong handles live only in trash).
-        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
-    });
-    node.set_dropped();
 }
 
 /// Per-thread heap: one walk that drops each value and frees each object as

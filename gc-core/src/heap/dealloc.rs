@@ -193,18 +193,28 @@ pub(crate) unsafe fn delete_trash<T: Trace + 'static>(h: Node) {
 /// # Safety
 /// As for [`delete_trash`].
 pub(crate) unsafe fn delete_trash_erased(h: Node) {
+    drop_trash_value(h);
     let obj = h.obj();
-    run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
-        // SAFETY: I5: as in `delete_trash`.
-        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
-    });
-    h.set_dropped();
     // SAFETY: I1: live (the implicit weak is still held).
     if unsafe { obj.counts() }.strong() == 0 {
         // SAFETY: I5: as in `delete_trash`; I1: the vtable's dealloc frees
         // exactly this object.
         unsafe { free_linked_trash(h, heap, || (obj.vtable.dealloc)(obj.counts, obj.meta)) };
     }
+}
+
+/// Drop one trash value (panics are reported, and the value counts as
+/// dropped), then mark the object `PREV_DROPPED` (I5).
+#[inline(always)]
+pub(crate) fn drop_trash_value(node: Node) {
+    let obj = node.obj();
+    run_reporting_panics(&|| format!("drop of {}", (obj.vtable.type_name)()), || {
+        // SAFETY: the collector owns the trash (I5); each value is dropped
+        // exactly once, here; nothing reads it afterwards (weak handles
+        // cannot upgrade to trash, strong handles live only in trash).
+        unsafe { (obj.vtable.drop_value)(obj.counts, obj.meta) }
+    });
+    node.set_dropped();
 }
 
 /// The per-thread heap at refcount death: `None` once the thread's heap is
