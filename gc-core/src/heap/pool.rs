@@ -367,11 +367,9 @@ impl Pool {
     #[inline(always)]
     unsafe fn free_in_class(&self, block: NonNull<u8>, class: usize) {
         let block = block.as_ptr();
-        let offset = block as usize & (PAGE_SIZE - 1);
-        // SAFETY: P2: blocks lie inside their page, `offset` bytes past its
-        // start; the page is live while it has a used block (P2).
-        let page = unsafe { block.sub(offset) }.cast::<Page>();
-        // SAFETY: as above; the page belongs to this pool (P1).
+        let page = page_of(block);
+        // SAFETY: P2: blocks lie inside their page, which is live while it
+        // has a used block; the page belongs to this pool (P1).
         let p = unsafe { &mut *page };
         debug_assert_eq!(p.class as usize, class, "gc: pool class mismatch");
         // SAFETY: P2: the block is ours again and at least 16 bytes.
