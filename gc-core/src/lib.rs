@@ -453,13 +453,13 @@ pub mod __private {
     /// the world slot the calling thread holds, and those of every slot no
     /// thread holds.
     pub fn sync_pool_pages() -> (usize, usize) {
-        crate::sync::heap::heap().world.pool_pages()
+        crate::sync::world::world().pool_pages()
     }
 
     /// An identity of the world slot (and pool) the calling thread holds,
     /// 0 if none (for tests).
     pub fn sync_slot_id() -> usize {
-        crate::sync::heap::heap().world.own_slot_id()
+        crate::sync::world::world().own_slot_id()
     }
 
     /// Bytes per page of the object pool.

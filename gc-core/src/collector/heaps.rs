@@ -254,7 +254,7 @@ impl CollectorHeap for SyncHeap {
         if generation == 2 {
             // A full collection: the pools of slots no thread holds take
             // over their remote frees and give back empty chunks (SP1).
-            self.world.reclaim_free_slots();
+            world::world().reclaim_free_slots();
         }
         done
     }
@@ -270,7 +270,7 @@ impl CollectorHeap for SyncHeap {
     }
     fn stop_world(&self) -> bool {
         let timeout = Duration::from_nanos(self.stop_timeout.load(Ordering::Relaxed));
-        if !self.world.stop(world::Deadline::after(timeout)) {
+        if !world::world().stop(world::Deadline::after(timeout)) {
             return false;
         }
         let mut w = primitive::lock(&self.state);
@@ -282,8 +282,7 @@ impl CollectorHeap for SyncHeap {
         let gen0 = self.generations[0].head();
         let mut delta = 0;
         // SAFETY: N1, N4: the world is stopped.
-        self.world
-            .for_each_slot(|slot| delta += unsafe { slot.nursery.gather(gen0) });
+        world::world().for_each_slot(|slot| delta += unsafe { slot.nursery.gather(gen0) });
         self.young.fetch_add(delta, Ordering::Relaxed);
         drop(w);
         true
@@ -293,7 +292,7 @@ impl CollectorHeap for SyncHeap {
         w.stopped = false;
         drop(w);
         self.state_changed.notify_all();
-        self.world.resume();
+        world::world().resume();
     }
 
     fn may_hold_legacy_finalizers(&self) -> bool {

@@ -10,6 +10,7 @@
 use super::counts::SyncCounts;
 use super::heap::{heap, SyncCallback, SyncHeap};
 use super::nursery;
+use super::world::world;
 use crate::heap::death::{self, DeathHeap};
 use crate::heap::death::{DeathOps, Erased};
 use crate::heap::header::{Node, ObjPtr, RefCounter, IN_NURSERY};
@@ -159,7 +160,7 @@ unsafe fn unlink_dying(heap: &'static SyncHeap, h: Node, obj: ObjPtr) -> bool {
     // read again once attached (a gather may have moved it to a list
     // before this thread attached; none can while it is).
     if counts.has_flag(IN_NURSERY) {
-        let flush = heap.world.attached(|slot| {
+        let flush = world().attached(|slot| {
             if !counts.has_flag(IN_NURSERY) {
                 return None;
             }

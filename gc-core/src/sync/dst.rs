@@ -9,6 +9,7 @@ use super::counts::SyncCounts;
 use super::handle::Gc;
 use super::heap::{heap, NurseryFlag};
 use super::weak::Weak;
+use super::world::world;
 use crate::handle::dst::CoerceParts;
 use crate::heap::header::{ErasedType, GcBox, Node, VTable};
 use crate::trace::Trace;
@@ -37,7 +38,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
     /// comes from the slot's pool (SP2).
     #[inline(always)]
     fn alloc_scope<R>(f: impl FnOnce() -> R) -> R {
-        heap().world.with_own_slot(|_| f())
+        world().with_own_slot(|_| f())
     }
 
     /// A new object made by `heap::dst` (strong 1, value written, not

@@ -6,6 +6,7 @@ use super::dealloc::release;
 use super::heap::{heap, NurseryFlag};
 use super::nursery;
 use super::weak::Weak;
+use super::world::world;
 use crate::heap::alloc::CyclicGuard;
 use crate::heap::death::clear_weak_for_good;
 use crate::heap::death::Erased;
@@ -105,7 +106,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     #[inline(always)]
     fn new_pooled(value: T, layout: std::alloc::Layout) -> Gc<T> {
         let heap = heap();
-        let (ptr, flush) = heap.world.attached(|slot| {
+        let (ptr, flush) = world().attached(|slot| {
             // SAFETY: SP1: `slot` is this attached thread's; SP2: an object
             // of a type and layout the slot pools serve.
             let base = unsafe { slot.pool.alloc_held(layout) };
@@ -331,9 +332,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
 #[inline(always)]
 fn allocate<T: Trace + Send + Sync + 'static>(strong: u32, weak: u32) -> NonNull<SyncBox<T>> {
     if SyncBox::<T>::own_pooled(SyncBox::<T>::allocation_layout().0) {
-        heap()
-            .world
-            .with_own_slot(|_| SyncBox::<T>::allocate(strong, weak))
+        world().with_own_slot(|_| SyncBox::<T>::allocate(strong, weak))
     } else {
         SyncBox::<T>::allocate(strong, weak)
     }

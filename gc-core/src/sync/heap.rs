@@ -3,7 +3,7 @@
 //! invariants S1–S6 are stated in the [`sync`](super) module docs.
 
 use super::counts::SyncCounts;
-use super::world::{Permit, World};
+use super::world::world;
 use crate::heap::gen::GenState;
 use crate::heap::header::{Node, IN_NURSERY};
 use crate::heap::list::List;
@@ -49,7 +49,7 @@ pub(crate) enum NurseryFlag {
 
 /// A value alone on its pair of cache lines (the young count, which every
 /// thread adds to now and then, must not share a line with what threads
-/// read all the time: the stop word, the trigger).
+/// read all the time: the trigger).
 #[repr(align(128))]
 pub(crate) struct Padded<T>(pub(crate) T);
 
@@ -63,8 +63,6 @@ impl<T> std::ops::Deref for Padded<T> {
 
 /// The sync heap (one per process).
 pub(crate) struct SyncHeap {
-    /// Per-thread slots and the stop request (`world` module).
-    pub(crate) world: World,
     /// The list lock (S4) with the generation bookkeeping; `stopped` while
     /// a collector has the world stopped.
     pub(crate) state: Mutex<WorldState>,
@@ -113,7 +111,6 @@ pub(crate) fn heap() -> &'static SyncHeap {
 impl SyncHeap {
     fn new() -> SyncHeap {
         SyncHeap {
-            world: World::new(),
             stop_timeout: AtomicU64::new(0),
             state: Mutex::new(WorldState {
                 stopped: false,
@@ -150,13 +147,6 @@ impl SyncHeap {
         primitive::lock(&self.state)
     }
 
-    /// Take a permit (attach this thread; S1, S2): waits while a collector
-    /// stops or has stopped the world (`world` W1).
-    #[inline]
-    pub(crate) fn permit(&'static self) -> Permit {
-        self.world.permit()
-    }
-
     /// Link a new object into this thread's nursery (N1, N3) and count it;
     /// returns whether an automatic collection is due (past `threshold[0]`,
     /// and past the back-off a failed automatic attempt left). `flag` says
@@ -177,9 +167,7 @@ impl SyncHeap {
         }
         // SAFETY: N1: the slot is this attached thread's; the object is
         // fresh (or at strong 0, new_cyclic) and unlinked, flagged above.
-        let flush = self
-            .world
-            .attached(|slot| unsafe { slot.nursery.link(header) });
+        let flush = world().attached(|slot| unsafe { slot.nursery.link(header) });
         match flush {
             Some(delta) => self.add_young(delta),
             None => false,

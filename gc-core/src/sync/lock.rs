@@ -5,8 +5,7 @@
 //! poisons (like parking_lot): a panic while a guard is held leaves the
 //! value as the panicking code left it.
 
-use super::heap::heap;
-use super::world::Permit;
+use super::world::{world, Permit};
 use crate::primitive::{self, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::trace::{Trace, Tracer};
 use std::fmt;
@@ -88,7 +87,7 @@ impl<T> GcMutex<T> {
     /// ```
     #[inline(always)]
     pub fn lock(&self) -> GcMutexGuard<'_, T> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = primitive::lock(&self.inner);
         GcMutexGuard { guard, _permit }
     }
@@ -108,7 +107,7 @@ impl<T> GcMutex<T> {
     /// ```
     #[inline]
     pub fn try_lock(&self) -> Option<GcMutexGuard<'_, T>> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = unpoisoned(self.inner.try_lock())?;
         Some(GcMutexGuard { guard, _permit })
     }
@@ -283,7 +282,7 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline(always)]
     pub fn read(&self) -> GcRwLockReadGuard<'_, T> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
         GcRwLockReadGuard { guard, _permit }
     }
@@ -299,7 +298,7 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline(always)]
     pub fn write(&self) -> GcRwLockWriteGuard<'_, T> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
         GcRwLockWriteGuard { guard, _permit }
     }
@@ -320,7 +319,7 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline]
     pub fn try_read(&self) -> Option<GcRwLockReadGuard<'_, T>> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = unpoisoned(self.inner.try_read())?;
         Some(GcRwLockReadGuard { guard, _permit })
     }
@@ -339,7 +338,7 @@ impl<T> GcRwLock<T> {
     /// ```
     #[inline]
     pub fn try_write(&self) -> Option<GcRwLockWriteGuard<'_, T>> {
-        let _permit = heap().permit();
+        let _permit = world().permit();
         let guard = unpoisoned(self.inner.try_write())?;
         Some(GcRwLockWriteGuard { guard, _permit })
     }

@@ -3,6 +3,7 @@
 use super::counts::SyncCounts;
 use super::handle::Gc;
 use super::heap::heap;
+use super::world::world;
 use crate::handle::weak::EMPTY;
 use crate::heap::dst::weak_obj;
 use crate::heap::header::{GcBox, VTable, WEAK_EPOCH};
@@ -85,7 +86,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
         let ptr = self.ptr()?;
-        let _permit = heap().permit();
+        let _permit = world().permit();
         // SAFETY: a weak handle keeps the allocation alive (I1).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
         if !counts.try_inc_strong() {

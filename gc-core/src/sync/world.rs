@@ -10,29 +10,45 @@
 //! (`membarrier(2)`) so that a mutator, which attaches all the time, pays
 //! for none.
 //!
-//! Each thread owns one [`ThreadSlot`] (its own cache line), taken from the
-//! world's registry on its first attach and given back when the thread
-//! exits. Attaching is a plain store to the thread's own slot, a compiler
-//! fence and a load of the shared `stop` word; detaching is a store and a
-//! load. Nested permits (a guard taken while another is held) only count in
-//! a thread-local cell: only the outermost one touches the slot. No lock is
-//! taken and no atomic read-modify-write or hardware fence is executed
-//! unless a collector is asking the world to stop (or the platform has no
-//! process-wide barrier: see W1's fallback).
+//! There is one world per process ([`world`], a `const`-initialised
+//! static). Each thread owns one [`ThreadSlot`] (its own cache-line pair),
+//! taken from the world's registry on its first attach and given back when
+//! the thread exits. A permit touches only the hot part of its thread's
+//! slot ([`Attach`]), and nothing another thread writes while the world
+//! runs:
+//!
+//! * `attached` is the thread's permit depth: taking a permit adds one,
+//!   releasing one subtracts one (plain stores, no read-modify-write: only
+//!   the owner writes it). The outermost permit's stores (0 → 1, 1 → 0)
+//!   are the attach and the detach the collector sees.
+//! * `flags` sends the unusual cases down a cold path with one test: a
+//!   stop request (the collector sets it in every slot), the fallback
+//!   barrier pair, the owner's thread exiting, and — in the static
+//!   sentinel every thread starts with — "no slot yet".
+//!
+//! Attaching is thus an increment, a compiler fence, a load and a test;
+//! detaching a decrement, a load and a test. No lock is taken, no shared
+//! cache line is read, and no atomic read-modify-write or hardware fence is
+//! executed unless a collector is asking the world to stop (or the platform
+//! has no process-wide barrier: see W1's fallback).
 //!
 //! # Protocol
 //!
 //! Invariants W1–W5, relied on by `sync` (its S1, S2, S6) and by the
 //! comments here:
 //!
-//! * **W1 (Dekker pair, asymmetric).** A mutator attaches with
-//!   `slot.store(1)`, a *light* barrier, then `stop.load()`; a collector
-//!   requests a stop with `stop.store(true)`, a *heavy* barrier, then loads
-//!   every slot. The barriers make the pair a store-buffering (Dekker)
-//!   test in which at least one side sees the other's store: either the
-//!   mutator sees the request (and backs off: detaches and waits for the
-//!   world to run), or the collector sees the slot attached (and waits, or
-//!   gives up). The barriers, chosen once per process ([`Barrier`]):
+//! * **W1 (Dekker pair, asymmetric).** A mutator attaches by storing depth
+//!   1 to its slot's `attached`, a *light* barrier, then a load of its
+//!   slot's `flags`; a collector requests a stop by setting [`STOP`] in
+//!   the world's `stop` word and in every registered slot's `flags` (under
+//!   the registry mutex), a *heavy* barrier, then loads every slot's
+//!   `attached`. The barriers make each slot's pair a store-buffering
+//!   (Dekker) test in which at least one side sees the other's store:
+//!   either the mutator sees the request (and backs off: detaches and
+//!   waits for the world to run), or the collector sees the slot attached
+//!   (and waits, or gives up). The barriers, chosen once per process
+//!   ([`Barrier`], before the first slot is handed out or the first stop
+//!   is requested) and copied into each slot's `flags` ([`FENCE`]):
 //!   1. *membarrier* (Linux ≥ 4.14, registered for
 //!      `MEMBARRIER_CMD_PRIVATE_EXPEDITED`): light = a compiler fence (the
 //!      store stays before the load in program order), heavy =
@@ -40,7 +56,7 @@
 //!      The syscall runs a full memory barrier on every CPU that runs a
 //!      thread of this process, at some point of that thread's execution
 //!      (a thread not running passed a context switch, itself a full
-//!      barrier). Per mutator: if its load of `stop` comes after that
+//!      barrier). Per mutator: if its load of `flags` comes after that
 //!      point, it sees the request, stored before the syscall; otherwise
 //!      its store to the slot came before the point too, and is visible to
 //!      the collector's loads, made after the syscall returned.
@@ -48,43 +64,52 @@
 //!      `fence(SeqCst)`: two `SeqCst` fences order the two stores before
 //!      the two loads in the single total order of `SeqCst` fences (C++
 //!      [atomics.fences], the store-buffering litmus test; loom checks this
-//!      form).
+//!      form). The slot's [`FENCE`] flag sends every attach to the cold
+//!      path, which issues the fence and loads `flags` again.
 //!
 //!   If the heavy barrier fails (the syscall returns an error, which a
 //!   registered process does not see), the collector treats the stop as
 //!   failed: the world is never assumed stopped without W1.
-//! * **W2 (happens-before).** Detaching is a `Release` store of 0; the
-//!   collector's `Acquire` load that reads it makes everything the mutator
-//!   did while attached happen before the stopped phase. The collector
-//!   clears `stop` with a `Release` store (under the gate mutex); a
-//!   mutator's `Acquire` load that reads it makes the stopped phase happen
-//!   before the mutator's next attached section. (These are ordinary
-//!   acquire/release pairs, which ThreadSanitizer sees; W1 only decides
-//!   *which* values the loads can return.)
+//! * **W2 (happens-before).** Detaching is a `Release` store of the
+//!   decremented depth (0 for the outermost permit); the collector's
+//!   `Acquire` load that reads it makes everything the mutator did while
+//!   attached happen before the stopped phase. The collector withdraws the
+//!   request with `Release` read-modify-writes of every slot's `flags`,
+//!   then a `Release` store of `stop` (under the gate mutex); a mutator's
+//!   `Acquire` load of its `flags` that reads the cleared flag makes the
+//!   stopped phase happen before the mutator's next attached section.
+//!   (These are ordinary acquire/release pairs, which ThreadSanitizer
+//!   sees; W1 only decides *which* values the loads can return.)
 //! * **W3 (bounded stop).** The collector waits for detached slots only
-//!   until its deadline; then it clears `stop` and reports failure. Nothing
-//!   else it does waits on a mutator, so no cycle of waits can include it
-//!   for longer than its deadline. A mutator that backs off waits only for
-//!   `stop` to clear, which every collector does within its deadline or at
-//!   the end of its stopped phase.
+//!   until its deadline; then it withdraws the request and reports
+//!   failure. Nothing else it does waits on a mutator, so no cycle of
+//!   waits can include it for longer than its deadline. A mutator that
+//!   backs off waits only for `stop` to clear, which every collector does
+//!   within its deadline or at the end of its stopped phase (after
+//!   clearing the slots' flags).
 //! * **W4 (one collector).** At most one thread requests a stop at a time
-//!   (the sync heap's `collecting` flag).
+//!   (the sync heap's `collecting` flag). Only it sets or clears [`STOP`],
+//!   in `stop` and in the slots' `flags`, under the registry mutex; a slot
+//!   handed out copies `stop` into its `flags` under the same mutex.
 //! * **W5 (slots).** A slot is owned by at most one thread at a time (the
 //!   registry hands it out and takes it back under its mutex, detached);
-//!   only its owner stores to it, and only while its permit depth goes
-//!   0 → 1 (store 1) or 1 → 0 (store 0). Slots are never freed (a thread
-//!   exiting gives its slot back for the next thread), so the registry
-//!   holds `&'static` references and the collector can scan a slot whose
-//!   thread is exiting. A thread registers its slot (under the registry
-//!   mutex) *before* it first attaches, so a collector that scanned the
-//!   registry without seeing it made its stop request happen before that
-//!   attach (the mutex), which then sees the request.
+//!   only its owner stores to its `attached` (plain stores of its permit
+//!   depth) and sets or clears [`EXITING`] (its thread-local owner is
+//!   gone: the permit that brings the depth back to 0 gives the slot
+//!   back). A thread's slot stays its own while its depth is non-zero (a
+//!   thread holding a permit holds its slot). Slots are never freed (a
+//!   thread exiting gives its slot back for the next thread), so the
+//!   registry holds `&'static` references and the collector can scan a
+//!   slot whose thread is exiting. A thread takes its slot (under the
+//!   registry mutex, copying the request state into its flags) *before*
+//!   it first attaches, so a collector that did not set that slot's flag
+//!   had set `stop` before the copy (the mutex), which the copy carries.
 //!
 //! A thread whose thread-local *owner* is already destroyed (code running
 //! in another thread-local's destructor) still attaches through its slot:
-//! the per-thread depth and slot live in a `const` thread-local without a
-//! destructor, always accessible; the last permit such a thread releases
-//! gives the slot back.
+//! the slot pointers live in a `const` thread-local without a destructor,
+//! always accessible; such a thread's slot carries [`EXITING`], and the
+//! last permit it releases gives the slot back.
 //!
 //! # Waiting
 //!
@@ -98,28 +123,80 @@
 
 use super::nursery::Nursery;
 use super::pool::SyncPool;
-use crate::primitive::{self, fence, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
-use std::cell::{Cell, OnceCell};
+use crate::primitive::{self, fence, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering};
+use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod barrier;
+use barrier::Barrier;
+pub(crate) use barrier::Deadline;
 
 /// The longest single sleep of a collector waiting for slots to detach.
 #[cfg(not(loom))]
 const SLICE: Duration = Duration::from_micros(200);
 
-/// One thread's attached state, alone on its cache line (128 bytes: the
-/// pair of lines x86's adjacent-line prefetcher fetches together), so that
-/// threads attaching at once do not share a line.
+/// A collector requests a stop (`stop` and every slot's `flags`; W1, W4).
+const STOP: u32 = 1;
+/// The barrier pair is the fallback (W1.2): attaches take the cold path,
+/// which issues the fence.
+const FENCE: u32 = 2;
+/// `flags`: the slot's thread is exiting; its last permit gives the slot
+/// back (W5).
+const EXITING: u32 = 4;
+/// `flags` of the sentinel: the thread holds no slot yet.
+const NO_SLOT: u32 = 8;
+/// `stop`: the barrier pair is not chosen yet (W1).
+#[cfg(not(loom))]
+const UNSET: u32 = 16;
+
+/// The part of a slot a permit touches (module docs).
+pub(crate) struct Attach {
+    /// The owner's permit depth (W5); non-zero = attached (W1).
+    attached: AtomicUsize,
+    /// [`STOP`] | [`FENCE`] | [`EXITING`] | [`NO_SLOT`].
+    flags: AtomicU32,
+}
+
+impl Attach {
+    #[cfg(not(loom))]
+    const fn new(flags: u32) -> Attach {
+        Attach {
+            attached: AtomicUsize::new(0),
+            flags: AtomicU32::new(flags),
+        }
+    }
+    #[cfg(loom)]
+    fn new(flags: u32) -> Attach {
+        Attach {
+            attached: AtomicUsize::new(0),
+            flags: AtomicU32::new(flags),
+        }
+    }
+}
+
+/// One thread's state, alone on its cache-line pair, so that threads
+/// attaching at once do not share a line.
 #[repr(align(128))]
 pub(crate) struct ThreadSlot {
-    attached: AtomicUsize,
+    attach: Attach,
     /// The objects allocated by the slot's threads since the last gather
     /// (`nursery`, N1: its owner is this slot's thread, W5).
     pub(crate) nursery: Nursery,
     /// The memory of the tracked objects the slot's threads allocate
     /// (`pool`, SP1: its user is this slot's thread, W5).
     pub(crate) pool: SyncPool,
+}
+
+/// The `Attach` of every thread without a slot: its [`NO_SLOT`] flag sends
+/// the first attach to the cold path, which takes a slot. Its depth is
+/// nobody's (threads without a slot add to it before they look at the
+/// flags; nothing reads it).
+#[cfg(not(loom))]
+static NO_SLOT_YET: Attach = Attach::new(NO_SLOT);
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref NO_SLOT_YET: Attach = Attach::new(NO_SLOT);
 }
 
 /// The slots ever handed out (W5).
@@ -131,141 +208,128 @@ struct Registry {
 }
 
 impl Registry {
-    fn take(&mut self) -> &'static ThreadSlot {
-        if let Some(slot) = self.free.pop() {
-            return slot;
-        }
-        let slot: &'static ThreadSlot = Box::leak(Box::new(ThreadSlot {
-            attached: AtomicUsize::new(0),
-            nursery: Nursery::new(),
-            pool: SyncPool::new(),
-        }));
-        slot.pool.init();
-        self.all.push(slot);
+    /// A slot for this thread, its flags copied from `stop` (W4, W5).
+    fn take(&mut self, stop: u32) -> &'static ThreadSlot {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot: &'static ThreadSlot = Box::leak(Box::new(ThreadSlot {
+                    attach: Attach::new(0),
+                    nursery: Nursery::new(),
+                    pool: SyncPool::new(),
+                }));
+                slot.pool.init();
+                self.all.push(slot);
+                slot
+            }
+        };
+        slot.attach
+            .flags
+            .store(stop & (STOP | FENCE), Ordering::Relaxed);
         slot
     }
 }
 
-/// The W1 barrier pair this process uses.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Barrier {
-    /// Light = compiler fence, heavy = `membarrier(PRIVATE_EXPEDITED)`.
-    #[cfg_attr(
-        any(loom, miri, not(any(target_os = "linux", target_os = "android"))),
-        allow(dead_code)
-    )]
-    Membarrier,
-    /// Light = heavy = `fence(SeqCst)`.
-    Fence,
+/// The mutator's light barrier of W1 on the fast path, between the slot
+/// store and the `flags` load: a compiler fence (the membarrier pair; the
+/// fallback pair's fence is issued on the cold path the [`FENCE`] flag
+/// leads to).
+#[inline(always)]
+fn compiler_fence() {
+    #[cfg(not(loom))]
+    primitive::compiler_fence(Ordering::SeqCst);
 }
 
-impl Barrier {
-    /// Register for private expedited membarrier if the kernel has it.
-    fn detect() -> Barrier {
-        #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom), not(miri)))]
-        {
-            use rustix::thread::{membarrier, membarrier_query, MembarrierCommand};
-            let q = membarrier_query();
-            if q.contains_command(MembarrierCommand::PrivateExpedited)
-                && q.contains_command(MembarrierCommand::RegisterPrivateExpedited)
-                && membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok()
-            {
-                return Barrier::Membarrier;
-            }
-        }
-        Barrier::Fence
-    }
-
-    /// The mutator's side of W1, between its slot store and `stop` load.
-    #[inline(always)]
-    fn light(self) {
-        #[cfg(not(loom))]
-        if self == Barrier::Membarrier {
-            primitive::compiler_fence(Ordering::SeqCst);
-            return;
-        }
-        fence(Ordering::SeqCst);
-    }
-
-    /// The collector's side of W1, between its `stop` store and slot
-    /// loads; `false` if the barrier could not be issued.
-    fn heavy(self) -> bool {
-        fence(Ordering::SeqCst);
-        #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom), not(miri)))]
-        if self == Barrier::Membarrier {
-            use rustix::thread::{membarrier, MembarrierCommand};
-            if membarrier(MembarrierCommand::PrivateExpedited).is_err() {
-                return false;
-            }
-            fence(Ordering::SeqCst);
-        }
-        true
-    }
-}
-
-/// The slots and the stop request.
+/// The slots and the stop request (one per process: [`world`]).
 pub(crate) struct World {
-    /// A collector asks mutators to stay detached (W1).
-    stop: AtomicBool,
-    barrier: Barrier,
-    /// Shared with every thread's `Owner`, whose destructor (at thread
-    /// exit) gives its slot back without reaching the heap itself.
-    registry: Arc<Mutex<Registry>>,
+    /// [`STOP`] | [`FENCE`] | `UNSET`: what a slot handed out copies into
+    /// its flags (W4); a mutator that backed off waits for it to clear.
+    stop: AtomicU32,
+    /// Chooses the barrier pair once (W1).
+    #[cfg(not(loom))]
+    choose: std::sync::Once,
+    registry: Mutex<Registry>,
     /// Mutators backing off wait here for `stop` to clear; the collector
     /// sleeps here between scans.
     gate: Mutex<()>,
     gate_changed: Condvar,
 }
 
-/// The thread-local side: permit depth and this thread's slot. No
-/// destructor, so always accessible, even from other thread-locals'
-/// destructors.
-struct Local {
-    depth: Cell<usize>,
-    slot: Cell<Option<&'static ThreadSlot>>,
-    /// The thread's `Owner` is gone: the last permit gives the slot back.
-    exiting: Cell<bool>,
+#[cfg(not(loom))]
+static WORLD: World = World {
+    stop: AtomicU32::new(UNSET),
+    choose: std::sync::Once::new(),
+    registry: Mutex::new(Registry {
+        all: Vec::new(),
+        free: Vec::new(),
+    }),
+    gate: Mutex::new(()),
+    gate_changed: Condvar::new(),
+};
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref WORLD: World = World {
+        // loom checks the fallback pair.
+        stop: AtomicU32::new(FENCE),
+        registry: Mutex::new(Registry {
+            all: Vec::new(),
+            free: Vec::new(),
+        }),
+        gate: Mutex::new(()),
+        gate_changed: Condvar::new(),
+    };
 }
 
-impl Local {
-    const fn new() -> Local {
-        Local {
-            depth: Cell::new(0),
-            slot: Cell::new(None),
-            exiting: Cell::new(false),
-        }
-    }
+/// The process's world.
+#[inline(always)]
+pub(crate) fn world() -> &'static World {
+    &WORLD
+}
+
+/// The thread-local side. No destructor, so always accessible, even from
+/// other thread-locals' destructors.
+struct Local {
+    /// This thread's slot's `Attach`, or [`NO_SLOT_YET`].
+    hot: Cell<&'static Attach>,
+    /// This thread's slot (W5).
+    slot: Cell<Option<&'static ThreadSlot>>,
 }
 
 /// Gives the thread's slot back when the thread exits (W5).
 struct Owner {
-    registry: OnceCell<Arc<Mutex<Registry>>>,
+    /// This thread took a slot while its owner was alive.
+    armed: Cell<bool>,
 }
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let Some(registry) = self.registry.take() else {
+        if !self.armed.get() {
             return;
-        };
+        }
         let _ = LOCAL.try_with(|l| {
-            l.exiting.set(true);
-            if l.depth.get() == 0 {
-                if let Some(slot) = l.slot.take() {
-                    SyncPool::set_current(None); // SP1
-                    primitive::lock(&registry).free.push(slot);
-                }
+            let Some(slot) = l.slot.get() else { return };
+            if slot.attach.attached.load(Ordering::Relaxed) == 0 {
+                world().give_back(l, slot);
+            } else {
+                // Permits outlive the owner (a guard kept in a later
+                // thread-local, or forgotten): the slot stays attached, and
+                // the last of them gives it back (W5).
+                slot.attach.flags.fetch_or(EXITING, Ordering::Relaxed);
             }
-            // Otherwise permits outlive the owner (a guard kept in a later
-            // thread-local, or forgotten): the slot stays attached, and the
-            // last of them gives it back.
         });
     }
 }
 
 #[cfg(not(loom))]
 std::thread_local! {
-    static LOCAL: Local = const { Local::new() };
-    static OWNER: Owner = const { Owner { registry: OnceCell::new() } };
+    static LOCAL: Local = const {
+        Local {
+            hot: Cell::new(&NO_SLOT_YET),
+            slot: Cell::new(None),
+        }
+    };
+    static OWNER: Owner = const { Owner { armed: Cell::new(false) } };
 }
 // loom's `thread_local!` has no `const` form.
 #[cfg(loom)]
@@ -273,94 +337,63 @@ std::thread_local! {
 mod tls {
     use super::*;
     loom::thread_local! {
-        pub(super) static LOCAL: Local = Local::new();
-        pub(super) static OWNER: Owner = Owner { registry: OnceCell::new() };
+        pub(super) static LOCAL: Local = Local {
+            hot: Cell::new(&NO_SLOT_YET),
+            slot: Cell::new(None),
+        };
+        pub(super) static OWNER: Owner = Owner { armed: Cell::new(false) };
     }
 }
 #[cfg(loom)]
 use tls::{LOCAL, OWNER};
 
+/// The slot this thread holds, if any.
+#[inline(always)]
+fn own_slot() -> Option<&'static ThreadSlot> {
+    LOCAL.with(|l| l.slot.get())
+}
+
 /// A held permit (this thread is attached): while any exists, the world
-/// cannot be stopped. Not `Send`: it is released on the thread that took it.
+/// cannot be stopped. Not `Send`: it is released on the thread that took
+/// it, which holds its slot meanwhile (W5).
 pub(crate) struct Permit {
-    world: &'static World,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for Permit {
     #[inline(always)]
     fn drop(&mut self) {
-        let world = self.world;
-        LOCAL.with(|l| {
-            let d = l.depth.get() - 1;
-            l.depth.set(d);
-            if d == 0 {
-                if let Some(slot) = l.slot.get() {
-                    slot.attached.store(0, Ordering::Release); // W2
-                    if world.stop.load(Ordering::Relaxed) || l.exiting.get() {
-                        world.after_detach(l);
-                    }
-                }
-            }
-        });
+        // W5: a thread holding a permit holds its slot, whose `Attach` is
+        // `hot`.
+        let hot = LOCAL.with(|l| l.hot.get());
+        // W5: only this thread stores to its slot's depth.
+        let depth = hot.attached.load(Ordering::Relaxed);
+        hot.attached.store(depth - 1, Ordering::Release); // W2
+        if hot.flags.load(Ordering::Relaxed) & (STOP | EXITING) != 0 {
+            world().detach_slow(hot);
+        }
     }
 }
 
 /// Permits this thread holds (S6: a thread holding one never stops the
 /// world).
 pub(crate) fn permits_held() -> usize {
-    LOCAL.try_with(|l| l.depth.get()).unwrap_or(1)
-}
-
-/// When a stop attempt gives up.
-#[derive(Clone, Copy)]
-pub(crate) struct Deadline {
-    #[cfg_attr(loom, allow(dead_code))]
-    at: Option<Instant>,
-    zero: bool,
-}
-
-impl Deadline {
-    pub(crate) fn after(timeout: Duration) -> Self {
-        Deadline {
-            at: Instant::now().checked_add(timeout),
-            zero: timeout.is_zero(),
-        }
-    }
-
-    #[cfg(not(loom))]
-    fn remaining(&self) -> Option<Duration> {
-        match self.at {
-            Some(at) => at
-                .checked_duration_since(Instant::now())
-                .filter(|d| !d.is_zero()),
-            None => Some(SLICE),
-        }
-    }
+    LOCAL
+        .try_with(|l| {
+            l.slot
+                .get()
+                .map_or(0, |s| s.attach.attached.load(Ordering::Relaxed))
+        })
+        .unwrap_or(1)
 }
 
 impl World {
-    pub(crate) fn new() -> Self {
-        World {
-            stop: AtomicBool::new(false),
-            barrier: Barrier::detect(),
-            registry: Arc::new(Mutex::new(Registry {
-                all: Vec::new(),
-                free: Vec::new(),
-            })),
-            gate: Mutex::new(()),
-            gate_changed: Condvar::new(),
-        }
-    }
-
     /// Attach this thread (take a permit). Waits while a collector has
-    /// requested or holds a stop. Only the outermost permit of a thread
-    /// touches its slot.
+    /// requested or holds a stop.
     #[inline(always)]
     pub(crate) fn permit(&'static self) -> Permit {
-        LOCAL.with(|l| self.enter(l));
+        self.enter();
         Permit {
-            world: self,
             _not_send: PhantomData,
         }
     }
@@ -370,13 +403,12 @@ impl World {
     /// slot's nursery as its owner (N1).
     #[inline(always)]
     pub(crate) fn attached<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
-        // As `permit`, also returning the slot (one thread-local access).
-        let slot = LOCAL.with(|l| self.enter(l));
+        self.enter();
         let _permit = Permit {
-            world: self,
             _not_send: PhantomData,
         };
-        f(slot.expect("gc: an attached thread has a slot"))
+        // SAFETY: W5: an attached thread holds a slot.
+        f(unsafe { own_slot().unwrap_unchecked() })
     }
 
     /// Run `f` with the slot this thread holds (W5), attaching only if it
@@ -385,7 +417,7 @@ impl World {
     /// attached (N1).
     #[inline(always)]
     pub(crate) fn with_own_slot<R>(&'static self, f: impl FnOnce(&'static ThreadSlot) -> R) -> R {
-        match LOCAL.with(|l| l.slot.get()) {
+        match own_slot() {
             Some(slot) => f(slot),
             None => self.attached(f),
         }
@@ -431,19 +463,21 @@ impl World {
             .map_or(0, |s| s as *const ThreadSlot as usize)
     }
 
-    /// Take one more permit on this thread (`l` is its `LOCAL`): the
-    /// outermost attaches its slot (W1). Returns the slot.
+    /// Take one more permit on this thread: add one to its depth (W5) and
+    /// test its flags (W1: the outermost permit's store is the attach).
     #[inline(always)]
-    fn enter(&'static self, l: &Local) -> Option<&'static ThreadSlot> {
-        let d = l.depth.get();
-        if d == 0 {
-            match l.slot.get() {
-                Some(slot) => self.attach(slot),
-                None => self.attach_new(l),
-            }
+    fn enter(&'static self) {
+        let hot = LOCAL.with(|l| l.hot.get());
+        // W5: only this thread stores to its slot's depth (or to
+        // `NO_SLOT_YET`'s, which is nobody's).
+        let depth = hot.attached.load(Ordering::Relaxed);
+        hot.attached.store(depth + 1, Ordering::Relaxed); // W1
+        compiler_fence(); // W1 (membarrier pair)
+                          // W1; W2: `Acquire`, so that a withdrawn request orders the
+                          // stopped phase before this attached section.
+        if hot.flags.load(Ordering::Acquire) != 0 {
+            self.enter_slow(hot);
         }
-        l.depth.set(d + 1);
-        l.slot.get()
     }
 
     /// Run `f` on every slot ever handed out (the collector's gather, with
@@ -454,32 +488,38 @@ impl World {
         }
     }
 
-    /// W1's mutator side.
-    #[inline(always)]
-    fn attach(&self, slot: &ThreadSlot) {
-        slot.attached.store(1, Ordering::Relaxed); // W1
-                                                   // W1; then W2: `Acquire`, so that a `false` written by `resume`
-                                                   // orders the stopped phase before this attached section.
-        self.barrier.light();
-        if self.stop.load(Ordering::Acquire) {
-            self.back_off(slot);
+    /// `enter` found flags: no slot yet, or a request, the fallback pair or
+    /// an exiting thread. Only the outermost permit acts on the last
+    /// three: a nested one is attached already (its outermost permit
+    /// passed W1).
+    #[cold]
+    #[inline(never)]
+    fn enter_slow(&'static self, hot: &Attach) {
+        if hot.flags.load(Ordering::Relaxed) & NO_SLOT != 0 {
+            self.attach_new();
+        } else if hot.attached.load(Ordering::Relaxed) == 1 {
+            self.attach(hot);
         }
     }
 
-    /// A stop was requested while attaching: detach, wait for the world to
-    /// run, and attach again.
-    #[cold]
-    #[inline(never)]
-    fn back_off(&self, slot: &ThreadSlot) {
+    /// W1's mutator side once the slot's depth is 1: the light barrier,
+    /// the flags test, backing off while a stop is requested.
+    fn attach(&self, hot: &Attach) {
         loop {
-            slot.attached.store(0, Ordering::Release); // W2
-            self.wake_collector();
-            self.wait_while_stopped();
-            slot.attached.store(1, Ordering::Relaxed); // W1
-            self.barrier.light(); // W1
-            if !self.stop.load(Ordering::Acquire) {
+            if hot.flags.load(Ordering::Relaxed) & FENCE != 0 {
+                fence(Ordering::SeqCst); // W1 (fallback pair)
+            }
+            // W1; W2: `Acquire`, as in `enter`.
+            if hot.flags.load(Ordering::Acquire) & STOP == 0 {
                 return;
             }
+            // A stop was requested: detach, wait for the world to run, and
+            // attach again.
+            hot.attached.store(0, Ordering::Release); // W2
+            self.wake_collector();
+            self.wait_while_stopped();
+            hot.attached.store(1, Ordering::Relaxed); // W1
+            compiler_fence(); // W1 (membarrier pair)
         }
     }
 
@@ -487,45 +527,89 @@ impl World {
     /// given back, attach.
     #[cold]
     #[inline(never)]
-    fn attach_new(&self, l: &Local) {
-        let slot = primitive::lock(&self.registry).take();
-        l.slot.set(Some(slot));
-        SyncPool::set_current(Some(&slot.pool)); // SP1
-        let owned = OWNER.try_with(|o| {
-            o.registry.get_or_init(|| self.registry.clone());
+    fn attach_new(&'static self) {
+        let stop = self.chosen(); // W1: the pair, before a slot copies it
+        let slot = primitive::lock(&self.registry).take(stop);
+        LOCAL.with(|l| {
+            l.slot.set(Some(slot));
+            l.hot.set(&slot.attach);
         });
-        if owned.is_err() {
+        SyncPool::set_current(Some(&slot.pool)); // SP1
+        if OWNER.try_with(|o| o.armed.set(true)).is_err() {
             // The owner is gone (thread exit): the last permit gives the
-            // slot back.
-            l.exiting.set(true);
+            // slot back (W5).
+            slot.attach.flags.fetch_or(EXITING, Ordering::Relaxed);
         }
-        self.attach(slot);
+        slot.attach.attached.store(1, Ordering::Relaxed); // W1
+        compiler_fence(); // W1 (membarrier pair)
+        self.attach(&slot.attach);
     }
 
-    /// After a detach that saw a stop request or an exiting thread.
+    /// The `stop` word once the pair is chosen (W1: choosing registers
+    /// membarrier before any slot or collector relies on it).
+    #[cfg(not(loom))]
+    fn chosen(&self) -> u32 {
+        let word = self.stop.load(Ordering::Acquire);
+        if word & UNSET == 0 {
+            return word;
+        }
+        self.choose.call_once(|| {
+            let mode = match Barrier::detect() {
+                Barrier::Membarrier => 0,
+                Barrier::Fence => FENCE,
+            };
+            // W4: no collector stores before the choice (`stop` makes it
+            // first).
+            self.stop.store(mode, Ordering::Release);
+        });
+        self.stop.load(Ordering::Acquire)
+    }
+
+    #[cfg(loom)]
+    fn chosen(&self) -> u32 {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// `Permit::drop` found a request or an exiting thread.
     #[cold]
     #[inline(never)]
-    fn after_detach(&self, l: &Local) {
-        if l.exiting.get() {
-            if let Some(slot) = l.slot.take() {
-                SyncPool::set_current(None); // SP1
-                primitive::lock(&self.registry).free.push(slot);
-            }
+    fn detach_slow(&self, hot: &Attach) {
+        if hot.attached.load(Ordering::Relaxed) != 0 {
+            return; // still attached (nested)
         }
-        if self.stop.load(Ordering::Relaxed) {
+        let flags = hot.flags.load(Ordering::Relaxed);
+        if flags & EXITING != 0 {
+            LOCAL.with(|l| {
+                if let Some(slot) = l.slot.get() {
+                    self.give_back(l, slot);
+                }
+            });
+        }
+        if flags & STOP != 0 {
             self.wake_collector();
         }
+    }
+
+    /// Give this thread's detached slot back to the registry (W5).
+    fn give_back(&self, l: &Local, slot: &'static ThreadSlot) {
+        slot.attach.flags.fetch_and(!EXITING, Ordering::Relaxed); // W5
+        l.hot.set(&NO_SLOT_YET);
+        l.slot.set(None);
+        SyncPool::set_current(None); // SP1
+        primitive::lock(&self.registry).free.push(slot);
     }
 
     #[cold]
     fn wait_while_stopped(&self) {
         let mut g = primitive::lock(&self.gate);
-        while self.stop.load(Ordering::Acquire) {
+        while self.stop.load(Ordering::Acquire) & STOP != 0 {
             g = self.gate_changed.wait(g).unwrap_or_else(|e| e.into_inner());
         }
     }
 
+    /// Wake a collector waiting for slots to detach.
     #[cold]
+    #[inline(never)]
     fn wake_collector(&self) {
         #[cfg(not(loom))]
         {
@@ -540,7 +624,7 @@ impl World {
         primitive::lock(&self.registry)
             .all
             .iter()
-            .all(|s| s.attached.load(Ordering::Acquire) == 0)
+            .all(|s| s.attach.attached.load(Ordering::Acquire) == 0)
     }
 
     /// Request a stop and wait until every slot is detached, or until
@@ -549,8 +633,17 @@ impl World {
     /// calling thread must hold no permit (S6) and be the only collector
     /// (W4).
     pub(crate) fn stop(&self, deadline: Deadline) -> bool {
-        self.stop.store(true, Ordering::Relaxed); // W1
-        if !self.barrier.heavy() {
+        let mode = self.chosen();
+        {
+            let registry = primitive::lock(&self.registry);
+            self.stop.store(mode | STOP, Ordering::Relaxed); // W4
+            for slot in &registry.all {
+                // W1; `Release`: a mutator that sees the flag sees `stop`
+                // set too (it waits for it to clear).
+                slot.attach.flags.fetch_or(STOP, Ordering::Release);
+            }
+        }
+        if !Barrier::of(mode).heavy() {
             // W1 cannot be had: never assume a stopped world without it.
             self.resume();
             return false;
@@ -567,87 +660,23 @@ impl World {
         }
     }
 
-    /// Wait a little before the next scan; `false` once `deadline` passed.
-    #[cfg(not(loom))]
-    fn pause(&self, deadline: Deadline, spins: &mut u32) -> bool {
-        if deadline.zero {
-            return false;
-        }
-        let Some(remaining) = deadline.remaining() else {
-            return false;
-        };
-        *spins += 1;
-        if *spins <= 16 {
-            for _ in 0..(1u32 << (*spins).min(6)) {
-                std::hint::spin_loop();
-            }
-            return true;
-        }
-        if *spins <= 24 {
-            std::thread::yield_now();
-            return true;
-        }
-        let g = primitive::lock(&self.gate);
-        let _ = self
-            .gate_changed
-            .wait_timeout(g, remaining.min(SLICE))
-            .unwrap_or_else(|e| e.into_inner());
-        true
-    }
-
-    #[cfg(loom)]
-    fn pause(&self, deadline: Deadline, _spins: &mut u32) -> bool {
-        if deadline.zero {
-            return false;
-        }
-        loom::thread::yield_now();
-        true
-    }
-
-    /// Withdraw the stop request / restart the world (W2: `Release` under
-    /// the gate, then wake every mutator that backed off).
+    /// Withdraw the stop request / restart the world (W2, W4: the slots'
+    /// flags, then `stop` under the gate, all under the registry mutex so
+    /// that no slot handed out meanwhile copies a request withdrawn from
+    /// the others; then wake every mutator that backed off).
     pub(crate) fn resume(&self) {
-        let g = primitive::lock(&self.gate);
-        self.stop.store(false, Ordering::Release);
-        drop(g);
+        {
+            let registry = primitive::lock(&self.registry);
+            for slot in &registry.all {
+                slot.attach.flags.fetch_and(!STOP, Ordering::Release); // W2
+            }
+            let _g = primitive::lock(&self.gate);
+            let mode = self.stop.load(Ordering::Relaxed) & !STOP;
+            self.stop.store(mode, Ordering::Release); // W2
+        }
         self.gate_changed.notify_all();
     }
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_has_its_own_cache_line() {
-        assert_eq!(std::mem::align_of::<ThreadSlot>(), 128);
-    }
-
-    #[test]
-    fn nested_permits_touch_the_slot_once() {
-        let world: &'static World = Box::leak(Box::new(World::new()));
-        let outer = world.permit();
-        let slot = LOCAL.with(|l| l.slot.get()).expect("registered");
-        assert_eq!(slot.attached.load(Ordering::Relaxed), 1);
-        let inner = world.permit();
-        assert_eq!(permits_held(), 2);
-        drop(inner);
-        assert_eq!(slot.attached.load(Ordering::Relaxed), 1, "outer still held");
-        drop(outer);
-        assert_eq!(slot.attached.load(Ordering::Relaxed), 0);
-        assert_eq!(permits_held(), 0);
-    }
-
-    #[test]
-    fn exited_threads_give_their_slot_back() {
-        let world: &'static World = Box::leak(Box::new(World::new()));
-        for _ in 0..4 {
-            std::thread::spawn(move || drop(world.permit()))
-                .join()
-                .unwrap();
-        }
-        let r = primitive::lock(&world.registry);
-        assert_eq!(r.all.len(), 1, "one slot, reused by each thread in turn");
-        assert_eq!(r.free.len(), 1);
-    }
-}
+mod tests;
