@@ -326,8 +326,9 @@ fn try_collect_times_out_while_a_guard_is_held() {
 }
 
 /// The attach fast path (issue 17): a thread takes a guard, then a nested
-/// one (only the outer one touches its slot: the inner one counts in the
-/// thread-local depth), moves an edge under the inner guard and releases
+/// one (the outer one attaches its slot, depth 0 -> 1; the inner one only
+/// raises the depth and must not back off if it sees the collector's
+/// request), moves an edge under the inner guard and releases
 /// both, while the collector requests a stop. The W1 barrier pair (under
 /// loom: two `SeqCst` fences) means either the mutator sees the request
 /// and backs off, or the collector sees the slot attached and waits: the

@@ -47,9 +47,10 @@
 //!
 //! Trial deletion needs a graph that holds still. Every guard of a
 //! `GcMutex` or `GcRwLock` and every `Weak::upgrade` holds a *permit*: its
-//! thread is *attached* (module `world`: a store to the thread's own slot
-//! and a load of the shared stop word, no lock, no atomic read-modify-write;
-//! invariants W1–W5). The collector *stops the world* by requesting a stop,
+//! thread is *attached* (module `world`: an increment of the permit depth
+//! in the thread's own slot and a load of that slot's flags, where the
+//! collector posts its stop requests; no lock, no atomic read-modify-write,
+//! no shared cache line; invariants W1–W5). The collector *stops the world* by requesting a stop,
 //! issuing a process-wide barrier and waiting until every slot is detached
 //! — for a bounded time: if the world does not stop by the deadline, the
 //! request is withdrawn and the collection does not run (`gc::try_collect`

@@ -126,6 +126,7 @@ use super::pool::SyncPool;
 use crate::primitive::{self, fence, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering};
 use std::cell::Cell;
 use std::marker::PhantomData;
+#[cfg(not(loom))]
 use std::time::Duration;
 
 mod barrier;
@@ -208,7 +209,8 @@ struct Registry {
 }
 
 impl Registry {
-    /// A slot for this thread, its flags copied from `stop` (W4, W5).
+    /// A slot for this thread, its flags copied from `stop` (read under
+    /// the registry mutex: W4, W5).
     fn take(&mut self, stop: u32) -> &'static ThreadSlot {
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -528,8 +530,14 @@ impl World {
     #[cold]
     #[inline(never)]
     fn attach_new(&'static self) {
-        let stop = self.chosen(); // W1: the pair, before a slot copies it
-        let slot = primitive::lock(&self.registry).take(stop);
+        self.chosen(); // W1: the pair, before a slot copies it
+        let slot = {
+            let mut registry = primitive::lock(&self.registry);
+            // W4: `stop` as of now, under the registry mutex (a request
+            // withdrawn meanwhile must not stay in the slot's flags).
+            let stop = self.stop.load(Ordering::Relaxed);
+            registry.take(stop)
+        };
         LOCAL.with(|l| {
             l.slot.set(Some(slot));
             l.hot.set(&slot.attach);
