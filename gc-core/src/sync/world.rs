@@ -23,8 +23,7 @@
 //!   are the attach and the detach the collector sees.
 //! * `flags` sends the unusual cases down a cold path with one test: a
 //!   stop request (the collector sets it in every slot), the fallback
-//!   barrier pair, the owner's thread exiting, and — in the static
-//!   sentinel every thread starts with — "no slot yet".
+//!   barrier pair, the owner's thread exiting.
 //!
 //! Attaching is thus an increment, a compiler fence, a load and a test;
 //! detaching a decrement, a load and a test. No lock is taken, no shared
@@ -145,35 +144,16 @@ const FENCE: u32 = 2;
 /// `flags`: the slot's thread is exiting; its last permit gives the slot
 /// back (W5).
 const EXITING: u32 = 4;
-/// `flags` of the sentinel: the thread holds no slot yet.
-const NO_SLOT: u32 = 8;
 /// `stop`: the barrier pair is not chosen yet (W1).
 #[cfg(not(loom))]
-const UNSET: u32 = 16;
+const UNSET: u32 = 8;
 
 /// The part of a slot a permit touches (module docs).
 pub(crate) struct Attach {
     /// The owner's permit depth (W5); non-zero = attached (W1).
     attached: AtomicUsize,
-    /// [`STOP`] | [`FENCE`] | [`EXITING`] | [`NO_SLOT`].
+    /// [`STOP`] | [`FENCE`] | [`EXITING`].
     flags: AtomicU32,
-}
-
-impl Attach {
-    #[cfg(not(loom))]
-    const fn new(flags: u32) -> Attach {
-        Attach {
-            attached: AtomicUsize::new(0),
-            flags: AtomicU32::new(flags),
-        }
-    }
-    #[cfg(loom)]
-    fn new(flags: u32) -> Attach {
-        Attach {
-            attached: AtomicUsize::new(0),
-            flags: AtomicU32::new(flags),
-        }
-    }
 }
 
 /// One thread's state, alone on its cache-line pair, so that threads
@@ -187,17 +167,6 @@ pub(crate) struct ThreadSlot {
     /// The memory of the tracked objects the slot's threads allocate
     /// (`pool`, SP1: its user is this slot's thread, W5).
     pub(crate) pool: SyncPool,
-}
-
-/// The `Attach` of every thread without a slot: its [`NO_SLOT`] flag sends
-/// the first attach to the cold path, which takes a slot. Its depth is
-/// nobody's (threads without a slot add to it before they look at the
-/// flags; nothing reads it).
-#[cfg(not(loom))]
-static NO_SLOT_YET: Attach = Attach::new(NO_SLOT);
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref NO_SLOT_YET: Attach = Attach::new(NO_SLOT);
 }
 
 /// The slots ever handed out (W5).
@@ -216,7 +185,10 @@ impl Registry {
             Some(slot) => slot,
             None => {
                 let slot: &'static ThreadSlot = Box::leak(Box::new(ThreadSlot {
-                    attach: Attach::new(0),
+                    attach: Attach {
+                        attached: AtomicUsize::new(0),
+                        flags: AtomicU32::new(0),
+                    },
                     nursery: Nursery::new(),
                     pool: SyncPool::new(),
                 }));
@@ -292,8 +264,6 @@ pub(crate) fn world() -> &'static World {
 /// The thread-local side. No destructor, so always accessible, even from
 /// other thread-locals' destructors.
 struct Local {
-    /// This thread's slot's `Attach`, or [`NO_SLOT_YET`].
-    hot: Cell<&'static Attach>,
     /// This thread's slot (W5).
     slot: Cell<Option<&'static ThreadSlot>>,
 }
@@ -325,12 +295,7 @@ impl Drop for Owner {
 
 #[cfg(not(loom))]
 std::thread_local! {
-    static LOCAL: Local = const {
-        Local {
-            hot: Cell::new(&NO_SLOT_YET),
-            slot: Cell::new(None),
-        }
-    };
+    static LOCAL: Local = const { Local { slot: Cell::new(None) } };
     static OWNER: Owner = const { Owner { armed: Cell::new(false) } };
 }
 // loom's `thread_local!` has no `const` form.
@@ -339,10 +304,7 @@ std::thread_local! {
 mod tls {
     use super::*;
     loom::thread_local! {
-        pub(super) static LOCAL: Local = Local {
-            hot: Cell::new(&NO_SLOT_YET),
-            slot: Cell::new(None),
-        };
+        pub(super) static LOCAL: Local = Local { slot: Cell::new(None) };
         pub(super) static OWNER: Owner = Owner { armed: Cell::new(false) };
     }
 }
@@ -365,9 +327,9 @@ pub(crate) struct Permit {
 impl Drop for Permit {
     #[inline(always)]
     fn drop(&mut self) {
-        // W5: a thread holding a permit holds its slot, whose `Attach` is
-        // `hot`.
-        let hot = LOCAL.with(|l| l.hot.get());
+        // SAFETY: W5: a thread holding a permit holds its slot, and this is
+        // the thread that took the permit (`Permit` is not `Send`).
+        let hot = &unsafe { own_slot().unwrap_unchecked() }.attach;
         // W5: only this thread stores to its slot's depth.
         let depth = hot.attached.load(Ordering::Relaxed);
         hot.attached.store(depth - 1, Ordering::Release); // W2
@@ -469,9 +431,11 @@ impl World {
     /// test its flags (W1: the outermost permit's store is the attach).
     #[inline(always)]
     fn enter(&'static self) {
-        let hot = LOCAL.with(|l| l.hot.get());
-        // W5: only this thread stores to its slot's depth (or to
-        // `NO_SLOT_YET`'s, which is nobody's).
+        let Some(slot) = own_slot() else {
+            return self.attach_new();
+        };
+        let hot = &slot.attach;
+        // W5: only this thread stores to its slot's depth.
         let depth = hot.attached.load(Ordering::Relaxed);
         hot.attached.store(depth + 1, Ordering::Relaxed); // W1
         compiler_fence(); // W1 (membarrier pair)
@@ -490,16 +454,13 @@ impl World {
         }
     }
 
-    /// `enter` found flags: no slot yet, or a request, the fallback pair or
-    /// an exiting thread. Only the outermost permit acts on the last
-    /// three: a nested one is attached already (its outermost permit
-    /// passed W1).
+    /// `enter` found flags: a request, the fallback pair or an exiting
+    /// thread. Only the outermost permit acts on them: a nested one is
+    /// attached already (its outermost permit passed W1).
     #[cold]
     #[inline(never)]
-    fn enter_slow(&'static self, hot: &Attach) {
-        if hot.flags.load(Ordering::Relaxed) & NO_SLOT != 0 {
-            self.attach_new();
-        } else if hot.attached.load(Ordering::Relaxed) == 1 {
+    fn enter_slow(&self, hot: &Attach) {
+        if hot.attached.load(Ordering::Relaxed) == 1 {
             self.attach(hot);
         }
     }
@@ -538,10 +499,7 @@ impl World {
             let stop = self.stop.load(Ordering::Relaxed);
             registry.take(stop)
         };
-        LOCAL.with(|l| {
-            l.slot.set(Some(slot));
-            l.hot.set(&slot.attach);
-        });
+        LOCAL.with(|l| l.slot.set(Some(slot)));
         SyncPool::set_current(Some(&slot.pool)); // SP1
         if OWNER.try_with(|o| o.armed.set(true)).is_err() {
             // The owner is gone (thread exit): the last permit gives the
@@ -601,7 +559,6 @@ impl World {
     /// Give this thread's detached slot back to the registry (W5).
     fn give_back(&self, l: &Local, slot: &'static ThreadSlot) {
         slot.attach.flags.fetch_and(!EXITING, Ordering::Relaxed); // W5
-        l.hot.set(&NO_SLOT_YET);
         l.slot.set(None);
         SyncPool::set_current(None); // SP1
         primitive::lock(&self.registry).free.push(slot);

@@ -82,8 +82,7 @@ fn the_last_permit_of_an_exiting_thread_gives_the_slot_back() {
                     .iter()
                     .any(|&s| std::ptr::eq(s, slot));
             let detached = slot.attach.attached.load(Ordering::Relaxed) == 0
-                && slot.attach.flags.load(Ordering::Relaxed) & EXITING == 0
-                && LOCAL.with(|l| std::ptr::eq(l.hot.get(), &NO_SLOT_YET));
+                && slot.attach.flags.load(Ordering::Relaxed) & EXITING == 0;
             *primitive::lock(&SEEN) = Some([owner_gone, marked, back, detached]);
         }
     }
