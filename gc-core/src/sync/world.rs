@@ -125,16 +125,12 @@ use super::pool::SyncPool;
 use crate::primitive::{self, fence, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering};
 use std::cell::Cell;
 use std::marker::PhantomData;
-#[cfg(not(loom))]
-use std::time::Duration;
 
 mod barrier;
 use barrier::Barrier;
 pub(crate) use barrier::Deadline;
-
-/// The longest single sleep of a collector waiting for slots to detach.
 #[cfg(not(loom))]
-const SLICE: Duration = Duration::from_micros(200);
+use barrier::SLICE;
 
 /// A collector requests a stop (`stop` and every slot's `flags`; W1, W4).
 const STOP: u32 = 1;
@@ -201,6 +197,15 @@ impl Registry {
             .flags
             .store(stop & (STOP | FENCE), Ordering::Relaxed);
         slot
+    }
+}
+
+/// The pair a chosen `stop` word names (W1).
+fn barrier_of(stop: u32) -> Barrier {
+    if stop & FENCE != 0 {
+        Barrier::Fence
+    } else {
+        Barrier::Membarrier
     }
 }
 
@@ -608,7 +613,7 @@ impl World {
                 slot.attach.flags.fetch_or(STOP, Ordering::Release);
             }
         }
-        if !Barrier::of(mode).heavy() {
+        if !barrier_of(mode).heavy() {
             // W1 cannot be had: never assume a stopped world without it.
             self.resume();
             return false;
@@ -623,6 +628,43 @@ impl World {
                 return false;
             }
         }
+    }
+
+    /// Wait a little before the next scan; `false` once `deadline` passed.
+    #[cfg(not(loom))]
+    fn pause(&self, deadline: Deadline, spins: &mut u32) -> bool {
+        if deadline.zero {
+            return false;
+        }
+        let Some(remaining) = deadline.remaining() else {
+            return false;
+        };
+        *spins += 1;
+        if *spins <= 16 {
+            for _ in 0..(1u32 << (*spins).min(6)) {
+                std::hint::spin_loop();
+            }
+            return true;
+        }
+        if *spins <= 24 {
+            std::thread::yield_now();
+            return true;
+        }
+        let g = primitive::lock(&self.gate);
+        let _ = self
+            .gate_changed
+            .wait_timeout(g, remaining.min(SLICE))
+            .unwrap_or_else(|e| e.into_inner());
+        true
+    }
+
+    #[cfg(loom)]
+    fn pause(&self, deadline: Deadline, _spins: &mut u32) -> bool {
+        if deadline.zero {
+            return false;
+        }
+        loom::thread::yield_now();
+        true
     }
 
     /// Withdraw the stop request / restart the world (W2, W4: the slots'

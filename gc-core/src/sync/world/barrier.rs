@@ -1,13 +1,12 @@
-//! The W1 barrier pair (`world` module docs) and the collector's waiting
-//! (its deadline, W3; "Waiting" in the module docs).
+//! The W1 barrier pair (`world` module docs) and the collector's deadline
+//! (W3; "Waiting" in the module docs).
 
-#[cfg(not(loom))]
-use super::SLICE;
-use super::{World, FENCE};
-#[cfg(not(loom))]
-use crate::primitive;
 use crate::primitive::{fence, Ordering};
 use std::time::{Duration, Instant};
+
+/// The longest single sleep of a collector waiting for slots to detach.
+#[cfg(not(loom))]
+pub(super) const SLICE: Duration = Duration::from_micros(200);
 
 /// The W1 barrier pair this process uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -38,15 +37,6 @@ impl Barrier {
             }
         }
         Barrier::Fence
-    }
-
-    /// The pair a chosen `stop` word names.
-    pub(super) fn of(stop: u32) -> Barrier {
-        if stop & FENCE != 0 {
-            Barrier::Fence
-        } else {
-            Barrier::Membarrier
-        }
     }
 
     /// The collector's side of W1, between its `stop` store and slot
@@ -89,44 +79,5 @@ impl Deadline {
                 .filter(|d| !d.is_zero()),
             None => Some(SLICE),
         }
-    }
-}
-
-impl World {
-    /// Wait a little before the next scan; `false` once `deadline` passed.
-    #[cfg(not(loom))]
-    pub(super) fn pause(&self, deadline: Deadline, spins: &mut u32) -> bool {
-        if deadline.zero {
-            return false;
-        }
-        let Some(remaining) = deadline.remaining() else {
-            return false;
-        };
-        *spins += 1;
-        if *spins <= 16 {
-            for _ in 0..(1u32 << (*spins).min(6)) {
-                std::hint::spin_loop();
-            }
-            return true;
-        }
-        if *spins <= 24 {
-            std::thread::yield_now();
-            return true;
-        }
-        let g = primitive::lock(&self.gate);
-        let _ = self
-            .gate_changed
-            .wait_timeout(g, remaining.min(SLICE))
-            .unwrap_or_else(|e| e.into_inner());
-        true
-    }
-
-    #[cfg(loom)]
-    pub(super) fn pause(&self, deadline: Deadline, _spins: &mut u32) -> bool {
-        if deadline.zero {
-            return false;
-        }
-        loom::thread::yield_now();
-        true
     }
 }
