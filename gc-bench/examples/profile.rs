@@ -8,12 +8,13 @@
 //! ```
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
-//! valgrind fast): `a1`, `a1-build`, `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`,
+//! valgrind fast): `a1`, `a1-build`, `growing` (a 200k chain built with
+//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `f`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
+//! `d`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
 //! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
@@ -106,6 +107,10 @@ fn main() {
             gc::disable();
             drop(black_box(timed_make(|| s::list(100_000))));
         }
+        // The growing heap with automatic collection on (default
+        // thresholds): build a 200k-node chain.
+        "growing" if rc => drop(black_box(timed_make(|| gc_bench::rc_shapes::list(200_000)))),
+        "growing" => drop(black_box(timed_make(|| s::list(200_000)))),
         "a1" if rc => timed_drop(gc_bench::rc_shapes::list(100_000)),
         "a1" => timed_drop(s::list(100_000)),
         "a2" if rc => timed_new_drop(100_000, gc_bench::rc_shapes::obj),
