@@ -359,6 +359,12 @@ pub struct Tracer<'a> {
     /// them; nothing reads `gc_refs` before that.
     pub(crate) run_target: *mut Header,
     pub(crate) run_len: usize,
+    /// `FAST_SUBTRACT`: the sum of the members' `gc_refs` (wrapping), kept
+    /// by the fused first pass (a member's strong count added when it is
+    /// first seen, each edge subtracted from a member taken off): 0 after
+    /// the pass means no member is referenced from outside the set, so all
+    /// of it is trash (`reachability::deduce_unreachable`'s shortcut).
+    pub(crate) refs: usize,
     /// `FAST_SUBTRACT` in the fused first pass: the generation being
     /// collected (objects tagged `<=` it are members, header I7);
     /// `FAST_CLOSURE`: the pending tag; else [`NOT_FUSED`].
@@ -407,6 +413,7 @@ impl<'a> Tracer<'a> {
             young,
             run_target: std::ptr::null_mut(),
             run_len: 0,
+            refs: 0,
             member_tag,
             mode: Box::new(mode),
             sync,

@@ -24,12 +24,21 @@ use crate::types::DebugFlags;
 /// private list). Whatever still has strong handles after every value was
 /// dropped broke the `Trace`/`Drop` contract: it is reported and left a
 /// zombie (I5), never freed under its handles.
+///
+/// `singly`: `collectable` is singly linked as `deduce_unreachable`'s
+/// all-trash shortcut leaves it (`Deduced::singly`; per-thread heap, no
+/// SAVEALL, no weak callback): the walk links `prev` as it goes.
 pub(super) fn delete_garbage<H: CollectorHeap>(
     heap: &H,
     collectable: Node,
     old: Node,
     old_tag: usize,
+    singly: bool,
 ) -> usize {
+    debug_assert!(
+        !singly || !(H::SYNC || heap.debug().contains(DebugFlags::SAVEALL)),
+        "gc: a singly linked trash list on a path that unlinks"
+    );
     if heap.debug().contains(DebugFlags::SAVEALL) {
         let mut saved = Vec::new();
         for node in list::iter(collectable) {
@@ -66,8 +75,10 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     }
     let visited = if H::SYNC {
         drop_then_free::<H>(collectable)
+    } else if singly {
+        drop_and_free::<true>(collectable)
     } else {
-        drop_and_free(collectable)
+        drop_and_free::<false>(collectable)
     };
     // Zombies: trash that still has strong handles after every value was
     // dropped. Only a Trace impl that broke its contract can cause this.
@@ -108,12 +119,21 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
 /// clean link. The successor is read before the drop: its value is intact,
 /// so no release during the drop can unlink or free it (I5), and `node`
 /// may be freed by its own step.
-pub(super) fn drop_and_free(collectable: Node) -> usize {
+///
+/// `SINGLY`: the list is singly linked ([`delete_garbage`]'s `singly`):
+/// each node's successor gets its `prev` link before the node is deleted,
+/// so every node a release can unlink (dropped, so behind the walk) has
+/// its links, and so has its successor, which the unlink writes (L2).
+pub(super) fn drop_and_free<const SINGLY: bool>(collectable: Node) -> usize {
     let mut visited = 0;
     let mut node = list::next(collectable);
     while node != collectable {
         node.clear_unreachable_mask();
-        let next = list::next(node);
+        let next = if SINGLY {
+            list::link_next_back(node)
+        } else {
+            list::next(node)
+        };
         visited += 1;
         // SAFETY: I5: trash of this collection with an intact value, linked
         // here with a clean link; each node is deleted once and not used

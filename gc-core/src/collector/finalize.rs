@@ -65,6 +65,7 @@ pub(super) fn handle_resurrected_objects<H: CollectorHeap>(
         false,
         FirstPass::Update,
         old_tag,
+        false,
     );
     // CPython's clear_unreachable_mask.
     let mut node = list::next_masked(still_unreachable);

@@ -150,24 +150,10 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
         FirstPass::Fused(g) if g == NUM_GENERATIONS - 1 && heap.sweepable() => FirstPass::Swept,
         other => other,
     };
-    let unreachable = List::new();
-    let survivors = deduce_unreachable(heap, young, unreachable.head(), H::SYNC, first, old_tag);
-    if young != old {
-        list::merge(young, old);
-    }
-
     // Without any object of a legacy-finalizer type on the heap,
     // move_legacy_finalizers has nothing to move: handle_weakrefs clears
     // NEXT_UNREACHABLE instead.
-    let finalizers = List::new();
     let legacy = heap.may_hold_legacy_finalizers();
-    if legacy {
-        move_legacy_finalizers(unreachable.head(), finalizers.head());
-        move_legacy_finalizer_reachable::<H>(finalizers.head());
-        validate_list(finalizers.head(), Some(false));
-        validate_list(unreachable.head(), Some(true));
-    }
-
     // The lean path (per-thread heap, no trash object can have a PEP 442
     // finalizer or a weak callback, no debug output): handle_weakrefs, finalize_garbage and
     // handle_resurrected_objects have
@@ -180,6 +166,31 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
         && debug.is_empty()
         && !heap.has_weak_callbacks()
         && !heap.may_hold_pep442_finalizers();
+    let unreachable = List::new();
+    // On the lean path without legacy finalizers nothing walks the trash
+    // before delete_garbage, whose walk can link a singly linked list.
+    let deduced = deduce_unreachable(
+        heap,
+        young,
+        unreachable.head(),
+        H::SYNC,
+        first,
+        old_tag,
+        lean && !legacy,
+    );
+    let survivors = deduced.survivors;
+    if young != old {
+        list::merge(young, old);
+    }
+
+    let finalizers = List::new();
+    if legacy {
+        move_legacy_finalizers(unreachable.head(), finalizers.head());
+        move_legacy_finalizer_reachable::<H>(finalizers.head());
+        validate_list(finalizers.head(), Some(false));
+        validate_list(unreachable.head(), Some(true));
+    }
+
     let mut collected = 0;
     let mut finalizers_ran = false;
     if lean {
@@ -221,7 +232,7 @@ pub(crate) fn gc_collect_region<H: CollectorHeap>(
     } else {
         list::merge(unreachable.head(), final_unreachable.head());
     }
-    collected += delete_garbage(heap, final_unreachable.head(), old, old_tag);
+    collected += delete_garbage(heap, final_unreachable.head(), old, old_tag, deduced.singly);
 
     let mut uncollectable = 0;
     for node in list::iter(finalizers.head()) {

@@ -55,8 +55,9 @@ fn update_ref<H: CollectorHeap>(node: Node, zero_is_pending: bool) {
 /// With `fused = Some(g)` (per-thread heap, main pass) this is also `update_refs`:
 /// each object gets `gc_refs = strong` when the walk or an edge first reaches
 /// it (header I7 tells members from outsiders), which saves a walk over the
-/// whole set.
-pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<usize>) {
+/// whole set; it then returns the sum of the members' `gc_refs` afterwards
+/// (`Tracer::refs`; meaningless unfused).
+pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<usize>) -> usize {
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
     if let Some(g) = fused {
         debug_assert!(!H::SYNC, "gc: only the per-thread heap keeps tags");
@@ -66,13 +67,16 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
     let mut node = list::next(containers);
     while node != containers {
         if fused.is_some() && !node.is_collecting() {
-            node.reset_gc_refs(H::strong(node.obj()) as usize);
+            let strong = H::strong(node.obj()) as usize;
+            node.reset_gc_refs(strong);
+            tracer.refs = tracer.refs.wrapping_add(strong);
         }
         subtract_member::<H>(node, &mut tracer, &mut skipped);
         node = list::next(node);
     }
     tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
+    tracer.refs
 }
 
 /// `subtract_refs` of one member whose `gc_refs` is set: trace it, or put
@@ -102,7 +106,9 @@ fn subtract_member<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>, skippe
 /// populated outside a collection, and collections do not nest). With the
 /// permanent generation empty (`FROZEN == false`) every linked object is a
 /// member, and the tag test is left out.
-fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) {
+///
+/// Returns the sum of the members' `gc_refs` afterwards (`Tracer::refs`).
+fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> usize {
     debug_assert!(!H::SYNC, "gc: only the per-thread heap is swept");
     let g = NUM_GENERATIONS - 1;
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
@@ -123,12 +129,15 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) {
                 // The permanent generation (I7).
                 return;
             }
-            node.reset_gc_refs(H::strong(node.obj()) as usize);
+            let strong = H::strong(node.obj()) as usize;
+            node.reset_gc_refs(strong);
+            tracer.refs = tracer.refs.wrapping_add(strong);
         }
         subtract_member::<H>(node, &mut tracer, &mut skipped);
     });
     tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
+    tracer.refs
 }
 
 /// The end of `subtract_refs` for the objects it skipped as MUT_EXPOSED
@@ -232,11 +241,38 @@ pub(crate) enum FirstPass {
     Subtracted,
 }
 
+/// What [`deduce_unreachable`] found.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Deduced {
+    /// The number of reachable objects left in `base`.
+    pub(super) survivors: usize,
+    /// `unreachable` is singly linked (the all-trash shortcut, allowed by
+    /// the caller's `singly_ok`): `next` links as always and the head's
+    /// `prev` names the tail, but of the objects only the first has a `prev`
+    /// link; the others' `prev` holds `gc_refs` 0 with COLLECTING (L2's
+    /// exception, as `update_refs` leaves a list) until the delete walk
+    /// links each before it needs it (`delete::drop_and_free`).
+    pub(super) singly: bool,
+}
+
 /// `deduce_unreachable`: `update_refs`, `subtract_refs`, `move_unreachable`. Also handles HAZARDS 1: if a
 /// count went below zero, everything is declared reachable.
 ///
 /// `first`: how `update_refs` is done (see [`FirstPass`]). Survivors are
 /// tagged `survivor_tag`.
+///
+/// **All trash.** After a fused first pass (`Fused`, `Swept`) the tracer
+/// knows the sum of the members' `gc_refs`; when it is 0 no member is
+/// referenced from outside the set, so every member is trash and
+/// `move_unreachable` is skipped: it would move each object, in list
+/// order, to `unreachable` and rescue none (only a reachable object's
+/// trace rescues, and none is reachable), which is what moving the whole
+/// list at once gives — the same trash in the same order (the set of a
+/// dead-only collection: workloads b and c dead, a young generation of
+/// dropped cycles). With `singly_ok` (the caller walks the trash only with
+/// `next` until the delete walk, which links `prev` as it goes) the list
+/// stays singly linked; otherwise one walk makes it what `move_unreachable`
+/// leaves (`prev` links, `NEXT_UNREACHABLE`).
 pub(super) fn deduce_unreachable<H: CollectorHeap>(
     heap: &H,
     base: Node,
@@ -244,11 +280,14 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
     zero_is_pending: bool,
     first: FirstPass,
     survivor_tag: usize,
-) -> usize {
+    singly_ok: bool,
+) -> Deduced {
     let guard = AbortOnPanic::new();
     if first != FirstPass::Subtracted {
         OVER_REPORTED.with(|f| f.set(false));
     }
+    // The sum of the members' `gc_refs` after a fused first pass.
+    let mut refs = None;
     let fused = match first {
         FirstPass::Update => {
             update_refs::<H>(base, zero_is_pending);
@@ -261,11 +300,11 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
         FirstPass::Fused(g) => Some(g),
         FirstPass::Swept => {
             // Without frozen objects every linked object is a member.
-            if list::is_empty(heap.permanent_head()) {
-                subtract_refs_swept::<H, false>(heap);
+            refs = Some(if list::is_empty(heap.permanent_head()) {
+                subtract_refs_swept::<H, false>(heap)
             } else {
-                subtract_refs_swept::<H, true>(heap);
-            }
+                subtract_refs_swept::<H, true>(heap)
+            });
             None
         }
         FirstPass::Subtracted => {
@@ -274,7 +313,10 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
         }
     };
     if !matches!(first, FirstPass::Subtracted | FirstPass::Swept) {
-        subtract_refs::<H>(base, fused);
+        let sum = subtract_refs::<H>(base, fused);
+        if fused.is_some() {
+            refs = Some(sum);
+        }
     }
     if OVER_REPORTED.with(|f| f.get()) {
         let mut node = list::next(base);
@@ -282,9 +324,24 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
             node.set_gc_refs(1);
             node = list::next(node);
         }
+    } else if refs == Some(0) {
+        // All trash (see above).
+        list::take_singly(base, unreachable);
+        if !singly_ok {
+            list::relink_unreachable(unreachable);
+        }
+        drop(guard);
+        validate_list(base, Some(false));
+        return Deduced {
+            survivors: 0,
+            singly: singly_ok,
+        };
     }
-    let reachable = move_unreachable::<H>(base, unreachable, survivor_tag);
+    let survivors = move_unreachable::<H>(base, unreachable, survivor_tag);
     drop(guard);
     validate_list(base, Some(false));
-    reachable
+    Deduced {
+        survivors,
+        singly: false,
+    }
 }

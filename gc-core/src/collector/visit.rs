@@ -199,7 +199,7 @@ impl Tracer<'_> {
             // SAFETY: L1: `run_target` is the header of the object of the
             // handles just visited, owned by the value being traced (I1).
             let target = unsafe { Node::new(target) };
-            subtract_n(target, self.run_len, self.member_tag);
+            subtract_n(target, self.run_len, self.member_tag, &mut self.refs);
             self.run_target = std::ptr::null_mut();
             self.run_len = 0;
         }
@@ -342,15 +342,20 @@ pub(super) fn take_into_increment(node: Node, increment: Node, edges: usize) {
 /// set.
 #[inline(always)]
 pub(super) fn visit_decref(target: Node) {
-    subtract_n(target, 1, NOT_FUSED)
+    subtract_n(target, 1, NOT_FUSED, &mut 0);
 }
 
 /// `n` edges to `target` from inside the collected set. In the fused first
 /// pass (`member_tag != NOT_FUSED`, per-thread heap only) a target that is a
 /// member not reached by the walk yet (linked, tag `<= member_tag`, header
 /// I7) gets its `update_refs` here, on first sight.
+///
+/// `sum` is the sum of the members' `gc_refs` (`Tracer::refs`, wrapping),
+/// kept up to date: `n` less for a member already counted, its strong
+/// count less `n` more for one seen first, unchanged for an object outside
+/// the set (and for an over-reported edge, which changes nothing).
 #[inline(always)]
-pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize) {
+pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize, sum: &mut usize) {
     let t = target;
     if t.is_collecting() {
         let refs = t.gc_refs();
@@ -358,6 +363,7 @@ pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize) {
             over_reported(target);
         } else {
             t.set_gc_refs(refs - n);
+            *sum = sum.wrapping_sub(n);
         }
     } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
         // SAFETY: I4, I1: linked objects of the per-thread heap are live and use
@@ -368,6 +374,7 @@ pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize) {
             t.reset_gc_refs(0);
         } else {
             t.reset_gc_refs(strong - n);
+            *sum = sum.wrapping_add(strong - n);
         }
     }
 }

@@ -21,7 +21,12 @@
 //!   increment: [`append`] reads only the head's `prev`) until `move_unreachable`
 //!   relinks the object, when a COLLECTING object's `prev` holds `gc_refs`
 //!   and only `next` links (the collector then reads no such `prev` as a
-//!   link). `NEXT_UNREACHABLE` appears only on the collector's unreachable
+//!   link) — or, when `deduce_unreachable` finds the whole set to be trash
+//!   and takes it at once ([`take_singly`]), until [`relink_unreachable`] or the
+//!   delete walk's [`link_next_back`] links it (the walk links each
+//!   node's successor before it deletes the node, so every node a release
+//!   can unlink — one whose value is dropped, behind the walk — and its
+//!   successor have `prev` links). `NEXT_UNREACHABLE` appears only on the collector's unreachable
 //!   list, from `move_unreachable` until the mask is cleared; [`next`] and
 //!   the functions built on it are used on lists without it, [`next_masked`]
 //!   on lists that may carry it.
@@ -226,6 +231,53 @@ pub(crate) fn reverse_singly(head: Node, mut f: impl FnMut(Node)) {
     }
     set_next(head, before);
     head.set_prev_word(first.addr());
+}
+
+/// `deduce_unreachable`'s all-trash shortcut: move every node of `from`,
+/// singly linked as `update_refs` leaves a list (the head's `prev` names
+/// the tail; the nodes' `prev` hold `gc_refs`), to the empty `to`, in
+/// order; `from` becomes empty. The first node gets its `prev` link (to
+/// `to`, flags kept); the others keep their counts (L2's exception) until
+/// [`relink_unreachable`] or [`link_next_back`].
+pub(crate) fn take_singly(from: Node, to: Node) {
+    debug_assert!(is_empty(to), "gc: taking a list into a non-empty one");
+    if is_empty(from) {
+        return;
+    }
+    let first = next(from);
+    let last = prev(from);
+    set_next(to, first);
+    set_prev(first, to);
+    set_next(last, to);
+    to.set_prev_word(last.addr());
+    init(from);
+}
+
+/// Make the list [`take_singly`] left what `move_unreachable` leaves when
+/// it moves every object to `head`: give every node its `prev` link (flags
+/// kept) and `NEXT_UNREACHABLE` in its `next` word (the head's stays
+/// clean, as [`finish_move_unreachable`] leaves it). Afterwards L2 holds
+/// for the unreachable list.
+pub(crate) fn relink_unreachable(head: Node) {
+    let mut before = head;
+    let mut n = next(head);
+    while n != head {
+        let after = next(n);
+        set_prev(n, before);
+        n.set_next_word(NEXT_UNREACHABLE | after.addr());
+        before = n;
+        n = after;
+    }
+}
+
+/// The delete walk over a list [`take_singly`] left: give `node`'s
+/// successor (a node or the head) its `prev` link to `node`, flags kept,
+/// and return it. On a doubly linked list this writes what is there.
+#[inline(always)]
+pub(crate) fn link_next_back(node: Node) -> Node {
+    let n = next(node);
+    set_prev(n, node);
+    n
 }
 
 // ---------------------------------------------------------------------------
