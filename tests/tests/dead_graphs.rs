@@ -268,3 +268,159 @@ fn a_drop_that_keeps_a_handle_to_trash_leaves_a_zombie_not_a_dangling_handle() {
         assert!(gc::get_objects(None).is_empty());
     });
 }
+
+// ---------------------------------------------------------------------------
+// All-trash collections: `deduce_unreachable` skips `move_unreachable` when
+// no object of the set is referenced from outside it, and (lean path, no
+// legacy finalizer) the delete walk links the singly linked trash list as
+// it goes. The order CPython exposes must not change.
+// ---------------------------------------------------------------------------
+
+thread_local! {
+    static DROP_ORDER: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records its id when dropped (a `Trace` type may not implement `Drop`:
+/// this is a skipped field of one).
+struct IdProbe(u32);
+
+impl Drop for IdProbe {
+    fn drop(&mut self) {
+        DROP_ORDER.with(|o| o.borrow_mut().push(self.0));
+    }
+}
+
+/// A node that records its id when its value is dropped.
+#[derive(Trace)]
+struct Ordered {
+    #[trace(skip)]
+    id: IdProbe,
+    edges: RefCell<Vec<Gc<Ordered>>>,
+}
+
+/// `n` objects with ids `first..first + n`, allocated in that order, each
+/// pointing at the next and the last at the first, plus (when `chords`)
+/// edges from every object to the one two places back: one ring that the
+/// delete walk drops in list order, whose drops release objects both
+/// behind and ahead of the walk.
+fn ordered_ring(first: u32, n: u32, chords: bool) -> Vec<Gc<Ordered>> {
+    let nodes: Vec<_> = (first..first + n)
+        .map(|id| {
+            Gc::new(Ordered {
+                id: IdProbe(id),
+                edges: RefCell::new(Vec::new()),
+            })
+        })
+        .collect();
+    let len = nodes.len();
+    for (i, node) in nodes.iter().enumerate() {
+        node.edges.borrow_mut().push(nodes[(i + 1) % len].clone());
+        if chords {
+            node.edges
+                .borrow_mut()
+                .push(nodes[(i + len - 2) % len].clone());
+        }
+    }
+    nodes
+}
+
+fn take_drop_order() -> Vec<u32> {
+    DROP_ORDER.with(|o| o.take())
+}
+
+#[test]
+fn an_all_trash_collection_drops_in_list_order_as_a_mixed_one_does() {
+    // The same two rings collected once with nothing else on the heap (all
+    // trash: the shortcut) and once next to a live object that points into
+    // neither (the set has a root: move_unreachable runs): both drop the
+    // values in allocation order, the generation list's order.
+    on_a_fresh_heap(|| {
+        for chords in [false, true] {
+            let mut trash = ordered_ring(0, 40, chords);
+            trash.extend(ordered_ring(40, 3, chords));
+            drop(trash);
+            assert_eq!(gc::collect(), 43);
+            let all_trash = take_drop_order();
+            assert_eq!(all_trash, (0..43).collect::<Vec<_>>());
+            assert!(gc::get_objects(None).is_empty());
+
+            let mut trash = ordered_ring(0, 40, chords);
+            let live = ordered_ring(1000, 1, false);
+            trash.extend(ordered_ring(40, 3, chords));
+            drop(trash);
+            assert_eq!(gc::collect(), 43);
+            assert_eq!(take_drop_order(), all_trash);
+            assert_eq!(gc::get_objects(None).len(), 1);
+            live[0].edges.borrow_mut().clear();
+            drop(live);
+            assert_eq!(take_drop_order(), vec![1000]);
+        }
+    });
+}
+
+#[test]
+fn an_all_trash_collection_under_saveall_keeps_the_list_order() {
+    // SAVEALL is off the lean path: the shortcut's list is linked back
+    // (prev links, NEXT_UNREACHABLE) before the phases after it walk it.
+    on_a_fresh_heap(|| {
+        gc::set_debug(gc::DebugFlags::SAVEALL);
+        drop(ordered_ring(0, 5, true));
+        assert_eq!(gc::collect(), 5);
+        gc::set_debug(gc::DebugFlags::empty());
+        let saved = gc::take_garbage();
+        let ids: Vec<u32> = saved
+            .iter()
+            .map(|g| g.downcast_ref::<Ordered>().unwrap().id.0)
+            .collect();
+        assert_eq!(ids, (0..5).collect::<Vec<_>>());
+        for g in &saved {
+            g.downcast_ref::<Ordered>()
+                .unwrap()
+                .edges
+                .borrow_mut()
+                .clear();
+        }
+        drop(saved);
+        assert_eq!(take_drop_order(), (0..5).collect::<Vec<_>>());
+        assert!(gc::get_objects(None).is_empty());
+    });
+}
+
+#[test]
+fn a_young_generation_of_dropped_cycles_is_all_trash_next_to_older_objects() {
+    // Generation 0 holds only dropped cycles (all trash), generation 2 a
+    // live ring that points at nothing young: the young collection frees
+    // the cycles and leaves the old ring alone.
+    on_a_fresh_heap(|| {
+        let old = ordered_ring(1000, 4, true);
+        gc::collect();
+        for k in 0..10 {
+            drop(ordered_ring(10 * k, 10, k % 2 == 0));
+        }
+        assert_eq!(gc::collect_generation(0), 100);
+        assert_eq!(take_drop_order(), (0..100).collect::<Vec<_>>());
+        assert_eq!(gc::get_objects(None).len(), 4);
+        assert_eq!(gc::collect(), 0);
+        drop(old);
+        assert_eq!(gc::collect(), 4);
+        assert_eq!(take_drop_order(), (1000..1004).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn an_all_trash_collection_with_a_weak_callback_runs_it() {
+    // A registered weak callback takes the collection off the lean path:
+    // the shortcut's list is linked back, handle_weakrefs clears and calls.
+    on_a_fresh_heap(|| {
+        let ring = ordered_ring(0, 6, false);
+        let called = std::rc::Rc::new(std::cell::Cell::new(0));
+        let c = called.clone();
+        let _w = Gc::downgrade_with_callback(&ring[3], move || c.set(c.get() + 1));
+        let weak = Gc::downgrade(&ring[0]);
+        drop(ring);
+        assert_eq!(gc::collect(), 6);
+        assert_eq!(called.get(), 1);
+        assert!(weak.upgrade().is_none());
+        assert_eq!(take_drop_order(), (0..6).collect::<Vec<_>>());
+    });
+}
