@@ -180,6 +180,10 @@ fn retry_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'
 ///
 /// Survivors get the generation tag `survivor_tag` (header I7): the caller
 /// merges them into that generation.
+///
+/// Not inlined into [`deduce_unreachable`]: its loop keeps its values in
+/// registers then (inlined, one was reloaded from the stack per object).
+#[inline(never)]
 pub(super) fn move_unreachable<H: CollectorHeap>(
     young: Node,
     unreachable: Node,
