@@ -363,7 +363,9 @@ pub struct Tracer<'a> {
     /// by the fused first pass (a member's strong count added when it is
     /// first seen, each edge subtracted from a member taken off): 0 after
     /// the pass means no member is referenced from outside the set, so all
-    /// of it is trash (`reachability::deduce_unreachable`'s shortcut).
+    /// of it is trash (`reachability::deduce_unreachable`'s shortcut). The
+    /// wrapping sum is exact: the true one counts strong handles, each a
+    /// word of memory, so it is below `usize::MAX`.
     pub(crate) refs: usize,
     /// `FAST_SUBTRACT` in the fused first pass: the generation being
     /// collected (objects tagged `<=` it are members, header I7);
