@@ -283,7 +283,8 @@ impl CollectorHeap for SyncHeap {
         let mut delta = 0;
         // SAFETY: N1, N4: the world is stopped.
         world::world().for_each_slot(|slot| delta += unsafe { slot.nursery.gather(gen0) });
-        self.young.fetch_add(delta, Ordering::Relaxed);
+        // (Not a trigger: the world is stopped for a collection already.)
+        let _ = self.add_young(delta);
         drop(w);
         true
     }
@@ -331,11 +332,18 @@ impl CollectorHeap for SyncHeap {
         f(&self.lock_state().gen)
     }
     fn begin_collection(&self, generation: usize) {
-        self.with_gen(|g| g.begin_collection(generation));
+        let w = self.lock_state();
+        w.gen.begin_collection(generation);
+        // The young count starts again at 0, so a back-off left by
+        // automatic attempts that could not stop the world (measured from
+        // the count they saw) ends here too; kept, it would hold automatic
+        // collection off until the count passed it again.
+        w.gen.auto_backoff.set(0);
+        self.update_trigger(&w.gen);
         self.young.store(0, Ordering::Relaxed);
     }
     fn note_deallocs(&self, n: usize) {
         let n = isize::try_from(n).unwrap_or(isize::MAX);
-        self.young.fetch_sub(n, Ordering::Relaxed);
+        self.sub_young(n);
     }
 }

@@ -195,7 +195,7 @@ unsafe fn unlink_dying(heap: &'static SyncHeap, h: Node, obj: ObjPtr) -> bool {
     if hr.is_linked() {
         list::remove(h);
         // Counted as deallocated now (a resurrection counts it back).
-        heap.young.fetch_sub(1, Ordering::Relaxed);
+        heap.sub_young(1);
     }
     true
 }

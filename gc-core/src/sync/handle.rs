@@ -291,7 +291,7 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
                 } else {
                     list::remove(h);
                 }
-                heap.young.fetch_sub(1, Ordering::Relaxed);
+                heap.sub_young(1);
             }
         }
         // As refcount death does (`heap::death::destroy`).

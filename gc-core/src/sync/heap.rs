@@ -178,8 +178,26 @@ impl SyncHeap {
     /// automatic collection is due.
     #[inline]
     pub(crate) fn add_young(&self, delta: isize) -> bool {
+        if delta < 0 {
+            self.sub_young(-delta);
+            return false;
+        }
         let now = self.young.fetch_add(delta, Ordering::Relaxed) + delta;
         delta > 0 && now > self.trigger.load(Ordering::Relaxed)
+    }
+
+    /// Take `n` deallocations off the young count, never below 0 (as
+    /// CPython's `count[0]`): a count driven below 0 by the deaths of
+    /// objects made before the last collection (which reset it) would hold
+    /// automatic collection off for as many allocations. (A nursery's
+    /// delta nets its allocations and deaths, so within one flush the
+    /// floor applies to the net.)
+    pub(crate) fn sub_young(&self, n: isize) {
+        let _ = self
+            .young
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |y| {
+                Some(y.saturating_sub(n).max(0))
+            });
     }
 
     /// The young count (`count[0]`), never below zero.
