@@ -67,9 +67,7 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
     let mut node = list::next(containers);
     while node != containers {
         if fused.is_some() && !node.is_collecting() {
-            let strong = H::strong(node.obj()) as usize;
-            node.reset_gc_refs(strong);
-            tracer.refs = tracer.refs.wrapping_add(strong);
+            first_sight::<H>(node, &mut tracer);
         }
         subtract_member::<H>(node, &mut tracer, &mut skipped);
         node = list::next(node);
@@ -77,6 +75,16 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
     tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
     tracer.refs
+}
+
+/// The fused first pass's walk reaches a member no edge reached before:
+/// its `update_refs` (`gc_refs = strong`, COLLECTING), counted into the
+/// sum of the members' `gc_refs` (`Tracer::refs`).
+#[inline(always)]
+fn first_sight<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>) {
+    let strong = H::strong(node.obj()) as usize;
+    node.reset_gc_refs(strong);
+    tracer.refs = tracer.refs.wrapping_add(strong);
 }
 
 /// `subtract_refs` of one member whose `gc_refs` is set: trace it, or put
@@ -129,9 +137,7 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> usize 
                 // The permanent generation (I7).
                 return;
             }
-            let strong = H::strong(node.obj()) as usize;
-            node.reset_gc_refs(strong);
-            tracer.refs = tracer.refs.wrapping_add(strong);
+            first_sight::<H>(node, &mut tracer);
         }
         subtract_member::<H>(node, &mut tracer, &mut skipped);
     });
