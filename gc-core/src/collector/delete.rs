@@ -74,7 +74,7 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
         }
     }
     let visited = if H::SYNC {
-        drop_then_free::<H>(collectable)
+        drop_then_free(heap, collectable)
     } else if singly {
         drop_and_free::<true>(collectable)
     } else {
@@ -86,6 +86,15 @@ pub(super) fn delete_garbage<H: CollectorHeap>(
     while !list::is_empty(collectable) {
         let node = list::next(collectable);
         let obj = node.obj();
+        if H::strong(obj) == 0 {
+            // The sync heap's free walk runs weak callbacks (user code),
+            // which may have released the last handle of a node it had
+            // kept (handles to trash exist only if a `Drop` broke rule T5):
+            // freed now, as the free walk would have.
+            list::remove(node);
+            free_dropped::<H>(heap, node);
+            continue;
+        }
         eprintln!(
             "gc: a collected `{}` still has {} strong handles after its cycle was dropped \
              (a Trace impl reports edges it does not own?); its value is gone, its memory \
@@ -145,7 +154,7 @@ pub(super) fn drop_and_free<const SINGLY: bool>(collectable: Node) -> usize {
 }
 
 /// Sync heap: drop every value, then free in a second walk.
-pub(super) fn drop_then_free<H: CollectorHeap>(collectable: Node) -> usize {
+pub(super) fn drop_then_free<H: CollectorHeap>(heap: &H, collectable: Node) -> usize {
     let mut visited = 0;
     for node in list::iter(collectable) {
         drop_trash_value(node);
@@ -158,14 +167,27 @@ pub(super) fn drop_then_free<H: CollectorHeap>(collectable: Node) -> usize {
         collectable,
         // A zombie: keep it on the list for delete_garbage to report.
         |node| H::strong(node.obj()) != 0,
-        |node| {
-            let obj = node.obj();
-            if H::dec_weak(obj) {
-                // SAFETY: I1: value dropped, strong 0, unlinked: the implicit
-                // weak was the last reference; L1: `node` is not used again.
-                unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
-            }
-        },
+        |node| free_dropped::<H>(heap, node),
     );
     visited
+}
+
+/// Free trash whose value is dropped and whose strong count is 0, already
+/// unlinked (sync heap: [`drop_then_free`]'s walk; either heap: a node the
+/// zombie walk of [`delete_garbage`] finds with no handle left). Weak
+/// callbacks registered on it after `handle_weakrefs` (by a `Drop` of
+/// trash) run first, as CPython's `subtype_dealloc` runs a weakref made
+/// after the collector cleared the others; their registry entries go with
+/// them, so none is left for a later object at the same address.
+fn free_dropped<H: CollectorHeap>(heap: &H, node: Node) {
+    let obj = node.obj();
+    debug_assert_eq!(H::strong(obj), 0);
+    if H::has_flag(obj, HAS_CALLBACKS) {
+        heap.run_weak_callbacks(obj);
+    }
+    if H::dec_weak(obj) {
+        // SAFETY: I1: value dropped, strong 0, unlinked: the implicit weak
+        // was the last reference; L1: `node` is not used again.
+        unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) };
+    }
 }

@@ -13,7 +13,7 @@ use super::nursery;
 use super::world::world;
 use crate::heap::death::{self, DeathHeap};
 use crate::heap::death::{DeathOps, Erased};
-use crate::heap::header::{Node, ObjPtr, RefCounter, IN_NURSERY};
+use crate::heap::header::{Node, ObjPtr, RefCounter, HAS_CALLBACKS, IN_NURSERY};
 use crate::heap::list;
 use crate::heap::owned::Reclaim;
 use crate::heap::Heap;
@@ -185,6 +185,11 @@ unsafe fn unlink_dying(heap: &'static SyncHeap, h: Node, obj: ObjPtr) -> bool {
     if hr.is_zombie() {
         // I5: a collection dropped its value; only the memory is left.
         drop(w);
+        // Weak callbacks a `Drop` of trash registered on it run now, at
+        // its free (as the per-thread heap's `free_dropped_trash`).
+        if counts.has_flag(HAS_CALLBACKS) {
+            death::clear_weak_handles_and_run_callbacks(heap, obj);
+        }
         if counts.dec_weak() {
             // SAFETY: I1: strong 0, value dropped, unlinked: the implicit
             // weak was the last reference (I1).
