@@ -238,11 +238,18 @@ impl Tracer<'_> {
 
     /// Visit a weak handle to the object at `referent` (its registry key)
     /// that owns callback `callback` (only `handle_weakrefs` cares).
+    /// Returns whether the handle must clear itself: in `handle_weakrefs`'
+    /// walk, whose objects are all cyclic trash (CPython clears every
+    /// weakref object in the unreachable set, bpo-38006).
     #[inline(always)]
-    pub(crate) fn visit_weak(&mut self, referent: usize, callback: Option<u64>) {
-        if let (TraceMode::WeakHandles { ids }, Some(id)) = (&mut *self.mode, callback) {
-            ids.push((referent, id));
+    pub(crate) fn visit_weak(&mut self, referent: usize, callback: Option<u64>) -> bool {
+        if let TraceMode::WeakHandles { ids } = &mut *self.mode {
+            if let Some(id) = callback {
+                ids.push((referent, id));
+            }
+            return true;
         }
+        false
     }
 }
 

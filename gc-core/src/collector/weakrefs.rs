@@ -6,6 +6,7 @@ use super::visit::{trace_object, AbortOnPanic};
 use crate::heap::header::{Node, ObjPtr, FINALIZED, HAS_CALLBACKS, WEAK_CLEARED};
 use crate::heap::list;
 use crate::heap::weakcb::{run_reporting_panics, Entry};
+use crate::heap::weakepoch;
 use crate::trace::{FinalizerKind, TraceMode, Tracer};
 use std::collections::HashSet;
 
@@ -15,12 +16,13 @@ use std::collections::HashSet;
 /// (to be dropped once the world runs again: dropping a closure runs user
 /// code).
 ///
-/// A weak handle owned by trash loses its callback here whatever it points
-/// at, as CPython clears every weakref object in the unreachable set
-/// (bpo-38006): its referent may be outside the trash (reachable only from
-/// it, behind a legacy finalizer) and die during `delete_garbage` while the
-/// handle's owner still exists; CPython runs no callback then, nor later if
-/// a finalizer resurrects the owner.
+/// A weak handle owned by trash is cleared here whatever it points at, and
+/// loses its callback, as CPython clears every weakref object in the
+/// unreachable set (bpo-38006): its referent may be outside the trash
+/// (reachable only from it, behind a legacy finalizer) and die during
+/// `delete_garbage` while the handle's owner still exists; CPython runs no
+/// callback then, nor later if a finalizer resurrects the owner, and the
+/// weakref returns `None` from then on.
 ///
 /// The same walk notes whether any of the trash has a PEP 442 finalizer
 /// still to run (`finalize_garbage` is skipped when none has: user code in
@@ -66,10 +68,15 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
     let mut to_call = Vec::new();
     let mut discarded = Vec::new();
     // (HAS_CALLBACKS is a hint: an object's entries may all be gone.)
-    if !heap.has_weak_callbacks() {
+    let callbacks = heap.has_weak_callbacks();
+    if !callbacks && !weakepoch::weak_handles_made() {
         return (to_call, discarded, to_finalize);
     }
-    // Which callback-owning weak handles live inside trash?
+    // Which weak handles live inside trash? Each clears itself as it is
+    // visited (`Tracer::visit_weak`: CPython clears every weakref object in
+    // the unreachable set, bpo-38006, so a finalizer of trash, or the
+    // owner once resurrected, gets `None` from it whatever it points at),
+    // and the callback-owning ones are listed.
     let mut ids = Vec::new();
     {
         let _guard = AbortOnPanic::new();
@@ -77,6 +84,9 @@ pub(super) fn handle_weakrefs<H: CollectorHeap>(
         for node in list::iter(unreachable) {
             trace_object::<H>(node, &mut tracer);
         }
+    }
+    if !callbacks {
+        return (to_call, discarded, to_finalize);
     }
     let in_trash: HashSet<u64> = ids.iter().map(|&(_, id)| id).collect();
     for obj in with_callbacks {

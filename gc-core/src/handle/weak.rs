@@ -7,6 +7,7 @@ use crate::heap::header::{
 };
 use crate::heap::{heap, weakepoch};
 use crate::trace::{Trace, Tracer};
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroU64;
@@ -41,8 +42,11 @@ pub struct Weak<T: ?Sized + Trace + 'static> {
     /// (header I8): the vtable of its concrete type and its `meta`, taken
     /// while the value was alive. Unused for objects with a header.
     pub(crate) erased: (&'static VTable, usize),
-    /// The referent's weak epoch when the handle was made (header I2).
-    pub(super) epoch: u32,
+    /// The referent's weak epoch when the handle was made (header I2), or
+    /// [`weakepoch::CLEARED`] once a collection cleared this handle on its
+    /// own (it was owned by cyclic trash; written through `&self` by its
+    /// `trace`, `handle_weakrefs`).
+    pub(super) epoch: Cell<u32>,
     pub(super) _marker: PhantomData<GcBox<T>>,
 }
 
@@ -61,7 +65,7 @@ impl<T: Trace + 'static> Weak<T> {
             raw: NonNull::new(EMPTY as *mut GcBox<T>).expect("non-null"),
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
-            epoch: 0,
+            epoch: Cell::new(0),
             _marker: PhantomData,
         }
     }
@@ -72,12 +76,13 @@ impl<T: Trace + 'static> Weak<T> {
     /// I1: `ptr` is a live `GcBox<T>` of this heap, and the weak reference
     /// it owns moves into the handle.
     pub(crate) unsafe fn from_raw_owned(ptr: NonNull<GcBox<T>>) -> Weak<T> {
+        weakepoch::note_weak_handle_made();
         Weak {
             raw: ptr,
             callback: None,
             erased: (GcBox::<T>::vtable(), 0),
             // SAFETY: I1: the caller's contract.
-            epoch: unsafe { current_epoch(ptr) },
+            epoch: Cell::new(unsafe { current_epoch(ptr) }),
             _marker: PhantomData,
         }
     }
@@ -91,12 +96,13 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// I1: `ptr` is a live object of this heap, `obj` its erased object, and
     /// the weak reference `ptr` owns moves into the handle.
     pub(crate) unsafe fn from_raw_erased(ptr: NonNull<GcBox<T>>, obj: ObjPtr) -> Weak<T> {
+        weakepoch::note_weak_handle_made();
         Weak {
             raw: ptr,
             callback: None,
             erased: (obj.vtable, obj.meta),
             // SAFETY: I1: the caller's contract.
-            epoch: unsafe { current_epoch(ptr) },
+            epoch: Cell::new(unsafe { current_epoch(ptr) }),
             _marker: PhantomData,
         }
     }
@@ -113,7 +119,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         u32,
     ) {
         let this = std::mem::ManuallyDrop::new(self);
-        (this.raw, this.callback, this.erased, this.epoch)
+        (this.raw, this.callback, this.erased, this.epoch.get())
     }
 
     /// Whether the referent moved to a newer weak epoch than this handle's:
@@ -126,7 +132,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         // SAFETY: I1: the caller's contract.
         let counts = unsafe { Self::counts_of(p) };
         // SAFETY: I1: as above.
-        counts.has_flag(WEAK_EPOCH) && unsafe { current_epoch(p) } != self.epoch
+        counts.has_flag(WEAK_EPOCH) && unsafe { current_epoch(p) } != self.epoch.get()
     }
 
     /// The object, `None` for an empty handle.
@@ -137,6 +143,16 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         } else {
             Some(self.raw)
         }
+    }
+
+    /// The object, `None` for an empty handle or one cleared on its own
+    /// ([`weakepoch::CLEARED`]): what `upgrade` and the counts look at.
+    #[inline(always)]
+    fn live_ptr(&self) -> Option<NonNull<GcBox<T>>> {
+        if self.epoch() == weakepoch::CLEARED {
+            return None;
+        }
+        self.ptr()
     }
 
     /// The counts of the object at `p`.
@@ -163,7 +179,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// assert!(w.upgrade().is_none());
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
-        let ptr = self.ptr()?;
+        let ptr = self.live_ptr()?;
         // SAFETY: I1: this weak handle keeps the allocation alive.
         let counts = unsafe { Self::counts_of(ptr) };
         // SAFETY: I1: as above.
@@ -196,7 +212,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// assert_eq!(w.strong_count(), 0);
     /// ```
     pub fn strong_count(&self) -> usize {
-        match self.ptr() {
+        match self.live_ptr() {
             // SAFETY: the allocation is alive while this handle is (I1).
             Some(p) => unsafe { &(*p.as_ptr()).counts }.strong() as usize,
             None => 0,
@@ -217,7 +233,7 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
     /// assert_eq!(w.weak_count(), 1);
     /// ```
     pub fn weak_count(&self) -> usize {
-        match self.ptr() {
+        match self.live_ptr() {
             Some(p) => {
                 // SAFETY: the allocation is alive while this handle is (I1).
                 let counts = unsafe { &(*p.as_ptr()).counts };
@@ -262,13 +278,13 @@ impl<T: ?Sized + Trace + 'static> Clone for Weak<T> {
             // SAFETY: I1: this weak handle keeps the allocation alive.
             let counts = unsafe { Self::counts_of(p) };
             counts.inc_weak();
-            weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, 1);
+            weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch(), 1);
         }
         Weak {
             raw: self.raw,
             callback: None,
             erased: self.erased,
-            epoch: self.epoch,
+            epoch: self.epoch.clone(),
             _marker: PhantomData,
         }
     }
@@ -289,7 +305,7 @@ impl<T: ?Sized + Trace + 'static> Drop for Weak<T> {
         // SAFETY: I1: the weak reference this handle still owns keeps the
         // allocation alive (until the dealloc below).
         let counts = unsafe { Self::counts_of(p) };
-        weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch, -1);
+        weakepoch::note(counts, p.as_ptr().cast::<u8>() as usize, self.epoch(), -1);
         if counts.dec_weak() {
             // SAFETY: I1: `counts` are `p`'s, and the allocation is live
             // until the dealloc below.
@@ -308,12 +324,54 @@ impl<T: ?Sized + Trace + 'static> fmt::Debug for Weak<T> {
 }
 
 // SAFETY: T1, T2: a weak handle owns no strong edge; it reports its callback id so
-// the collector can tell which callbacks belong to cyclic trash.
+// the collector can tell which callbacks belong to cyclic trash, and is
+// cleared if its owner is trash (`handle_weakrefs`).
 unsafe impl<T: ?Sized + Trace + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         let referent = self.raw.cast::<u8>().as_ptr() as usize;
-        tracer.visit_weak(referent, self.callback.map(NonZeroU64::get));
+        if tracer.visit_weak(referent, self.callback.map(NonZeroU64::get)) {
+            self.clear_owned_by_trash();
+        }
+    }
+}
+
+impl<T: ?Sized + Trace + 'static> Weak<T> {
+    /// The handle's epoch (I2; [`weakepoch::CLEARED`] once cleared on its own).
+    #[inline(always)]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch.get()
+    }
+
+    /// Rebuild a handle from its parts (`coerce!`, `from_raw`).
+    pub(crate) fn from_parts(
+        raw: NonNull<GcBox<T>>,
+        callback: Option<NonZeroU64>,
+        erased: (&'static VTable, usize),
+        epoch: u32,
+    ) -> Weak<T> {
+        Weak {
+            raw,
+            callback,
+            erased,
+            epoch: Cell::new(epoch),
+            _marker: PhantomData,
+        }
+    }
+
+    /// This handle is owned by cyclic trash: clear it whatever it points
+    /// at, as CPython's `handle_weakrefs` clears every weakref object in the
+    /// unreachable set (bpo-38006). It upgrades to nothing from now on,
+    /// even if its owner is resurrected, and no handle's `weak_count`
+    /// counts it.
+    #[cold]
+    fn clear_owned_by_trash(&self) {
+        let Some(p) = self.ptr() else { return };
+        // SAFETY: I1: this weak handle keeps the allocation alive.
+        let counts = unsafe { Self::counts_of(p) };
+        if weakepoch::clear_handle(counts, p.as_ptr().cast::<u8>() as usize, self.epoch()) {
+            self.epoch.set(weakepoch::CLEARED);
+        }
     }
 }
 

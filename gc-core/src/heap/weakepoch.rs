@@ -19,6 +19,37 @@
 use super::header::{Counts, WEAK_EPOCH};
 use std::collections::HashMap;
 
+/// The epoch of a handle cleared on its own: one owned by cyclic trash,
+/// which `handle_weakrefs` clears whatever it points at, as CPython clears
+/// every weakref object in the unreachable set (bpo-38006). Never an
+/// object's epoch (`Epoch::bump` stops short of it), so such a handle is
+/// stale for good; its referent's entry counts it in `stale` while it
+/// lives (so `weak_count` leaves it out).
+pub(crate) const CLEARED: u32 = u32::MAX;
+
+/// Whether a weak handle to an object was ever made in this process (by
+/// `downgrade` or `new_cyclic`, either heap): until then no trash can own
+/// one, and `handle_weakrefs` skips its walk that clears trash-owned
+/// handles. A hint read by the collector with the world stopped; a plain
+/// std atomic (not modelled under loom: a stale `false` would only skip
+/// the clearing, which changes no count and frees nothing).
+static WEAK_HANDLES_MADE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A weak handle to an object is being made (see [`weak_handles_made`]).
+#[inline(always)]
+pub(crate) fn note_weak_handle_made() {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !WEAK_HANDLES_MADE.load(Relaxed) {
+        WEAK_HANDLES_MADE.store(true, Relaxed);
+    }
+}
+
+/// Whether a weak handle was ever made (then trash may own one).
+#[inline]
+pub(crate) fn weak_handles_made() -> bool {
+    WEAK_HANDLES_MADE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One object's epoch state.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Epoch {
@@ -32,6 +63,9 @@ pub(crate) struct Epoch {
     /// many and 0 (an epoch older than any current one but 0's) to the
     /// rest. A bump resets it: those handles are stale now, as 0 says.
     pub(crate) raw_live: u32,
+    /// [`CLEARED`] handles turned into raw pointers: `Weak::from_raw` gives
+    /// [`CLEARED`] to this many first (they stay counted in `stale`).
+    pub(crate) raw_cleared: u32,
 }
 
 /// Epochs by object address.
@@ -43,14 +77,29 @@ impl Epoch {
         self.epoch = self
             .epoch
             .checked_add(1)
+            .filter(|&e| e != CLEARED)
             .expect("gc: weak epoch overflow (4 billion resurrections of one object)");
         self.stale = handles;
         self.raw_live = 0;
     }
 
+    /// Clear one live handle of `epoch` on its own (a handle owned by
+    /// trash, [`CLEARED`]): returns whether it was live (then it is counted
+    /// as stale from now on, and its owner stores [`CLEARED`]); a handle
+    /// already stale is counted already.
+    pub(crate) fn clear_one(&mut self, epoch: u32) -> bool {
+        if epoch != self.epoch {
+            return false;
+        }
+        self.stale += 1;
+        true
+    }
+
     /// A handle of `epoch` becomes a raw pointer (`Weak::into_raw`).
     pub(crate) fn note_into_raw(&mut self, epoch: u32) {
-        if epoch == self.epoch && epoch != 0 {
+        if epoch == CLEARED {
+            self.raw_cleared += 1;
+        } else if epoch == self.epoch && epoch != 0 {
             self.raw_live += 1;
         }
     }
@@ -60,7 +109,10 @@ impl Epoch {
     /// recorded ones (I2 holds: a pointer made before the last bump is
     /// rebuilt stale, and the stale count is unchanged).
     pub(crate) fn take_from_raw(&mut self) -> u32 {
-        if self.raw_live > 0 {
+        if self.raw_cleared > 0 {
+            self.raw_cleared -= 1;
+            CLEARED
+        } else if self.raw_live > 0 {
             self.raw_live -= 1;
             self.epoch
         } else {
@@ -70,7 +122,7 @@ impl Epoch {
 
     /// A handle of `epoch` was added (`+1`) or released (`-1`).
     pub(crate) fn note(&mut self, epoch: u32, delta: i32) {
-        if epoch < self.epoch {
+        if epoch < self.epoch || epoch == CLEARED {
             self.stale = self.stale.wrapping_add_signed(delta);
         }
     }
@@ -112,6 +164,29 @@ pub(crate) fn bump(counts: &Counts, addr: usize) {
     }
     e.bump(handles);
     counts.set_flag(WEAK_EPOCH);
+}
+
+/// Clear one weak handle of `epoch` to the object on its own (the handle
+/// is owned by cyclic trash, `handle_weakrefs`): returns whether the owner
+/// must store [`CLEARED`] (the handle was live; the object's entry, made
+/// if needed, counts it as stale from now on). A referent without strong
+/// handles is left alone: its handles are dead already, and its entry
+/// (if any) went with its value.
+pub(crate) fn clear_handle(counts: &Counts, addr: usize, epoch: u32) -> bool {
+    if epoch == CLEARED || counts.strong() == 0 {
+        return false;
+    }
+    let Some(heap) = super::heap() else {
+        return false;
+    };
+    let mut table = heap.weak_epochs.borrow_mut();
+    let fresh = !counts.has_flag(WEAK_EPOCH);
+    let e = table.entry(addr).or_default();
+    if fresh {
+        *e = Epoch::default();
+    }
+    counts.set_flag(WEAK_EPOCH);
+    e.clear_one(epoch)
 }
 
 /// A handle of `epoch` to the object was added (`+1`) or released (`-1`).

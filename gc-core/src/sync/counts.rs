@@ -5,7 +5,7 @@ use super::pool::SyncPool;
 use crate::heap::header::{
     Counts, RefCounter, MUT_EXPOSED, WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
 };
-use crate::heap::weakepoch::{Epoch, Table};
+use crate::heap::weakepoch::{Epoch, Table, CLEARED};
 use crate::primitive::{self, AtomicU32, Mutex, Ordering};
 use std::ptr::NonNull;
 
@@ -297,6 +297,25 @@ impl SyncCounts {
             *entry = Epoch::default();
         }
         entry.bump(handles);
+    }
+
+    /// Clear one weak handle of `epoch` to the object on its own (owned by
+    /// cyclic trash; the collector, world stopped): returns whether the
+    /// handle must store [`CLEARED`] (it was live; the entry, made if
+    /// needed, counts it as stale from now on). Under the table lock, with
+    /// `WEAK_EPOCH` set as a bump sets it, so concurrent clones and drops of
+    /// other handles note themselves (see [`SyncCounts::add_weak`]).
+    pub(crate) fn clear_handle(&self, addr: usize, epoch: u32) -> bool {
+        if epoch == CLEARED || self.strong() == 0 {
+            return false;
+        }
+        let mut table = primitive::lock(weak_epochs());
+        let fresh = !self.set_flag(WEAK_EPOCH);
+        let entry = table.entry(addr).or_default();
+        if fresh {
+            *entry = Epoch::default();
+        }
+        entry.clear_one(epoch)
     }
 
     /// The value is about to be dropped: forget the epoch entry.

@@ -96,7 +96,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> CoerceParts for Weak<T> {
             SyncWeakToken {
                 callback: this.callback,
                 erased: this.erased,
-                epoch: this.epoch,
+                epoch: this.epoch(),
             },
         )
     }

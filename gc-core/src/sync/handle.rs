@@ -158,13 +158,8 @@ impl<T: Trace + Send + Sync + 'static> Gc<T> {
     pub fn new_cyclic(data_fn: impl FnOnce(&Weak<T>) -> T) -> Gc<T> {
         // strong 0; weak = implicit + the one lent to `data_fn`.
         let ptr = allocate::<T>(0, 2);
-        let weak = ManuallyDrop::new(Weak {
-            raw: ptr,
-            callback: None,
-            erased: (SyncBox::<T>::vtable(), 0),
-            epoch: 0,
-            _marker: PhantomData,
-        });
+        crate::heap::weakepoch::note_weak_handle_made();
+        let weak = ManuallyDrop::new(Weak::from_parts(ptr, None, (SyncBox::<T>::vtable(), 0), 0));
         let abort = CyclicGuard(ptr);
         let value = data_fn(&weak);
         std::mem::forget(abort);
@@ -474,13 +469,8 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Gc<T> {
             .counts()
             .add_weak(this.ptr.as_ptr().cast::<u8>() as usize, None);
         let obj = this.obj();
-        Weak {
-            raw: this.ptr,
-            callback: None,
-            erased: (obj.vtable, obj.meta),
-            epoch,
-            _marker: PhantomData,
-        }
+        crate::heap::weakepoch::note_weak_handle_made();
+        Weak::from_parts(this.ptr, None, (obj.vtable, obj.meta), epoch)
     }
 
     /// A weak handle with a callback that runs (on the thread where the

@@ -7,6 +7,7 @@ use super::world::world;
 use crate::handle::weak::EMPTY;
 use crate::heap::dst::weak_obj;
 use crate::heap::header::{GcBox, VTable, WEAK_EPOCH};
+use crate::heap::weakepoch::CLEARED;
 use crate::primitive;
 use crate::trace::{Trace, Tracer};
 use std::fmt;
@@ -31,8 +32,12 @@ pub struct Weak<T: ?Sized + Trace + Send + Sync + 'static> {
     /// How to free an object without a header once the value is gone
     /// (header I8), taken while the value was alive.
     pub(super) erased: (&'static VTable, usize),
-    /// The referent's weak epoch when the handle was made (header I2).
-    pub(super) epoch: u32,
+    /// The referent's weak epoch when the handle was made (header I2), or
+    /// [`CLEARED`] once a collection cleared this handle on its own (it
+    /// was owned by cyclic trash; written through `&self` by its `trace`
+    /// while the world is stopped, when only the collector can reach it,
+    /// S4). A plain std atomic: never raced (a hint to loom is not needed).
+    pub(super) epoch: std::sync::atomic::AtomicU32,
     pub(super) _marker: PhantomData<SyncBox<T>>,
 }
 
@@ -50,18 +55,60 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
     /// assert!(pygc::sync::Weak::<u8>::new().upgrade().is_none());
     /// ```
     pub fn new() -> Self {
-        Weak {
-            // An address without provenance, never dereferenced.
-            raw: NonNull::new(EMPTY as *mut SyncBox<T>).expect("non-null"),
-            callback: None,
-            erased: (SyncBox::<T>::vtable(), 0),
-            epoch: 0,
-            _marker: PhantomData,
-        }
+        // An address without provenance, never dereferenced.
+        let raw = NonNull::new(EMPTY as *mut SyncBox<T>).expect("non-null");
+        Weak::from_parts(raw, None, (SyncBox::<T>::vtable(), 0), 0)
     }
 }
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
+    /// Build a handle from its parts (`downgrade`, `new_cyclic`, `coerce!`,
+    /// `from_raw`).
+    pub(crate) fn from_parts(
+        raw: NonNull<SyncBox<T>>,
+        callback: Option<u64>,
+        erased: (&'static VTable, usize),
+        epoch: u32,
+    ) -> Weak<T> {
+        Weak {
+            raw,
+            callback,
+            erased,
+            epoch: std::sync::atomic::AtomicU32::new(epoch),
+            _marker: PhantomData,
+        }
+    }
+
+    /// The handle's epoch (I2; [`CLEARED`] once cleared on its own).
+    #[inline(always)]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The object, `None` for an empty handle or one cleared on its own
+    /// ([`CLEARED`]): what `upgrade` and the counts look at.
+    #[inline(always)]
+    fn live_ptr(&self) -> Option<NonNull<SyncBox<T>>> {
+        if self.epoch() == CLEARED {
+            return None;
+        }
+        self.ptr()
+    }
+
+    /// This handle is owned by cyclic trash (the collector's walk, world
+    /// stopped): clear it whatever it points at, as CPython clears every
+    /// weakref object in the unreachable set (bpo-38006).
+    #[cold]
+    fn clear_owned_by_trash(&self) {
+        let Some(p) = self.ptr() else { return };
+        // SAFETY: a weak handle keeps the allocation alive (I1).
+        let counts = unsafe { &(*p.as_ptr()).counts };
+        if counts.clear_handle(p.as_ptr().cast::<u8>() as usize, self.epoch()) {
+            self.epoch
+                .store(CLEARED, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// The object, `None` for an empty handle.
     #[inline(always)]
     pub(super) fn ptr(&self) -> Option<NonNull<SyncBox<T>>> {
@@ -85,7 +132,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
     /// assert!(w.upgrade().is_none());
     /// ```
     pub fn upgrade(&self) -> Option<Gc<T>> {
-        let ptr = self.ptr()?;
+        let ptr = self.live_ptr()?;
         let _permit = world().permit();
         // SAFETY: a weak handle keeps the allocation alive (I1).
         let counts = unsafe { &(*ptr.as_ptr()).counts };
@@ -101,7 +148,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
         // finalizer resurrecting on another thread) is visible now, since
         // the increment read that thread's Release store.
         if counts.has_flag(WEAK_EPOCH)
-            && counts.epoch(ptr.as_ptr().cast::<u8>() as usize).epoch != self.epoch
+            && counts.epoch(ptr.as_ptr().cast::<u8>() as usize).epoch != self.epoch()
         {
             drop(gc);
             return None;
@@ -119,7 +166,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
     /// ```
     pub fn strong_count(&self) -> usize {
         // SAFETY: alive while this handle is (I1).
-        self.ptr()
+        self.live_ptr()
             .map_or(0, |p| unsafe { &(*p.as_ptr()).counts }.strong() as usize)
     }
 
@@ -137,7 +184,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
     /// assert_eq!(w.weak_count(), 0);
     /// ```
     pub fn weak_count(&self) -> usize {
-        let Some(p) = self.ptr() else { return 0 };
+        let Some(p) = self.live_ptr() else { return 0 };
         // SAFETY: alive while this handle is (I1).
         let counts = unsafe { &(*p.as_ptr()).counts };
         if counts.strong() == 0 {
@@ -178,17 +225,11 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Clone for Weak<T> {
             Some(p) => {
                 // SAFETY: alive while this handle is (I1).
                 let counts = unsafe { &(*p.as_ptr()).counts };
-                counts.add_weak(p.as_ptr().cast::<u8>() as usize, Some(self.epoch))
+                counts.add_weak(p.as_ptr().cast::<u8>() as usize, Some(self.epoch()))
             }
             None => 0,
         };
-        Weak {
-            raw: self.raw,
-            callback: None,
-            erased: self.erased,
-            epoch,
-            _marker: PhantomData,
-        }
+        Weak::from_parts(self.raw, None, self.erased, epoch)
     }
 }
 
@@ -202,7 +243,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
         }
         // SAFETY: alive while this handle is (I1).
         let counts = unsafe { &(*p.as_ptr()).counts };
-        if counts.release_weak(addr, self.epoch) {
+        if counts.release_weak(addr, self.epoch()) {
             // SAFETY: I1: `counts` are `p`'s, and the allocation is live
             // until the dealloc below.
             let obj = unsafe { weak_obj(counts, p.cast(), self.erased) };
@@ -220,10 +261,13 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
     }
 }
 
-// SAFETY: T1, T2: owns no strong edge; reports its callback id (`handle_weakrefs`).
+// SAFETY: T1, T2: owns no strong edge; reports its callback id and is
+// cleared if its owner is trash (`handle_weakrefs`).
 unsafe impl<T: ?Sized + Trace + Send + Sync + 'static> Trace for Weak<T> {
     #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
-        tracer.visit_weak(self.raw.cast::<u8>().as_ptr() as usize, self.callback);
+        if tracer.visit_weak(self.raw.cast::<u8>().as_ptr() as usize, self.callback) {
+            self.clear_owned_by_trash();
+        }
     }
 }
