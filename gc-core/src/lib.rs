@@ -427,6 +427,16 @@ pub mod __private {
     #[allow(drop_bounds)]
     impl<T: Drop> DeriveTraceForbidsDrop_ImplementFinalizeInstead for T {}
 
+    /// Implemented by `#[derive(Trace)]` for a type without
+    /// `#[trace(finalize)]` or `#[trace(legacy_finalize)]`: the impl
+    /// conflicts with the blanket impl below when the type implements
+    /// [`Finalize`](crate::Finalize) anyway, whose `finalize` would then
+    /// never run (the attribute is what tells the collector about it).
+    #[allow(non_camel_case_types)]
+    pub trait DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute {}
+
+    impl<T: ?Sized + crate::Finalize> DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute for T {}
+
     /// Bytes an object of type `T` carries before its value: the header of
     /// a tracked type (links, vtable, counts) or the counts of an untracked
     /// one, plus alignment padding (for tests and benchmarks).

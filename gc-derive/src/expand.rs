@@ -71,6 +71,7 @@ fn expand(container: &Container<'_>) -> TokenStream {
     let tracked = tracked_expr(container);
     let finalizer = finalizer_methods(container);
     let forbid_drop = forbid_drop_impl(container);
+    let forbid_finalize = forbid_unmarked_finalize_impl(container);
 
     quote! {
         const _: () = {
@@ -90,6 +91,7 @@ fn expand(container: &Container<'_>) -> TokenStream {
             }
 
             #forbid_drop
+            #forbid_finalize
         };
     }
 }
@@ -228,6 +230,27 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
         fn __gc_finalize(&self) {
             #finalize(#this)
         }
+    }
+}
+
+/// Without `#[trace(finalize)]` or `#[trace(legacy_finalize)]`: the impl
+/// that conflicts with pygc's blanket
+/// `impl<T: Finalize> DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute
+/// for T` when the derived type implements `Finalize` anyway (its
+/// `finalize` would never run). Spanned at the type's name, as
+/// [`forbid_drop_impl`].
+fn forbid_unmarked_finalize_impl(container: &Container<'_>) -> TokenStream {
+    let attrs = &container.attrs;
+    if attrs.finalize.is_some() || attrs.legacy_finalize.is_some() {
+        return TokenStream::new();
+    }
+    let krate = &container.krate;
+    let ident = container.ident;
+    let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
+    quote_spanned! {ident.span()=>
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute
+            for #ident #ty_generics #where_clause {}
     }
 }
 

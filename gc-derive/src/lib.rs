@@ -47,6 +47,12 @@ use syn::{parse_macro_input, DeriveInput};
 ///   compile error about the trait `DeriveTraceForbidsDrop_ImplementFinalizeInstead`;
 ///   put the logic in `pygc::Finalize` and mark the type
 ///   `#[trace(finalize)]`.
+/// - A type that implements `pygc::Finalize` must say so with
+///   `#[trace(finalize)]` (or `#[trace(legacy_finalize)]`): the attribute
+///   is what tells the collector to call it. Without one the impl is a
+///   compile error about the trait
+///   `DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute`, instead of a
+///   finalizer that silently never runs.
 ///
 /// The generated impl is an `unsafe impl` whose contract the derive
 /// upholds; rustc's `unsafe_code` lint does not fire on derive output, so

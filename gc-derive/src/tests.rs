@@ -61,10 +61,11 @@ fn impls(input: DeriveInput) -> Vec<ItemImpl> {
 
 fn trace_impl(input: DeriveInput) -> ItemImpl {
     let impls = impls(input);
-    assert_eq!(
-        impls.len(),
-        2,
-        "expected the Trace and the forbid-Drop impls"
+    // The forbid-unmarked-`Finalize` impl comes only without a finalizer
+    // attribute.
+    assert!(
+        (2..=3).contains(&impls.len()),
+        "expected the Trace, the forbid-Drop (and forbid-Finalize) impls"
     );
     assert!(impls[0].unsafety.is_some());
     impls[0].clone()
@@ -225,6 +226,42 @@ fn forbid_drop_impl_uses_the_types_own_generics() {
     );
     assert!(text.contains("where T : Copy"), "{text}");
     assert!(!text.contains("Trace >"), "no inferred bound here: {text}");
+}
+
+#[test]
+fn an_unmarked_type_gets_the_forbid_finalize_impl_a_marked_one_not() {
+    let unmarked = impls(parse_quote!(
+        struct S<T: Clone> {
+            x: T,
+        }
+    ));
+    assert_eq!(unmarked.len(), 3);
+    let text = unmarked[2].to_token_stream().to_string();
+    assert!(
+        text.contains("DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute"),
+        "{text}"
+    );
+    assert!(text.contains("for S < T >"), "{text}");
+    for marked in [
+        impls(parse_quote!(
+            #[trace(finalize)]
+            struct S {
+                x: u8,
+            }
+        )),
+        impls(parse_quote!(
+            #[trace(legacy_finalize)]
+            struct S {
+                x: u8,
+            }
+        )),
+    ] {
+        assert_eq!(
+            marked.len(),
+            2,
+            "no forbid-Finalize impl with the attribute"
+        );
+    }
 }
 
 // ---- bounds ----------------------------------------------------------------
