@@ -356,7 +356,9 @@ pub struct Tracer<'a> {
     /// `FAST_SUBTRACT` coalesces runs of edges to one object (a list holding
     /// the same handle many times): the object of the current run, and the
     /// edges counted for it but not yet subtracted. `Tracer::flush` applies
-    /// them; nothing reads `gc_refs` before that.
+    /// them; nothing reads `gc_refs` before that. In `FAST_REACHABLE`,
+    /// `run_target` is only the last target of a chunk of a slice
+    /// (`Tracer::visit_gc_slice`), which skips a following chunk of repeats.
     pub(crate) run_target: *mut Header,
     pub(crate) run_len: usize,
     /// `FAST_SUBTRACT`: the sum of the members' `gc_refs` (wrapping), kept

@@ -5,7 +5,7 @@
 
 use super::heap::CollectorHeap;
 use crate::heap::dst::{has_header, is_thin, obj_of};
-use crate::heap::header::{GcBox, Node, HEADER_SIZE};
+use crate::heap::header::{GcBox, Header, Node, HEADER_SIZE};
 use crate::heap::list;
 use crate::trace::{
     Trace, TraceMode, Tracer, FAST_CLOSURE, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED,
@@ -96,16 +96,10 @@ impl Tracer<'_> {
                 // SAFETY: I8: it has a header; L1: the caller's handle keeps
                 // the object allocated (I1).
                 let target = unsafe { Node::of_counts(gc.cast()) };
-                // visit_reachable is idempotent (after one visit the target
-                // is scanned, or rescued with gc_refs >= 1), so a repeat of
-                // the last target is skipped.
-                if target.as_ptr() != self.run_target {
-                    self.run_target = target.as_ptr();
-                    // SAFETY: L1: set from the `young` list head of this
-                    // collection, which outlives the tracer.
-                    let young = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
-                    visit_reachable(target, young);
-                }
+                // SAFETY: L1: set from the `young` list head of this
+                // collection, which outlives the tracer.
+                let young = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
+                visit_reachable(target, young);
             }
             return;
         }
@@ -167,6 +161,11 @@ impl Tracer<'_> {
             }
             return;
         }
+        if !counting {
+            // SAFETY: I1: forwarded from the caller; `same_type`.
+            unsafe { self.visit_reachable_slice(handles) };
+            return;
+        }
         let mut chunks = handles.chunks_exact(CHUNK);
         for chunk in &mut chunks {
             // The handles of the run's object point HEADER_SIZE past its
@@ -176,9 +175,7 @@ impl Tracer<'_> {
                 .iter()
                 .all(|gc| gc.cast::<u8>().as_ptr() as usize == key)
             {
-                if counting {
-                    self.run_len += CHUNK;
-                }
+                self.run_len += CHUNK;
                 continue;
             }
             for &gc in chunk {
@@ -190,6 +187,56 @@ impl Tracer<'_> {
             // SAFETY: I1: forwarded from the caller.
             unsafe { self.visit_gc(gc) };
         }
+    }
+
+    /// [`Tracer::visit_gc_slice`] in `FAST_REACHABLE`: a handle equal to
+    /// the last one visited is skipped, and so is a chunk of eight of them
+    /// (compared at once). visit_reachable is idempotent (after one visit
+    /// the target is scanned, or rescued with gc_refs >= 1, and stays
+    /// reachable), so the skips are exact. `visit_gc` itself keeps no such
+    /// run in this mode: a single handle (a struct field, the chain's one
+    /// edge) has no repeat to skip, and the test cost every edge. The last
+    /// target is kept in `run_target` for the next slice.
+    ///
+    /// # Safety
+    /// As for [`Tracer::visit_gc`], for every pointer of `handles`, each of
+    /// which has a header (`visit_gc_slice`'s `same_type`).
+    #[inline(always)]
+    unsafe fn visit_reachable_slice<T: ?Sized + Trace + 'static>(
+        &mut self,
+        handles: &[NonNull<GcBox<T>>],
+    ) {
+        const CHUNK: usize = 8;
+        // Handles point HEADER_SIZE past their object's header; with no
+        // run yet (null) this matches no handle. Addresses are only
+        // compared, never read.
+        let mut last = (self.run_target as usize).wrapping_add(HEADER_SIZE);
+        let mut chunks = handles.chunks_exact(CHUNK);
+        for chunk in &mut chunks {
+            if chunk
+                .iter()
+                .all(|gc| gc.cast::<u8>().as_ptr() as usize == last)
+            {
+                continue;
+            }
+            for &gc in chunk {
+                let addr = gc.cast::<u8>().as_ptr() as usize;
+                if addr != last {
+                    last = addr;
+                    // SAFETY: I1: forwarded from the caller.
+                    unsafe { self.visit_gc(gc) };
+                }
+            }
+        }
+        for &gc in chunks.remainder() {
+            let addr = gc.cast::<u8>().as_ptr() as usize;
+            if addr != last {
+                last = addr;
+                // SAFETY: I1: forwarded from the caller.
+                unsafe { self.visit_gc(gc) };
+            }
+        }
+        self.run_target = last.wrapping_sub(HEADER_SIZE) as *mut Header;
     }
 
     /// Subtract the pending run of `FAST_SUBTRACT` edges.

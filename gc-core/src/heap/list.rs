@@ -37,7 +37,9 @@
 //! collector's walks that relink what stays), so no link word ever holds
 //! the address of freed memory.
 
-use super::header::{Header, Node, NEXT_UNREACHABLE, PREV_FLAGS, PREV_SHIFT, SENTINEL_VTABLE};
+use super::header::{
+    Header, Node, NEXT_UNREACHABLE, PREV_COLLECTING, PREV_FLAGS, PREV_SHIFT, SENTINEL_VTABLE,
+};
 use std::ptr::NonNull;
 
 /// A list head with a stable address.
@@ -99,6 +101,17 @@ pub(crate) fn next_masked(n: Node) -> Node {
 #[inline(always)]
 pub(crate) fn prev(n: Node) -> Node {
     node(n.prev_word() & !PREV_FLAGS)
+}
+
+/// The tail of the list `head`: a head's `prev` word is a plain address
+/// (no flag is ever set on a head), so it needs no mask.
+#[inline(always)]
+fn tail(head: Node) -> Node {
+    debug_assert!(
+        head.prev_word() & PREV_FLAGS == 0,
+        "gc: flags on a list head"
+    );
+    node(head.prev_word())
 }
 
 #[inline(always)]
@@ -297,13 +310,24 @@ pub(crate) fn relink_survivor(node: Node, prev: Node, tag: usize) {
 /// `unreachable` with `NEXT_UNREACHABLE` set (its `gc_refs` stays in
 /// `prev`'s flag bits: COLLECTING is kept). `before` is then followed by
 /// `node`'s old successor.
+///
+/// `node`'s `gc_refs` is 0 (the caller tested it), so its whole `prev` word
+/// is its flags: it is kept as read, with no masking. (Read after the first
+/// store, so that the caller's test keeps its load-and-compare: read
+/// before, the compiler shares one load between the two, which costs the
+/// test an instruction on every reachable object.)
 #[inline(always)]
 pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable: Node) {
     let after = node.next_word();
     before.set_next_word(after);
-    let last = prev(unreachable);
+    let flags = node.prev_word();
+    debug_assert!(
+        flags & !PREV_FLAGS == 0,
+        "gc: moving an object with gc_refs"
+    );
+    let last = tail(unreachable);
     last.set_next_word(NEXT_UNREACHABLE | node.addr());
-    node.set_prev_word(last.addr() | (node.prev_word() & PREV_FLAGS));
+    node.set_prev_word(last.addr() | flags);
     node.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
     unreachable.set_prev_word(node.addr());
 }
@@ -328,19 +352,24 @@ pub(crate) fn finish_move_unreachable(young: Node, last: Node, unreachable: Node
 /// flags), and `node`'s `prev` gets its count at once — not a link that the
 /// count would overwrite (8 instructions fewer per rescue than `append` +
 /// `set_gc_refs`).
+///
+/// `node`'s flags are exactly [`PREV_COLLECTING`]: it is of the set being
+/// collected (I5), whose objects carry no generation tag (I7) and are not
+/// dropped trash yet; so its new `prev` word is a constant.
 #[inline(always)]
 pub(crate) fn rescue_to(node: Node, young: Node) {
     let next_word = node.next_word();
     let prev_word = node.prev_word();
+    debug_assert_eq!(prev_word & PREV_FLAGS, PREV_COLLECTING, "gc: rescue flags");
     let p = self::node(prev_word & !PREV_FLAGS);
     let n = self::node(next_word & !NEXT_UNREACHABLE);
     p.set_next_word(next_word); // keeps NEXT_UNREACHABLE
     set_prev(n, p);
-    let last = prev(young);
+    let last = tail(young);
     set_next(last, node);
     set_next(node, young);
     young.set_prev_word(node.addr());
-    node.set_prev_word((1 << PREV_SHIFT) | (prev_word & PREV_FLAGS));
+    node.set_prev_word((1 << PREV_SHIFT) | PREV_COLLECTING);
 }
 
 /// `delete_garbage` on the sync heap: free the whole trash list in one walk
