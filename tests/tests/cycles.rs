@@ -893,3 +893,45 @@ fn slices_of_repeated_handles_are_counted_exactly() {
         assert_eq!(gc::collect(), 3);
     }
 }
+
+#[test]
+fn reachable_slices_skip_only_repeats() {
+    // `move_unreachable` visits a slice's handles skipping a handle equal to
+    // the last one visited, and a chunk of eight such (`visit_reachable_slice`;
+    // the last target carries over to the next slice). Every other handle
+    // must be visited: here `d`, `e`, `f` and `g` each stand once among
+    // repeats, and one skipped wrongly stays unreachable and is freed while
+    // `root` still holds it. With `root` last in the list the others are
+    // tentatively unreachable when its trace reaches them (rescued); with
+    // `root` first they are still ahead (marked).
+    fresh();
+    for root_first in [false, true] {
+        let root = root_first.then(many);
+        let [a, d, e, f, g] = std::array::from_fn(|_| many());
+        let root = root.unwrap_or_else(many);
+        a.vec.borrow_mut().push(root.clone()); // one cycle through `root`
+        let vec: Vec<&Gc<Many>> = std::iter::empty()
+            .chain([&a; 8]) // a chunk of one object
+            .chain([&a; 7])
+            .chain([&d]) // last in a chunk of repeats
+            .chain([&a, &a, &e, &a, &a, &a, &a, &a]) // once inside one
+            .chain([&f]) // the remainder
+            .collect();
+        root.vec.borrow_mut().extend(vec.iter().map(|&x| x.clone()));
+        {
+            // The next slice starts with a chunk of the last target.
+            let mut deque = root.deque.borrow_mut();
+            deque.extend(std::iter::repeat_n(f.clone(), 8));
+            deque.push_back(g.clone());
+        }
+        let weak = [&a, &d, &e, &f, &g].map(Gc::downgrade);
+        drop((a, d, e, f, g));
+        assert_eq!(gc::collect(), 0, "all of it is reachable from `root`");
+        let counts = weak
+            .each_ref()
+            .map(|w| w.upgrade().map(|x| Gc::strong_count(&x) - 1));
+        assert_eq!(counts, [Some(22), Some(1), Some(1), Some(9), Some(1)]);
+        drop(root);
+        assert_eq!(gc::collect(), 6, "root and the five: one cycle");
+    }
+}
