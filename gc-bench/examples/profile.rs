@@ -9,7 +9,7 @@
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
 //! valgrind fast): `a1`, `a1-build`, `growing` (a 200k chain built with
-//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`,
+//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`, `pairs-alive`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
@@ -162,6 +162,22 @@ fn main() {
         }
         "d" if rc => timed_clone_drop(&gc_bench::rc_shapes::obj(), 1_000_000),
         "d" => timed_clone_drop(&s::obj(), 1_000_000),
+        // Nested values built inside out (`Gc::new(Link { next:
+        // Some(Gc::new(..)) })`), held from outside: the list alternates
+        // child, parent, so `move_unreachable` moves each child to
+        // `unreachable` alone (a run of one) and its parent's trace rescues it.
+        "pairs-alive" => {
+            gc::disable();
+            let held: Vec<_> = (0..100_000)
+                .map(|_| {
+                    pygc::Gc::new(s::Link {
+                        next: Some(s::obj()),
+                    })
+                })
+                .collect();
+            println!("collected {}", timed_collect());
+            drop(held);
+        }
         "e-collect" => {
             gc::disable();
             drop(s::rings(100, 20));

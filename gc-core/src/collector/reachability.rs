@@ -207,11 +207,18 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
             list::relink_survivor(node, prev, survivor_tag);
             prev = node;
             reachable += 1;
+            node = list::next(prev);
         } else {
             // Move to unreachable; `young` is singly linked here.
             list::move_tentatively_unreachable(prev, node, unreachable);
+            node = list::next(prev);
+            if node != young && node.gc_refs() == 0 {
+                // A run: the rest of it in one go (nothing is traced in
+                // between, so no rescue can interleave).
+                list::move_tentatively_unreachable_run(prev, node, unreachable, young);
+                node = list::next(prev);
+            }
         }
-        node = list::next(prev);
     }
     // Restore `young`'s tail link; the unreachable head's next may carry
     // the tag: clean it.

@@ -332,6 +332,53 @@ pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable
     unreachable.set_prev_word(node.addr());
 }
 
+/// [`move_tentatively_unreachable`] for a run: `first`, the successor of
+/// `before` in the singly linked `young`, has `gc_refs` 0, and so may the
+/// nodes after it; move it and each following one up to the next with
+/// `gc_refs > 0` or the head `young` (nothing is traced between two of
+/// them, so nothing reads the lists in between) to the tail of
+/// `unreachable`, in order. `before` is then followed by the node after
+/// the run.
+///
+/// The same lists as moving them one by one, with fewer stores: each
+/// node's `prev` and its predecessor's `next` once, and the unreachable
+/// head's tail and `before`'s `next` once per run, not per node (13
+/// instructions per node instead of 16). A node whose `gc_refs` is 0 has
+/// no other bits in its `prev` word than its flags, so the word is kept
+/// as read.
+///
+/// Not inlined, and called for the second node of a run on (a run of one
+/// is moved inline): inlined, its loop changed `move_unreachable`'s
+/// register allocation and cost every reachable object an instruction.
+#[inline(never)]
+pub(crate) fn move_tentatively_unreachable_run(
+    before: Node,
+    first: Node,
+    unreachable: Node,
+    young: Node,
+) {
+    let mut last = tail(unreachable);
+    let mut node = first;
+    loop {
+        let flags = node.prev_word();
+        debug_assert!(
+            flags & !PREV_FLAGS == 0,
+            "gc: moving an object with gc_refs"
+        );
+        let after = next(node);
+        last.set_next_word(NEXT_UNREACHABLE | node.addr());
+        node.set_prev_word(last.addr() | flags);
+        last = node;
+        node = after;
+        if node == young || node.gc_refs() > 0 {
+            break;
+        }
+    }
+    last.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
+    unreachable.set_prev_word(last.addr());
+    before.set_next_word(node.addr());
+}
+
 /// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for
 /// `young`), and `unreachable`'s head link loses its `NEXT_UNREACHABLE` bit.
 #[inline(always)]
