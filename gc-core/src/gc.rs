@@ -477,7 +477,7 @@ pub fn get_referrers(target: &GcAny) -> Vec<GcAny> {
         for node in list::iter(head) {
             let obj = node.obj();
             crate::collector::trace_object::<crate::heap::Heap>(node, &mut tracer);
-            if let TraceMode::RefersTo { found, .. } = &mut *tracer.mode {
+            if let Some(TraceMode::RefersTo { found, .. }) = tracer.mode_mut() {
                 if std::mem::take(found) {
                     // SAFETY: I1: live, strong > 0.
                     out.push(unsafe { GcAny::new_ref(obj) });

@@ -376,7 +376,11 @@ pub struct Tracer<'a> {
     /// Boxed: the slow path gets a pointer to it that is not derived from
     /// the tracer, so the compiler can keep `fast` and the run in
     /// registers across a loop over many handles (a `Vec<Gc<T>>`).
-    pub(crate) mode: Box<TraceMode<'a>>,
+    ///
+    /// `None` only in the copy [`Tracer::with_reachable`] makes for one
+    /// object's trace: `fast` is `FAST_REACHABLE` there, which reads no
+    /// mode (the visits that match on it find nothing to do).
+    pub(crate) mode: Option<Box<TraceMode<'a>>>,
     /// The sync heap is collecting (else the per-thread heap, or a query).
     pub(crate) sync: bool,
 }
@@ -419,9 +423,41 @@ impl<'a> Tracer<'a> {
             run_len: 0,
             refs: 0,
             member_tag,
-            mode: Box::new(mode),
+            mode: Some(Box::new(mode)),
             sync,
         }
+    }
+
+    /// The mode of a tracer made by [`Tracer::for_heap`] (`None` in
+    /// [`Tracer::with_reachable`]'s copy).
+    #[inline(always)]
+    pub(crate) fn mode_mut(&mut self) -> Option<&mut TraceMode<'a>> {
+        self.mode.as_deref_mut()
+    }
+
+    /// Run `f` (one object's trace) with a copy of this `FAST_REACHABLE`
+    /// tracer (the per-thread collector's `move_unreachable`) made here,
+    /// whose fields the compiler sees whole: `fast` is a constant, so each
+    /// inlined visit is `visit_reachable` alone (no test of the mode, no
+    /// slow path that could call out), and the copy lives in registers
+    /// (no call saves and restores them). What each edge does is what the
+    /// tracer itself would do; the run (the last target, which a repeat
+    /// skips) is carried over and back.
+    #[inline(always)]
+    pub(crate) fn with_reachable(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
+        debug_assert!(self.fast == FAST_REACHABLE && !self.sync);
+        let mut local = Tracer {
+            fast: FAST_REACHABLE,
+            young: self.young,
+            run_target: self.run_target,
+            run_len: 0,
+            refs: 0,
+            member_tag: NOT_FUSED,
+            mode: None,
+            sync: false,
+        };
+        f(&mut local);
+        self.run_target = local.run_target;
     }
 
     /// A `RefCell` (or lock) could not be borrowed: its content is not

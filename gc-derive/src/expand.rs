@@ -77,7 +77,7 @@ fn expand(container: &Container<'_>) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             unsafe impl #impl_generics #krate::Trace for #ident #ty_generics #where_clause {
-                #[inline]
+                #[inline(always)]
                 fn trace(&self, #tracer: &mut #krate::Tracer<'_>) {
                     #trace_body
                 }

@@ -2,7 +2,9 @@
 
 use super::heap::CollectorHeap;
 use super::validate::validate_list;
-use super::visit::{trace_object, trace_value, AbortOnPanic, OVER_REPORTED};
+use super::visit::{
+    trace_object, trace_object_reachable, trace_value, AbortOnPanic, OVER_REPORTED,
+};
 use crate::heap::header::{Node, MUT_EXPOSED};
 use crate::heap::list;
 use crate::trace::{TraceMode, Tracer};
@@ -201,7 +203,11 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
     let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
     while node != young {
         if node.gc_refs() > 0 {
-            trace_object::<H>(node, &mut tracer);
+            if H::SYNC {
+                trace_object::<H>(node, &mut tracer);
+            } else {
+                trace_object_reachable::<H>(node, &mut tracer);
+            }
             // Relink to prev (the prev field held gc_refs); this also
             // clears COLLECTING.
             list::relink_survivor(node, prev, survivor_tag);

@@ -32,6 +32,22 @@ pub(super) fn trace_value(header: Node, tracer: &mut Tracer<'_>) {
     unsafe { (obj.vtable.trace)(obj.counts, tracer) }
 }
 
+/// [`trace_object`] for the per-thread collector's `move_unreachable`
+/// (`tracer` is `FAST_REACHABLE`): through the vtable's `trace_reachable`,
+/// which visits each edge on a copy of the tracer whose mode is a constant
+/// (`Tracer::with_reachable`).
+#[inline(always)]
+pub(super) fn trace_object_reachable<H: CollectorHeap>(header: Node, tracer: &mut Tracer<'_>) {
+    debug_assert!(!H::SYNC && tracer.fast == FAST_REACHABLE);
+    if H::mut_exposed(header.obj()) {
+        return;
+    }
+    let obj = header.obj();
+    // SAFETY: I5, I6: as in `trace_value`: a live, undropped value; the
+    // tracer is `FAST_REACHABLE`, the entry's one mode.
+    unsafe { (obj.vtable.trace_reachable)(obj.counts, tracer) }
+}
+
 /// Aborts the process if dropped during unwinding: a `Trace` impl panicked
 /// while the lists were being rewritten (HAZARDS 4). A collection may start
 /// while the thread is already unwinding (a finalizer run by a drop during
@@ -108,27 +124,17 @@ impl Tracer<'_> {
                 // SAFETY: I8: it has a header; L1: the caller's handle keeps
                 // the object allocated (I1).
                 let target = unsafe { Node::of_counts(gc.cast()) };
-                self.visit_closure(target);
+                visit_closure_cold(self.young, self.member_tag, target);
             }
             return;
         }
         // Only the mode escapes to the slow path: the compiler may then keep
         // `fast` (and the run) in registers across a loop over many handles.
-        // SAFETY: I1: forwarded from the caller.
-        unsafe { visit_gc_slow(&mut self.mode, self.sync, gc) }
-    }
-
-    /// An increment's edge to `target` (`FAST_CLOSURE`). Out of line and
-    /// `#[cold]`: the hint keeps the compiler from testing this mode before
-    /// the two hot modes in every inlined visit (it did: 8 instructions
-    /// more per node in a full collection of workload c's live tree).
-    #[cold]
-    #[inline(never)]
-    fn visit_closure(&mut self, target: Node) {
-        // SAFETY: L1: set from the increment's list head, which outlives
-        // the tracer (`form_increment`).
-        let increment = unsafe { Node::new(NonNull::new_unchecked(self.young)) };
-        visit_closure(target, increment, self.member_tag);
+        let sync = self.sync;
+        if let Some(mode) = self.mode_mut() {
+            // SAFETY: I1: forwarded from the caller.
+            unsafe { visit_gc_slow(mode, sync, gc) }
+        }
     }
 
     /// Visit a slice of strong handles (`Vec<Gc<T>>` and friends). In the
@@ -266,7 +272,13 @@ impl Tracer<'_> {
         counts: NonNull<crate::heap::header::Counts>,
         tracked: bool,
     ) {
-        match &mut *self.mode {
+        let sync = self.sync;
+        let Some(mode) = self.mode_mut() else {
+            // `Tracer::with_reachable`'s copy: per-thread, a sync object is
+            // outside the set.
+            return;
+        };
+        match mode {
             TraceMode::RefersTo { target, found } => {
                 if counts.as_ptr() as *const () == *target {
                     *found = true;
@@ -274,10 +286,10 @@ impl Tracer<'_> {
             }
             TraceMode::Edges { .. } => {}
             _ => {
-                if tracked && self.sync {
+                if tracked && sync {
                     // SAFETY: I8 (`tracked`) and L1 (the owning handle keeps
                     // it allocated, I1): the caller's contract.
-                    visit_tracked(&mut self.mode, unsafe { Node::of_counts(counts) });
+                    visit_tracked(mode, unsafe { Node::of_counts(counts) });
                 }
             }
         }
@@ -290,7 +302,7 @@ impl Tracer<'_> {
     /// weakref object in the unreachable set, bpo-38006).
     #[inline(always)]
     pub(crate) fn visit_weak(&mut self, referent: usize, callback: Option<u64>) -> bool {
-        if let TraceMode::WeakHandles { ids } = &mut *self.mode {
+        if let Some(TraceMode::WeakHandles { ids }) = self.mode_mut() {
             if let Some(id) = callback {
                 ids.push((referent, id));
             }
@@ -298,6 +310,22 @@ impl Tracer<'_> {
         }
         false
     }
+}
+
+/// An increment's edge to `target` (`FAST_CLOSURE`; `increment` and
+/// `pending_tag` are the tracer's `young` and `member_tag`). Out of line
+/// and `#[cold]`: the hint keeps the compiler from testing this mode before
+/// the two hot modes in every inlined visit (it did: 8 instructions more
+/// per node in a full collection of workload c's live tree). Given the
+/// fields, not the tracer, so that no pointer to the tracer escapes
+/// (`Tracer::with_reachable`'s copy stays in registers).
+#[cold]
+#[inline(never)]
+fn visit_closure_cold(increment: *mut Header, pending_tag: usize, target: Node) {
+    // SAFETY: L1: set from the increment's list head, which outlives the
+    // tracer (`form_increment`).
+    let increment = unsafe { Node::new(NonNull::new_unchecked(increment)) };
+    visit_closure(target, increment, pending_tag);
 }
 
 /// The modes without a fast path, for a per-thread handle.

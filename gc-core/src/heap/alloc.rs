@@ -19,6 +19,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     /// The vtable of `GcBox<T, C>`.
     pub(crate) const VTABLE: VTable = VTable {
         trace: Self::trace_erased,
+        trace_reachable: Self::trace_reachable_erased,
         finalize: Self::finalize_erased,
         finalizer_kind: T::__gc_finalizer,
         drop_value: Self::drop_value_erased,
@@ -62,6 +63,16 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         // caller guarantees the object is not mid-drop).
         let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
         T::trace(value, tracer);
+    }
+
+    /// `trace_erased` for a `FAST_REACHABLE` tracer (the vtable's
+    /// `trace_reachable`): the value's trace on `Tracer::with_reachable`'s
+    /// copy, where every visit is the mode's fast path.
+    unsafe fn trace_reachable_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+        // SAFETY: I6: as in `trace_erased`: a live `GcBox<T>` whose value is
+        // initialised and not dropped.
+        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
+        tracer.with_reachable(|t| T::trace(value, t));
     }
 
     pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {

@@ -221,6 +221,11 @@ pub struct GcBox<T: ?Sized, C = Counts> {
 /// Per-type operations, so the collector can handle objects type-erased.
 pub(crate) struct VTable {
     pub(crate) trace: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
+    /// `trace` for a tracer in `FAST_REACHABLE` mode only (the per-thread
+    /// collector's `move_unreachable`): the same edges, visited through
+    /// `Tracer::with_reachable`'s copy. Types without static code for it
+    /// (unsized values) put `trace` here.
+    pub(crate) trace_reachable: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
     pub(crate) finalize: unsafe fn(NonNull<Counts>),
     pub(crate) finalizer_kind: fn() -> FinalizerKind,
     /// Drop the value; the `usize` is [`ObjPtr::meta`] (I8).
@@ -241,6 +246,7 @@ pub(crate) struct VTable {
 /// The vtable of the list heads (sentinels); never called.
 pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     trace: |_, _| {},
+    trace_reachable: |_, _| {},
     finalize: |_| {},
     finalizer_kind: || FinalizerKind::None,
     drop_value: |_, _| {},
