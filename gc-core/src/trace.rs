@@ -441,15 +441,18 @@ impl<'a> Tracer<'a> {
     /// inlined visit is `visit_reachable` alone (no test of the mode, no
     /// slow path that could call out), and the copy lives in registers
     /// (no call saves and restores them). What each edge does is what the
-    /// tracer itself would do; the run (the last target, which a repeat
-    /// skips) is carried over and back.
+    /// tracer itself would do. The run (the last target, which a repeat
+    /// skips) starts empty for each object: `visit_reachable` is
+    /// idempotent, so a repeat across two objects is visited again, which
+    /// changes nothing (and costs less than carrying the run over and back
+    /// for every object that has no edge).
     #[inline(always)]
     pub(crate) fn with_reachable(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
         debug_assert!(self.fast == FAST_REACHABLE && !self.sync);
         let mut local = Tracer {
             fast: FAST_REACHABLE,
             young: self.young,
-            run_target: self.run_target,
+            run_target: std::ptr::null_mut(),
             run_len: 0,
             refs: 0,
             member_tag: NOT_FUSED,
@@ -457,7 +460,6 @@ impl<'a> Tracer<'a> {
             sync: false,
         };
         f(&mut local);
-        self.run_target = local.run_target;
     }
 
     /// A `RefCell` (or lock) could not be borrowed: its content is not

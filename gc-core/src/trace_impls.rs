@@ -119,7 +119,7 @@ unsafe impl<T: Copy> Trace for Cell<T> {
 // mutably borrowed while the collector runs reports nothing: its handles
 // count as outside references for this collection (HAZARDS 3).
 unsafe impl<T: Trace> Trace for RefCell<T> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         // SAFETY: T3: the reference lives only for this call, during which no
         // mutable borrow can start: tracing runs no user code except `Trace`
@@ -140,7 +140,7 @@ unsafe impl<T: Trace> Trace for RefCell<T> {
 
 // SAFETY: T1: reports the content once set.
 unsafe impl<T: Trace> Trace for OnceCell<T> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if let Some(value) = self.get() {
             value.trace(tracer)
@@ -176,7 +176,7 @@ unsafe impl Trace for Box<str> {
 
 // SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for [T] {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if T::__gc_tracked() {
             T::__gc_trace_slice(self, tracer)
@@ -186,7 +186,7 @@ unsafe impl<T: Trace> Trace for [T] {
 
 // SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for Box<[T]> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         (**self).trace(tracer)
     }
@@ -220,7 +220,7 @@ unsafe impl<T: Trace> Trace for Option<T> {
 
 // SAFETY: T1: reports the owned value.
 unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         match self {
             Ok(v) => v.trace(tracer),
@@ -235,7 +235,7 @@ unsafe impl<T: Trace, E: Trace> Trace for Result<T, E> {
 
 // SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.as_slice().trace(tracer)
     }
@@ -252,7 +252,7 @@ macro_rules! sequence {
         $(#[$attr])*
         // SAFETY: T1: reports each owned element once.
         unsafe impl<T: $crate::trace::Trace $(, $s)?> $crate::trace::Trace for $name<T $(, $s)?> {
-            #[inline]
+            #[inline(always)]
             fn trace(&self, tracer: &mut $crate::trace::Tracer<'_>) {
                 if T::__gc_tracked() {
                     for v in self {
@@ -272,7 +272,7 @@ pub(crate) use sequence;
 
 // SAFETY: T1: reports each owned element once.
 unsafe impl<T: Trace> Trace for Vec<T> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.as_slice().trace(tracer)
     }
@@ -284,7 +284,7 @@ unsafe impl<T: Trace> Trace for Vec<T> {
 
 // SAFETY: T1: reports each owned element once (the two halves of the ring).
 unsafe impl<T: Trace> Trace for VecDeque<T> {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         let (front, back) = self.as_slices();
         front.trace(tracer);
@@ -307,7 +307,7 @@ macro_rules! map {
         unsafe impl<K: $crate::trace::Trace, V: $crate::trace::Trace $(, $s)?>
             $crate::trace::Trace for $map<K, V $(, $s)?>
         {
-            #[inline]
+            #[inline(always)]
             fn trace(&self, tracer: &mut $crate::trace::Tracer<'_>) {
                 if Self::__gc_tracked() {
                     for (k, v) in self {
@@ -333,7 +333,7 @@ unsafe impl<A: smallvec::Array> Trace for smallvec::SmallVec<A>
 where
     A::Item: Trace,
 {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.as_slice().trace(tracer)
     }
@@ -347,7 +347,7 @@ macro_rules! tuple {
     ($(($($p:ident $i:tt),+)),* $(,)?) => {$(
         // SAFETY: T1: reports each owned element once.
         unsafe impl<$($p: Trace),+> Trace for ($($p,)+) {
-            #[inline]
+            #[inline(always)]
             fn trace(&self, tracer: &mut Tracer<'_>) {
                 $(self.$i.trace(tracer);)+
             }

@@ -151,7 +151,7 @@ where
     B: ToOwned + ?Sized,
     B::Owned: Trace,
 {
-    #[inline]
+    #[inline(always)]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if let Cow::Owned(value) = self {
             value.trace(tracer)
