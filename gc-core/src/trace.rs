@@ -441,11 +441,11 @@ impl<'a> Tracer<'a> {
     /// inlined visit is `visit_reachable` alone (no test of the mode, no
     /// slow path that could call out), and the copy lives in registers
     /// (no call saves and restores them). What each edge does is what the
-    /// tracer itself would do. The run (the last target, which a repeat
-    /// skips) starts empty for each object: `visit_reachable` is
-    /// idempotent, so a repeat across two objects is visited again, which
-    /// changes nothing (and costs less than carrying the run over and back
-    /// for every object that has no edge).
+    /// tracer itself would do. The last target of a slice (`run_target`,
+    /// which lets the next slice skip a chunk of repeats) starts empty for
+    /// each object: `visit_reachable` is idempotent, so a repeat across two
+    /// objects is visited again, which changes nothing (and costs less than
+    /// carrying it over and back for every object that has no edge).
     #[inline(always)]
     pub(crate) fn with_reachable(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
         debug_assert!(self.fast == FAST_REACHABLE && !self.sync);

@@ -173,6 +173,11 @@ impl Tracer<'_> {
             return;
         }
         let mut chunks = handles.chunks_exact(CHUNK);
+        // Chunks of repeats counted here, added to the run before anything
+        // else reads it (a local the compiler keeps in a register: the
+        // shared `trace` kept `run_len` in memory, one load and store per
+        // chunk).
+        let mut repeats = 0;
         for chunk in &mut chunks {
             // The handles of the run's object point HEADER_SIZE past its
             // header; with no run (null) this matches no handle.
@@ -181,14 +186,17 @@ impl Tracer<'_> {
                 .iter()
                 .all(|gc| gc.cast::<u8>().as_ptr() as usize == key)
             {
-                self.run_len += CHUNK;
+                repeats += CHUNK;
                 continue;
             }
+            self.run_len += repeats;
+            repeats = 0;
             for &gc in chunk {
                 // SAFETY: I1: forwarded from the caller.
                 unsafe { self.visit_gc(gc) };
             }
         }
+        self.run_len += repeats;
         for &gc in chunks.remainder() {
             // SAFETY: I1: forwarded from the caller.
             unsafe { self.visit_gc(gc) };
