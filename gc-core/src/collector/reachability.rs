@@ -218,7 +218,10 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
             // Move to unreachable; `young` is singly linked here.
             list::move_tentatively_unreachable(prev, node, unreachable);
             node = list::next(prev);
-            if node != young && node.gc_refs() == 0 {
+            // `young`'s own `prev` word is an address (its tail, or itself),
+            // never below 8: read as `gc_refs` it is not 0, so this is
+            // false at the head without comparing with it.
+            if node.gc_refs() == 0 {
                 // A run: the rest of it in one go (nothing is traced in
                 // between, so no rescue can interleave).
                 list::move_tentatively_unreachable_run(prev, node, unreachable, young);

@@ -342,7 +342,7 @@ pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable
 ///
 /// The same lists as moving them one by one, with fewer stores: each
 /// node's `prev` and its predecessor's `next` once, and the unreachable
-/// head's tail and `before`'s `next` once per run, not per node (13
+/// head's tail and `before`'s `next` once per run, not per node (11
 /// instructions per node instead of 16). A node whose `gc_refs` is 0 has
 /// no other bits in its `prev` word than its flags, so the word is kept
 /// as read.
@@ -357,6 +357,10 @@ pub(crate) fn move_tentatively_unreachable_run(
     unreachable: Node,
     young: Node,
 ) {
+    debug_assert!(
+        young.prev_word() > PREV_FLAGS,
+        "gc: a list head's prev is an address"
+    );
     let mut last = tail(unreachable);
     let mut node = first;
     loop {
@@ -370,7 +374,9 @@ pub(crate) fn move_tentatively_unreachable_run(
         node.set_prev_word(last.addr() | flags);
         last = node;
         node = after;
-        if node == young || node.gc_refs() > 0 {
+        // The head `young` ends the run too: its `prev` word is an
+        // address (its tail or itself), so its `gc_refs` reads as > 0.
+        if node.gc_refs() > 0 {
             break;
         }
     }
