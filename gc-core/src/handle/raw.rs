@@ -259,12 +259,31 @@ impl<T: Trace + 'static> Gc<T> {
 /// `from_parts`, `as_ptr`, `into_raw` and `from_raw` of a weak handle type
 /// `$weak` whose objects have counts `$counts` (with
 /// `note_into_raw`/`take_from_raw` for its heap's epoch table, I2), whose
-/// which has `ptr()`, `epoch()`, `from_parts` and the field `callback`;
-/// `$path` is the `use` path of
+/// whose callback ids are `$callback` and which has `ptr()`, `epoch()` and
+/// the fields `raw`, `callback`, `erased`, `epoch` (a cell made `From<u32>`),
+/// `_marker`; `$path` is the `use` path of
 /// the heap's `{Gc, Weak}` for the examples.
 macro_rules! weak_raw_api {
-    ($weak:ident, $path:literal, $counts:ty, $($bound:tt)*) => {
+    ($weak:ident, $path:literal, $counts:ty, $callback:ty, $($bound:tt)*) => {
         impl<T: ?Sized + Trace $($bound)* + 'static> $weak<T> {
+            /// Rebuild a handle from its parts (`downgrade`, `new_cyclic`,
+            /// `coerce!`, `from_raw`); the epoch goes into the handle's own
+            /// cell (`Cell` or atomic, I2).
+            pub(crate) fn from_parts(
+                raw: std::ptr::NonNull<crate::heap::header::GcBox<T, $counts>>,
+                callback: $callback,
+                erased: (&'static crate::heap::header::VTable, usize),
+                epoch: u32,
+            ) -> $weak<T> {
+                $weak {
+                    raw,
+                    callback,
+                    erased,
+                    epoch: epoch.into(),
+                    _marker: std::marker::PhantomData,
+                }
+            }
+
             /// A pointer to the value (dangling for `Weak::new()`); valid
             /// to read only while a strong handle keeps the value alive, as
             /// `Weak::as_ptr` of std.
@@ -366,7 +385,12 @@ macro_rules! weak_raw_api {
 }
 pub(crate) use weak_raw_api;
 
-weak_raw_api!(Weak, "pygc::{Gc, Weak}", Counts,);
+weak_raw_api!(
+    Weak,
+    "pygc::{Gc, Weak}",
+    Counts,
+    Option<std::num::NonZeroU64>,
+);
 
 impl Counts {
     /// A handle of `epoch` to the object at `addr` becomes a raw pointer

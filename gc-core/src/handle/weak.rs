@@ -343,22 +343,6 @@ impl<T: ?Sized + Trace + 'static> Weak<T> {
         self.epoch.get()
     }
 
-    /// Rebuild a handle from its parts (`coerce!`, `from_raw`).
-    pub(crate) fn from_parts(
-        raw: NonNull<GcBox<T>>,
-        callback: Option<NonZeroU64>,
-        erased: (&'static VTable, usize),
-        epoch: u32,
-    ) -> Weak<T> {
-        Weak {
-            raw,
-            callback,
-            erased,
-            epoch: Cell::new(epoch),
-            _marker: PhantomData,
-        }
-    }
-
     /// This handle is owned by cyclic trash: clear it whatever it points
     /// at, as CPython's `handle_weakrefs` clears every weakref object in the
     /// unreachable set (bpo-38006). It upgrades to nothing from now on,

@@ -36,4 +36,4 @@ impl SyncCounts {
     }
 }
 
-crate::handle::raw::weak_raw_api!(Weak, "pygc::sync::{Gc, Weak}", SyncCounts, + Send + Sync);
+crate::handle::raw::weak_raw_api!(Weak, "pygc::sync::{Gc, Weak}", SyncCounts, Option<u64>, + Send + Sync);

@@ -62,23 +62,6 @@ impl<T: Trace + Send + Sync + 'static> Weak<T> {
 }
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> Weak<T> {
-    /// Build a handle from its parts (`downgrade`, `new_cyclic`, `coerce!`,
-    /// `from_raw`).
-    pub(crate) fn from_parts(
-        raw: NonNull<SyncBox<T>>,
-        callback: Option<u64>,
-        erased: (&'static VTable, usize),
-        epoch: u32,
-    ) -> Weak<T> {
-        Weak {
-            raw,
-            callback,
-            erased,
-            epoch: std::sync::atomic::AtomicU32::new(epoch),
-            _marker: PhantomData,
-        }
-    }
-
     /// The handle's epoch (I2; [`CLEARED`] once cleared on its own).
     #[inline(always)]
     pub(crate) fn epoch(&self) -> u32 {
