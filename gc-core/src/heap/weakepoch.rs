@@ -71,6 +71,17 @@ pub(crate) struct Epoch {
 /// Epochs by object address.
 pub(crate) type Table = HashMap<usize, Epoch>;
 
+/// The entry of the object at `addr`, made (or reset) if `fresh`: the
+/// object had no `WEAK_EPOCH` flag, so whatever the table holds at its
+/// address is not its own (both heaps' bumps and clears).
+pub(crate) fn entry_of(table: &mut Table, addr: usize, fresh: bool) -> &mut Epoch {
+    let e = table.entry(addr).or_default();
+    if fresh {
+        *e = Epoch::default();
+    }
+    e
+}
+
 impl Epoch {
     /// Move to the next epoch: all `handles` alive now become stale.
     pub(crate) fn bump(&mut self, handles: u32) {
@@ -157,12 +168,7 @@ pub(crate) fn bump(counts: &Counts, addr: usize) {
         return;
     }
     let mut table = heap.weak_epochs.borrow_mut();
-    let fresh = !counts.has_flag(WEAK_EPOCH);
-    let e = table.entry(addr).or_default();
-    if fresh {
-        *e = Epoch::default();
-    }
-    e.bump(handles);
+    entry_of(&mut table, addr, !counts.has_flag(WEAK_EPOCH)).bump(handles);
     counts.set_flag(WEAK_EPOCH);
 }
 
@@ -180,13 +186,9 @@ pub(crate) fn clear_handle(counts: &Counts, addr: usize, epoch: u32) -> bool {
         return false;
     };
     let mut table = heap.weak_epochs.borrow_mut();
-    let fresh = !counts.has_flag(WEAK_EPOCH);
-    let e = table.entry(addr).or_default();
-    if fresh {
-        *e = Epoch::default();
-    }
+    let cleared = entry_of(&mut table, addr, !counts.has_flag(WEAK_EPOCH)).clear_one(epoch);
     counts.set_flag(WEAK_EPOCH);
-    e.clear_one(epoch)
+    cleared
 }
 
 /// A handle of `epoch` to the object was added (`+1`) or released (`-1`).

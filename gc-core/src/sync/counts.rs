@@ -5,7 +5,7 @@ use super::pool::SyncPool;
 use crate::heap::header::{
     Counts, RefCounter, MUT_EXPOSED, WEAK_CLEARED, WEAK_COUNT_MASK, WEAK_EPOCH,
 };
-use crate::heap::weakepoch::{Epoch, Table, CLEARED};
+use crate::heap::weakepoch::{entry_of, Epoch, Table, CLEARED};
 use crate::primitive::{self, AtomicU32, Mutex, Ordering};
 use std::ptr::NonNull;
 
@@ -292,11 +292,7 @@ impl SyncCounts {
             self.clear_flag(WEAK_EPOCH);
             return;
         }
-        let entry = table.entry(addr).or_default();
-        if fresh {
-            *entry = Epoch::default();
-        }
-        entry.bump(handles);
+        entry_of(&mut table, addr, fresh).bump(handles);
     }
 
     /// Clear one weak handle of `epoch` to the object on its own (owned by
@@ -311,11 +307,7 @@ impl SyncCounts {
         }
         let mut table = primitive::lock(weak_epochs());
         let fresh = !self.set_flag(WEAK_EPOCH);
-        let entry = table.entry(addr).or_default();
-        if fresh {
-            *entry = Epoch::default();
-        }
-        entry.clear_one(epoch)
+        entry_of(&mut table, addr, fresh).clear_one(epoch)
     }
 
     /// The value is about to be dropped: forget the epoch entry.
