@@ -237,34 +237,38 @@ fn finalizer_methods(container: &Container<'_>) -> TokenStream {
 /// that conflicts with pygc's blanket
 /// `impl<T: Finalize> DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute
 /// for T` when the derived type implements `Finalize` anyway (its
-/// `finalize` would never run). Spanned at the type's name, as
-/// [`forbid_drop_impl`].
+/// `finalize` would never run).
 fn forbid_unmarked_finalize_impl(container: &Container<'_>) -> TokenStream {
     let attrs = &container.attrs;
     if attrs.finalize.is_some() || attrs.legacy_finalize.is_some() {
         return TokenStream::new();
     }
-    let krate = &container.krate;
-    let ident = container.ident;
-    let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
-    quote_spanned! {ident.span()=>
-        #[automatically_derived]
-        impl #impl_generics #krate::__private::DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute
-            for #ident #ty_generics #where_clause {}
-    }
+    marker_impl(
+        container,
+        quote!(DeriveTraceIgnoresFinalize_AddTraceFinalizeAttribute),
+    )
 }
 
 /// The impl that conflicts with pygc's blanket
 /// `impl<T: Drop> DeriveTraceForbidsDrop_ImplementFinalizeInstead for T` when
-/// the derived type implements `Drop` (gc-arena's trick). Spanned at the
-/// type's name, where the conflict is reported.
+/// the derived type implements `Drop` (gc-arena's trick).
 fn forbid_drop_impl(container: &Container<'_>) -> TokenStream {
+    marker_impl(
+        container,
+        quote!(DeriveTraceForbidsDrop_ImplementFinalizeInstead),
+    )
+}
+
+/// `impl pygc::__private::<marker> for Type {}` with the type's own
+/// generics, spanned at the type's name, where a conflict with the marker's
+/// blanket impl is reported.
+fn marker_impl(container: &Container<'_>, marker: TokenStream) -> TokenStream {
     let krate = &container.krate;
     let ident = container.ident;
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     quote_spanned! {ident.span()=>
         #[automatically_derived]
-        impl #impl_generics #krate::__private::DeriveTraceForbidsDrop_ImplementFinalizeInstead
+        impl #impl_generics #krate::__private::#marker
             for #ident #ty_generics #where_clause {}
     }
 }
