@@ -353,14 +353,10 @@ pub struct Tracer<'a> {
     /// `young` of `VisitReachable`, or `increment` of `Closure`, for the
     /// fast path.
     pub(crate) young: *mut Header,
-    /// `FAST_SUBTRACT` coalesces runs of edges to one object (a list holding
-    /// the same handle many times): the object of the current run, and the
-    /// edges counted for it but not yet subtracted. `Tracer::flush` applies
-    /// them; nothing reads `gc_refs` before that. In `FAST_REACHABLE`,
-    /// `run_target` is only the last target of a chunk of a slice
-    /// (`Tracer::visit_gc_slice`), which skips a following chunk of repeats.
+    /// `FAST_REACHABLE`: the header of the last target of a slice's last
+    /// chunk (`Tracer::visit_reachable_slice`), which lets the next slice
+    /// skip a chunk of repeats; null if none.
     pub(crate) run_target: *mut Header,
-    pub(crate) run_len: usize,
     /// `FAST_SUBTRACT`: the sum of the members' `gc_refs` (wrapping), kept
     /// by the fused first pass (a member's strong count added when it is
     /// first seen, each edge subtracted from a member taken off): 0 after
@@ -373,6 +369,12 @@ pub struct Tracer<'a> {
     /// collected (objects tagged `<=` it are members, header I7);
     /// `FAST_CLOSURE`: the pending tag; else [`NOT_FUSED`].
     pub(crate) member_tag: usize,
+    /// `FAST_SUBTRACT`: an object whose edges outnumbered its strong count
+    /// (HAZARDS 1), recorded by `subtract_n` and reported by
+    /// [`Tracer::report_over`] when the pass ends; null if none. Recorded,
+    /// not reported at once: the report is a call, and a call inside the
+    /// per-edge code makes every trace save and restore registers.
+    pub(crate) over: *mut Header,
     /// Boxed: the slow path gets a pointer to it that is not derived from
     /// the tracer, so the compiler can keep `fast` and the run in
     /// registers across a loop over many handles (a `Vec<Gc<T>>`).
@@ -420,9 +422,9 @@ impl<'a> Tracer<'a> {
             fast,
             young,
             run_target: std::ptr::null_mut(),
-            run_len: 0,
             refs: 0,
             member_tag,
+            over: std::ptr::null_mut(),
             mode: Some(Box::new(mode)),
             sync,
         }
@@ -453,13 +455,41 @@ impl<'a> Tracer<'a> {
             fast: FAST_REACHABLE,
             young: self.young,
             run_target: std::ptr::null_mut(),
-            run_len: 0,
             refs: 0,
             member_tag: NOT_FUSED,
+            over: std::ptr::null_mut(),
             mode: None,
             sync: false,
         };
         f(&mut local);
+    }
+
+    /// Run `f` (one object's trace) with a copy of this `FAST_SUBTRACT`
+    /// tracer (the per-thread collector's `subtract_refs`), as
+    /// [`Tracer::with_reachable`] does for `move_unreachable`: `fast` is a
+    /// constant, so each inlined visit is `subtract_n` alone, and the copy
+    /// lives in registers (no call saves and restores them: an
+    /// over-reported edge is recorded in `over`, not reported). The copy
+    /// starts with its own sum; at the end its sum and any over-reported
+    /// object go back to this tracer.
+    #[inline(always)]
+    pub(crate) fn with_subtract(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
+        debug_assert!(self.fast == FAST_SUBTRACT && !self.sync);
+        let mut local = Tracer {
+            fast: FAST_SUBTRACT,
+            young: std::ptr::null_mut(),
+            run_target: std::ptr::null_mut(),
+            refs: 0,
+            member_tag: self.member_tag,
+            over: std::ptr::null_mut(),
+            mode: None,
+            sync: false,
+        };
+        f(&mut local);
+        self.refs = self.refs.wrapping_add(local.refs);
+        if !local.over.is_null() {
+            self.over = local.over;
+        }
     }
 
     /// A `RefCell` (or lock) could not be borrowed: its content is not

@@ -450,6 +450,56 @@ fn over_reporting_trace_makes_the_collection_free_nothing() {
     assert_eq!(dropped.get(), 2);
 }
 
+/// Reports its list of handles twice (HAZARDS 1 through a slice: the
+/// subtract pass counts runs of one handle and subtracts each run at once).
+struct OverReportingList {
+    items: Vec<Gc<Node>>,
+}
+
+// SAFETY: deliberately broken (reports every edge twice) to test that the
+// collector detects it; it never reports a handle it does not own.
+unsafe impl Trace for OverReportingList {
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        self.items.trace(tracer);
+        self.items.trace(tracer);
+    }
+}
+
+#[test]
+fn over_reporting_a_slice_makes_the_collection_free_nothing() {
+    fresh();
+    // `a` is held 11 times (a chunk of eight and a run past it) and `b`
+    // once, both only by the list: the second report of either run takes
+    // its count below zero. A list of `b` alone (the run that ends the
+    // slice is the only one) is tried too.
+    for with_a in [true, false] {
+        let dropped = DropCounter::new();
+        let b = node("b", Some(&dropped));
+        let mut items = Vec::new();
+        if with_a {
+            items.extend(std::iter::repeat_n(node("a", Some(&dropped)), 11));
+        }
+        items.push(b.clone());
+        let owned = items.len() - 10 * usize::from(with_a);
+        let liar = Gc::new(OverReportingList { items });
+        let g = node("garbage", Some(&dropped));
+        *g.next.borrow_mut() = Some(g.clone());
+        let wg = Gc::downgrade(&g);
+        drop((b, g));
+        assert_eq!(
+            gc::collect(),
+            0,
+            "nothing freed by a collection that saw a broken count"
+        );
+        assert!(wg.upgrade().is_some(), "the unrelated cycle survives");
+        assert_eq!(dropped.get(), 0);
+        drop(liar);
+        assert_eq!(dropped.get(), owned, "the list's objects freed by refcount");
+        assert_eq!(gc::collect(), 1, "an honest collection frees the cycle");
+        assert_eq!(dropped.get(), owned + 1);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // HAZARDS 4: a panic inside trace during a collection
 // ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 use super::heap::CollectorHeap;
 use super::validate::validate_list;
 use super::visit::{
-    trace_object, trace_object_reachable, trace_value, AbortOnPanic, OVER_REPORTED,
+    trace_object, trace_object_reachable, trace_value, trace_value_subtract, AbortOnPanic,
+    OVER_REPORTED,
 };
 use crate::heap::header::{Node, MUT_EXPOSED};
 use crate::heap::list;
@@ -74,8 +75,8 @@ pub(super) fn subtract_refs<H: CollectorHeap>(containers: Node, fused: Option<us
         subtract_member::<H>(node, &mut tracer, &mut skipped);
         node = list::next(node);
     }
-    tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
+    tracer.report_over();
     tracer.refs
 }
 
@@ -95,8 +96,10 @@ fn first_sight<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>) {
 fn subtract_member<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>, skipped: &mut Vec<Node>) {
     if H::mut_exposed(node.obj()) {
         skipped.push(node);
-    } else {
+    } else if H::SYNC {
         trace_value(node, tracer);
+    } else {
+        trace_value_subtract(node, tracer);
     }
 }
 
@@ -143,8 +146,8 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> usize 
         }
         subtract_member::<H>(node, &mut tracer, &mut skipped);
     });
-    tracer.flush();
     trace_skipped::<H>(skipped, &mut tracer);
+    tracer.report_over();
     tracer.refs
 }
 
@@ -168,7 +171,6 @@ fn retry_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'
             if node.gc_refs() == 0 {
                 H::clear_flag(node.obj(), MUT_EXPOSED);
                 trace_value(node, tracer);
-                tracer.flush();
                 false
             } else {
                 true

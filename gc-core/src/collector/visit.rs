@@ -48,6 +48,19 @@ pub(super) fn trace_object_reachable<H: CollectorHeap>(header: Node, tracer: &mu
     unsafe { (obj.vtable.trace_reachable)(obj.counts, tracer) }
 }
 
+/// [`trace_value`] for the per-thread collector's `subtract_refs`
+/// (`tracer` is `FAST_SUBTRACT`; the caller made the MUT_EXPOSED check):
+/// through the vtable's `trace_subtract`, which visits each edge on a copy
+/// of the tracer whose mode is a constant (`Tracer::with_subtract`).
+#[inline(always)]
+pub(super) fn trace_value_subtract(header: Node, tracer: &mut Tracer<'_>) {
+    debug_assert!(!tracer.sync && tracer.fast == FAST_SUBTRACT);
+    let obj = header.obj();
+    // SAFETY: I5, I6: as in `trace_value`: a live, undropped value; the
+    // tracer is `FAST_SUBTRACT`, the entry's one mode.
+    unsafe { (obj.vtable.trace_subtract)(obj.counts, tracer) }
+}
+
 /// Aborts the process if dropped during unwinding: a `Trace` impl panicked
 /// while the lists were being rewritten (HAZARDS 4). A collection may start
 /// while the thread is already unwinding (a finalizer run by a drop during
@@ -95,15 +108,9 @@ impl Tracer<'_> {
         if self.fast == FAST_SUBTRACT {
             if has_header() {
                 // SAFETY: I8: it has a header; L1: the caller's handle keeps
-                // the object allocated while the run is pending (I1).
-                let target = unsafe { Node::of_counts(gc.cast()) }.as_ptr();
-                if target == self.run_target {
-                    self.run_len += 1;
-                } else {
-                    self.flush();
-                    self.run_target = target;
-                    self.run_len = 1;
-                }
+                // the object allocated (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) };
+                self.subtract(target, 1);
             }
             return;
         }
@@ -141,10 +148,10 @@ impl Tracer<'_> {
     /// two hot modes, eight handles at a time are compared with the current
     /// run's target: a chunk that is all the same object (a list holding one
     /// handle many times, pyperformance's `gc_traversal`) is one addition in
-    /// `FAST_SUBTRACT` and nothing in `FAST_REACHABLE` (visit_reachable is
-    /// idempotent); the comparison vectorises. Anything else goes through
-    /// [`Tracer::visit_gc`] one handle at a time, so each edge is reported
-    /// exactly once either way.
+    /// `FAST_SUBTRACT` ([`Tracer::subtract_slice`]) and nothing in
+    /// `FAST_REACHABLE` ([`Tracer::visit_reachable_slice`]); the comparison
+    /// vectorises. Other modes go through [`Tracer::visit_gc`] one handle at
+    /// a time. Each edge is reported exactly once either way.
     ///
     /// # Safety
     /// As for [`Tracer::visit_gc`], for every pointer of `handles`.
@@ -153,7 +160,6 @@ impl Tracer<'_> {
         &mut self,
         handles: &[NonNull<GcBox<T>>],
     ) {
-        const CHUNK: usize = 8;
         let counting = self.fast == FAST_SUBTRACT;
         // Handles to unsized values may differ in trackedness (I8): one by
         // one. For a sized `T` the first handle's answer is the static one.
@@ -172,35 +178,64 @@ impl Tracer<'_> {
             unsafe { self.visit_reachable_slice(handles) };
             return;
         }
-        let mut chunks = handles.chunks_exact(CHUNK);
-        // Chunks of repeats counted here, added to the run before anything
-        // else reads it (a local the compiler keeps in a register: the
-        // shared `trace` kept `run_len` in memory, one load and store per
-        // chunk).
-        let mut repeats = 0;
+        // SAFETY: I1: forwarded from the caller; `same_type`.
+        unsafe { self.subtract_slice(handles) };
+    }
+
+    /// [`Tracer::visit_gc_slice`] in `FAST_SUBTRACT`: consecutive handles
+    /// to one object (a run) are subtracted at once, when the run ends; a
+    /// chunk of eight handles equal to the run's is one addition (compared
+    /// at once, which vectorises). The run ends with the slice, so each
+    /// object's edges are subtracted exactly once either way, and nothing
+    /// is pending when the slice is done.
+    ///
+    /// # Safety
+    /// As for [`Tracer::visit_gc`], for every pointer of `handles`, each of
+    /// which has a header (`visit_gc_slice`'s `same_type`).
+    #[inline(always)]
+    unsafe fn subtract_slice<T: ?Sized + Trace + 'static>(
+        &mut self,
+        handles: &[NonNull<GcBox<T>>],
+    ) {
+        const CHUNK: usize = 8;
+        let Some((&first, rest)) = handles.split_first() else {
+            return;
+        };
+        // The run: its handle's address (handles point HEADER_SIZE past
+        // their object's header) and its length. Addresses are only
+        // compared until the run is subtracted.
+        let mut last = first;
+        let mut len = 1;
+        let mut chunks = rest.chunks_exact(CHUNK);
         for chunk in &mut chunks {
-            // The handles of the run's object point HEADER_SIZE past its
-            // header; with no run (null) this matches no handle.
-            let key = (self.run_target as usize).wrapping_add(HEADER_SIZE);
-            if chunk
-                .iter()
-                .all(|gc| gc.cast::<u8>().as_ptr() as usize == key)
-            {
-                repeats += CHUNK;
+            if chunk.iter().all(|&gc| gc.cast::<u8>() == last.cast::<u8>()) {
+                len += CHUNK;
                 continue;
             }
-            self.run_len += repeats;
-            repeats = 0;
             for &gc in chunk {
-                // SAFETY: I1: forwarded from the caller.
-                unsafe { self.visit_gc(gc) };
+                if gc.cast::<u8>() == last.cast::<u8>() {
+                    len += 1;
+                } else {
+                    // SAFETY: I8: `same_type`: it has a header; L1: the
+                    // caller's handle keeps the object allocated (I1).
+                    self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
+                    last = gc;
+                    len = 1;
+                }
             }
         }
-        self.run_len += repeats;
         for &gc in chunks.remainder() {
-            // SAFETY: I1: forwarded from the caller.
-            unsafe { self.visit_gc(gc) };
+            if gc.cast::<u8>() == last.cast::<u8>() {
+                len += 1;
+            } else {
+                // SAFETY: as above.
+                self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
+                last = gc;
+                len = 1;
+            }
         }
+        // SAFETY: as above.
+        self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
     }
 
     /// [`Tracer::visit_gc_slice`] in `FAST_REACHABLE`: a handle equal to
@@ -253,16 +288,24 @@ impl Tracer<'_> {
         self.run_target = last.wrapping_sub(HEADER_SIZE) as *mut Header;
     }
 
-    /// Subtract the pending run of `FAST_SUBTRACT` edges.
+    /// `n` edges to `target` in `FAST_SUBTRACT` ([`subtract_n`] with this
+    /// tracer's tag, sum and over-report record).
     #[inline(always)]
-    pub(crate) fn flush(&mut self) {
-        if let Some(target) = NonNull::new(self.run_target) {
-            // SAFETY: L1: `run_target` is the header of the object of the
-            // handles just visited, owned by the value being traced (I1).
-            let target = unsafe { Node::new(target) };
-            subtract_n(target, self.run_len, self.member_tag, &mut self.refs);
-            self.run_target = std::ptr::null_mut();
-            self.run_len = 0;
+    fn subtract(&mut self, target: Node, n: usize) {
+        subtract_n(target, n, self.member_tag, &mut self.refs, &mut self.over);
+    }
+
+    /// Report the object [`subtract_n`] found over-reported in this
+    /// `FAST_SUBTRACT` pass, if any (HAZARDS 1): the rest of the collection
+    /// is then conservative. Called when the pass ends, before anything
+    /// reads `OVER_REPORTED`.
+    pub(crate) fn report_over(&mut self) {
+        if let Some(target) = NonNull::new(std::mem::replace(&mut self.over, std::ptr::null_mut()))
+        {
+            // SAFETY: L1: recorded by `subtract_n` in this pass from a member
+            // of the collected set, which stays allocated until the
+            // collection's delete step.
+            over_reported(unsafe { Node::new(target) });
         }
     }
 
@@ -432,7 +475,11 @@ pub(super) fn take_into_increment(node: Node, increment: Node, edges: usize) {
 /// set.
 #[inline(always)]
 pub(super) fn visit_decref(target: Node) {
-    subtract_n(target, 1, NOT_FUSED, &mut 0);
+    let mut over = std::ptr::null_mut();
+    subtract_n(target, 1, NOT_FUSED, &mut 0, &mut over);
+    if !over.is_null() {
+        over_reported(target);
+    }
 }
 
 /// `n` edges to `target` from inside the collected set. In the fused first
@@ -444,13 +491,23 @@ pub(super) fn visit_decref(target: Node) {
 /// kept up to date: `n` less for a member already counted, its strong
 /// count less `n` more for one seen first, unchanged for an object outside
 /// the set (and for an over-reported edge, which changes nothing).
+///
+/// An over-reported edge (HAZARDS 1) stores `target` in `over`, for the
+/// caller to report ([`over_reported`]) once the trace is done: no call
+/// here, so the inlined visits of a trace need no saved registers.
 #[inline(always)]
-pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize, sum: &mut usize) {
+pub(super) fn subtract_n(
+    target: Node,
+    n: usize,
+    member_tag: usize,
+    sum: &mut usize,
+    over: &mut *mut Header,
+) {
     let t = target;
     if t.is_collecting() {
         let refs = t.gc_refs();
         if refs < n {
-            over_reported(target);
+            *over = target.as_ptr();
         } else {
             t.set_gc_refs(refs - n);
             *sum = sum.wrapping_sub(n);
@@ -460,7 +517,7 @@ pub(super) fn subtract_n(target: Node, n: usize, member_tag: usize, sum: &mut us
         // plain `Counts`.
         let strong = unsafe { target.obj().counts() }.strong() as usize;
         if strong < n {
-            over_reported(target);
+            *over = target.as_ptr();
             t.reset_gc_refs(0);
         } else {
             t.reset_gc_refs(strong - n);

@@ -20,6 +20,7 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
     pub(crate) const VTABLE: VTable = VTable {
         trace: Self::trace_erased,
         trace_reachable: Self::trace_reachable_erased,
+        trace_subtract: Self::trace_subtract_erased,
         finalize: Self::finalize_erased,
         finalizer_kind: T::__gc_finalizer,
         drop_value: Self::drop_value_erased,
@@ -73,6 +74,16 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         // initialised and not dropped.
         let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
         tracer.with_reachable(|t| T::trace(value, t));
+    }
+
+    /// `trace_erased` for a `FAST_SUBTRACT` tracer (the vtable's
+    /// `trace_subtract`): the value's trace on `Tracer::with_subtract`'s
+    /// copy.
+    unsafe fn trace_subtract_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+        // SAFETY: I6: as in `trace_erased`: a live `GcBox<T>` whose value is
+        // initialised and not dropped.
+        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
+        tracer.with_subtract(|t| T::trace(value, t));
     }
 
     pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {

@@ -540,6 +540,7 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
         // Rule 6: an untracked type owns no handle; nothing to report.
         trace: |_, _| {},
         trace_reachable: |_, _| {},
+        trace_subtract: |_, _| {},
         finalize: |_| {},
         finalizer_kind: || FinalizerKind::None,
         drop_value: Self::drop_with_len,
@@ -554,6 +555,7 @@ impl<T: Trace + 'static, C: RefCounter> SliceOps<T, C> {
     pub(crate) const TRACKED: VTable = VTable {
         trace: Self::trace_tracked,
         trace_reachable: Self::trace_tracked,
+        trace_subtract: Self::trace_tracked,
         finalize: |_| {},
         finalizer_kind: || FinalizerKind::None,
         drop_value: Self::drop_tracked,
@@ -660,6 +662,7 @@ unsafe fn dealloc_str_sync(obj: NonNull<Counts>, len: usize) {
 static STR_VTABLE: VTable = VTable {
     trace: |_, _| {},
     trace_reachable: |_, _| {},
+    trace_subtract: |_, _| {},
     finalize: |_| {},
     finalizer_kind: || FinalizerKind::None,
     drop_value: |_, _| {},

@@ -226,6 +226,10 @@ pub(crate) struct VTable {
     /// `Tracer::with_reachable`'s copy. Types without static code for it
     /// (unsized values) put `trace` here.
     pub(crate) trace_reachable: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
+    /// `trace` for a tracer in `FAST_SUBTRACT` mode only (the per-thread
+    /// collector's `subtract_refs`), through `Tracer::with_subtract`'s
+    /// copy. Types without static code for it put `trace` here.
+    pub(crate) trace_subtract: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
     pub(crate) finalize: unsafe fn(NonNull<Counts>),
     pub(crate) finalizer_kind: fn() -> FinalizerKind,
     /// Drop the value; the `usize` is [`ObjPtr::meta`] (I8).
@@ -247,6 +251,7 @@ pub(crate) struct VTable {
 pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     trace: |_, _| {},
     trace_reachable: |_, _| {},
+    trace_subtract: |_, _| {},
     finalize: |_| {},
     finalizer_kind: || FinalizerKind::None,
     drop_value: |_, _| {},
