@@ -9,12 +9,12 @@
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
 //! valgrind fast): `a1`, `a1-build`, `growing` (a 200k chain built with
-//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `e-collect`, `pairs-alive`,
+//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `d-weak` (downgrade + drop the weak handle), `e-collect`, `pairs-alive`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
+//! `d`, `d-weak`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
 //! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
@@ -63,6 +63,13 @@ fn timed_drop<T>(value: T) {
 fn timed_new_drop<T>(n: usize, new: impl Fn() -> T) {
     for _ in 0..n {
         drop(black_box(new()));
+    }
+}
+
+#[inline(never)]
+fn timed_downgrade_drop<T, W>(h: &T, downgrade: impl Fn(&T) -> W) {
+    for _ in 0..1_000_000 {
+        drop(black_box(downgrade(black_box(h))));
     }
 }
 
@@ -162,6 +169,8 @@ fn main() {
         }
         "d" if rc => timed_clone_drop(&gc_bench::rc_shapes::obj(), 1_000_000),
         "d" => timed_clone_drop(&s::obj(), 1_000_000),
+        "d-weak" if rc => timed_downgrade_drop(&gc_bench::rc_shapes::obj(), std::rc::Rc::downgrade),
+        "d-weak" => timed_downgrade_drop(&s::obj(), pygc::Gc::downgrade),
         // Nested values built inside out (`Gc::new(Link { next:
         // Some(Gc::new(..)) })`), held from outside: the list alternates
         // child, parent, so `move_unreachable` moves each child to

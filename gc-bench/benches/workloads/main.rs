@@ -164,6 +164,34 @@ where
     C::cleanup();
 }
 
+/// d's weak twin: `downgrade` + drop of the weak handle, pygc against
+/// `Rc` (the peers' weak handles differ too much to line up). pygc's
+/// `downgrade` also notes that a weak handle exists (one relaxed load and
+/// a branch after the first: `weakepoch::note_weak_handle_made`).
+fn d_weak(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let gc = gc_bench::pygc_shapes::obj();
+    g.bench_function("pygc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(pygc::Gc::downgrade(black_box(&gc))));
+                }
+            })
+        })
+    });
+    drop(gc);
+    let rc = gc_bench::rc_shapes::obj();
+    g.bench_function("Rc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(std::rc::Rc::downgrade(black_box(&rc))));
+                }
+            })
+        })
+    });
+}
+
 /// The sync heap's clone+drop against `std::sync::Arc` (issue: sync heap).
 fn d_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
     let gc = pygc::sync::Gc::new(pygc::sync::GcMutex::new(Vec::<pygc::sync::Gc<u64>>::new()));
@@ -500,6 +528,10 @@ fn run() {
     );
     g.finish();
 
+    let mut g = group(&mut c, "d_downgrade_drop", CLONE_DROP, s(2));
+    d_weak(&mut g);
+    g.finish();
+
     let mut g = group(&mut c, "d_sync_clone_drop", CLONE_DROP, s(2));
     d_sync(&mut g);
     g.finish();
@@ -626,6 +658,7 @@ const BENCHES: &[(&str, &[&str])] = &[
             "rust-cc",
         ],
     ),
+    ("d_downgrade_drop", &["pygc", "Rc"]),
     ("d_sync_clone_drop", &["pygc sync::Gc", "std::sync::Arc"]),
     ("a2_new_drop", ALL),
     ("a1_list_drop", ALL),

@@ -139,11 +139,23 @@ impl Epoch {
     }
 }
 
-/// The entry of `counts`' object, if it has one.
+/// The entry of `counts`' object, if it has one. The flag test is inlined
+/// into the handle paths (`downgrade`, a weak handle's drop); the table is
+/// looked up out of line, so those paths carry no hash-table code (which
+/// made `downgrade` + drop five times `Rc`'s: BENCHMARKS.md, session 10).
+#[inline(always)]
 fn entry(counts: &Counts, addr: usize) -> Option<Epoch> {
     if !counts.has_flag(WEAK_EPOCH) {
         return None;
     }
+    entry_slow(addr)
+}
+
+/// [`entry`]'s lookup: an object with `WEAK_EPOCH` (it was cleared with
+/// weak handles alive, or owns a trash-cleared handle).
+#[cold]
+#[inline(never)]
+fn entry_slow(addr: usize) -> Option<Epoch> {
     super::heap()?.weak_epochs.borrow().get(&addr).copied()
 }
 
@@ -192,11 +204,17 @@ pub(crate) fn clear_handle(counts: &Counts, addr: usize, epoch: u32) -> bool {
 }
 
 /// A handle of `epoch` to the object was added (`+1`) or released (`-1`).
-#[inline]
+#[inline(always)]
 pub(crate) fn note(counts: &Counts, addr: usize, epoch: u32, delta: i32) {
-    if !counts.has_flag(WEAK_EPOCH) {
-        return;
+    if counts.has_flag(WEAK_EPOCH) {
+        note_slow(addr, epoch, delta);
     }
+}
+
+/// [`note`] for an object with `WEAK_EPOCH`.
+#[cold]
+#[inline(never)]
+fn note_slow(addr: usize, epoch: u32, delta: i32) {
     if let Some(heap) = super::heap() {
         if let Some(e) = heap.weak_epochs.borrow_mut().get_mut(&addr) {
             e.note(epoch, delta);
@@ -227,11 +245,17 @@ pub(crate) fn take_from_raw(counts: &Counts, addr: usize) -> u32 {
 }
 
 /// The object's value is being dropped: its entry is not needed any more.
-#[inline]
+#[inline(always)]
 pub(crate) fn forget(counts: &Counts, addr: usize) {
-    if !counts.has_flag(WEAK_EPOCH) {
-        return;
+    if counts.has_flag(WEAK_EPOCH) {
+        forget_slow(addr);
     }
+}
+
+/// [`forget`] for an object with `WEAK_EPOCH`.
+#[cold]
+#[inline(never)]
+fn forget_slow(addr: usize) {
     if let Some(heap) = super::heap() {
         heap.weak_epochs.borrow_mut().remove(&addr);
     }
