@@ -512,7 +512,11 @@ pub(super) fn subtract_n(
             t.set_gc_refs(refs - n);
             *sum = sum.wrapping_sub(n);
         }
-    } else if member_tag != NOT_FUSED && t.is_linked() && t.tag() <= member_tag {
+    } else if t.tag() < member_tag.wrapping_add(1) && t.is_linked() {
+        // `tag <= member_tag`, and never for NOT_FUSED (`usize::MAX + 1`
+        // wraps to 0): one comparison for both, the tag read from the word
+        // `is_collecting` just read (checked before `is_linked`, which
+        // reads the other link word; both must hold).
         // SAFETY: I4, I1: linked objects of the per-thread heap are live and use
         // plain `Counts`.
         let strong = unsafe { target.obj().counts() }.strong() as usize;
