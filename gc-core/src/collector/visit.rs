@@ -201,41 +201,48 @@ impl Tracer<'_> {
         let Some((&first, rest)) = handles.split_first() else {
             return;
         };
-        // The run: its handle's address (handles point HEADER_SIZE past
-        // their object's header) and its length. Addresses are only
-        // compared until the run is subtracted.
-        let mut last = first;
-        let mut len = 1;
+        // The run: one of its handles and its length. Handles are only
+        // compared (by address) until the run is subtracted.
+        let mut run = (first, 1);
         let mut chunks = rest.chunks_exact(CHUNK);
         for chunk in &mut chunks {
-            if chunk.iter().all(|&gc| gc.cast::<u8>() == last.cast::<u8>()) {
-                len += CHUNK;
+            if chunk
+                .iter()
+                .all(|&gc| gc.cast::<u8>() == run.0.cast::<u8>())
+            {
+                run.1 += CHUNK;
                 continue;
             }
             for &gc in chunk {
-                if gc.cast::<u8>() == last.cast::<u8>() {
-                    len += 1;
-                } else {
-                    // SAFETY: I8: `same_type`: it has a header; L1: the
-                    // caller's handle keeps the object allocated (I1).
-                    self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
-                    last = gc;
-                    len = 1;
-                }
+                self.extend_run(&mut run, gc);
             }
         }
         for &gc in chunks.remainder() {
-            if gc.cast::<u8>() == last.cast::<u8>() {
-                len += 1;
-            } else {
-                // SAFETY: as above.
-                self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
-                last = gc;
-                len = 1;
-            }
+            self.extend_run(&mut run, gc);
         }
-        // SAFETY: as above.
-        self.subtract(unsafe { Node::of_counts(last.cast()) }, len);
+        // SAFETY: I8: `same_type`: it has a header; L1: the caller's handle
+        // keeps the object allocated (I1).
+        self.subtract(unsafe { Node::of_counts(run.0.cast()) }, run.1);
+    }
+
+    /// One handle of [`Tracer::subtract_slice`]: it lengthens the run
+    /// (`run`: its handle and length), or ends it (subtracted) and starts
+    /// its own.
+    #[inline(always)]
+    fn extend_run<T: ?Sized + Trace + 'static>(
+        &mut self,
+        run: &mut (NonNull<GcBox<T>>, usize),
+        gc: NonNull<GcBox<T>>,
+    ) {
+        if gc.cast::<u8>() == run.0.cast::<u8>() {
+            run.1 += 1;
+        } else {
+            // SAFETY: I8: `subtract_slice`'s handles have headers
+            // (`same_type`); L1: the traced value's handle keeps the object
+            // allocated (I1).
+            self.subtract(unsafe { Node::of_counts(run.0.cast()) }, run.1);
+            *run = (gc, 1);
+        }
     }
 
     /// [`Tracer::visit_gc_slice`] in `FAST_REACHABLE`: a handle equal to
