@@ -9,12 +9,12 @@
 //!
 //! Workloads (sizes are a tenth of the benchmarks' or less, to keep
 //! valgrind fast): `a1`, `a1-build`, `growing` (a 200k chain built with
-//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `d-weak` (downgrade + drop the weak handle), `e-collect`, `pairs-alive`,
+//! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `d-weak` (downgrade + drop the weak handle), `d-upgrade` (upgrade + drop), `e-collect`, `pairs-alive`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
 //! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `d-weak`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
+//! `d`, `d-weak`, `d-upgrade`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
 //! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
@@ -171,6 +171,14 @@ fn main() {
         "d" => timed_clone_drop(&s::obj(), 1_000_000),
         "d-weak" if rc => timed_downgrade_drop(&gc_bench::rc_shapes::obj(), std::rc::Rc::downgrade),
         "d-weak" => timed_downgrade_drop(&s::obj(), pygc::Gc::downgrade),
+        "d-upgrade" if rc => {
+            let strong = gc_bench::rc_shapes::obj();
+            timed_downgrade_drop(&std::rc::Rc::downgrade(&strong), std::rc::Weak::upgrade);
+        }
+        "d-upgrade" => {
+            let strong = s::obj();
+            timed_downgrade_drop(&pygc::Gc::downgrade(&strong), pygc::Weak::upgrade);
+        }
         // Nested values built inside out (`Gc::new(Link { next:
         // Some(Gc::new(..)) })`), held from outside: the list alternates
         // child, parent, so `move_unreachable` moves each child to
