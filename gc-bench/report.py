@@ -29,6 +29,7 @@ GROUPS = [
     ("c_tree_dead_collect", "c full collect, 1M-node tree dead", "node"),
     ("d_clone_drop", "d clone + drop", "op"),
     ("d_downgrade_drop", "d downgrade + drop the weak handle", "op"),
+    ("d_upgrade_drop", "d upgrade + drop the strong handle", "op"),
     ("e_gc_collect", "e gc_collect (100 rings x 21)", "object"),
     ("e_gc_traversal", "e gc_traversal (1000 levels)", "reference"),
     ("f_churn_total", "f 10M short-lived, 1M old", "object"),

@@ -192,6 +192,34 @@ fn d_weak(g: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
+/// `Weak::upgrade` + drop of the strong handle it gives, pygc against
+/// `Rc` (a parent pointer followed in a tree).
+fn d_upgrade(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let gc = gc_bench::pygc_shapes::obj();
+    let weak = pygc::Gc::downgrade(&gc);
+    g.bench_function("pygc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(black_box(&weak).upgrade()));
+                }
+            })
+        })
+    });
+    drop((weak, gc));
+    let rc = gc_bench::rc_shapes::obj();
+    let weak = std::rc::Rc::downgrade(&rc);
+    g.bench_function("Rc", |b| {
+        b.iter_custom(|iters| {
+            repeated(iters, || {
+                for _ in 0..CLONE_DROP {
+                    drop(black_box(black_box(&weak).upgrade()));
+                }
+            })
+        })
+    });
+}
+
 /// The sync heap's clone+drop against `std::sync::Arc` (issue: sync heap).
 fn d_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
     let gc = pygc::sync::Gc::new(pygc::sync::GcMutex::new(Vec::<pygc::sync::Gc<u64>>::new()));
@@ -532,6 +560,10 @@ fn run() {
     d_weak(&mut g);
     g.finish();
 
+    let mut g = group(&mut c, "d_upgrade_drop", CLONE_DROP, s(2));
+    d_upgrade(&mut g);
+    g.finish();
+
     let mut g = group(&mut c, "d_sync_clone_drop", CLONE_DROP, s(2));
     d_sync(&mut g);
     g.finish();
@@ -659,6 +691,7 @@ const BENCHES: &[(&str, &[&str])] = &[
         ],
     ),
     ("d_downgrade_drop", &["pygc", "Rc"]),
+    ("d_upgrade_drop", &["pygc", "Rc"]),
     ("d_sync_clone_drop", &["pygc sync::Gc", "std::sync::Arc"]),
     ("a2_new_drop", ALL),
     ("a1_list_drop", ALL),
