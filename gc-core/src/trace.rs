@@ -376,8 +376,8 @@ pub struct Tracer<'a> {
     /// per-edge code makes every trace save and restore registers.
     pub(crate) over: *mut Header,
     /// Boxed: the slow path gets a pointer to it that is not derived from
-    /// the tracer, so the compiler can keep `fast` and the run in
-    /// registers across a loop over many handles (a `Vec<Gc<T>>`).
+    /// the tracer, so the compiler can keep `fast` and the tracer's other
+    /// fields in registers across a loop over many handles (a `Vec<Gc<T>>`).
     ///
     /// `None` only in the copy [`Tracer::with_reachable`] makes for one
     /// object's trace: `fast` is `FAST_REACHABLE` there, which reads no
@@ -419,14 +419,9 @@ impl<'a> Tracer<'a> {
             _ => (FAST_NONE, std::ptr::null_mut(), NOT_FUSED),
         };
         Tracer {
-            fast,
-            young,
-            run_target: std::ptr::null_mut(),
-            refs: 0,
-            member_tag,
-            over: std::ptr::null_mut(),
             mode: Some(Box::new(mode)),
             sync,
+            ..Tracer::bare(fast, young, member_tag)
         }
     }
 
@@ -435,6 +430,23 @@ impl<'a> Tracer<'a> {
     #[inline(always)]
     pub(crate) fn mode_mut(&mut self) -> Option<&mut TraceMode<'a>> {
         self.mode.as_deref_mut()
+    }
+
+    /// A per-thread tracer in mode `fast` with no boxed mode, no slice run,
+    /// a zero sum and no over-report: the local copies of `with_reachable`
+    /// and `with_subtract` as they are, the base of `for_heap`'s.
+    #[inline(always)]
+    fn bare(fast: u8, young: *mut Header, member_tag: usize) -> Tracer<'a> {
+        Tracer {
+            fast,
+            young,
+            run_target: std::ptr::null_mut(),
+            refs: 0,
+            member_tag,
+            over: std::ptr::null_mut(),
+            mode: None,
+            sync: false,
+        }
     }
 
     /// Run `f` (one object's trace) with a copy of this `FAST_REACHABLE`
@@ -451,16 +463,7 @@ impl<'a> Tracer<'a> {
     #[inline(always)]
     pub(crate) fn with_reachable(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
         debug_assert!(self.fast == FAST_REACHABLE && !self.sync);
-        let mut local = Tracer {
-            fast: FAST_REACHABLE,
-            young: self.young,
-            run_target: std::ptr::null_mut(),
-            refs: 0,
-            member_tag: NOT_FUSED,
-            over: std::ptr::null_mut(),
-            mode: None,
-            sync: false,
-        };
+        let mut local = Tracer::bare(FAST_REACHABLE, self.young, NOT_FUSED);
         f(&mut local);
     }
 
@@ -475,16 +478,7 @@ impl<'a> Tracer<'a> {
     #[inline(always)]
     pub(crate) fn with_subtract(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
         debug_assert!(self.fast == FAST_SUBTRACT && !self.sync);
-        let mut local = Tracer {
-            fast: FAST_SUBTRACT,
-            young: std::ptr::null_mut(),
-            run_target: std::ptr::null_mut(),
-            refs: 0,
-            member_tag: self.member_tag,
-            over: std::ptr::null_mut(),
-            mode: None,
-            sync: false,
-        };
+        let mut local = Tracer::bare(FAST_SUBTRACT, std::ptr::null_mut(), self.member_tag);
         f(&mut local);
         self.refs = self.refs.wrapping_add(local.refs);
         if !local.over.is_null() {

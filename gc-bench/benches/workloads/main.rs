@@ -164,60 +164,48 @@ where
     C::cleanup();
 }
 
-/// d's weak twin: `downgrade` + drop of the weak handle, pygc against
-/// `Rc` (the peers' weak handles differ too much to line up). pygc's
-/// `downgrade` also notes that a weak handle exists (one relaxed load and
-/// a branch after the first: `weakepoch::note_weak_handle_made`).
-fn d_weak(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let gc = gc_bench::pygc_shapes::obj();
-    g.bench_function("pygc", |b| {
+/// One handle operation `CLONE_DROP` times per iteration, benchmarked as
+/// `name`: `op` on `subject`, its result dropped (the d rows of weak
+/// handles, pygc against `Rc`; the peers' weak handles differ too much to
+/// line up).
+fn d_op<S, R>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, subject: &S, op: impl Fn(&S) -> R) {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             repeated(iters, || {
                 for _ in 0..CLONE_DROP {
-                    drop(black_box(pygc::Gc::downgrade(black_box(&gc))));
-                }
-            })
-        })
-    });
-    drop(gc);
-    let rc = gc_bench::rc_shapes::obj();
-    g.bench_function("Rc", |b| {
-        b.iter_custom(|iters| {
-            repeated(iters, || {
-                for _ in 0..CLONE_DROP {
-                    drop(black_box(std::rc::Rc::downgrade(black_box(&rc))));
+                    drop(black_box(op(black_box(subject))));
                 }
             })
         })
     });
 }
 
-/// `Weak::upgrade` + drop of the strong handle it gives, pygc against
-/// `Rc` (a parent pointer followed in a tree).
+/// d's weak twin: `downgrade` + drop of the weak handle. pygc's
+/// `downgrade` also notes that a weak handle exists (one relaxed load and
+/// a branch after the first: `weakepoch::note_weak_handle_made`).
+fn d_weak(g: &mut BenchmarkGroup<'_, WallTime>) {
+    d_op(
+        g,
+        "pygc",
+        &gc_bench::pygc_shapes::obj(),
+        pygc::Gc::downgrade,
+    );
+    d_op(g, "Rc", &gc_bench::rc_shapes::obj(), std::rc::Rc::downgrade);
+}
+
+/// `Weak::upgrade` + drop of the strong handle it gives (a parent pointer
+/// followed in a tree).
 fn d_upgrade(g: &mut BenchmarkGroup<'_, WallTime>) {
     let gc = gc_bench::pygc_shapes::obj();
-    let weak = pygc::Gc::downgrade(&gc);
-    g.bench_function("pygc", |b| {
-        b.iter_custom(|iters| {
-            repeated(iters, || {
-                for _ in 0..CLONE_DROP {
-                    drop(black_box(black_box(&weak).upgrade()));
-                }
-            })
-        })
-    });
-    drop((weak, gc));
+    d_op(g, "pygc", &pygc::Gc::downgrade(&gc), pygc::Weak::upgrade);
+    drop(gc);
     let rc = gc_bench::rc_shapes::obj();
-    let weak = std::rc::Rc::downgrade(&rc);
-    g.bench_function("Rc", |b| {
-        b.iter_custom(|iters| {
-            repeated(iters, || {
-                for _ in 0..CLONE_DROP {
-                    drop(black_box(black_box(&weak).upgrade()));
-                }
-            })
-        })
-    });
+    d_op(
+        g,
+        "Rc",
+        &std::rc::Rc::downgrade(&rc),
+        std::rc::Weak::upgrade,
+    );
 }
 
 /// The sync heap's clone+drop against `std::sync::Arc` (issue: sync heap).
