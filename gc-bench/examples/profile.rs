@@ -12,9 +12,9 @@
 //! automatic collection on), `a2`, `b`, `b-floor`, `c-alive`, `c-dead`, `c-dead-floor`, `d`, `d-weak` (downgrade + drop the weak handle), `d-upgrade` (upgrade + drop), `e-collect`, `pairs-alive`,
 //! `e-traversal`, `f`, and on the sync heap `sync-a2` (new+drop of a
 //! tracked node `{ next: GcMutex<Option<Gc<_>>> }`, as `sync_threads`' row)
-//! `sync-d` (clone+drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
+//! `sync-d` (clone+drop), `sync-d-weak` (downgrade + drop) and `sync-lock` (`GcMutex` lock+unlock). Only the `timed_*` functions are what the benchmark
 //! times, so `--toggle-collect` restricts the profile to them. `a1`, `a1-build`, `a2`,
-//! `d`, `d-weak`, `d-upgrade`, `f`, `growing`, `sync-a2`, `sync-d` and `sync-lock` take a second argument `rc` to run the same on `Rc`
+//! `d`, `d-weak`, `d-upgrade`, `f`, `growing`, `sync-a2`, `sync-d`, `sync-d-weak` and `sync-lock` take a second argument `rc` to run the same on `Rc`
 //! (`Arc` with a `Mutex` for the sync rows), for an instruction-count comparison.
 
 use gc_bench::pygc_shapes as s;
@@ -66,10 +66,11 @@ fn timed_new_drop<T>(n: usize, new: impl Fn() -> T) {
     }
 }
 
+/// `op` on `h` a million times, each result dropped (`d-weak`, `d-upgrade`).
 #[inline(never)]
-fn timed_downgrade_drop<T, W>(h: &T, downgrade: impl Fn(&T) -> W) {
+fn timed_op_drop<T, R>(h: &T, op: impl Fn(&T) -> R) {
     for _ in 0..1_000_000 {
-        drop(black_box(downgrade(black_box(h))));
+        drop(black_box(op(black_box(h))));
     }
 }
 
@@ -169,15 +170,15 @@ fn main() {
         }
         "d" if rc => timed_clone_drop(&gc_bench::rc_shapes::obj(), 1_000_000),
         "d" => timed_clone_drop(&s::obj(), 1_000_000),
-        "d-weak" if rc => timed_downgrade_drop(&gc_bench::rc_shapes::obj(), std::rc::Rc::downgrade),
-        "d-weak" => timed_downgrade_drop(&s::obj(), pygc::Gc::downgrade),
+        "d-weak" if rc => timed_op_drop(&gc_bench::rc_shapes::obj(), std::rc::Rc::downgrade),
+        "d-weak" => timed_op_drop(&s::obj(), pygc::Gc::downgrade),
         "d-upgrade" if rc => {
             let strong = gc_bench::rc_shapes::obj();
-            timed_downgrade_drop(&std::rc::Rc::downgrade(&strong), std::rc::Weak::upgrade);
+            timed_op_drop(&std::rc::Rc::downgrade(&strong), std::rc::Weak::upgrade);
         }
         "d-upgrade" => {
             let strong = s::obj();
-            timed_downgrade_drop(&pygc::Gc::downgrade(&strong), pygc::Weak::upgrade);
+            timed_op_drop(&pygc::Gc::downgrade(&strong), pygc::Weak::upgrade);
         }
         // Nested values built inside out (`Gc::new(Link { next:
         // Some(Gc::new(..)) })`), held from outside: the list alternates
@@ -222,6 +223,8 @@ fn main() {
         "sync-a2" => timed_new_drop(100_000, sync_node),
         "sync-d" if rc => timed_clone_drop(&arc_node(), 1_000_000),
         "sync-d" => timed_clone_drop(&sync_node(), 1_000_000),
+        "sync-d-weak" if rc => timed_op_drop(&arc_node(), std::sync::Arc::downgrade),
+        "sync-d-weak" => timed_op_drop(&sync_node(), pygc::sync::Gc::downgrade),
         "sync-lock" if rc => timed_lock_std(&arc_node(), 1_000_000),
         "sync-lock" => timed_lock_sync(&sync_node(), 1_000_000),
         other => panic!("unknown workload {other:?}"),

@@ -221,8 +221,7 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
         let Some(p) = self.ptr() else { return };
         let addr = p.as_ptr().cast::<u8>() as usize;
         if let Some(id) = self.callback {
-            let removed = primitive::lock(&heap().weak_callbacks).unregister(addr, id);
-            drop(removed);
+            unregister_callback(addr, id);
         }
         // SAFETY: alive while this handle is (I1).
         let counts = unsafe { &(*p.as_ptr()).counts };
@@ -236,6 +235,16 @@ impl<T: ?Sized + Trace + Send + Sync + 'static> Drop for Weak<T> {
             unsafe { (obj.vtable.dealloc)(obj.counts, obj.meta) }
         }
     }
+}
+
+/// A weak handle that owns callback `id` (of the object at `addr`) is
+/// dropped: the callback is unregistered. Cold and out of line, as the
+/// per-thread heap's: a weak handle's drop stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn unregister_callback(addr: usize, id: u64) {
+    let removed = primitive::lock(&heap().weak_callbacks).unregister(addr, id);
+    drop(removed); // may run user Drop code: outside the lock
 }
 
 impl<T: ?Sized + Trace + Send + Sync + 'static> fmt::Debug for Weak<T> {
