@@ -459,6 +459,30 @@ pub mod __private {
         crate::heap::heap().is_some_and(|h| h.all_swept())
     }
 
+    /// Whether the calling thread's full collections keep their per-object
+    /// state in a side table (`collector::side`; for tests and
+    /// benchmarks): `Some(true)` whenever the heap is sweepable,
+    /// `Some(false)` never, `None` the default guess (not after a full
+    /// collection that moved most of its set to the unreachable list).
+    pub fn set_side_table(mode: Option<bool>) {
+        use crate::heap::SideMode;
+        let mode = match mode {
+            None => SideMode::Auto,
+            Some(true) => SideMode::Always,
+            Some(false) => SideMode::Never,
+        };
+        if let Some(h) = crate::heap::heap() {
+            h.side_mode.set(mode);
+        }
+    }
+
+    /// Whether the calling thread's last full collection of a sweepable
+    /// heap kept its per-object state in a side table (`collector::side`;
+    /// for tests).
+    pub fn last_full_collection_used_side_table() -> bool {
+        crate::heap::heap().is_some_and(|h| h.side_used.get())
+    }
+
     /// Pages of the sync heap's pools (`sync::pool`; for tests): those of
     /// the world slot the calling thread holds, and those of every slot no
     /// thread holds.

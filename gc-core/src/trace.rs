@@ -375,6 +375,11 @@ pub struct Tracer<'a> {
     /// not reported at once: the report is a call, and a call inside the
     /// per-edge code makes every trace save and restore registers.
     pub(crate) over: *mut Header,
+    /// `FAST_SIDE_COUNT`, `FAST_SIDE_REACH`: the running full collection's
+    /// side table (`collector::side`, SD1): its first entry and its
+    /// length; null and 0 otherwise.
+    pub(crate) side: *mut u32,
+    pub(crate) side_len: usize,
     /// Boxed: the slow path gets a pointer to it that is not derived from
     /// the tracer, so the compiler can keep `fast` and the tracer's other
     /// fields in registers across a loop over many handles (a `Vec<Gc<T>>`).
@@ -397,6 +402,13 @@ pub(crate) const NOT_FUSED: usize = usize::MAX;
 pub(crate) const FAST_NONE: u8 = 2;
 /// `Tracer::fast`: the incremental mode's increment closure (`Closure`).
 pub(crate) const FAST_CLOSURE: u8 = 3;
+/// `Tracer::fast`: a side-table full collection's first pass, which counts
+/// each edge into its target's side-table entry (`collector::side`).
+pub(crate) const FAST_SIDE_COUNT: u8 = 4;
+/// `Tracer::fast`: a side-table full collection's `move_unreachable`
+/// (`collector::side`); `young` is the collected list, `member_tag` the
+/// survivors' generation tag.
+pub(crate) const FAST_SIDE_REACH: u8 = 5;
 
 impl<'a> Tracer<'a> {
     pub(crate) fn new(mode: TraceMode<'a>) -> Self {
@@ -444,8 +456,29 @@ impl<'a> Tracer<'a> {
             refs: 0,
             member_tag,
             over: std::ptr::null_mut(),
+            side: std::ptr::null_mut(),
+            side_len: 0,
             mode: None,
             sync: false,
+        }
+    }
+
+    /// A tracer of a side-table full collection (`collector::side`): mode
+    /// `fast` ([`FAST_SIDE_COUNT`] or [`FAST_SIDE_REACH`]) over the side
+    /// table `side` of `side_len` entries; `young` and `tag` as
+    /// `FAST_SIDE_REACH` uses them (the list and the survivors' tag).
+    pub(crate) fn for_side(
+        fast: u8,
+        side: *mut u32,
+        side_len: usize,
+        young: *mut Header,
+        tag: usize,
+    ) -> Tracer<'a> {
+        debug_assert!(fast == FAST_SIDE_COUNT || fast == FAST_SIDE_REACH);
+        Tracer {
+            side,
+            side_len,
+            ..Tracer::bare(fast, young, tag)
         }
     }
 
@@ -484,6 +517,38 @@ impl<'a> Tracer<'a> {
         if !local.over.is_null() {
             self.over = local.over;
         }
+    }
+
+    /// Run `f` (one object's trace) with a copy of this `FAST_SIDE_COUNT`
+    /// tracer whose mode is a constant, as [`Tracer::with_subtract`] does;
+    /// the copy's count of edges goes back to this tracer.
+    #[inline(always)]
+    pub(crate) fn with_side_count(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
+        debug_assert!(self.fast == FAST_SIDE_COUNT && !self.sync);
+        let mut local = Tracer::for_side(
+            FAST_SIDE_COUNT,
+            self.side,
+            self.side_len,
+            std::ptr::null_mut(),
+            NOT_FUSED,
+        );
+        f(&mut local);
+        self.refs = self.refs.wrapping_add(local.refs);
+    }
+
+    /// Run `f` (one object's trace) with a copy of this `FAST_SIDE_REACH`
+    /// tracer whose mode is a constant, as [`Tracer::with_reachable`] does.
+    #[inline(always)]
+    pub(crate) fn with_side_reach(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
+        debug_assert!(self.fast == FAST_SIDE_REACH && !self.sync);
+        let mut local = Tracer::for_side(
+            FAST_SIDE_REACH,
+            self.side,
+            self.side_len,
+            self.young,
+            self.member_tag,
+        );
+        f(&mut local);
     }
 
     /// A `RefCell` (or lock) could not be borrowed: its content is not

@@ -157,4 +157,25 @@ pub(crate) trait CollectorHeap {
         let _ = f;
         unreachable!("gc: this heap has no sweep")
     }
+    /// A side table for a full collection (`collector::side`, SD1): the
+    /// pool's allocated blocks numbered (`Pool::number_blocks`, P5) and a
+    /// zeroed table of one entry per number; `None` if the heap has none
+    /// (sync heap, or a pool too large to number) or does not want one
+    /// now (its last full collection moved most of its set, or a test turned
+    /// side tables off). Only while [`CollectorHeap::sweepable`] holds.
+    fn side_table(&self) -> Option<Vec<u32>> {
+        None
+    }
+    /// A full collection of a sweepable heap (`FirstPass::Swept`, either
+    /// way) had `members` objects in its set and moved objects to the
+    /// unreachable list `moves` times (the all-trash shortcut counts as a
+    /// move of each): the guess that [`CollectorHeap::side_table`] makes
+    /// for the next one. `side`: this one used a side table.
+    fn note_full_collection(&self, members: usize, moves: usize, side: bool) {
+        let _ = (members, moves, side);
+    }
+    /// Give back the table of [`CollectorHeap::side_table`] for reuse.
+    fn return_side_table(&self, side: Vec<u32>) {
+        drop(side);
+    }
 }

@@ -9,7 +9,7 @@ use crate::heap::header::{Counts, Node, ObjPtr};
 use crate::heap::owned::OwnedRef;
 use crate::heap::weakcb::GcCallbackCell;
 use crate::heap::weakcb::{self, Entry};
-use crate::heap::{heap, GcCallback, Heap};
+use crate::heap::{heap, GcCallback, Heap, SideMode};
 use crate::primitive::{self, MutexGuard, Ordering};
 use crate::sync::counts::SyncCounts;
 use crate::sync::heap::{SyncCallback, SyncGcCallback, SyncHeap, WorldState, AUTO_STOP_TIMEOUT};
@@ -165,7 +165,47 @@ impl CollectorHeap for Heap {
             f(unsafe { Node::new(block.cast()) })
         })
     }
+    fn side_table(&self) -> Option<Vec<u32>> {
+        debug_assert!(self.all_swept());
+        let wanted = match self.side_mode.get() {
+            SideMode::Auto => !self.side_last_moved.get(),
+            SideMode::Always => true,
+            SideMode::Never => false,
+        };
+        if !wanted {
+            return None;
+        }
+        let len = self.pool.number_blocks()?;
+        if len < SIDE_MIN_BLOCKS && self.side_mode.get() == SideMode::Auto {
+            // A heap this small stays in the caches: writing its headers
+            // costs little, and the table would cost more.
+            return None;
+        }
+        let mut side = self.side.take();
+        if side.capacity() > 4 * len.max(1024) {
+            // Much larger than this heap needs now: let it go.
+            side = Vec::new();
+        }
+        side.clear();
+        side.resize(len, 0);
+        Some(side)
+    }
+    fn return_side_table(&self, side: Vec<u32>) {
+        self.side.set(side);
+    }
+    fn note_full_collection(&self, members: usize, moves: usize, side: bool) {
+        self.side_used.set(side);
+        // An empty set says nothing about the next one.
+        if members > 0 {
+            self.side_last_moved.set(moves > members / 2);
+        }
+    }
 }
+
+/// The fewest allocated pool blocks for which a full collection takes a
+/// side table (`collector::side`): about 4 MiB of 64-byte objects, the
+/// size of a last-level cache.
+const SIDE_MIN_BLOCKS: usize = 1 << 16;
 
 impl SyncHeap {
     /// Collect `generation` with the `gc` callbacks, waiting at most

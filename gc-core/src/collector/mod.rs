@@ -87,6 +87,7 @@ pub(crate) mod incremental;
 mod legacy;
 mod policy;
 mod reachability;
+mod side;
 mod validate;
 mod visit;
 mod weakrefs;

@@ -120,13 +120,15 @@ fn subtract_member<H: CollectorHeap>(node: Node, tracer: &mut Tracer<'_>, skippe
 /// permanent generation empty (`FROZEN == false`) every linked object is a
 /// member, and the tag test is left out.
 ///
-/// Returns the sum of the members' `gc_refs` afterwards (`Tracer::refs`).
-fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> usize {
+/// Returns the sum of the members' `gc_refs` afterwards (`Tracer::refs`)
+/// and the number of members.
+fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> (usize, usize) {
     debug_assert!(!H::SYNC, "gc: only the per-thread heap is swept");
     let g = NUM_GENERATIONS - 1;
     let mut tracer = Tracer::for_heap(TraceMode::SubtractRefs, H::SYNC);
     tracer.member_tag = g;
     let mut skipped = Vec::new();
+    let mut members = 0usize;
     heap.sweep(|node| {
         // COLLECTING implies linked: outside a collection no object has it
         // (I5), an unlinked one's `prev` is 0, a deferred link or
@@ -144,11 +146,12 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> usize 
             }
             first_sight::<H>(node, &mut tracer);
         }
+        members += 1;
         subtract_member::<H>(node, &mut tracer, &mut skipped);
     });
     trace_skipped::<H>(skipped, &mut tracer);
     tracer.report_over();
-    tracer.refs
+    (tracer.refs, members)
 }
 
 /// The end of `subtract_refs` for the objects it skipped as MUT_EXPOSED
@@ -191,6 +194,9 @@ fn retry_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'
 /// Survivors get the generation tag `survivor_tag` (header I7): the caller
 /// merges them into that generation.
 ///
+/// Also returns the number of moves to `unreachable` (an object moved and
+/// rescued counts once per move).
+///
 /// Not inlined into [`deduce_unreachable`]: its loop keeps its values in
 /// registers then (inlined, one was reloaded from the stack per object).
 #[inline(never)]
@@ -198,8 +204,9 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
     young: Node,
     unreachable: Node,
     survivor_tag: usize,
-) -> usize {
+) -> (usize, usize) {
     let mut reachable = 0;
+    let mut moves = 0;
     let mut prev = young;
     let mut node = list::next(young);
     let mut tracer = Tracer::for_heap(TraceMode::VisitReachable { young }, H::SYNC);
@@ -219,6 +226,7 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
         } else {
             // Move to unreachable; `young` is singly linked here.
             list::move_tentatively_unreachable(prev, node, unreachable);
+            moves += 1;
             node = list::next(prev);
             // `young`'s own `prev` word is an address (its tail, or itself),
             // never below 8: read as `gc_refs` it is not 0, so this is
@@ -226,7 +234,7 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
             if node.gc_refs() == 0 {
                 // A run: the rest of it in one go (nothing is traced in
                 // between, so no rescue can interleave).
-                list::move_tentatively_unreachable_run(prev, node, unreachable, young);
+                moves += list::move_tentatively_unreachable_run(prev, node, unreachable, young);
                 node = list::next(prev);
             }
         }
@@ -234,7 +242,7 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
     // Restore `young`'s tail link; the unreachable head's next may carry
     // the tag: clean it.
     list::finish_move_unreachable(young, prev, unreachable);
-    reachable
+    (reachable, moves)
 }
 
 /// How [`deduce_unreachable`] gets `gc_refs = strong` onto its objects.
@@ -314,8 +322,21 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
     if first != FirstPass::Subtracted {
         OVER_REPORTED.with(|f| f.set(false));
     }
+    if first == FirstPass::Swept {
+        // A side table leaves the survivors untouched (`collector::side`).
+        if let Some(survivors) = super::side::deduce_side(heap, base, unreachable, survivor_tag) {
+            drop(guard);
+            validate_list(base, Some(false));
+            return Deduced {
+                survivors,
+                singly: false,
+            };
+        }
+    }
     // The sum of the members' `gc_refs` after a fused first pass.
     let mut refs = None;
+    // The number of members of a swept set.
+    let mut members = None;
     let fused = match first {
         FirstPass::Update => {
             update_refs::<H>(base, zero_is_pending);
@@ -328,11 +349,13 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
         FirstPass::Fused(g) => Some(g),
         FirstPass::Swept => {
             // Without frozen objects every linked object is a member.
-            refs = Some(if list::is_empty(heap.permanent_head()) {
+            let (sum, n) = if list::is_empty(heap.permanent_head()) {
                 subtract_refs_swept::<H, false>(heap)
             } else {
                 subtract_refs_swept::<H, true>(heap)
-            });
+            };
+            refs = Some(sum);
+            members = Some(n);
             None
         }
         FirstPass::Subtracted => {
@@ -354,6 +377,9 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
         }
     } else if refs == Some(0) {
         // All trash (see above).
+        if let Some(n) = members {
+            heap.note_full_collection(n, n, false);
+        }
         list::take_singly(base, unreachable);
         if !singly_ok {
             list::relink_unreachable(unreachable);
@@ -365,7 +391,10 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
             singly: singly_ok,
         };
     }
-    let survivors = move_unreachable::<H>(base, unreachable, survivor_tag);
+    let (survivors, moves) = move_unreachable::<H>(base, unreachable, survivor_tag);
+    if let Some(n) = members {
+        heap.note_full_collection(n, moves, false);
+    }
     drop(guard);
     validate_list(base, Some(false));
     Deduced {

@@ -8,7 +8,8 @@ use crate::heap::dst::{has_header, is_thin, obj_of};
 use crate::heap::header::{GcBox, Header, Node, HEADER_SIZE};
 use crate::heap::list;
 use crate::trace::{
-    Trace, TraceMode, Tracer, FAST_CLOSURE, FAST_REACHABLE, FAST_SUBTRACT, NOT_FUSED,
+    Trace, TraceMode, Tracer, FAST_CLOSURE, FAST_REACHABLE, FAST_SIDE_COUNT, FAST_SIDE_REACH,
+    FAST_SUBTRACT, NOT_FUSED,
 };
 use std::ptr::NonNull;
 
@@ -135,6 +136,34 @@ impl Tracer<'_> {
             }
             return;
         }
+        if self.fast == FAST_SIDE_COUNT {
+            if has_header() {
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // the object allocated (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) };
+                self.subtract(target, 1);
+            }
+            return;
+        }
+        if self.fast == FAST_SIDE_REACH {
+            if has_header() {
+                // SAFETY: I8: it has a header; L1: the caller's handle keeps
+                // the object allocated (I1).
+                let target = unsafe { Node::of_counts(gc.cast()) };
+                // SAFETY: SD1: this tracer's table and list are the running
+                // side-table collection's.
+                unsafe {
+                    visit_side_reach(
+                        self.side,
+                        self.side_len,
+                        target,
+                        self.young,
+                        self.member_tag,
+                    )
+                };
+            }
+            return;
+        }
         // Only the mode escapes to the slow path: the compiler may then keep
         // `fast` (and the run) in registers across a loop over many handles.
         let sync = self.sync;
@@ -160,13 +189,14 @@ impl Tracer<'_> {
         &mut self,
         handles: &[NonNull<GcBox<T>>],
     ) {
-        let counting = self.fast == FAST_SUBTRACT;
+        let counting = self.fast == FAST_SUBTRACT || self.fast == FAST_SIDE_COUNT;
         // Handles to unsized values may differ in trackedness (I8): one by
         // one. For a sized `T` the first handle's answer is the static one.
         // SAFETY: the caller's handles keep their objects alive (I1).
         let same_type =
             is_thin::<T>() && handles.first().is_some_and(|&gc| unsafe { has_header(gc) });
-        if !same_type || !(counting || self.fast == FAST_REACHABLE) {
+        let reaching = self.fast == FAST_REACHABLE || self.fast == FAST_SIDE_REACH;
+        if !same_type || !(counting || reaching) {
             for &gc in handles {
                 // SAFETY: I1: forwarded from the caller.
                 unsafe { self.visit_gc(gc) };
@@ -296,10 +326,19 @@ impl Tracer<'_> {
     }
 
     /// `n` edges to `target` in `FAST_SUBTRACT` ([`subtract_n`] with this
-    /// tracer's tag, sum and over-report record).
+    /// tracer's tag, sum and over-report record) or `FAST_SIDE_COUNT`
+    /// (counted into the target's side-table entry, and into `refs`, the
+    /// pass's count of edges).
     #[inline(always)]
     fn subtract(&mut self, target: Node, n: usize) {
-        subtract_n(target, n, self.member_tag, &mut self.refs, &mut self.over);
+        if self.fast == FAST_SIDE_COUNT {
+            // SAFETY: SD1: this tracer's table is the running side-table
+            // collection's.
+            unsafe { visit_side_count(self.side, self.side_len, target, n) };
+            self.refs = self.refs.wrapping_add(n);
+        } else {
+            subtract_n(target, n, self.member_tag, &mut self.refs, &mut self.over);
+        }
     }
 
     /// Report the object [`subtract_n`] found over-reported in this
@@ -570,5 +609,83 @@ pub(super) fn visit_reachable(target: Node, young: Node) {
     } else if t.gc_refs() == 0 {
         // Still ahead in move_unreachable's scan: just mark it reachable.
         t.set_gc_refs(1);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Side-table visits (`collector::side`, SD1)
+// ---------------------------------------------------------------------------
+
+/// A side-table entry's flag: `move_unreachable` found the object
+/// reachable (CPython's `gc_refs` forced to 1, or the object scanned). Set
+/// on an object outside the set too (an edge to a frozen object, say),
+/// where nothing reads it.
+pub(super) const SIDE_REACHABLE: u32 = 1;
+/// A side-table entry's flag: `move_unreachable` moved the object to the
+/// unreachable list (CPython's `NEXT_MASK_UNREACHABLE`); only members get
+/// it.
+pub(super) const SIDE_TENTATIVE: u32 = 2;
+/// A side-table entry counts the edges to its object from members above
+/// its flag bits: one edge adds `1 << SIDE_SHIFT`.
+pub(super) const SIDE_SHIFT: u32 = 2;
+
+/// The side-table entry of `target`, if the table has one (SD1).
+///
+/// # Safety
+/// `side` and `len` are the running side-table collection's table (SD1),
+/// `target` a tracked object of the heap that a live handle keeps
+/// allocated.
+#[inline(always)]
+unsafe fn side_entry(side: *mut u32, len: usize, target: Node) -> Option<*mut u32> {
+    // SAFETY: SD1: every tracked object of the heap starts a pool block
+    // of this heap's pool while the side table is in use (H2), and that
+    // block is allocated (the caller's handle).
+    let i = unsafe { crate::heap::pool::side::side_index(target.as_ptr().cast()) };
+    // SAFETY: SD1: an index below `len` is inside the table.
+    (i < len).then(|| unsafe { side.add(i) })
+}
+
+/// `n` edges to `target` from a member, in a side-table collection's
+/// first pass: counted into its entry (wrapping; SD1 bounds the count).
+///
+/// # Safety
+/// As for [`side_entry`].
+#[inline(always)]
+pub(super) unsafe fn visit_side_count(side: *mut u32, len: usize, target: Node, n: usize) {
+    // SAFETY: forwarded.
+    if let Some(e) = unsafe { side_entry(side, len, target) } {
+        // SAFETY: SD1: inside the table, which nothing else references.
+        unsafe { *e = (*e).wrapping_add((n as u32) << SIDE_SHIFT) };
+    }
+}
+
+/// CPython's visit_reachable in a side-table collection's
+/// `move_unreachable`: an object not yet known reachable becomes so; a
+/// member moved to the unreachable list goes back to the tail of `young`
+/// (tagged `tag`) to be scanned there.
+///
+/// # Safety
+/// As for [`side_entry`]; `young` is the list being scanned (L1).
+#[inline(always)]
+pub(super) unsafe fn visit_side_reach(
+    side: *mut u32,
+    len: usize,
+    target: Node,
+    young: *mut Header,
+    tag: usize,
+) {
+    // SAFETY: forwarded.
+    if let Some(e) = unsafe { side_entry(side, len, target) } {
+        // SAFETY: SD1: inside the table, which nothing else references.
+        let v = unsafe { *e };
+        if v & SIDE_REACHABLE == 0 {
+            if v & SIDE_TENTATIVE != 0 {
+                // SAFETY: L1: the running collection's list head.
+                let young = unsafe { Node::new(NonNull::new_unchecked(young)) };
+                list::side_rescue(target, young, tag);
+            }
+            // SAFETY: SD1: as above.
+            unsafe { *e = v | SIDE_REACHABLE };
+        }
     }
 }

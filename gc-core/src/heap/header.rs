@@ -230,6 +230,15 @@ pub(crate) struct VTable {
     /// collector's `subtract_refs`), through `Tracer::with_subtract`'s
     /// copy. Types without static code for it put `trace` here.
     pub(crate) trace_subtract: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
+    /// `trace` for a tracer in `FAST_SIDE_COUNT` mode only (a side-table
+    /// full collection's first pass), through `Tracer::with_side_count`'s
+    /// copy. Types without static code for it put `trace` here.
+    pub(crate) trace_side_count: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
+    /// `trace` for a tracer in `FAST_SIDE_REACH` mode only (a side-table
+    /// full collection's `move_unreachable`), through
+    /// `Tracer::with_side_reach`'s copy. Types without static code for it
+    /// put `trace` here.
+    pub(crate) trace_side_reach: unsafe fn(NonNull<Counts>, &mut Tracer<'_>),
     pub(crate) finalize: unsafe fn(NonNull<Counts>),
     pub(crate) finalizer_kind: fn() -> FinalizerKind,
     /// Drop the value; the `usize` is [`ObjPtr::meta`] (I8).
@@ -252,6 +261,8 @@ pub(crate) static SENTINEL_VTABLE: VTable = VTable {
     trace: |_, _| {},
     trace_reachable: |_, _| {},
     trace_subtract: |_, _| {},
+    trace_side_count: |_, _| {},
+    trace_side_reach: |_, _| {},
     finalize: |_| {},
     finalizer_kind: || FinalizerKind::None,
     drop_value: |_, _| {},

@@ -338,7 +338,7 @@ pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable
 /// `gc_refs > 0` or the head `young` (nothing is traced between two of
 /// them, so nothing reads the lists in between) to the tail of
 /// `unreachable`, in order. `before` is then followed by the node after
-/// the run.
+/// the run. Returns the number of nodes moved.
 ///
 /// The same lists as moving them one by one, with fewer stores: each
 /// node's `prev` and its predecessor's `next` once, and the unreachable
@@ -356,14 +356,16 @@ pub(crate) fn move_tentatively_unreachable_run(
     first: Node,
     unreachable: Node,
     young: Node,
-) {
+) -> usize {
     debug_assert!(
         young.prev_word() > PREV_FLAGS,
         "gc: a list head's prev is an address"
     );
     let mut last = tail(unreachable);
     let mut node = first;
+    let mut moved = 0;
     loop {
+        moved += 1;
         let flags = node.prev_word();
         debug_assert!(
             flags & !PREV_FLAGS == 0,
@@ -383,6 +385,67 @@ pub(crate) fn move_tentatively_unreachable_run(
     last.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
     unreachable.set_prev_word(last.addr());
     before.set_next_word(node.addr());
+    moved
+}
+
+/// A side-table collection's `move_unreachable` (`collector::side`): move
+/// `node` from the doubly linked list being scanned to the tail of
+/// `unreachable`, as [`move_tentatively_unreachable`] leaves an object:
+/// `prev` the link with COLLECTING and no tag (I7), `NEXT_UNREACHABLE` on
+/// its `next` and on the link to it. Returns the node after it.
+#[inline(always)]
+pub(crate) fn side_move_unreachable(node: Node, unreachable: Node) -> Node {
+    let p = prev(node);
+    let n = next(node);
+    set_next(p, n);
+    set_prev(n, p);
+    let last = tail(unreachable);
+    last.set_next_word(NEXT_UNREACHABLE | node.addr());
+    node.set_prev_word(last.addr() | PREV_COLLECTING);
+    node.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
+    unreachable.set_prev_word(node.addr());
+    n
+}
+
+/// A side-table collection's rescue: take `node` (moved by
+/// [`side_move_unreachable`]) off the unreachable list and append it to
+/// the doubly linked `young` with generation tag `tag`, COLLECTING clear.
+#[inline(always)]
+pub(crate) fn side_rescue(node: Node, young: Node, tag: usize) {
+    let next_word = node.next_word();
+    let prev_word = node.prev_word();
+    debug_assert_eq!(prev_word & PREV_FLAGS, PREV_COLLECTING, "gc: rescue flags");
+    let p = self::node(prev_word & !PREV_FLAGS);
+    let n = self::node(next_word & !NEXT_UNREACHABLE);
+    p.set_next_word(next_word); // keeps NEXT_UNREACHABLE
+    set_prev(n, p);
+    let last = tail(young);
+    set_next(last, node);
+    node.set_prev_word(last.addr() | (tag << 1));
+    set_next(node, young);
+    young.set_prev_word(node.addr());
+}
+
+/// A side-table collection that found an over-report (HAZARDS 1) gives
+/// back what it moved: every node of `unreachable` (as
+/// [`side_move_unreachable`] left them) to the tail of `young`, and every
+/// node of `young` gets tag `tag` with COLLECTING clear.
+pub(crate) fn side_restore(unreachable: Node, young: Node, tag: usize) {
+    let mut node = next_masked(unreachable);
+    while node != unreachable {
+        let after = next_masked(node);
+        node.set_next_word(after.addr());
+        node = after;
+    }
+    unreachable.clear_unreachable_mask();
+    merge(unreachable, young);
+    let mut prev = young;
+    let mut node = next(young);
+    while node != young {
+        node.set_prev_word(prev.addr() | (tag << 1));
+        prev = node;
+        node = next(node);
+    }
 }
 
 /// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for

@@ -99,6 +99,48 @@ pub(crate) struct Heap {
     pub(crate) spaces: spaces::Spaces,
     /// Tracked objects the pool's sweep cannot find (H2).
     unswept: Cell<usize>,
+    /// The last full collection's side table, kept for the next one
+    /// (`collector::side`).
+    pub(crate) side: Cell<Vec<u32>>,
+    /// Whether full collections use a side table (tests can force it).
+    pub(crate) side_mode: Cell<SideMode>,
+    /// The last full collection moved more objects to its unreachable
+    /// list than half its set, or there was none yet: the next one does
+    /// without a side table (`collector::side`).
+    pub(crate) side_last_moved: Cell<bool>,
+    /// The last full collection of a sweepable heap used a side table
+    /// (for tests).
+    pub(crate) side_used: Cell<bool>,
+}
+
+/// Whether the per-thread heap's full collections use a side table
+/// (`collector::side`). A new heap takes it from the environment variable
+/// `PYGC_SIDE_TABLE` (`auto`, the default; `always`; `never`), so that a
+/// test suite can run each way; `__private::set_side_table` changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SideMode {
+    /// When the last full collection did not move most of its set to
+    /// the unreachable list.
+    Auto,
+    /// Whenever the heap is sweepable (tests).
+    Always,
+    /// Never (tests).
+    Never,
+}
+
+impl SideMode {
+    /// The mode `PYGC_SIDE_TABLE` asks for.
+    fn from_env() -> SideMode {
+        match std::env::var_os("PYGC_SIDE_TABLE") {
+            None => SideMode::Auto,
+            Some(v) if v == "auto" || v.is_empty() => SideMode::Auto,
+            Some(v) if v == "always" => SideMode::Always,
+            Some(v) if v == "never" => SideMode::Never,
+            Some(v) => {
+                panic!("pygc: PYGC_SIDE_TABLE is {v:?}; it must be `auto`, `always` or `never`")
+            }
+        }
+    }
 }
 
 /// Whether the pool's sweep finds an object (H2): it is in a pool block
@@ -180,6 +222,10 @@ impl Heap {
             pool: pool::Pool::new(),
             spaces: spaces::Spaces::new(),
             unswept: Cell::new(0),
+            side: Cell::new(Vec::new()),
+            side_mode: Cell::new(SideMode::from_env()),
+            side_last_moved: Cell::new(true),
+            side_used: Cell::new(false),
         }
     }
 

@@ -71,6 +71,7 @@
 //!   `bump` are exactly its allocated blocks and the blocks on its free
 //!   list; so [`Pool::for_each_allocated_block`], which skips the free
 //!   ones, visits every allocated block of the pool once.
+//! * **P5 (side indices)** is written in `pool::side`.
 //!
 //! Turning off the Cargo feature `pool` (on by default) turns the pool off
 //! (every object uses the global allocator), so that other allocators, heap
@@ -159,6 +160,10 @@ struct Page {
     block: u32,
     /// The size class the page serves.
     class: u32,
+    /// The first side-table index of the page's blocks in the running
+    /// full collection ([`Pool::number_blocks`], P5); `u32::MAX` on a page
+    /// carved or reused since then (or never numbered).
+    side_base: u32,
     /// Neighbours on the class's `usable` list or in the empty cache.
     next: *mut Page,
     prev: *mut Page,
@@ -283,6 +288,7 @@ impl Pool {
             }
             p.block = block;
             p.class = class as u32;
+            p.side_base = u32::MAX;
             p.prev = ptr::null_mut();
             p.next = ptr::null_mut();
             self.usable[class].set(page);
@@ -330,6 +336,7 @@ impl Pool {
                 capacity: 0,
                 block: 0,
                 class: 0,
+                side_base: u32::MAX,
                 next: ptr::null_mut(),
                 prev: ptr::null_mut(),
                 chunk,
@@ -679,5 +686,6 @@ unsafe fn unlink(page: *mut Page, head: &Cell<*mut Page>) {
     }
 }
 
+pub(crate) mod side;
 #[cfg(test)]
 mod tests;

@@ -191,3 +191,56 @@ fn pages_fill_up_and_come_back_when_a_block_is_freed() {
     }
     assert!(pool.all_free());
 }
+
+#[test]
+fn side_indices_are_distinct_dense_and_exact() {
+    // The multiply by MAGIC divides exactly for every offset of a page.
+    for class in 0..NUM_CLASSES {
+        let block = CLASS_GRANULE * (class + 1);
+        for offset in 0..PAGE_SIZE - FIRST_BLOCK {
+            let q = ((offset as u64 * side::MAGIC[class]) >> 32) as usize;
+            assert_eq!(q, offset / block, "class {class}, offset {offset}");
+        }
+    }
+    // Blocks of several classes on several pages, some freed: every
+    // allocated block gets its own index below the total (P5).
+    let pool = Pool::new();
+    let mut blocks = Vec::new();
+    for (i, size) in [32, 72, 200, 512]
+        .into_iter()
+        .cycle()
+        .take(4000)
+        .enumerate()
+    {
+        let l = layout(size);
+        let b = pool.alloc(l);
+        if i % 3 == 0 {
+            // SAFETY: P1: allocated just now with `l`, not used.
+            unsafe { pool.free(b, l) };
+        } else {
+            blocks.push(b);
+        }
+    }
+    let total = pool.number_blocks().expect("a small pool is numbered");
+    let mut seen = vec![false; total];
+    for b in &blocks {
+        // SAFETY: P2: an allocated block of a live pool.
+        let i = unsafe { side::side_index(b.as_ptr()) };
+        assert!(i < total, "index {i} of {total}");
+        assert!(!seen[i], "index {i} given twice");
+        seen[i] = true;
+    }
+    // A page carved after the numbering maps out of range.
+    let late = pool.alloc(layout(96));
+    // SAFETY: P2: as above.
+    assert!(unsafe { side::side_index(late.as_ptr()) } >= u32::MAX as usize);
+    // SAFETY: P1: every block was allocated from `pool` with its layout's
+    // class; `free_block` reads the class from the page.
+    unsafe {
+        pool.free_block(late);
+        for b in blocks {
+            pool.free_block(b);
+        }
+    }
+    assert!(pool.all_free());
+}

@@ -1,0 +1,337 @@
+//! Full collections with a side table (`collector::side`) against the
+//! header passes: the same heaps, built from the same seed on two fresh
+//! threads, collected one way on each, must free the same objects and
+//! leave the survivors in the same order (`gc::get_objects`, which is
+//! CPython's order: `move_unreachable`'s rescues move objects to the end).
+//! The heaps mix what a full collection meets: cycles, chains scanned
+//! oldest first (every object moved and rescued), young objects merged
+//! into the old generation, frozen objects, memory kept by weak handles,
+//! values lent by `get_mut` (whose unique handle may then be moved into
+//! the heap), and a `Trace` impl that over-reports (HAZARDS 1).
+#![cfg(feature = "pool")]
+
+use gc_tests::OverReporting;
+use pygc::__private::{last_full_collection_used_side_table as used_side, set_side_table};
+use pygc::{gc, Gc, Trace, Weak};
+use std::cell::RefCell;
+
+#[derive(Trace)]
+struct Node {
+    edges: RefCell<Vec<Gc<Node>>>,
+    #[trace(skip)]
+    id: usize,
+}
+
+fn node(id: usize) -> Gc<Node> {
+    Gc::new(Node {
+        edges: RefCell::new(Vec::new()),
+        id,
+    })
+}
+
+/// xorshift64*: the same heap from the same seed on every thread.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// What one run observed: per collection, the number freed and the ids of
+/// the tracked objects left (in `gc::get_objects` order), and which ids
+/// died.
+#[derive(Debug, PartialEq, Eq)]
+struct Observed {
+    collections: Vec<(usize, Vec<usize>)>,
+    dead: Vec<usize>,
+}
+
+fn survivors() -> Vec<usize> {
+    gc::get_objects(None)
+        .iter()
+        .filter_map(|o| o.downcast_ref::<Node>().map(|n| n.id))
+        .collect()
+}
+
+const N: usize = if cfg!(miri) { 80 } else { 4_000 };
+
+/// Build a heap from `seed` and collect it three times, with side tables
+/// (`side`) or without; every full collection must have taken the way
+/// asked for.
+fn scenario(seed: u64, side: bool) -> Observed {
+    std::thread::spawn(move || {
+        drop(node(0));
+        set_side_table(Some(side));
+        gc::disable();
+        let mut rng = Rng(seed | 1);
+        let mut all: Vec<Gc<Node>> = Vec::new();
+        let mut weak: Vec<Weak<Node>> = Vec::new();
+        let mut roots: Vec<Gc<Node>> = Vec::new();
+        let mut next_id = 0;
+        let mut make = |all: &mut Vec<Gc<Node>>, weak: &mut Vec<Weak<Node>>| {
+            let n = node(next_id);
+            next_id += 1;
+            weak.push(Gc::downgrade(&n));
+            all.push(n.clone());
+            n
+        };
+        // A chain whose objects each hold the one made before, and random
+        // edges among everything.
+        let mut prev: Option<Gc<Node>> = None;
+        for i in 0..N {
+            let n = make(&mut all, &mut weak);
+            if i % 3 == 0 {
+                if let Some(p) = prev.take() {
+                    n.edges.borrow_mut().push(p);
+                }
+                prev = Some(n.clone());
+            }
+        }
+        for _ in 0..N / 2 {
+            let (a, b) = (rng.below(all.len()), rng.below(all.len()));
+            all[a].edges.borrow_mut().push(all[b].clone());
+        }
+        // Rings of three: trash unless something outside reaches them.
+        for _ in 0..N / 10 {
+            let r = [0; 3].map(|_| rng.below(all.len()));
+            for k in 0..3 {
+                all[r[k]]
+                    .edges
+                    .borrow_mut()
+                    .push(all[r[(k + 1) % 3]].clone());
+            }
+        }
+        for _ in 0..N / 50 {
+            roots.push(all[rng.below(all.len())].clone());
+        }
+        roots.extend(prev);
+        // Some of it frozen: outside every later collection's set.
+        if seed % 3 == 0 {
+            gc::freeze();
+        }
+        // Young objects pointing both ways.
+        for _ in 0..N / 4 {
+            let n = make(&mut all, &mut weak);
+            let old = all[rng.below(N)].clone();
+            if rng.below(2) == 0 {
+                n.edges.borrow_mut().push(old);
+            } else {
+                old.edges.borrow_mut().push(n.clone());
+            }
+        }
+        // A value lent by `get_mut` (MUT_EXPOSED); for odd seeds its
+        // unique handle is then moved into a heap object.
+        let mut lent = node(usize::MAX);
+        let target = all[rng.below(all.len())].clone();
+        Gc::get_mut(&mut lent)
+            .expect("unique")
+            .edges
+            .get_mut()
+            .push(target);
+        if seed % 2 == 1 {
+            let holder = all[rng.below(all.len())].clone();
+            holder.edges.borrow_mut().push(lent);
+        } else {
+            roots.push(lent);
+        }
+        drop(all);
+        let mut observed = Observed {
+            collections: Vec::new(),
+            dead: Vec::new(),
+        };
+        let collect = |observed: &mut Observed| {
+            let freed = gc::collect();
+            assert_eq!(used_side(), side, "the way asked for was taken");
+            observed.collections.push((freed, survivors()));
+        };
+        collect(&mut observed);
+        // Drop some roots; make young objects again; collect twice more.
+        for _ in 0..roots.len() / 2 {
+            let i = rng.below(roots.len());
+            roots.swap_remove(i);
+        }
+        collect(&mut observed);
+        let mut young = Vec::new();
+        for i in 0..N / 8 {
+            let n = node(1_000_000 + i);
+            if let Some(r) = roots.get(i % roots.len().max(1)) {
+                n.edges.borrow_mut().push(r.clone());
+                if i % 2 == 0 {
+                    r.edges.borrow_mut().push(n.clone());
+                }
+            }
+            young.push(n);
+            // A young 2-cycle holding an old object: trash.
+            let (a, b) = (node(2_000_000 + 2 * i), node(2_000_001 + 2 * i));
+            a.edges.borrow_mut().push(b.clone());
+            b.edges.borrow_mut().push(a.clone());
+            if let Some(r) = roots.get(i % roots.len().max(1)) {
+                a.edges.borrow_mut().push(r.clone());
+            }
+        }
+        drop(young);
+        collect(&mut observed);
+        observed.dead = weak
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.upgrade().is_none())
+            .map(|(i, _)| i)
+            .collect();
+        drop(roots);
+        gc::unfreeze();
+        gc::collect();
+        observed
+    })
+    .join()
+    .expect("scenario thread panicked")
+}
+
+#[test]
+fn side_table_and_header_passes_agree() {
+    let seeds: u64 = if cfg!(miri) { 2 } else { 12 };
+    let mut freeing = [0; 3];
+    for seed in 0..seeds {
+        let header = scenario(seed, false);
+        let side = scenario(seed, true);
+        for (i, (freed, _)) in header.collections.iter().enumerate() {
+            freeing[i] += usize::from(*freed > 0);
+        }
+        assert_eq!(header, side, "seed {seed}: the two ways disagree");
+    }
+    // Every collection of the scenario frees something for some seeds
+    // (the comparison covers trash, not just survivors).
+    assert!(freeing.iter().all(|&n| n > 0), "{freeing:?}");
+}
+
+/// A chain built front to back (each object holds the one made before it,
+/// the last one held from outside), scanned oldest first: every object is
+/// moved to the unreachable list and rescued by its successor, so the
+/// survivors come out newest first, as in CPython.
+#[test]
+fn a_chain_is_rescued_in_cpythons_order() {
+    for side in [false, true] {
+        let order = std::thread::spawn(move || {
+            drop(node(0));
+            set_side_table(Some(side));
+            gc::disable();
+            let mut head = node(0);
+            for i in 1..N {
+                let n = node(i);
+                n.edges.borrow_mut().push(head);
+                head = n;
+            }
+            assert_eq!(gc::collect(), 0);
+            assert_eq!(used_side(), side);
+            let order = survivors();
+            drop(head);
+            assert_eq!(gc::collect(), 0, "a chain without a cycle dies by refcount");
+            order
+        })
+        .join()
+        .unwrap();
+        let expected: Vec<usize> = (0..N).rev().collect();
+        assert_eq!(order, expected, "side table: {side}");
+    }
+}
+
+/// HAZARDS 1 with a side table: the over-report is found when
+/// `move_unreachable` reaches the object, after trash ahead of it on the
+/// list was moved to the unreachable list; all of it goes back, and the
+/// collection frees nothing.
+#[test]
+fn an_over_report_found_late_frees_nothing() {
+    std::thread::spawn(|| {
+        drop(node(0));
+        set_side_table(Some(true));
+        gc::disable();
+        let cycles: Vec<Weak<Node>> = (0..100)
+            .map(|i| {
+                let a = node(2 * i);
+                let b = node(2 * i + 1);
+                a.edges.borrow_mut().push(b.clone());
+                b.edges.borrow_mut().push(a.clone());
+                Gc::downgrade(&a)
+            })
+            .collect();
+        let liar = Gc::new(OverReporting { target: node(7) });
+        let before = survivors();
+        assert_eq!(gc::collect(), 0, "a broken count frees nothing");
+        assert!(used_side());
+        assert!(cycles.iter().all(|w| w.upgrade().is_some()));
+        assert_eq!(liar.target.id, 7);
+        assert_eq!(survivors().len(), before.len(), "every object is back");
+        drop(liar);
+        assert_eq!(gc::collect(), 200);
+        assert!(used_side());
+        assert!(cycles.iter().all(|w| w.upgrade().is_none()));
+    })
+    .join()
+    .unwrap();
+}
+
+/// The default guess: a small heap, or the first full collection, does
+/// without; a large heap takes the side table after a full collection that
+/// moved little (a tree, parents first), and not after one that moved most
+/// of its set (a dropped structure).
+#[test]
+fn the_default_guess() {
+    if cfg!(miri) {
+        return;
+    }
+    std::thread::spawn(|| {
+        let small = node(0);
+        // The default, whatever `PYGC_SIDE_TABLE` says.
+        set_side_table(None);
+        gc::disable();
+        gc::collect();
+        assert!(!used_side(), "first full collection");
+        gc::collect();
+        assert!(!used_side(), "a small heap");
+        drop(small);
+        // 100k objects: a tree, parents first in the list.
+        let root = node(0);
+        let mut level = vec![root.clone()];
+        let mut id = 1;
+        while id < 100_000 {
+            let mut next = Vec::new();
+            for p in &level {
+                for _ in 0..2 {
+                    let c = node(id);
+                    id += 1;
+                    p.edges.borrow_mut().push(c.clone());
+                    c.edges.borrow_mut().push(p.clone());
+                    next.push(c);
+                }
+            }
+            level = next;
+        }
+        drop(level);
+        gc::collect();
+        gc::collect();
+        assert!(used_side(), "a large heap after an orderly collection");
+        drop(root);
+        assert_eq!(gc::collect(), id, "the tree is trash");
+        assert!(used_side());
+        // That collection moved everything: make a tree again; the next
+        // full collection does without, the one after takes it again.
+        let keep = node(0);
+        for i in 0..100_000 {
+            let c = node(i);
+            keep.edges.borrow_mut().push(c);
+        }
+        gc::collect();
+        assert!(!used_side(), "after a collection that moved its set");
+        gc::collect();
+        assert!(used_side());
+        drop(keep);
+    })
+    .join()
+    .unwrap();
+}
