@@ -158,8 +158,10 @@ struct Page {
     capacity: u32,
     /// Block size of the current class.
     block: u32,
-    /// The size class the page serves.
-    class: u32,
+    /// `ceil(2^32 / block)`: `offset * magic >> 32 == offset / block`
+    /// for every offset within the page (`side::side_index`; the class is
+    /// `block / 8 - 1`).
+    magic: u32,
     /// The first side-table index of the page's blocks in the running
     /// full collection ([`Pool::number_blocks`], P5); `u32::MAX` on a page
     /// carved or reused since then (or never numbered).
@@ -287,7 +289,7 @@ impl Pool {
                 p.capacity = p.capacity.min(LOOM_PAGE_BLOCKS);
             }
             p.block = block;
-            p.class = class as u32;
+            p.magic = side::magic(block);
             p.side_base = u32::MAX;
             p.prev = ptr::null_mut();
             p.next = ptr::null_mut();
@@ -335,7 +337,7 @@ impl Pool {
                 used: 0,
                 capacity: 0,
                 block: 0,
-                class: 0,
+                magic: 0,
                 side_base: u32::MAX,
                 next: ptr::null_mut(),
                 prev: ptr::null_mut(),
@@ -366,7 +368,7 @@ impl Pool {
     pub(crate) unsafe fn free_block(&self, block: NonNull<u8>) {
         let page = page_of(block.as_ptr());
         // SAFETY: P2: the page of a used block is live.
-        let class = unsafe { (*page).class } as usize;
+        let class = unsafe { (*page).block } as usize / CLASS_GRANULE - 1;
         // SAFETY: P1: forwarded.
         unsafe { self.free_in_class(block, class) }
     }
@@ -378,7 +380,11 @@ impl Pool {
         // SAFETY: P2: blocks lie inside their page, which is live while it
         // has a used block; the page belongs to this pool (P1).
         let p = unsafe { &mut *page };
-        debug_assert_eq!(p.class as usize, class, "gc: pool class mismatch");
+        debug_assert_eq!(
+            p.block as usize,
+            CLASS_GRANULE * (class + 1),
+            "gc: pool class mismatch"
+        );
         // SAFETY: P2: the block is ours again and at least 16 bytes.
         unsafe { block.cast::<*mut u8>().write(p.free) };
         p.free = block;

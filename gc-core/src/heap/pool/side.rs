@@ -16,7 +16,7 @@
 //!   `Trace` rule T3 gets an index out of range if its page was empty —
 //!   carved or reused pages are reset — and an unrelated one otherwise.)
 
-use super::{page_of, Page, Pool, CLASS_GRANULE, FIRST_BLOCK, NUM_CLASSES, PAGE_SIZE};
+use super::{page_of, Page, Pool, FIRST_BLOCK, PAGE_SIZE};
 
 impl Pool {
     /// Number the allocated blocks of the pool for a side table (P5): each
@@ -52,19 +52,12 @@ impl Pool {
     }
 }
 
-/// `ceil(2^32 / block)` for each size class: `offset * MAGIC[class] >> 32
-/// == offset / block` for every offset within a page (the error,
-/// `offset / 2^32`, stays below `1 / block`).
-pub(super) const MAGIC: [u64; NUM_CLASSES] = {
-    let mut m = [0; NUM_CLASSES];
-    let mut c = 0;
-    while c < NUM_CLASSES {
-        let block = (CLASS_GRANULE * (c + 1)) as u64;
-        m[c] = (1u64 << 32).div_ceil(block);
-        c += 1;
-    }
-    m
-};
+/// `ceil(2^32 / block)`, a page's `magic`: `offset * magic >> 32 ==
+/// offset / block` for every offset within a page (the error, `offset /
+/// 2^32` at most, stays below `1 / block`).
+pub(super) const fn magic(block: u32) -> u32 {
+    (1u64 << 32).div_ceil(block as u64) as u32
+}
 
 /// The side-table index of an allocated block (P5): distinct for each
 /// allocated block of the pool and below [`Pool::number_blocks`]'s total
@@ -79,7 +72,7 @@ pub(crate) unsafe fn side_index(block: *const u8) -> usize {
     let page = page_of(block);
     // SAFETY: P2: the page of a used block is live; its fields are read
     // through the raw pointer (the owner may hold no reference now).
-    let (base, class) = unsafe { ((*page).side_base, (*page).class) };
+    let (base, magic) = unsafe { ((*page).side_base, (*page).magic) };
     let offset = (block as usize - page as usize - FIRST_BLOCK) as u64;
-    base as usize + ((offset * MAGIC[class as usize & (NUM_CLASSES - 1)]) >> 32) as usize
+    base as usize + ((offset * u64::from(magic)) >> 32) as usize
 }
