@@ -206,8 +206,9 @@ fn side_table_and_header_passes_agree() {
         assert_eq!(header, side, "seed {seed}: the two ways disagree");
     }
     // Every collection of the scenario frees something for some seeds
-    // (the comparison covers trash, not just survivors).
-    assert!(freeing.iter().all(|&n| n > 0), "{freeing:?}");
+    // (the comparison covers trash, not just survivors); Miri's two small
+    // heaps need not.
+    assert!(cfg!(miri) || freeing.iter().all(|&n| n > 0), "{freeing:?}");
 }
 
 /// A chain built front to back (each object holds the one made before it,
