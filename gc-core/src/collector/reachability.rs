@@ -324,13 +324,12 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
     }
     if first == FirstPass::Swept {
         // A side table leaves the survivors untouched (`collector::side`).
-        if let Some(survivors) = super::side::deduce_side(heap, base, unreachable, survivor_tag) {
+        if let Some((survivors, singly)) =
+            super::side::deduce_side(heap, base, unreachable, survivor_tag, singly_ok)
+        {
             drop(guard);
             validate_list(base, Some(false));
-            return Deduced {
-                survivors,
-                singly: false,
-            };
+            return Deduced { survivors, singly };
         }
     }
     // The sum of the members' `gc_refs` after a fused first pass.

@@ -32,6 +32,14 @@
 //!   CPython's: `SIDE_REACHABLE` stands for the `gc_refs = 1` that
 //!   `visit_reachable` writes, and a scanned object for one whose
 //!   COLLECTING was cleared.
+//! * **All trash.** When the first pass's sums say every edge led to a
+//!   member and accounted for all of its handles (members' strong counts
+//!   summed = edges counted), [`take_all_trash`] checks each member's
+//!   `gc_refs` for 0 while it marks it as `update_refs` would, and takes
+//!   the whole list at once, as the header passes' all-trash shortcut
+//!   does (a dead structure: one walk over the objects instead of
+//!   `move_unreachable`'s moves); a member that is not trash after all
+//!   ends the walk, which gives the marked ones their links back.
 //! * **Over-reports** (HAZARDS 1): a member whose count exceeds its strong
 //!   count is found when `move_unreachable` reaches it; everything moved
 //!   so far goes back and every object survives (the collection frees
@@ -135,29 +143,79 @@ pub(super) fn deduce_side<H: CollectorHeap>(
     base: Node,
     unreachable: Node,
     tag: usize,
-) -> Option<usize> {
+    singly_ok: bool,
+) -> Option<(usize, bool)> {
     debug_assert!(!H::SYNC && heap.sweepable());
     let side = Side::new(heap.side_table()?);
     let frozen = !list::is_empty(heap.permanent_head());
-    let (counted, members) = if frozen {
+    let pass = if frozen {
         count_edges::<H, true>(heap, &side)
     } else {
         count_edges::<H, false>(heap, &side)
     };
-    let result = if counted < MAX_EDGES {
-        let (survivors, moves) = move_unreachable_side::<H>(&side, base, unreachable, tag);
-        heap.note_full_collection(members, moves, true);
-        Some(survivors)
-    } else {
+    let result = if pass.edges >= MAX_EDGES {
         None
+    } else if pass.strong == pass.edges && take_all_trash::<H>(&side, base, unreachable, tag) {
+        // All trash (see `take_all_trash`).
+        if !singly_ok {
+            list::relink_unreachable(unreachable);
+        }
+        heap.note_full_collection(pass.members, pass.members, true);
+        Some((0, singly_ok))
+    } else {
+        let (survivors, moves) = move_unreachable_side::<H>(&side, base, unreachable, tag);
+        heap.note_full_collection(pass.members, moves, true);
+        Some((survivors, false))
     };
     heap.return_side_table(side.table);
     result
 }
 
-/// The first pass (see the module docs). Returns the number of edges
-/// counted and the number of members.
-fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> (usize, usize) {
+/// What the first pass counted.
+struct Counted {
+    /// Edges counted into the table (from members, to any object).
+    edges: usize,
+    /// Members.
+    members: usize,
+    /// The sum of the members' strong counts (wrapping; exact, as
+    /// `Tracer::refs` is).
+    strong: usize,
+}
+
+/// The whole set is trash if every member's `gc_refs` (`strong - count`)
+/// is 0: `move_unreachable` would move each, in list order, to the
+/// unreachable list and rescue none. The first pass's sums predict it
+/// (all edges counted, members' strong counts: equal when every edge
+/// leads to a member and accounts for all of its handles; an edge to an
+/// object outside the set, a zombie, can make them equal otherwise), and
+/// this walk checks it member by member while it marks each as
+/// `update_refs` would (`gc_refs` 0, COLLECTING; the list singly linked),
+/// then takes the list at once, as the header passes' all-trash shortcut
+/// does. If a member is not trash after all, the members marked so far
+/// are given their links back (tagged `tag`) and `false` is returned:
+/// nothing else changed, and `move_unreachable_side` runs.
+fn take_all_trash<H: CollectorHeap>(
+    side: &Side,
+    base: Node,
+    unreachable: Node,
+    tag: usize,
+) -> bool {
+    let mut node = list::next(base);
+    while node != base {
+        let count = (side.get(node) >> SIDE_SHIFT) as usize;
+        if count != H::strong(node.obj()) as usize {
+            list::relink_prefix(base, node, tag);
+            return false;
+        }
+        node.reset_gc_refs(0);
+        node = list::next(node);
+    }
+    list::take_singly(base, unreachable);
+    true
+}
+
+/// The first pass (see the module docs).
+fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> Counted {
     let g = NUM_GENERATIONS - 1;
     let mut tracer = Tracer::for_side(
         FAST_SIDE_COUNT,
@@ -168,6 +226,7 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> (
     );
     let mut skipped = Vec::new();
     let mut members = 0;
+    let mut strong = 0usize;
     heap.sweep(|node| {
         if !node.is_linked() || (FROZEN && node.tag() > g) {
             // Not a member: memory kept by weak handles after a drop, a
@@ -176,6 +235,7 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> (
             return;
         }
         members += 1;
+        strong = strong.wrapping_add(H::strong(node.obj()) as usize);
         if H::mut_exposed(node.obj()) {
             skipped.push(node);
         } else {
@@ -185,7 +245,11 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> (
     if !skipped.is_empty() {
         retry_skipped::<H>(side, skipped, &mut tracer);
     }
-    (tracer.refs, members)
+    Counted {
+        edges: tracer.refs,
+        members,
+        strong,
+    }
 }
 
 /// The first pass's trace of one member, through the vtable's

@@ -426,6 +426,22 @@ pub(crate) fn side_rescue(node: Node, young: Node, tag: usize) {
     young.set_prev_word(node.addr());
 }
 
+/// A side-table collection's all-trash walk (`collector::side`) found a
+/// member that is not trash after `update_refs`-marking the ones before
+/// it (`gc_refs` 0 in `prev`, L2's exception): give each node from the
+/// head's first up to (not including) `stop` its `prev` link back,
+/// tagged `tag`.
+pub(crate) fn relink_prefix(head: Node, stop: Node, tag: usize) {
+    let mut prev = head;
+    let mut node = next(head);
+    while node != stop {
+        node.set_prev_word(prev.addr() | (tag << 1));
+        prev = node;
+        node = next(node);
+    }
+    // `stop` was not marked: its `prev` still names `prev`.
+}
+
 /// A side-table collection that found an over-report (HAZARDS 1) gives
 /// back what it moved: every node of `unreachable` (as
 /// [`side_move_unreachable`] left them) to the tail of `young`, and every
