@@ -89,6 +89,25 @@ impl Drop for DropProbe {
     }
 }
 
+/// xorshift64*: a small deterministic generator for tests (the same
+/// sequence from the same seed, on every thread and in every run).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A value in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
 /// Reports its one handle twice (violates `Trace` rule T1): the collector
 /// must detect the impossible count (HAZARDS 1) and free nothing, whichever
 /// walk finds the object (list walk, address-order sweep, increment).

@@ -3,7 +3,7 @@
 //! that lie, borrowed cells, panics, thread exit.
 
 use gc_tests::{
-    child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe, OverReporting,
+    child_mode, fresh, log, run_child, take_log, DropCounter, DropProbe, OverReporting, Rng,
 };
 use pygc::gc::{self, Phase};
 use pygc::{weakref, Finalize, Gc, GcAny, Trace, Tracer, Weak};
@@ -1074,21 +1074,6 @@ impl Finalize for SoakNode {
             }
             _ => {}
         }
-    }
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

@@ -10,7 +10,7 @@
 //! the heap), and a `Trace` impl that over-reports (HAZARDS 1).
 #![cfg(feature = "pool")]
 
-use gc_tests::OverReporting;
+use gc_tests::{OverReporting, Rng};
 use pygc::__private::{last_full_collection_used_side_table as used_side, set_side_table};
 use pygc::{gc, Gc, Trace, Weak};
 use std::cell::RefCell;
@@ -27,21 +27,6 @@ fn node(id: usize) -> Gc<Node> {
         edges: RefCell::new(Vec::new()),
         id,
     })
-}
-
-/// xorshift64*: the same heap from the same seed on every thread.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// What one run observed: per collection, the number freed and the ids of

@@ -88,6 +88,7 @@ mod legacy;
 mod policy;
 mod reachability;
 mod side;
+mod side_visit;
 mod validate;
 mod visit;
 mod weakrefs;

@@ -3,10 +3,10 @@
 use super::heap::CollectorHeap;
 use super::validate::validate_list;
 use super::visit::{
-    trace_object, trace_object_reachable, trace_value, trace_value_subtract, AbortOnPanic,
-    OVER_REPORTED,
+    retry_skipped, trace_object, trace_object_reachable, trace_value, trace_value_subtract,
+    AbortOnPanic, OVER_REPORTED,
 };
-use crate::heap::header::{Node, MUT_EXPOSED};
+use crate::heap::header::Node;
 use crate::heap::list;
 use crate::trace::{TraceMode, Tracer};
 use crate::types::NUM_GENERATIONS;
@@ -160,28 +160,11 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> (usize
 #[inline(always)]
 pub(super) fn trace_skipped<H: CollectorHeap>(skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
     if !skipped.is_empty() {
-        retry_skipped::<H>(skipped, tracer);
-    }
-}
-
-/// [`trace_skipped`]'s loop (rare: a value lent by `Gc::get_mut`).
-#[cold]
-#[inline(never)]
-fn retry_skipped<H: CollectorHeap>(mut skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
-    loop {
-        let before = skipped.len();
-        skipped.retain(|&node| {
-            if node.gc_refs() == 0 {
-                H::clear_flag(node.obj(), MUT_EXPOSED);
-                trace_value(node, tracer);
-                false
-            } else {
-                true
-            }
-        });
-        if skipped.len() == before {
-            break;
-        }
+        retry_skipped::<H>(
+            skipped,
+            |node| node.gc_refs() == 0,
+            |node| trace_value(node, tracer),
+        );
     }
 }
 

@@ -10,7 +10,7 @@
 //! instead: one `u32` per allocated pool block, found from the block's
 //! address through its page header (`pool::side_index`, P5), holding the
 //! number of edges from members to the object and two flags
-//! (`visit::SIDE_REACHABLE`, `SIDE_TENTATIVE`). The objects
+//! (`side_visit::SIDE_REACHABLE`, `SIDE_TENTATIVE`). The objects
 //! are only read, except those that turn out to be trash (moved to the
 //! unreachable list, as CPython moves them) and the younger generations'
 //! survivors (their generation tag changes, I7).
@@ -47,9 +47,10 @@
 //!
 //! **When.** A collection whose set is mostly trash (a large structure
 //! dropped, then collected: workloads b and c dead) gains nothing from
-//! leaving the survivors untouched and pays a pass more than the header
+//! leaving the survivors untouched and pays a walk more than the header
 //! passes, whose first pass, when it finds the whole set to be trash,
-//! takes it at once (`deduce_unreachable`'s all-trash shortcut). Nor does
+//! marks it as it goes and takes it at once (`deduce_unreachable`'s
+//! all-trash shortcut; here, the count pass and [`take_all_trash`]). Nor does
 //! a set that `move_unreachable` mostly moves to the unreachable list and
 //! back (a chain whose objects each hold an older one, scanned oldest
 //! first: each is moved, then rescued by its successor): there every
@@ -82,8 +83,9 @@
 //!   table is given up before anything reads it.
 
 use super::heap::CollectorHeap;
-use super::visit::{over_reported, SIDE_REACHABLE, SIDE_SHIFT, SIDE_TENTATIVE};
-use crate::heap::header::{Node, MUT_EXPOSED};
+use super::side_visit::{SIDE_REACHABLE, SIDE_SHIFT, SIDE_TENTATIVE};
+use super::visit::{over_reported, retry_skipped};
+use crate::heap::header::Node;
 use crate::heap::list;
 use crate::heap::pool;
 use crate::trace::{Tracer, FAST_SIDE_COUNT, FAST_SIDE_REACH, NOT_FUSED};
@@ -243,7 +245,12 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> C
         }
     });
     if !skipped.is_empty() {
-        retry_skipped::<H>(side, skipped, &mut tracer);
+        // `subtract_refs`' rule for values lent by `get_mut`.
+        retry_skipped::<H>(
+            skipped,
+            |node| H::strong(node.obj()) as usize == (side.get(node) >> SIDE_SHIFT) as usize,
+            |node| trace_count(node, &mut tracer),
+        );
     }
     Counted {
         edges: tracer.refs,
@@ -260,30 +267,6 @@ fn trace_count(node: Node, tracer: &mut Tracer<'_>) {
     // SAFETY: I5, I6: a member of the collected set: a live, undropped
     // value; the tracer is `FAST_SIDE_COUNT`, the entry's one mode.
     unsafe { (obj.vtable.trace_side_count)(obj.counts, tracer) }
-}
-
-/// The members the first pass skipped as MUT_EXPOSED: trace each whose
-/// `gc_refs` is 0 (its unique handle is inside the heap, so the `&mut`
-/// has ended, header I6), until none is left (`subtract_refs`' rule).
-#[cold]
-#[inline(never)]
-fn retry_skipped<H: CollectorHeap>(side: &Side, mut skipped: Vec<Node>, tracer: &mut Tracer<'_>) {
-    loop {
-        let before = skipped.len();
-        skipped.retain(|&node| {
-            let count = (side.get(node) >> SIDE_SHIFT) as usize;
-            if H::strong(node.obj()) as usize == count {
-                H::clear_flag(node.obj(), MUT_EXPOSED);
-                trace_count(node, tracer);
-                false
-            } else {
-                true
-            }
-        });
-        if skipped.len() == before {
-            break;
-        }
-    }
 }
 
 /// `move_unreachable` over the side table (see the module docs). Returns

@@ -4,6 +4,7 @@
 //! `debug` modules.
 
 use super::heap::CollectorHeap;
+use super::side_visit::{visit_side_count, visit_side_reach};
 use crate::heap::dst::{has_header, is_thin, obj_of};
 use crate::heap::header::{GcBox, Header, Node, HEADER_SIZE};
 use crate::heap::list;
@@ -576,6 +577,36 @@ pub(super) fn subtract_n(
     }
 }
 
+/// The end of a subtract pass for the objects it skipped as MUT_EXPOSED
+/// (`Gc::get_mut` may have lent their values out, header I6): each whose
+/// `gc_refs` is 0 (`unreferenced`) is only referenced from inside the
+/// heap, so the `&mut` has ended: its flag is cleared and it is traced
+/// (`trace`, which may make more of them unreferenced), until none is
+/// left. Rare: a value lent by `Gc::get_mut`.
+#[cold]
+#[inline(never)]
+pub(super) fn retry_skipped<H: CollectorHeap>(
+    mut skipped: Vec<Node>,
+    unreferenced: impl Fn(Node) -> bool,
+    mut trace: impl FnMut(Node),
+) {
+    loop {
+        let before = skipped.len();
+        skipped.retain(|&node| {
+            if unreferenced(node) {
+                H::clear_flag(node.obj(), crate::heap::header::MUT_EXPOSED);
+                trace(node);
+                false
+            } else {
+                true
+            }
+        });
+        if skipped.len() == before {
+            break;
+        }
+    }
+}
+
 /// HAZARDS 1: a `Trace` impl reported more edges to `target` than it has
 /// strong handles. Make the rest of this collection conservative.
 #[cold]
@@ -609,83 +640,5 @@ pub(super) fn visit_reachable(target: Node, young: Node) {
     } else if t.gc_refs() == 0 {
         // Still ahead in move_unreachable's scan: just mark it reachable.
         t.set_gc_refs(1);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Side-table visits (`collector::side`, SD1)
-// ---------------------------------------------------------------------------
-
-/// A side-table entry's flag: `move_unreachable` found the object
-/// reachable (CPython's `gc_refs` forced to 1, or the object scanned). Set
-/// on an object outside the set too (an edge to a frozen object, say),
-/// where nothing reads it.
-pub(super) const SIDE_REACHABLE: u32 = 1;
-/// A side-table entry's flag: `move_unreachable` moved the object to the
-/// unreachable list (CPython's `NEXT_MASK_UNREACHABLE`); only members get
-/// it.
-pub(super) const SIDE_TENTATIVE: u32 = 2;
-/// A side-table entry counts the edges to its object from members above
-/// its flag bits: one edge adds `1 << SIDE_SHIFT`.
-pub(super) const SIDE_SHIFT: u32 = 2;
-
-/// The side-table entry of `target`, if the table has one (SD1).
-///
-/// # Safety
-/// `side` and `len` are the running side-table collection's table (SD1),
-/// `target` a tracked object of the heap that a live handle keeps
-/// allocated.
-#[inline(always)]
-unsafe fn side_entry(side: *mut u32, len: usize, target: Node) -> Option<*mut u32> {
-    // SAFETY: SD1: every tracked object of the heap starts a pool block
-    // of this heap's pool while the side table is in use (H2), and that
-    // block is allocated (the caller's handle).
-    let i = unsafe { crate::heap::pool::side::side_index(target.as_ptr().cast()) };
-    // SAFETY: SD1: an index below `len` is inside the table.
-    (i < len).then(|| unsafe { side.add(i) })
-}
-
-/// `n` edges to `target` from a member, in a side-table collection's
-/// first pass: counted into its entry (wrapping; SD1 bounds the count).
-///
-/// # Safety
-/// As for [`side_entry`].
-#[inline(always)]
-pub(super) unsafe fn visit_side_count(side: *mut u32, len: usize, target: Node, n: usize) {
-    // SAFETY: forwarded.
-    if let Some(e) = unsafe { side_entry(side, len, target) } {
-        // SAFETY: SD1: inside the table, which nothing else references.
-        unsafe { *e = (*e).wrapping_add((n as u32) << SIDE_SHIFT) };
-    }
-}
-
-/// CPython's visit_reachable in a side-table collection's
-/// `move_unreachable`: an object not yet known reachable becomes so; a
-/// member moved to the unreachable list goes back to the tail of `young`
-/// (tagged `tag`) to be scanned there.
-///
-/// # Safety
-/// As for [`side_entry`]; `young` is the list being scanned (L1).
-#[inline(always)]
-pub(super) unsafe fn visit_side_reach(
-    side: *mut u32,
-    len: usize,
-    target: Node,
-    young: *mut Header,
-    tag: usize,
-) {
-    // SAFETY: forwarded.
-    if let Some(e) = unsafe { side_entry(side, len, target) } {
-        // SAFETY: SD1: inside the table, which nothing else references.
-        let v = unsafe { *e };
-        if v & SIDE_REACHABLE == 0 {
-            if v & SIDE_TENTATIVE != 0 {
-                // SAFETY: L1: the running collection's list head.
-                let young = unsafe { Node::new(NonNull::new_unchecked(young)) };
-                list::side_rescue(target, young, tag);
-            }
-            // SAFETY: SD1: as above.
-            unsafe { *e = v | SIDE_REACHABLE };
-        }
     }
 }

@@ -325,6 +325,14 @@ pub(crate) fn move_tentatively_unreachable(before: Node, node: Node, unreachable
         flags & !PREV_FLAGS == 0,
         "gc: moving an object with gc_refs"
     );
+    append_tentatively_unreachable(node, flags, unreachable);
+}
+
+/// Link `node` (off any list) at the tail of `unreachable` as
+/// `move_unreachable` does: `NEXT_UNREACHABLE` on its `next` and on the
+/// link to it, `prev` the link with the flags `flags`.
+#[inline(always)]
+fn append_tentatively_unreachable(node: Node, flags: usize, unreachable: Node) {
     let last = tail(unreachable);
     last.set_next_word(NEXT_UNREACHABLE | node.addr());
     node.set_prev_word(last.addr() | flags);
@@ -399,11 +407,7 @@ pub(crate) fn side_move_unreachable(node: Node, unreachable: Node) -> Node {
     let n = next(node);
     set_next(p, n);
     set_prev(n, p);
-    let last = tail(unreachable);
-    last.set_next_word(NEXT_UNREACHABLE | node.addr());
-    node.set_prev_word(last.addr() | PREV_COLLECTING);
-    node.set_next_word(NEXT_UNREACHABLE | unreachable.addr());
-    unreachable.set_prev_word(node.addr());
+    append_tentatively_unreachable(node, PREV_COLLECTING, unreachable);
     n
 }
 
@@ -412,18 +416,8 @@ pub(crate) fn side_move_unreachable(node: Node, unreachable: Node) -> Node {
 /// the doubly linked `young` with generation tag `tag`, COLLECTING clear.
 #[inline(always)]
 pub(crate) fn side_rescue(node: Node, young: Node, tag: usize) {
-    let next_word = node.next_word();
-    let prev_word = node.prev_word();
-    debug_assert_eq!(prev_word & PREV_FLAGS, PREV_COLLECTING, "gc: rescue flags");
-    let p = self::node(prev_word & !PREV_FLAGS);
-    let n = self::node(next_word & !NEXT_UNREACHABLE);
-    p.set_next_word(next_word); // keeps NEXT_UNREACHABLE
-    set_prev(n, p);
-    let last = tail(young);
-    set_next(last, node);
+    let last = rescue_links(node, young);
     node.set_prev_word(last.addr() | (tag << 1));
-    set_next(node, young);
-    young.set_prev_word(node.addr());
 }
 
 /// A side-table collection's all-trash walk (`collector::side`) found a
@@ -490,6 +484,16 @@ pub(crate) fn finish_move_unreachable(young: Node, last: Node, unreachable: Node
 /// dropped trash yet; so its new `prev` word is a constant.
 #[inline(always)]
 pub(crate) fn rescue_to(node: Node, young: Node) {
+    rescue_links(node, young);
+    node.set_prev_word((1 << PREV_SHIFT) | PREV_COLLECTING);
+}
+
+/// The links of a rescue: take `node` off the unreachable list (its flags
+/// exactly [`PREV_COLLECTING`]) and make it the tail of `young` by its
+/// `next` and the tail's links; its own `prev` word is the caller's to
+/// write. Returns `young`'s old tail.
+#[inline(always)]
+fn rescue_links(node: Node, young: Node) -> Node {
     let next_word = node.next_word();
     let prev_word = node.prev_word();
     debug_assert_eq!(prev_word & PREV_FLAGS, PREV_COLLECTING, "gc: rescue flags");
@@ -501,7 +505,7 @@ pub(crate) fn rescue_to(node: Node, young: Node) {
     set_next(last, node);
     set_next(node, young);
     young.set_prev_word(node.addr());
-    node.set_prev_word((1 << PREV_SHIFT) | PREV_COLLECTING);
+    last
 }
 
 /// `delete_garbage` on the sync heap: free the whole trash list in one walk
