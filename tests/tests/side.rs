@@ -321,3 +321,33 @@ fn the_default_guess() {
     .join()
     .unwrap();
 }
+
+/// A `PYGC_SIDE_TABLE` value that is not a mode is refused with a message
+/// that names it, when the thread's heap is made (in a child process: the
+/// environment is the process's).
+#[test]
+fn a_bad_side_table_setting_is_refused() {
+    if cfg!(miri) {
+        return;
+    }
+    const NAME: &str = "a_bad_side_table_setting_is_refused";
+    if gc_tests::child_mode("bad_side_table") {
+        drop(node(0));
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(gc_tests::CHILD_ENV, "bad_side_table")
+        .env("PYGC_SIDE_TABLE", "sometimes")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("spawn the test binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the child must fail: {stderr}");
+    assert!(
+        stderr.contains(
+            "pygc: PYGC_SIDE_TABLE is \"sometimes\"; it must be `auto`, `always` or `never`"
+        ),
+        "{stderr}"
+    );
+}
