@@ -132,14 +132,15 @@ impl Side {
 }
 
 /// A full collection of the per-thread heap with a side table, if the
-/// heap has one and wants it (`CollectorHeap::side_table`: not after a
-/// full collection that found most of its set to be trash, see the module
-/// docs): the first pass and `move_unreachable` over `base` (the
-/// whole heap but the frozen objects, on a sweepable heap: H2), with
-/// survivors tagged `tag` and trash on `unreachable`. Returns the number
-/// of survivors, or `None` (nothing changed) if the heap has no side
-/// table or the first pass counted too many edges for one (SD1): then
-/// the caller runs the header passes.
+/// heap has one and wants it (`CollectorHeap::side_table`: see "When" in
+/// the module docs): the first pass and `move_unreachable` over `base`
+/// (the whole heap but the frozen objects, on a sweepable heap: H2), with
+/// survivors tagged `tag` and trash on `unreachable` — singly linked if
+/// `singly_ok` allows and the whole set was trash (`deduce_unreachable`'s
+/// `Deduced::singly`). Returns the number of survivors and whether the
+/// trash list is singly linked, or `None` (no object changed) if the heap
+/// has no side table or the first pass counted too many edges for one
+/// (SD1): then the caller runs the header passes.
 pub(super) fn deduce_side<H: CollectorHeap>(
     heap: &H,
     base: Node,
@@ -245,11 +246,22 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> C
         }
     });
     if !skipped.is_empty() {
-        // `subtract_refs`' rule for values lent by `get_mut`.
+        // `subtract_refs`' rule for values lent by `get_mut`. Past
+        // MAX_EDGES counts may have wrapped: the caller gives the table up,
+        // and nothing may act on them before (a lent value's flag cleared on
+        // a wrong count would let the header passes trace it while the
+        // `&mut` lives).
+        let wrapped = std::cell::Cell::new(tracer.refs >= MAX_EDGES);
         retry_skipped::<H>(
             skipped,
-            |node| H::strong(node.obj()) as usize == (side.get(node) >> SIDE_SHIFT) as usize,
-            |node| trace_count(node, &mut tracer),
+            |node| {
+                !wrapped.get()
+                    && H::strong(node.obj()) as usize == (side.get(node) >> SIDE_SHIFT) as usize
+            },
+            |node| {
+                trace_count(node, &mut tracer);
+                wrapped.set(tracer.refs >= MAX_EDGES);
+            },
         );
     }
     Counted {
