@@ -519,36 +519,18 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    /// Run `f` (one object's trace) with a copy of this `FAST_SIDE_COUNT`
-    /// tracer whose mode is a constant, as [`Tracer::with_subtract`] does;
-    /// the copy's count of edges goes back to this tracer.
+    /// Run `f` (one object's trace) with a copy of this side-table tracer
+    /// whose mode is the constant `FAST` ([`FAST_SIDE_COUNT`] or
+    /// [`FAST_SIDE_REACH`], this tracer's), as [`Tracer::with_subtract`]
+    /// and [`Tracer::with_reachable`] do; the copy's count of edges goes
+    /// back to this tracer (none in `FAST_SIDE_REACH`).
     #[inline(always)]
-    pub(crate) fn with_side_count(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
-        debug_assert!(self.fast == FAST_SIDE_COUNT && !self.sync);
-        let mut local = Tracer::for_side(
-            FAST_SIDE_COUNT,
-            self.side,
-            self.side_len,
-            std::ptr::null_mut(),
-            NOT_FUSED,
-        );
+    pub(crate) fn with_side<const FAST: u8>(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
+        debug_assert!(self.fast == FAST && !self.sync);
+        let mut local =
+            Tracer::for_side(FAST, self.side, self.side_len, self.young, self.member_tag);
         f(&mut local);
         self.refs = self.refs.wrapping_add(local.refs);
-    }
-
-    /// Run `f` (one object's trace) with a copy of this `FAST_SIDE_REACH`
-    /// tracer whose mode is a constant, as [`Tracer::with_reachable`] does.
-    #[inline(always)]
-    pub(crate) fn with_side_reach(&mut self, f: impl FnOnce(&mut Tracer<'a>)) {
-        debug_assert!(self.fast == FAST_SIDE_REACH && !self.sync);
-        let mut local = Tracer::for_side(
-            FAST_SIDE_REACH,
-            self.side,
-            self.side_len,
-            self.young,
-            self.member_tag,
-        );
-        f(&mut local);
     }
 
     /// A `RefCell` (or lock) could not be borrowed: its content is not

@@ -38,6 +38,20 @@ struct Observed {
     dead: Vec<usize>,
 }
 
+/// Run `f` on a fresh thread (a fresh heap and pool) whose full
+/// collections take the side table as `mode` says (`set_side_table`),
+/// with automatic collection off.
+fn on_heap<R: Send + 'static>(mode: Option<bool>, f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::spawn(move || {
+        drop(node(0));
+        set_side_table(mode);
+        gc::disable();
+        f()
+    })
+    .join()
+    .expect("test thread panicked")
+}
+
 fn survivors() -> Vec<usize> {
     gc::get_objects(None)
         .iter()
@@ -51,10 +65,7 @@ const N: usize = if cfg!(miri) { 80 } else { 4_000 };
 /// (`side`) or without; every full collection must have taken the way
 /// asked for.
 fn scenario(seed: u64, side: bool) -> Observed {
-    std::thread::spawn(move || {
-        drop(node(0));
-        set_side_table(Some(side));
-        gc::disable();
+    on_heap(Some(side), move || {
         let mut rng = Rng(seed | 1);
         let mut all: Vec<Gc<Node>> = Vec::new();
         let mut weak: Vec<Weak<Node>> = Vec::new();
@@ -174,8 +185,6 @@ fn scenario(seed: u64, side: bool) -> Observed {
         gc::collect();
         observed
     })
-    .join()
-    .expect("scenario thread panicked")
 }
 
 #[test]
@@ -203,10 +212,7 @@ fn side_table_and_header_passes_agree() {
 #[test]
 fn a_chain_is_rescued_in_cpythons_order() {
     for side in [false, true] {
-        let order = std::thread::spawn(move || {
-            drop(node(0));
-            set_side_table(Some(side));
-            gc::disable();
+        let order = on_heap(Some(side), move || {
             let mut head = node(0);
             for i in 1..N {
                 let n = node(i);
@@ -219,9 +225,7 @@ fn a_chain_is_rescued_in_cpythons_order() {
             drop(head);
             assert_eq!(gc::collect(), 0, "a chain without a cycle dies by refcount");
             order
-        })
-        .join()
-        .unwrap();
+        });
         let expected: Vec<usize> = (0..N).rev().collect();
         assert_eq!(order, expected, "side table: {side}");
     }
@@ -233,10 +237,7 @@ fn a_chain_is_rescued_in_cpythons_order() {
 /// collection frees nothing.
 #[test]
 fn an_over_report_found_late_frees_nothing() {
-    std::thread::spawn(|| {
-        drop(node(0));
-        set_side_table(Some(true));
-        gc::disable();
+    on_heap(Some(true), || {
         let cycles: Vec<Weak<Node>> = (0..100)
             .map(|i| {
                 let a = node(2 * i);
@@ -257,9 +258,7 @@ fn an_over_report_found_late_frees_nothing() {
         assert_eq!(gc::collect(), 200);
         assert!(used_side());
         assert!(cycles.iter().all(|w| w.upgrade().is_none()));
-    })
-    .join()
-    .unwrap();
+    });
 }
 
 /// The default guess: a small heap, or the first full collection, does
@@ -271,11 +270,9 @@ fn the_default_guess() {
     if cfg!(miri) {
         return;
     }
-    std::thread::spawn(|| {
+    // The default, whatever `PYGC_SIDE_TABLE` says.
+    on_heap(None, || {
         let small = node(0);
-        // The default, whatever `PYGC_SIDE_TABLE` says.
-        set_side_table(None);
-        gc::disable();
         gc::collect();
         assert!(!used_side(), "first full collection");
         gc::collect();
@@ -317,9 +314,7 @@ fn the_default_guess() {
         gc::collect();
         assert!(used_side());
         drop(keep);
-    })
-    .join()
-    .unwrap();
+    });
 }
 
 /// A `PYGC_SIDE_TABLE` value that is not a mode is refused with a message

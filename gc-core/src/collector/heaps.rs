@@ -167,7 +167,8 @@ impl CollectorHeap for Heap {
     }
     fn side_table(&self) -> Option<Vec<u32>> {
         debug_assert!(self.all_swept());
-        let wanted = match self.side_mode.get() {
+        let mode = self.side_mode.get();
+        let wanted = match mode {
             SideMode::Auto => !self.side_last_moved.get(),
             SideMode::Always => true,
             SideMode::Never => false,
@@ -176,7 +177,7 @@ impl CollectorHeap for Heap {
             return None;
         }
         let len = self.pool.number_blocks()?;
-        if len < SIDE_MIN_BLOCKS && self.side_mode.get() == SideMode::Auto {
+        if len < SIDE_MIN_BLOCKS && mode == SideMode::Auto {
             // A heap this small stays in the caches: writing its headers
             // costs little, and the table would cost more.
             return None;

@@ -177,13 +177,15 @@ pub(super) fn trace_skipped<H: CollectorHeap>(skipped: Vec<Node>, tracer: &mut T
 /// Survivors get the generation tag `survivor_tag` (header I7): the caller
 /// merges them into that generation.
 ///
-/// Also returns the number of moves to `unreachable` (an object moved and
-/// rescued counts once per move).
+/// With `COUNT_MOVES` (a swept full collection, whose count guides the
+/// next one's choice of a side table) also returns the number of moves to
+/// `unreachable` (an object moved and rescued counts once per move); else
+/// 0, and the loop counts nothing.
 ///
 /// Not inlined into [`deduce_unreachable`]: its loop keeps its values in
 /// registers then (inlined, one was reloaded from the stack per object).
 #[inline(never)]
-pub(super) fn move_unreachable<H: CollectorHeap>(
+pub(super) fn move_unreachable<H: CollectorHeap, const COUNT_MOVES: bool>(
     young: Node,
     unreachable: Node,
     survivor_tag: usize,
@@ -209,7 +211,7 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
         } else {
             // Move to unreachable; `young` is singly linked here.
             list::move_tentatively_unreachable(prev, node, unreachable);
-            moves += 1;
+            moves += usize::from(COUNT_MOVES);
             node = list::next(prev);
             // `young`'s own `prev` word is an address (its tail, or itself),
             // never below 8: read as `gc_refs` it is not 0, so this is
@@ -217,7 +219,12 @@ pub(super) fn move_unreachable<H: CollectorHeap>(
             if node.gc_refs() == 0 {
                 // A run: the rest of it in one go (nothing is traced in
                 // between, so no rescue can interleave).
-                moves += list::move_tentatively_unreachable_run(prev, node, unreachable, young);
+                moves += list::move_tentatively_unreachable_run::<COUNT_MOVES>(
+                    prev,
+                    node,
+                    unreachable,
+                    young,
+                );
                 node = list::next(prev);
             }
         }
@@ -373,7 +380,11 @@ pub(super) fn deduce_unreachable<H: CollectorHeap>(
             singly: singly_ok,
         };
     }
-    let (survivors, moves) = move_unreachable::<H>(base, unreachable, survivor_tag);
+    let (survivors, moves) = if members.is_some() {
+        move_unreachable::<H, true>(base, unreachable, survivor_tag)
+    } else {
+        move_unreachable::<H, false>(base, unreachable, survivor_tag)
+    };
     if let Some(n) = members {
         heap.note_full_collection(n, moves, false);
     }

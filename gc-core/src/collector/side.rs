@@ -83,11 +83,10 @@
 //!   table is given up before anything reads it.
 
 use super::heap::CollectorHeap;
-use super::side_visit::{SIDE_REACHABLE, SIDE_SHIFT, SIDE_TENTATIVE};
+use super::side_visit::{side_entry, SIDE_REACHABLE, SIDE_SHIFT, SIDE_TENTATIVE};
 use super::visit::{over_reported, retry_skipped};
 use crate::heap::header::Node;
 use crate::heap::list;
-use crate::heap::pool;
 use crate::trace::{Tracer, FAST_SIDE_COUNT, FAST_SIDE_REACH, NOT_FUSED};
 use crate::types::NUM_GENERATIONS;
 
@@ -116,11 +115,9 @@ impl Side {
     /// heap), if it has one.
     #[inline(always)]
     fn entry(&self, node: Node) -> Option<*mut u32> {
-        // SAFETY: SD1: a tracked object of the heap starts an allocated
-        // pool block.
-        let i = unsafe { pool::side::side_index(node.as_ptr().cast()) };
-        // SAFETY: SD1: below `len`, inside the table.
-        (i < self.len()).then(|| unsafe { self.ptr.add(i) })
+        // SAFETY: SD1: this collection's table; a member is a tracked
+        // object of the heap, allocated while it is on the list (I4).
+        unsafe { side_entry(self.ptr, self.len(), node) }
     }
 
     /// The entry's value (0 for an object without one).

@@ -26,7 +26,7 @@ pub(super) const SIDE_SHIFT: u32 = 2;
 /// `target` a tracked object of the heap that a live handle keeps
 /// allocated.
 #[inline(always)]
-unsafe fn side_entry(side: *mut u32, len: usize, target: Node) -> Option<*mut u32> {
+pub(super) unsafe fn side_entry(side: *mut u32, len: usize, target: Node) -> Option<*mut u32> {
     // SAFETY: SD1: every tracked object of the heap starts a pool block
     // of this heap's pool while the side table is in use (H2), and that
     // block is allocated (the caller's handle).

@@ -107,7 +107,7 @@ impl Tracer<'_> {
         // SAFETY: the caller's handle keeps the object alive (I1).
         let has_header = || unsafe { has_header(gc) };
         // The per-thread collector's hot paths first.
-        if self.fast == FAST_SUBTRACT {
+        if self.fast == FAST_SUBTRACT || self.fast == FAST_SIDE_COUNT {
             if has_header() {
                 // SAFETY: I8: it has a header; L1: the caller's handle keeps
                 // the object allocated (I1).
@@ -134,15 +134,6 @@ impl Tracer<'_> {
                 // the object allocated (I1).
                 let target = unsafe { Node::of_counts(gc.cast()) };
                 visit_closure_cold(self.young, self.member_tag, target);
-            }
-            return;
-        }
-        if self.fast == FAST_SIDE_COUNT {
-            if has_header() {
-                // SAFETY: I8: it has a header; L1: the caller's handle keeps
-                // the object allocated (I1).
-                let target = unsafe { Node::of_counts(gc.cast()) };
-                self.subtract(target, 1);
             }
             return;
         }

@@ -4,7 +4,7 @@
 
 use super::header::{GcBox, Header, Node, RefCounter, VTable, HAS_HEADER, HEADER_SIZE};
 use super::Heap;
-use crate::trace::{Trace, Tracer};
+use crate::trace::{Trace, Tracer, FAST_SIDE_COUNT, FAST_SIDE_REACH};
 use std::alloc::Layout;
 use std::any::TypeId;
 use std::mem::ManuallyDrop;
@@ -21,8 +21,8 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         trace: Self::trace_erased,
         trace_reachable: Self::trace_reachable_erased,
         trace_subtract: Self::trace_subtract_erased,
-        trace_side_count: Self::trace_side_count_erased,
-        trace_side_reach: Self::trace_side_reach_erased,
+        trace_side_count: Self::trace_side_erased::<FAST_SIDE_COUNT>,
+        trace_side_reach: Self::trace_side_erased::<FAST_SIDE_REACH>,
         finalize: Self::finalize_erased,
         finalizer_kind: T::__gc_finalizer,
         drop_value: Self::drop_value_erased,
@@ -88,24 +88,14 @@ impl<T: Trace + 'static, C: RefCounter> GcBox<T, C> {
         tracer.with_subtract(|t| T::trace(value, t));
     }
 
-    /// `trace_erased` for a `FAST_SIDE_COUNT` tracer (the vtable's
-    /// `trace_side_count`): the value's trace on
-    /// `Tracer::with_side_count`'s copy.
-    unsafe fn trace_side_count_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
+    /// `trace_erased` for a side-table tracer in mode `FAST` (the vtable's
+    /// `trace_side_count` and `trace_side_reach`): the value's trace on
+    /// `Tracer::with_side`'s copy.
+    unsafe fn trace_side_erased<const FAST: u8>(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
         // SAFETY: I6: as in `trace_erased`: a live `GcBox<T>` whose value is
         // initialised and not dropped.
         let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        tracer.with_side_count(|t| T::trace(value, t));
-    }
-
-    /// `trace_erased` for a `FAST_SIDE_REACH` tracer (the vtable's
-    /// `trace_side_reach`): the value's trace on `Tracer::with_side_reach`'s
-    /// copy.
-    unsafe fn trace_side_reach_erased(obj: NonNull<Counts>, tracer: &mut Tracer<'_>) {
-        // SAFETY: I6: as in `trace_erased`: a live `GcBox<T>` whose value is
-        // initialised and not dropped.
-        let value = unsafe { &(*obj.cast::<GcBox<T, C>>().as_ptr()).value };
-        tracer.with_side_reach(|t| T::trace(value, t));
+        tracer.with_side::<FAST>(|t| T::trace(value, t));
     }
 
     pub(crate) unsafe fn finalize_erased(obj: NonNull<Counts>) {

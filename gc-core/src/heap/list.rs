@@ -346,7 +346,7 @@ fn append_tentatively_unreachable(node: Node, flags: usize, unreachable: Node) {
 /// `gc_refs > 0` or the head `young` (nothing is traced between two of
 /// them, so nothing reads the lists in between) to the tail of
 /// `unreachable`, in order. `before` is then followed by the node after
-/// the run. Returns the number of nodes moved.
+/// the run. Returns the number of nodes moved with `COUNT`, else 0.
 ///
 /// The same lists as moving them one by one, with fewer stores: each
 /// node's `prev` and its predecessor's `next` once, and the unreachable
@@ -359,7 +359,7 @@ fn append_tentatively_unreachable(node: Node, flags: usize, unreachable: Node) {
 /// is moved inline): inlined, its loop changed `move_unreachable`'s
 /// register allocation and cost every reachable object an instruction.
 #[inline(never)]
-pub(crate) fn move_tentatively_unreachable_run(
+pub(crate) fn move_tentatively_unreachable_run<const COUNT: bool>(
     before: Node,
     first: Node,
     unreachable: Node,
@@ -373,7 +373,7 @@ pub(crate) fn move_tentatively_unreachable_run(
     let mut node = first;
     let mut moved = 0;
     loop {
-        moved += 1;
+        moved += usize::from(COUNT);
         let flags = node.prev_word();
         debug_assert!(
             flags & !PREV_FLAGS == 0,
@@ -424,7 +424,7 @@ pub(crate) fn side_rescue(node: Node, young: Node, tag: usize) {
 /// member that is not trash after `update_refs`-marking the ones before
 /// it (`gc_refs` 0 in `prev`, L2's exception): give each node from the
 /// head's first up to (not including) `stop` its `prev` link back,
-/// tagged `tag`.
+/// tagged `tag` (the whole list if `stop` is the head).
 pub(crate) fn relink_prefix(head: Node, stop: Node, tag: usize) {
     let mut prev = head;
     let mut node = next(head);
@@ -449,13 +449,7 @@ pub(crate) fn side_restore(unreachable: Node, young: Node, tag: usize) {
     }
     unreachable.clear_unreachable_mask();
     merge(unreachable, young);
-    let mut prev = young;
-    let mut node = next(young);
-    while node != young {
-        node.set_prev_word(prev.addr() | (tag << 1));
-        prev = node;
-        node = next(node);
-    }
+    relink_prefix(young, young, tag);
 }
 
 /// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for

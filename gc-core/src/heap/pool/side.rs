@@ -39,10 +39,9 @@ impl Pool {
                         (*p).side_base = u32::MAX;
                         continue;
                     }
-                    let blocks = ((*p).bump as usize - FIRST_BLOCK) / (*p).block as usize;
-                    let base = u32::try_from(total).ok().filter(|&b| b < u32::MAX)?;
-                    (*p).side_base = base;
-                    total += blocks;
+                    // Truncated only if the total is refused below.
+                    (*p).side_base = total as u32;
+                    total += ((*p).bump as usize - FIRST_BLOCK) / (*p).block as usize;
                 }
                 chunk = c.next;
             }
@@ -61,8 +60,8 @@ pub(super) const fn magic(block: u32) -> u32 {
 
 /// The side-table index of an allocated block (P5): distinct for each
 /// allocated block of the pool and below [`Pool::number_blocks`]'s total
-/// while no page has been carved or reused since the numbering; at least
-/// `u32::MAX` otherwise.
+/// while no block has been allocated since the numbering; at least
+/// `u32::MAX` for a block of a page carved or reused since.
 ///
 /// # Safety
 /// `block` was returned by [`Pool::alloc`] of a live pool and has not been
