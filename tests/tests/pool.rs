@@ -34,13 +34,15 @@ fn on_fresh_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) ->
 
 #[test]
 fn dropped_objects_give_their_pages_back() {
-    let (peak, kept, after) = on_fresh_thread(|| {
+    let (peak, kept, after_one, after_two) = on_fresh_thread(|| {
         let objects: Vec<_> = (0..MANY).map(node).collect();
         let peak = pool_pages();
         drop(objects);
         let kept = pool_pages();
         gc::collect();
-        (peak, kept, pool_pages())
+        let after_one = pool_pages();
+        gc::collect();
+        (peak, kept, after_one, pool_pages())
     });
     // MANY objects of ~72 bytes fill many 16 KiB pages (more than an idle
     // pool keeps) ...
@@ -49,20 +51,23 @@ fn dropped_objects_give_their_pages_back() {
         "peak {peak} pages"
     );
     assert!(peak > IDLE_MAX, "peak {peak} pages");
-    // ... which the pool keeps for reuse until the next full collection
-    // (pool invariant P3) ...
+    // ... which the pool keeps for reuse through the full collection that
+    // ends the epoch they were used in (pool invariant P3) ...
     assert_eq!(kept, peak, "kept for reuse");
-    // ... and then all but a bounded number go back to the global
-    // allocator, a chunk at a time.
-    assert!(after <= IDLE_MAX, "{after} pages kept");
+    assert_eq!(after_one, peak, "kept through the epoch's collection");
+    // ... and then, unused for a whole epoch, all but a bounded number go
+    // back to the global allocator, a chunk at a time.
+    assert!(after_two <= IDLE_MAX, "{after_two} pages kept");
 }
 
 /// Freeing a large structure and building another reuses the same pages:
 /// no chunk goes back to the global allocator (and no fresh memory is
-/// faulted in) between the two; the peak bounds what is kept (P3).
+/// faulted in) between the two, even with a full collection between them
+/// (a working set rebuilt after each `gc::collect()`); the peak bounds what
+/// is kept (P3).
 #[test]
 fn a_rebuilt_structure_reuses_the_kept_pages() {
-    let (first, second, after) = on_fresh_thread(|| {
+    let (first, second, third, after) = on_fresh_thread(|| {
         gc::disable();
         let build = || (0..MANY).map(node).collect::<Vec<_>>();
         let a = build();
@@ -72,13 +77,22 @@ fn a_rebuilt_structure_reuses_the_kept_pages() {
         let second = pool_pages();
         drop(b);
         gc::collect();
-        (first, second, pool_pages())
+        let c = build();
+        let third = pool_pages();
+        drop(c);
+        gc::collect();
+        gc::collect();
+        (first, second, third, pool_pages())
     });
     assert!(first > IDLE_MAX, "first {first} pages");
     assert_eq!(second, first, "the second build took no new page");
+    assert_eq!(
+        third, first,
+        "the build after a collection took no new page"
+    );
     assert!(
         after <= IDLE_MAX,
-        "{after} pages kept after a full collection"
+        "{after} pages kept after an epoch without use"
     );
 }
 
@@ -105,6 +119,10 @@ fn collected_cycles_give_their_pages_back_too() {
                 }
                 let peak = pool_pages();
                 assert_eq!(gc::collect(), 2 * $pairs);
+                // Kept through the collection of the epoch that used them
+                // (P3), given back at the next.
+                assert_eq!(pool_pages(), peak);
+                assert_eq!(gc::collect(), 0);
                 (peak, pool_pages())
             })
         };

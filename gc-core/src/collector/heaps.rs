@@ -89,9 +89,9 @@ impl CollectorHeap for Heap {
             Mode::Incremental => super::incremental::collect(self, generation),
         };
         if generation == 2 {
-            // A full collection: the pool gives back the empty chunks it
-            // kept for reuse since the last one (P3).
-            self.pool.trim();
+            // A full collection: the pool gives back the empty chunks
+            // beyond what this epoch used at its peak (P3).
+            self.pool.end_epoch();
         }
         Some(done.expect("gc: the per-thread heap's world always stops"))
     }

@@ -33,12 +33,19 @@
 //!   that frees a large structure and builds another reuses the same pages
 //!   (a fresh chunk from the global allocator costs a page fault per 4 KiB
 //!   when it is first written: 4x the time of building a 1M-node list in
-//!   gc-bench's `a1_list_build`); each full collection then gives back
-//!   every empty chunk beyond [`KEEP_EMPTY_PAGES`] ([`Pool::trim`]), so an
-//!   idle pool that served one size class keeps at most
-//!   [`MAX_IDLE_PAGES_ONE_CLASS`] after one. (pymalloc frees an empty arena
-//!   at once; glibc's `malloc`, behind `Rc`, keeps small freed blocks in
-//!   its bins.) The cache is used before any page is carved, so the pages
+//!   gc-bench's `a1_list_build`). Each full collection ends an *epoch*
+//!   ([`Pool::end_epoch`]): it gives back every empty chunk beyond
+//!   [`KEEP_EMPTY_PAGES`] or the pages the epoch had in use at its peak,
+//!   whichever is more, and restarts the peak. So a program that builds a
+//!   working set, drops it and collects, again and again, keeps its pages
+//!   (returning them at each collection had cost a page fault per 4 KiB on
+//!   every rebuild: 5 ms instead of 1 ms per 100k 2-cycles in gc-bench's
+//!   `b_pairs_create`), and a cache that an epoch does not use goes back at
+//!   the full collection that ends it: an idle pool that served one size
+//!   class keeps at most [`MAX_IDLE_PAGES_ONE_CLASS`] after two.
+//!   (pymalloc frees an empty arena at once; glibc's `malloc`, behind `Rc`,
+//!   keeps small freed blocks in its bins and trims its top past a
+//!   threshold that grows with the program's use.) The cache is used before any page is carved, so the pages
 //!   the pool holds never exceed its peak use: keeping them delays their
 //!   return, never raises the peak.
 //! * The pool keeps a list of its chunks, so the heap can tell at thread
@@ -62,10 +69,12 @@
 //!   `cached == carved == CHUNK_PAGES` (no block of it is in use).
 //! * **P3 (retention).** `carved_pages` counts the pages carved from the
 //!   pool's live chunks, `empty_count` those in the cache; `peak_in_use`
-//!   is at least `carved_pages - empty_count` and only [`Pool::trim`] lowers
-//!   it (to that value). A chunk is released by `free_slow` only when the
+//!   is at least `carved_pages - empty_count` and only [`Pool::end_epoch`] and
+//!   [`Pool::trim`] lower it (to that value). A chunk is released by `free_slow` only when the
 //!   cache holds more than `max(KEEP_EMPTY_PAGES, peak_in_use)` pages, and
-//!   by `trim` only while it holds at least `KEEP_EMPTY_PAGES + CHUNK_PAGES`.
+//!   by `end_epoch` only while it holds at least
+//!   `max(KEEP_EMPTY_PAGES, peak_in_use) + CHUNK_PAGES` (by `trim`, for a
+//!   pool no thread uses, `KEEP_EMPTY_PAGES + CHUNK_PAGES`).
 //!   (Bookkeeping only: no `unsafe` relies on P3.)
 //! * **P4 (blocks in use).** In a page with `used > 0` the blocks below
 //!   `bump` are exactly its allocated blocks and the blocks on its free
@@ -203,7 +212,8 @@ pub(crate) struct Pool {
     /// Pages carved from the pool's chunks (in use or in the cache).
     carved_pages: Cell<usize>,
     /// The most pages in use (carved and not in the cache) since the last
-    /// [`Pool::trim`]: how many empty pages the cache may keep (P3).
+    /// [`Pool::end_epoch`] or [`Pool::trim`]: how many empty pages the
+    /// cache may keep (P3).
     peak_in_use: Cell<usize>,
     /// Copied into every page carved ([`owner_of`]); null unless set.
     owner: Cell<*const ()>,
@@ -438,18 +448,39 @@ impl Pool {
 
     /// How many empty pages the cache keeps before it gives whole chunks
     /// back (P3): [`KEEP_EMPTY_PAGES`], or as many as were in use at the
-    /// peak since the last [`Pool::trim`].
+    /// peak since the last [`Pool::end_epoch`] or [`Pool::trim`].
     #[inline]
     fn keep_empty(&self) -> usize {
         KEEP_EMPTY_PAGES.max(self.peak_in_use.get())
     }
 
+    /// End of a full collection (P3): give back every chunk whose pages are
+    /// all in the cache, as long as the cache keeps what the epoch now
+    /// ending used at its peak ([`Pool::keep_empty`]), and restart the
+    /// peak. So a working set that is built, dropped and collected again
+    /// and again keeps its pages (no page faults on each rebuild), and a
+    /// cache the next epoch does not use goes back at the full collection
+    /// after that one.
+    pub(crate) fn end_epoch(&self) {
+        self.release_beyond(self.keep_empty());
+        self.peak_in_use
+            .set(self.carved_pages.get() - self.empty_count.get());
+    }
+
     /// Give back every chunk whose pages are all in the cache, as long as
-    /// the cache keeps [`KEEP_EMPTY_PAGES`], and restart the peak (P3). The
-    /// heap calls it at the end of each full collection.
+    /// the cache keeps [`KEEP_EMPTY_PAGES`], and restart the peak (P3): for
+    /// a pool no thread uses any more (`sync::pool`).
     pub(crate) fn trim(&self) {
+        self.release_beyond(KEEP_EMPTY_PAGES);
+        self.peak_in_use
+            .set(self.carved_pages.get() - self.empty_count.get());
+    }
+
+    /// Release fully cached chunks while the cache keeps at least `keep`
+    /// empty pages.
+    fn release_beyond(&self, keep: usize) {
         let mut chunk = self.chunks.get();
-        while !chunk.is_null() && self.empty_count.get() >= KEEP_EMPTY_PAGES + CHUNK_PAGES {
+        while !chunk.is_null() && self.empty_count.get() >= keep + CHUNK_PAGES {
             // SAFETY: P2: chunks on the list are live; `next` is read before
             // `release_chunk` frees this one.
             let (next, cached) = unsafe { ((*chunk).next, (*chunk).cached) };
@@ -458,8 +489,6 @@ impl Pool {
             }
             chunk = next;
         }
-        self.peak_in_use
-            .set(self.carved_pages.get() - self.empty_count.get());
     }
 
     /// Give back a chunk all of whose pages are in the cache (P2).

@@ -163,6 +163,48 @@ fn emptied_pages_are_cached_released_and_reused_by_another_class() {
     assert!(pool.page_count() <= kept);
 }
 
+/// P3 across epochs: the full collection that ends an epoch keeps the
+/// pages the epoch used at its peak; an epoch that does not use them gives
+/// them back when it ends (down to `KEEP_EMPTY_PAGES`, beside the class's
+/// last usable page and the chunk being carved).
+#[test]
+fn an_epoch_keeps_its_peak_and_an_idle_epoch_gives_it_back() {
+    let pool = Pool::new();
+    let l = layout(MAX_BLOCK);
+    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let pages = 4 * CHUNK_PAGES + 3;
+    let fill = |pool: &Pool| -> Vec<NonNull<u8>> {
+        (0..pages * per_page).map(|_| pool.alloc(l)).collect()
+    };
+    let empty = |pool: &Pool, blocks: Vec<NonNull<u8>>| {
+        for b in blocks {
+            // SAFETY: P1: allocated by `fill` with `l`, freed once.
+            unsafe { pool.free(b, l) };
+        }
+        assert!(pool.all_free());
+    };
+    let blocks = fill(&pool);
+    assert_eq!(pool.page_count(), pages);
+    empty(&pool, blocks);
+    pool.end_epoch();
+    assert_eq!(pool.page_count(), pages, "the epoch's peak is kept");
+    // The next epoch rebuilds the same working set from the cache.
+    let blocks = fill(&pool);
+    assert_eq!(pool.page_count(), pages, "no new page");
+    empty(&pool, blocks);
+    pool.end_epoch();
+    assert_eq!(pool.page_count(), pages);
+    // An epoch that uses none of it: everything beyond KEEP_EMPTY_PAGES
+    // goes back, whole chunks at a time.
+    pool.end_epoch();
+    assert!(
+        pool.page_count() <= KEEP_EMPTY_PAGES + CHUNK_PAGES + 3,
+        "{} pages kept",
+        pool.page_count()
+    );
+    assert!(pool.page_count() >= KEEP_EMPTY_PAGES);
+}
+
 #[test]
 fn pages_fill_up_and_come_back_when_a_block_is_freed() {
     let pool = Pool::new();
