@@ -159,6 +159,24 @@ fn main() {
             drop(root);
             println!("collected {}", timed_collect());
         }
+        // c dead as gc-bench times it: the 1M-node tree built, collected
+        // alive, dropped and collected, five times over (each later tree
+        // is built in the pages the earlier one left); prints each
+        // timed collection's milliseconds.
+        "c-dead-rounds" => {
+            gc::disable();
+            for _ in 0..5 {
+                let root = s::tree(1_000_000);
+                gc::collect();
+                drop(root);
+                let start = std::time::Instant::now();
+                let n = timed_collect();
+                println!(
+                    "collected {n} in {:.2} ms",
+                    start.elapsed().as_secs_f64() * 1e3
+                );
+            }
+        }
         // c dead's floor: the same 100k `Tree` nodes without parent
         // handles, freed by refcount death from the root (as
         // `c_tree_dead_collect/floor: free the nodes`).
