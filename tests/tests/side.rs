@@ -261,6 +261,60 @@ fn an_over_report_found_late_frees_nothing() {
     });
 }
 
+/// The first pass's sums can predict a dead set that is not: an edge to an
+/// object outside the set (here a frozen one) stands in for an outside
+/// handle of a member. The all-trash walk then finds the member that is
+/// not trash after trash it has already marked (dead cycles allocated
+/// before it), gives the marked objects their links back, and the
+/// collection frees exactly the dead cycles, as the header passes do.
+#[test]
+fn a_predicted_dead_set_that_is_not() {
+    let mut orders = Vec::new();
+    for side in [true, false] {
+        let (freed, later, ids) = on_heap(Some(side), move || {
+            let frozen = node(100);
+            gc::collect();
+            gc::freeze();
+            // Dead 2-cycles first: marked before the walk meets `a`.
+            let cycles: Vec<Weak<Node>> = (0..20)
+                .map(|i| {
+                    let c = node(2 * i);
+                    let d = node(2 * i + 1);
+                    c.edges.borrow_mut().push(d.clone());
+                    d.edges.borrow_mut().push(c.clone());
+                    Gc::downgrade(&c)
+                })
+                .collect();
+            // b (marked: its one handle is a's edge), then a, held from
+            // outside; b's edge to the frozen object balances the sums.
+            let b = node(41);
+            let a = node(40);
+            a.edges.borrow_mut().push(b.clone());
+            b.edges.borrow_mut().push(a.clone());
+            b.edges.borrow_mut().push(frozen.clone());
+            drop(b);
+            let freed = gc::collect();
+            assert_eq!(used_side(), side);
+            assert!(cycles.iter().all(|w| w.upgrade().is_none()));
+            let ids = survivors();
+            assert_eq!(a.edges.borrow()[0].id, 41);
+            drop(a);
+            let later = gc::collect();
+            gc::unfreeze();
+            drop(frozen);
+            (freed, later, ids)
+        });
+        assert_eq!(freed, 40, "the dead cycles only (side table: {side})");
+        assert_eq!(later, 2, "then a and b (side table: {side})");
+        assert!(ids.contains(&40) && ids.contains(&41), "{ids:?}");
+        orders.push(ids);
+    }
+    assert_eq!(
+        orders[0], orders[1],
+        "survivors' order: side table, header passes"
+    );
+}
+
 /// The default guess: a small heap, or the first full collection, does
 /// without; a large heap takes the side table after a full collection that
 /// moved little (a tree, parents first), and not after one that moved most

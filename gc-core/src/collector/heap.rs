@@ -157,6 +157,13 @@ pub(crate) trait CollectorHeap {
         let _ = f;
         unreachable!("gc: this heap has no sweep")
     }
+    /// [`CollectorHeap::sweep`], with each object's side-table index as
+    /// the running side-table collection's numbering gave it (pool P5: the
+    /// index `side_index` computes from the object's address).
+    fn sweep_numbered(&self, f: impl FnMut(Node, usize)) {
+        let _ = f;
+        unreachable!("gc: this heap has no sweep")
+    }
     /// A side table for a full collection (`collector::side`, SD1): the
     /// pool's allocated blocks numbered (`Pool::number_blocks`, P5) and a
     /// zeroed table of one entry per number; `None` if the heap has none

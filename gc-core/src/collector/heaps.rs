@@ -156,13 +156,17 @@ impl CollectorHeap for Heap {
     }
     #[inline(always)]
     fn sweep(&self, mut f: impl FnMut(Node)) {
+        self.sweep_numbered(|node, _| f(node))
+    }
+    #[inline(always)]
+    fn sweep_numbered(&self, mut f: impl FnMut(Node, usize)) {
         debug_assert!(self.all_swept());
-        self.pool.for_each_allocated_block(|block| {
+        self.pool.for_each_allocated_block(|block, index| {
             // SAFETY: L1: with H2 (the caller checked `sweepable`) an
             // allocated pool block starts with the header of a tracked
             // object, which stays allocated while `f` runs (it frees
             // nothing, T3).
-            f(unsafe { Node::new(block.cast()) })
+            f(unsafe { Node::new(block.cast()) }, index)
         })
     }
     fn side_table(&self) -> Option<Vec<u32>> {

@@ -120,6 +120,19 @@ impl Side {
         unsafe { side_entry(self.ptr, self.len(), node) }
     }
 
+    /// The value of entry `index` (0 past the table: an object numbered
+    /// out of range, SD1).
+    #[inline(always)]
+    fn at(&self, index: usize) -> u32 {
+        if index < self.len() {
+            // SAFETY: SD1: an index below `len` is inside the table, reached
+            // through its pointer.
+            unsafe { *self.ptr.add(index) }
+        } else {
+            0
+        }
+    }
+
     /// The entry's value (0 for an object without one).
     #[inline(always)]
     fn get(&self, node: Node) -> u32 {
@@ -155,7 +168,13 @@ pub(super) fn deduce_side<H: CollectorHeap>(
     };
     let result = if pass.edges >= MAX_EDGES {
         None
-    } else if pass.strong == pass.edges && take_all_trash::<H>(&side, base, unreachable, tag) {
+    } else if pass.strong == pass.edges
+        && if frozen {
+            take_all_trash::<H, true>(heap, &side, base, unreachable, tag)
+        } else {
+            take_all_trash::<H, false>(heap, &side, base, unreachable, tag)
+        }
+    {
         // All trash (see `take_all_trash`).
         if !singly_ok {
             list::relink_unreachable(unreachable);
@@ -187,36 +206,57 @@ struct Counted {
 /// unreachable list and rescue none. The first pass's sums predict it
 /// (all edges counted, members' strong counts: equal when every edge
 /// leads to a member and accounts for all of its handles; an edge to an
-/// object outside the set, a zombie, can make them equal otherwise), and
-/// this walk checks it member by member while it marks each as
-/// `update_refs` would (`gc_refs` 0, COLLECTING; the list singly linked),
-/// then takes the list at once, as the header passes' all-trash shortcut
-/// does. If a member is not trash after all, the members marked so far
-/// are given their links back (tagged `tag`) and `false` is returned:
-/// nothing else changed, and `move_unreachable_side` runs.
-fn take_all_trash<H: CollectorHeap>(
+/// object outside the set, a frozen one or a zombie, can make them equal
+/// otherwise), and this walk checks it member by member while it marks
+/// each as `update_refs` would (`gc_refs` 0, COLLECTING; the list singly
+/// linked), then takes the list at once, as the header passes' all-trash
+/// shortcut does. The walk is the first pass's sweep (address order, each
+/// entry's index counted as it goes, not computed from the address); the
+/// marks need no order, as the list's `next` links stay. If a member is
+/// not trash after all, the walk stops and the marked members get their
+/// `prev` links back (tagged `tag`) from one walk of the list, and `false`
+/// is returned: nothing else changed, and `move_unreachable_side` runs.
+fn take_all_trash<H: CollectorHeap, const FROZEN: bool>(
+    heap: &H,
     side: &Side,
     base: Node,
     unreachable: Node,
     tag: usize,
 ) -> bool {
-    let mut node = list::next(base);
-    while node != base {
-        let count = (side.get(node) >> SIDE_SHIFT) as usize;
+    let mut all = true;
+    let mut marked = 0usize;
+    heap.sweep_numbered(|node, index| {
+        if !all || !is_member::<FROZEN>(node) {
+            return;
+        }
+        let count = (side.at(index) >> SIDE_SHIFT) as usize;
         if count != H::strong(node.obj()) as usize {
-            list::relink_prefix(base, node, tag);
-            return false;
+            all = false;
+            return;
         }
         node.reset_gc_refs(0);
-        node = list::next(node);
+        marked += 1;
+    });
+    if !all {
+        list::relink_marked(base, tag);
+        return false;
     }
+    debug_assert_eq!(marked, list::len(base), "gc: members and list differ");
     list::take_singly(base, unreachable);
     true
 }
 
+/// Whether a swept object is a member of the full collection's set: linked
+/// (not memory kept by weak handles after a drop, a zombie, a deferred
+/// death or a `new_cyclic` value being built: I4, I5) and, if the heap has
+/// frozen objects, not one of them (I7).
+#[inline(always)]
+fn is_member<const FROZEN: bool>(node: Node) -> bool {
+    node.is_linked() && !(FROZEN && node.tag() > NUM_GENERATIONS - 1)
+}
+
 /// The first pass (see the module docs).
 fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> Counted {
-    let g = NUM_GENERATIONS - 1;
     let mut tracer = Tracer::for_side(
         FAST_SIDE_COUNT,
         side.ptr,
@@ -228,10 +268,7 @@ fn count_edges<H: CollectorHeap, const FROZEN: bool>(heap: &H, side: &Side) -> C
     let mut members = 0;
     let mut strong = 0usize;
     heap.sweep(|node| {
-        if !node.is_linked() || (FROZEN && node.tag() > g) {
-            // Not a member: memory kept by weak handles after a drop, a
-            // zombie, a deferred death, a `new_cyclic` value being built
-            // (I4, I5), or a frozen object (I7).
+        if !is_member::<FROZEN>(node) {
             return;
         }
         members += 1;

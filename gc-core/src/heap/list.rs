@@ -436,6 +436,23 @@ pub(crate) fn relink_prefix(head: Node, stop: Node, tag: usize) {
     // `stop` was not marked: its `prev` still names `prev`.
 }
 
+/// A side-table collection's all-trash walk found a member that is not
+/// trash (`collector::side::take_all_trash`): give every node it marked
+/// (COLLECTING, its `prev` word holding `gc_refs`) its `prev` link back,
+/// tagged `tag`, from one walk over the `next` links, which it left alone.
+/// The nodes it did not mark keep their words.
+pub(crate) fn relink_marked(head: Node, tag: usize) {
+    let mut prev = head;
+    let mut node = next(head);
+    while node != head {
+        if node.is_collecting() {
+            node.set_prev_word(prev.addr() | (tag << 1));
+        }
+        prev = node;
+        node = next(node);
+    }
+}
+
 /// A side-table collection that found an over-report (HAZARDS 1) gives
 /// back what it moved: every node of `unreachable` (as
 /// [`side_move_unreachable`] left them) to the tail of `young`, and every

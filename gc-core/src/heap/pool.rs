@@ -618,8 +618,13 @@ impl Pool {
     /// granule, on the stack): the pool's `alloc` and `free` pay nothing
     /// for the sweep. `f` must neither allocate nor free pool blocks (the
     /// collector calls it while tracing: `Trace` rule T3).
+    ///
+    /// `f` also gets the block's side index, `side_base + (offset -
+    /// FIRST_BLOCK) / block`: what [`side::side_index`] computes from the
+    /// block's address (P5), counted as the walk goes (meaningful while the
+    /// last [`Pool::number_blocks`] holds, as that function's are).
     #[inline(always)]
-    pub(crate) fn for_each_allocated_block(&self, mut f: impl FnMut(NonNull<u8>)) {
+    pub(crate) fn for_each_allocated_block(&self, mut f: impl FnMut(NonNull<u8>, usize)) {
         let mut chunk = self.chunks.get();
         while !chunk.is_null() {
             // SAFETY: P2: chunks on the list are live; `f` frees no block
@@ -630,10 +635,17 @@ impl Pool {
                 // SAFETY: P2: carved pages lie in the chunk and are
                 // initialised; the header's fields are copied out, no
                 // reference to it is kept across `f`.
-                let (page, used, block, bump, free) = unsafe {
+                let (page, used, block, bump, free, side_base) = unsafe {
                     let page = base.add(i * PAGE_SIZE);
                     let p = page.cast::<Page>();
-                    (page, (*p).used, (*p).block as usize, (*p).bump, (*p).free)
+                    (
+                        page,
+                        (*p).used,
+                        (*p).block as usize,
+                        (*p).bump,
+                        (*p).free,
+                        (*p).side_base as usize,
+                    )
                 };
                 if used == 0 {
                     // Empty (maybe in the cache, with stale fields).
@@ -642,12 +654,14 @@ impl Pool {
                 // SAFETY: P2: `bump <= PAGE_SIZE` (see `Page::bump`) and the
                 // first block lies in the page.
                 let (end, mut b) = unsafe { (page.add(bump as usize), page.add(FIRST_BLOCK)) };
+                let mut index = side_base;
                 if free.is_null() {
                     while b < end {
                         // SAFETY: P4: below `bump` and not free: allocated.
-                        f(unsafe { NonNull::new_unchecked(b) });
+                        f(unsafe { NonNull::new_unchecked(b) }, index);
                         // SAFETY: P2: at most `end`, inside the page.
                         b = unsafe { b.add(block) };
+                        index += 1;
                     }
                     continue;
                 }
@@ -665,10 +679,11 @@ impl Pool {
                     let g = granule(b);
                     if map[g / 64] & (1 << (g % 64)) == 0 {
                         // SAFETY: P4: below `bump` and not free: allocated.
-                        f(unsafe { NonNull::new_unchecked(b) });
+                        f(unsafe { NonNull::new_unchecked(b) }, index);
                     }
                     // SAFETY: P2: at most `end`, inside the page.
                     b = unsafe { b.add(block) };
+                    index += 1;
                 }
             }
             chunk = next;
