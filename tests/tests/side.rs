@@ -231,6 +231,19 @@ fn a_chain_is_rescued_in_cpythons_order() {
     }
 }
 
+/// `n` dead 2-cycles (ids `0..2n`); a weak handle to one object of each.
+fn dead_cycles(n: usize) -> Vec<Weak<Node>> {
+    (0..n)
+        .map(|i| {
+            let a = node(2 * i);
+            let b = node(2 * i + 1);
+            a.edges.borrow_mut().push(b.clone());
+            b.edges.borrow_mut().push(a.clone());
+            Gc::downgrade(&a)
+        })
+        .collect()
+}
+
 /// HAZARDS 1 with a side table: the over-report is found when
 /// `move_unreachable` reaches the object, after trash ahead of it on the
 /// list was moved to the unreachable list; all of it goes back, and the
@@ -238,15 +251,7 @@ fn a_chain_is_rescued_in_cpythons_order() {
 #[test]
 fn an_over_report_found_late_frees_nothing() {
     on_heap(Some(true), || {
-        let cycles: Vec<Weak<Node>> = (0..100)
-            .map(|i| {
-                let a = node(2 * i);
-                let b = node(2 * i + 1);
-                a.edges.borrow_mut().push(b.clone());
-                b.edges.borrow_mut().push(a.clone());
-                Gc::downgrade(&a)
-            })
-            .collect();
+        let cycles = dead_cycles(100);
         let liar = Gc::new(OverReporting { target: node(7) });
         let before = survivors();
         assert_eq!(gc::collect(), 0, "a broken count frees nothing");
@@ -276,15 +281,7 @@ fn a_predicted_dead_set_that_is_not() {
             gc::collect();
             gc::freeze();
             // Dead 2-cycles first: marked before the walk meets `a`.
-            let cycles: Vec<Weak<Node>> = (0..20)
-                .map(|i| {
-                    let c = node(2 * i);
-                    let d = node(2 * i + 1);
-                    c.edges.borrow_mut().push(d.clone());
-                    d.edges.borrow_mut().push(c.clone());
-                    Gc::downgrade(&c)
-                })
-                .collect();
+            let cycles = dead_cycles(20);
             // b (marked: its one handle is a's edge), then a, held from
             // outside; b's edge to the frozen object balances the sums.
             let b = node(41);

@@ -351,16 +351,14 @@ impl Pool {
                 base,
                 carved: 0,
                 cached: 0,
-                next: self.chunks.get(),
+                next: ptr::null_mut(),
                 prev: ptr::null_mut(),
                 cache_next: ptr::null_mut(),
                 cache_prev: ptr::null_mut(),
             }));
-            // SAFETY: P2: chunks on the list are live.
-            if let Some(first) = unsafe { self.chunks.get().as_mut() } {
-                first.prev = chunk;
-            }
-            self.chunks.set(chunk);
+            // SAFETY: P2: a new live chunk on no list; chunks on the list
+            // are live.
+            unsafe { push_front(chunk, &self.chunks, chunk_links) };
             self.current.set(chunk);
         }
         // SAFETY: P2: `current` is a live chunk with `carved < CHUNK_PAGES`: the
@@ -455,7 +453,7 @@ impl Pool {
         if used + 1 == capacity {
             // It was full, so on no list: put it in front.
             // SAFETY: P2: list pages are live pages of this pool.
-            unsafe { push_front(page, head) };
+            unsafe { push_front(page, head, usable_links) };
         }
         // SAFETY: P2: a live page of this pool (caller).
         if used == 0 && (head.get() != page || !unsafe { (*page).next }.is_null()) {
@@ -464,7 +462,7 @@ impl Pool {
             // pushed); then on no list until pushed on the cache. Its chunk
             // is live.
             let chunk = unsafe {
-                unlink(page, head);
+                unlink(page, head, usable_links);
                 (*page).chunk
             };
             self.empty_count.set(self.empty_count.get() + 1);
@@ -539,19 +537,10 @@ impl Pool {
         // once.
         unsafe {
             self.uncache_chunk(chunk);
-            let c = &*chunk;
+            unlink(chunk, &self.chunks, chunk_links);
             self.empty_count.set(self.empty_count.get() - CHUNK_PAGES);
             self.carved_pages.set(self.carved_pages.get() - CHUNK_PAGES);
-            let (prev, next) = (c.prev, c.next);
-            if prev.is_null() {
-                self.chunks.set(next);
-            } else {
-                (*prev).next = next;
-            }
-            if !next.is_null() {
-                (*next).prev = prev;
-            }
-            std::alloc::dealloc(c.base, CHUNK_LAYOUT);
+            std::alloc::dealloc((*chunk).base, CHUNK_LAYOUT);
             drop(Box::from_raw(chunk));
         }
     }
@@ -563,15 +552,7 @@ impl Pool {
     /// P2: `chunk` is a live chunk of this pool, on no cache list.
     unsafe fn cache_chunk(&self, chunk: *mut Chunk) {
         // SAFETY: P2: caller's contract; chunks on the cache list are live.
-        unsafe {
-            let first = self.empty.get();
-            (*chunk).cache_prev = ptr::null_mut();
-            (*chunk).cache_next = first;
-            if !first.is_null() {
-                (*first).cache_prev = chunk;
-            }
-        }
-        self.empty.set(chunk);
+        unsafe { push_front(chunk, &self.empty, cache_links) }
     }
 
     /// Take a chunk off the cache list (its last cached page was taken, or
@@ -581,19 +562,7 @@ impl Pool {
     /// P2: `chunk` is a live chunk of this pool on the cache list.
     unsafe fn uncache_chunk(&self, chunk: *mut Chunk) {
         // SAFETY: P2: caller's contract; chunks on the cache list are live.
-        unsafe {
-            let (prev, next) = ((*chunk).cache_prev, (*chunk).cache_next);
-            if prev.is_null() {
-                self.empty.set(next);
-            } else {
-                (*prev).cache_next = next;
-            }
-            if !next.is_null() {
-                (*next).cache_prev = prev;
-            }
-            (*chunk).cache_prev = ptr::null_mut();
-            (*chunk).cache_next = ptr::null_mut();
-        }
+        unsafe { unlink(chunk, &self.empty, cache_links) }
     }
 
     /// Visit every carved page.
@@ -781,37 +750,88 @@ unsafe fn take_block(page: *mut Page, head: &Cell<*mut Page>) -> NonNull<u8> {
     unsafe { NonNull::new_unchecked(block) }
 }
 
+/// The `next` and `prev` fields of a node of one of the pool's doubly
+/// linked, null-terminated lists (pages on a class's `usable` list; chunks
+/// on the pool's list of chunks, or on the cache list).
+///
 /// # Safety
-/// `page` is live and on no usable list.
-unsafe fn push_front(page: *mut Page, head: &Cell<*mut Page>) {
-    // SAFETY: P2: caller's contract; list pages are live.
+/// The node is live (P2); the pointers are to its own fields.
+type Links<T> = unsafe fn(*mut T) -> (*mut *mut T, *mut *mut T);
+
+/// A page's links on its class's `usable` list.
+unsafe fn usable_links(page: *mut Page) -> (*mut *mut Page, *mut *mut Page) {
+    // SAFETY: P2: a live page (the `Links` contract).
     unsafe {
-        let first = head.get();
-        (*page).prev = ptr::null_mut();
-        (*page).next = first;
-        if !first.is_null() {
-            (*first).prev = page;
-        }
+        (
+            ptr::addr_of_mut!((*page).next),
+            ptr::addr_of_mut!((*page).prev),
+        )
     }
-    head.set(page);
 }
 
-/// # Safety
-/// `page` is live and on the usable list `head`.
-unsafe fn unlink(page: *mut Page, head: &Cell<*mut Page>) {
-    // SAFETY: P2: caller's contract; list pages are live.
+/// A chunk's links on the pool's list of chunks.
+unsafe fn chunk_links(chunk: *mut Chunk) -> (*mut *mut Chunk, *mut *mut Chunk) {
+    // SAFETY: P2: a live chunk (the `Links` contract).
     unsafe {
-        let (prev, next) = ((*page).prev, (*page).next);
+        (
+            ptr::addr_of_mut!((*chunk).next),
+            ptr::addr_of_mut!((*chunk).prev),
+        )
+    }
+}
+
+/// A chunk's links on the cache list (chunks with a cached page).
+unsafe fn cache_links(chunk: *mut Chunk) -> (*mut *mut Chunk, *mut *mut Chunk) {
+    // SAFETY: P2: a live chunk (the `Links` contract).
+    unsafe {
+        (
+            ptr::addr_of_mut!((*chunk).cache_next),
+            ptr::addr_of_mut!((*chunk).cache_prev),
+        )
+    }
+}
+
+/// Put `node` at the front of the list `head` whose links `links` names.
+///
+/// # Safety
+/// P2: `node` is live and on no list of that kind; the list's nodes are
+/// live. (Every access is through raw pointers: no reference to a node may
+/// be held across the call.)
+unsafe fn push_front<T>(node: *mut T, head: &Cell<*mut T>, links: Links<T>) {
+    // SAFETY: P2: caller's contract; list nodes are live.
+    unsafe {
+        let first = head.get();
+        let (next, prev) = links(node);
+        *prev = ptr::null_mut();
+        *next = first;
+        if !first.is_null() {
+            *links(first).1 = node;
+        }
+    }
+    head.set(node);
+}
+
+/// Take `node` off the list `head` whose links `links` names; its links
+/// are left null.
+///
+/// # Safety
+/// P2: `node` is live and on that list; the list's nodes are live. (As for
+/// [`push_front`], raw pointers only.)
+unsafe fn unlink<T>(node: *mut T, head: &Cell<*mut T>, links: Links<T>) {
+    // SAFETY: P2: caller's contract; list nodes are live.
+    unsafe {
+        let (next_field, prev_field) = links(node);
+        let (prev, next) = (*prev_field, *next_field);
         if prev.is_null() {
             head.set(next);
         } else {
-            (*prev).next = next;
+            *links(prev).0 = next;
         }
         if !next.is_null() {
-            (*next).prev = prev;
+            *links(next).1 = prev;
         }
-        (*page).prev = ptr::null_mut();
-        (*page).next = ptr::null_mut();
+        *prev_field = ptr::null_mut();
+        *next_field = ptr::null_mut();
     }
 }
 
