@@ -38,8 +38,10 @@
 //!   `gc_refs` for 0 while it marks it as `update_refs` would, and takes
 //!   the whole list at once, as the header passes' all-trash shortcut
 //!   does (a dead structure: one walk over the objects instead of
-//!   `move_unreachable`'s moves); a member that is not trash after all
-//!   ends the walk, which gives the marked ones their links back.
+//!   `move_unreachable`'s moves). The walk is the pool's sweep, address
+//!   order, which counts each entry's index as it goes; a member that is
+//!   not trash after all ends it, and one walk of the list gives the
+//!   marked ones their links back.
 //! * **Over-reports** (HAZARDS 1): a member whose count exceeds its strong
 //!   count is found when `move_unreachable` reaches it; everything moved
 //!   so far goes back and every object survives (the collection frees

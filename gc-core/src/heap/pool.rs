@@ -27,8 +27,10 @@
 //!   any class can reuse — unless it is the only usable page of its class
 //!   (that keeps a `new` + drop loop from recycling a page each time). The
 //!   cache is a bit per page in its chunk, and a list of the chunks with a
-//!   cached page; a chunk's cached pages are reused lowest address first,
-//!   so objects allocated one after another lie in address order whether
+//!   cached page; the page cached last is reused first if it is still
+//!   there (a page that empties and fills again and again stays the same,
+//!   cache-hot page), then a chunk's cached pages lowest address first, so
+//!   objects allocated one after another lie in address order whether
 //!   their pages are fresh or reused (the collector's passes stream them).
 //! * A chunk whose pages are all carved and all in the cache is returned to
 //!   the global allocator once the cache holds more empty pages than it may
@@ -71,7 +73,8 @@
 //!   cache iff `used == 0` and it was taken off `usable`. Bit `i` of a
 //!   chunk's `cached` is set iff its page `i` is in the cache (so only
 //!   carved pages' bits are set); a chunk is on the pool's cache list
-//!   (`empty`) iff `cached != 0`; a chunk is freed only when
+//!   (`empty`) iff `cached != 0`; `hot` is null or a page in the cache;
+//!   a chunk is freed only when
 //!   `cached == ALL_CACHED` (every page carved and cached: no block of it
 //!   is in use).
 //! * **P3 (retention).** `carved_pages` counts the pages carved from the
@@ -229,6 +232,10 @@ pub(crate) struct Pool {
     /// collection took 31 ms instead of 19).
     empty: Cell<*mut Chunk>,
     empty_count: Cell<usize>,
+    /// The page last put in the cache, if it is still there: taken first,
+    /// so a page that empties and fills again and again (short-lived
+    /// objects) is the same, cache-hot page, as with a LIFO cache.
+    hot: Cell<*mut Page>,
     /// Every chunk of the pool.
     chunks: Cell<*mut Chunk>,
     /// The chunk pages are carved from (`carved < CHUNK_PAGES`), if any.
@@ -254,6 +261,7 @@ impl Pool {
             usable: std::array::from_fn(|_| Cell::new(ptr::null_mut())),
             empty: Cell::new(ptr::null_mut()),
             empty_count: Cell::new(0),
+            hot: Cell::new(ptr::null_mut()),
             chunks: Cell::new(ptr::null_mut()),
             current: Cell::new(ptr::null_mut()),
             carved_pages: Cell::new(0),
@@ -292,24 +300,22 @@ impl Pool {
     #[cold]
     #[inline(never)]
     fn alloc_slow(&self, class: usize) -> NonNull<u8> {
-        let chunk = self.empty.get();
-        let page = if chunk.is_null() {
-            self.new_page()
-        } else {
+        let hot = self.hot.replace(ptr::null_mut());
+        let page = if !hot.is_null() {
+            // SAFETY: P2: `hot` is a cached page of this pool; its chunk is
+            // live and on the cache list.
+            unsafe { self.take_cached(hot) }
+        } else if let Some(chunk) = NonNull::new(self.empty.get()) {
             // SAFETY: P2: chunks on the cache list are live chunks of this
-            // pool with a cached page, which is a live page of theirs.
-            // (No `&mut Chunk` is held across `uncache_chunk`, which writes
-            // the chunk through the raw pointer.)
+            // pool with a cached page, which is a live page of theirs; the
+            // lowest is taken.
             unsafe {
-                let cached = (*chunk).cached;
-                let i = cached.trailing_zeros() as usize;
-                (*chunk).cached = cached & (cached - 1);
-                if cached & (cached - 1) == 0 {
-                    self.uncache_chunk(chunk);
-                }
-                self.empty_count.set(self.empty_count.get() - 1);
-                (*chunk).base.add(i * PAGE_SIZE).cast::<Page>()
+                let chunk = chunk.as_ptr();
+                let i = (*chunk).cached.trailing_zeros() as usize;
+                self.take_cached((*chunk).base.add(i * PAGE_SIZE).cast::<Page>())
             }
+        } else {
+            self.new_page()
         };
         let in_use = self.carved_pages.get() - self.empty_count.get();
         if in_use > self.peak_in_use.get() {
@@ -336,6 +342,30 @@ impl Pool {
             self.usable[class].set(page);
             take_block(page, &self.usable[class])
         }
+    }
+
+    /// Take `page` out of the empty cache (P2) and return it.
+    ///
+    /// # Safety
+    /// P2: `page` is a page of this pool in the cache.
+    unsafe fn take_cached(&self, page: *mut Page) -> *mut Page {
+        // SAFETY: P2: a cached page's chunk is live and on the cache list.
+        // (Raw accesses only: `uncache_chunk` writes the chunk through the
+        // pointer.)
+        unsafe {
+            let chunk = (*page).chunk;
+            let bit = 1 << ((page as usize - (*chunk).base as usize) / PAGE_SIZE);
+            debug_assert!(
+                (*chunk).cached & bit != 0,
+                "gc: a page taken twice from the cache"
+            );
+            (*chunk).cached &= !bit;
+            if (*chunk).cached == 0 {
+                self.uncache_chunk(chunk);
+            }
+        }
+        self.empty_count.set(self.empty_count.get() - 1);
+        page
     }
 
     /// Carve a page from the current chunk (a new chunk if there is none).
@@ -478,6 +508,7 @@ impl Pool {
                 (*chunk).cached = cached | 1 << i;
                 cached | 1 << i
             };
+            self.hot.set(page);
             if cached == ALL_CACHED && self.empty_count.get() > self.keep_empty() {
                 self.release_chunk(chunk);
             }
@@ -536,6 +567,10 @@ impl Pool {
         // with its chunk; nothing else refers to its memory; it is freed
         // once.
         unsafe {
+            let hot = self.hot.get();
+            if !hot.is_null() && (*hot).chunk == chunk {
+                self.hot.set(ptr::null_mut());
+            }
             self.uncache_chunk(chunk);
             unlink(chunk, &self.chunks, chunk_links);
             self.empty_count.set(self.empty_count.get() - CHUNK_PAGES);

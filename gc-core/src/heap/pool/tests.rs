@@ -207,7 +207,8 @@ fn an_epoch_keeps_its_peak_and_an_idle_epoch_gives_it_back() {
 
 /// P2's cache order: whatever order pages are emptied in, a chunk's cached
 /// pages are reused lowest address first (a structure rebuilt in reused
-/// pages lies in address order, as in fresh ones).
+/// pages lies in address order, as in fresh ones), after the page cached
+/// last.
 #[test]
 fn cached_pages_are_reused_in_address_order() {
     let pool = Pool::new();
@@ -225,13 +226,21 @@ fn cached_pages_are_reused_in_address_order() {
             unsafe { pool.free(*b, l) };
         }
     }
-    // One page stays its class's usable page; the rest come from the cache.
+    // The page emptied first stays its class's usable page (it was the
+    // only one); the one emptied last was cached last, and is taken first
+    // from the cache; the rest in address order.
     let again: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
     assert_eq!(pool.page_count(), pages, "no new page");
     let mut order: Vec<usize> = again.iter().map(|b| page_of(*b)).collect();
     order.dedup();
     assert_eq!(order.len(), pages);
-    let cached = &order[1..];
+    assert_eq!(order[0], page_of(by_page[0][0]));
+    assert_eq!(
+        order[1],
+        page_of(by_page[(pages - 1) * 7 % pages][0]),
+        "hot first"
+    );
+    let cached = &order[2..];
     let descents = cached.windows(2).filter(|w| w[1] < w[0]).count();
     // Ascending within each chunk: at most one step down, between the two
     // chunks.
@@ -321,6 +330,41 @@ fn side_indices_are_distinct_dense_and_exact() {
         for b in blocks {
             pool.free_block(b);
         }
+    }
+    assert!(pool.all_free());
+}
+
+/// P2's hot page: a page that empties while the class fills another is
+/// the first one reused, though a lower page is cached too (short-lived
+/// objects keep cycling through the same, cache-hot page).
+#[test]
+fn the_page_cached_last_is_reused_first() {
+    let pool = Pool::new();
+    let l = layout(MAX_BLOCK);
+    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let page_of = |b: NonNull<u8>| b.as_ptr() as usize & !(PAGE_SIZE - 1);
+    // Pages 0, 1, 2 full; page 3 with one block, its class's usable page.
+    let blocks: Vec<_> = (0..3 * per_page + 1).map(|_| pool.alloc(l)).collect();
+    let (p0, p1) = (page_of(blocks[0]), page_of(blocks[per_page]));
+    assert!(p0 < p1);
+    for b in &blocks[..2 * per_page] {
+        // SAFETY: P1: allocated above with `l`, freed once.
+        unsafe { pool.free(*b, l) };
+    }
+    // Fill page 3; the next block comes from the cache: page 1, then 0.
+    let fill: Vec<_> = (0..per_page - 1).map(|_| pool.alloc(l)).collect();
+    let next = pool.alloc(l);
+    assert_eq!(page_of(next), p1, "the page cached last first");
+    let more: Vec<_> = (0..per_page).map(|_| pool.alloc(l)).collect();
+    assert_eq!(page_of(more[per_page - 1]), p0, "then the lowest");
+    for b in blocks[2 * per_page..]
+        .iter()
+        .chain(&fill)
+        .chain([&next])
+        .chain(&more)
+    {
+        // SAFETY: P1: as above.
+        unsafe { pool.free(*b, l) };
     }
     assert!(pool.all_free());
 }
