@@ -101,9 +101,7 @@ fn classes_do_not_mix_and_empty_pages_change_class() {
 /// than KEEP_EMPTY_PAGES) and reuses cached pages for another class.
 #[test]
 fn emptied_pages_are_cached_released_and_reused_by_another_class() {
-    let pool = Pool::new();
-    let l = layout(MAX_BLOCK);
-    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let (pool, l, per_page) = largest_class();
     // Two full chunks and three pages of a third.
     let pages = 2 * CHUNK_PAGES + 3;
     let blocks: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
@@ -169,9 +167,7 @@ fn emptied_pages_are_cached_released_and_reused_by_another_class() {
 /// last usable page and the chunk being carved).
 #[test]
 fn an_epoch_keeps_its_peak_and_an_idle_epoch_gives_it_back() {
-    let pool = Pool::new();
-    let l = layout(MAX_BLOCK);
-    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let (pool, l, per_page) = largest_class();
     let pages = 4 * CHUNK_PAGES + 3;
     let fill = |pool: &Pool| -> Vec<NonNull<u8>> {
         (0..pages * per_page).map(|_| pool.alloc(l)).collect()
@@ -211,11 +207,8 @@ fn an_epoch_keeps_its_peak_and_an_idle_epoch_gives_it_back() {
 /// last.
 #[test]
 fn cached_pages_are_reused_in_address_order() {
-    let pool = Pool::new();
-    let l = layout(MAX_BLOCK);
-    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let (pool, l, per_page) = largest_class();
     let pages = 2 * CHUNK_PAGES;
-    let page_of = |b: NonNull<u8>| b.as_ptr() as usize & !(PAGE_SIZE - 1);
     let blocks: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
     let by_page: Vec<&[NonNull<u8>]> = blocks.chunks(per_page).collect();
     // Empty the pages in a scrambled order (7 is coprime to 2 * 32 and to
@@ -231,13 +224,13 @@ fn cached_pages_are_reused_in_address_order() {
     // from the cache; the rest in address order.
     let again: Vec<_> = (0..pages * per_page).map(|_| pool.alloc(l)).collect();
     assert_eq!(pool.page_count(), pages, "no new page");
-    let mut order: Vec<usize> = again.iter().map(|b| page_of(*b)).collect();
+    let mut order: Vec<usize> = again.iter().map(|b| page_addr(*b)).collect();
     order.dedup();
     assert_eq!(order.len(), pages);
-    assert_eq!(order[0], page_of(by_page[0][0]));
+    assert_eq!(order[0], page_addr(by_page[0][0]));
     assert_eq!(
         order[1],
-        page_of(by_page[(pages - 1) * 7 % pages][0]),
+        page_addr(by_page[(pages - 1) * 7 % pages][0]),
         "hot first"
     );
     let cached = &order[2..];
@@ -254,9 +247,7 @@ fn cached_pages_are_reused_in_address_order() {
 
 #[test]
 fn pages_fill_up_and_come_back_when_a_block_is_freed() {
-    let pool = Pool::new();
-    let l = layout(MAX_BLOCK);
-    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
+    let (pool, l, per_page) = largest_class();
     let first: Vec<_> = (0..per_page).map(|_| pool.alloc(l)).collect();
     assert_eq!(pool.page_count(), 1);
     let extra = pool.alloc(l); // the first page is full: a second one
@@ -339,13 +330,10 @@ fn side_indices_are_distinct_dense_and_exact() {
 /// objects keep cycling through the same, cache-hot page).
 #[test]
 fn the_page_cached_last_is_reused_first() {
-    let pool = Pool::new();
-    let l = layout(MAX_BLOCK);
-    let per_page = (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK;
-    let page_of = |b: NonNull<u8>| b.as_ptr() as usize & !(PAGE_SIZE - 1);
+    let (pool, l, per_page) = largest_class();
     // Pages 0, 1, 2 full; page 3 with one block, its class's usable page.
     let blocks: Vec<_> = (0..3 * per_page + 1).map(|_| pool.alloc(l)).collect();
-    let (p0, p1) = (page_of(blocks[0]), page_of(blocks[per_page]));
+    let (p0, p1) = (page_addr(blocks[0]), page_addr(blocks[per_page]));
     assert!(p0 < p1);
     for b in &blocks[..2 * per_page] {
         // SAFETY: P1: allocated above with `l`, freed once.
@@ -354,9 +342,9 @@ fn the_page_cached_last_is_reused_first() {
     // Fill page 3; the next block comes from the cache: page 1, then 0.
     let fill: Vec<_> = (0..per_page - 1).map(|_| pool.alloc(l)).collect();
     let next = pool.alloc(l);
-    assert_eq!(page_of(next), p1, "the page cached last first");
+    assert_eq!(page_addr(next), p1, "the page cached last first");
     let more: Vec<_> = (0..per_page).map(|_| pool.alloc(l)).collect();
-    assert_eq!(page_of(more[per_page - 1]), p0, "then the lowest");
+    assert_eq!(page_addr(more[per_page - 1]), p0, "then the lowest");
     for b in blocks[2 * per_page..]
         .iter()
         .chain(&fill)
@@ -367,4 +355,19 @@ fn the_page_cached_last_is_reused_first() {
         unsafe { pool.free(*b, l) };
     }
     assert!(pool.all_free());
+}
+
+/// A fresh pool, the layout of its largest class, and how many such blocks
+/// a page holds.
+fn largest_class() -> (Pool, Layout, usize) {
+    (
+        Pool::new(),
+        layout(MAX_BLOCK),
+        (PAGE_SIZE - FIRST_BLOCK) / MAX_BLOCK,
+    )
+}
+
+/// The address of the page a block lies in.
+fn page_addr(b: NonNull<u8>) -> usize {
+    b.as_ptr() as usize & !(PAGE_SIZE - 1)
 }
