@@ -344,30 +344,6 @@ impl Pool {
         }
     }
 
-    /// Take `page` out of the empty cache (P2) and return it.
-    ///
-    /// # Safety
-    /// P2: `page` is a page of this pool in the cache.
-    unsafe fn take_cached(&self, page: *mut Page) -> *mut Page {
-        // SAFETY: P2: a cached page's chunk is live and on the cache list.
-        // (Raw accesses only: `uncache_chunk` writes the chunk through the
-        // pointer.)
-        unsafe {
-            let chunk = (*page).chunk;
-            let bit = 1 << ((page as usize - (*chunk).base as usize) / PAGE_SIZE);
-            debug_assert!(
-                (*chunk).cached & bit != 0,
-                "gc: a page taken twice from the cache"
-            );
-            (*chunk).cached &= !bit;
-            if (*chunk).cached == 0 {
-                self.uncache_chunk(chunk);
-            }
-        }
-        self.empty_count.set(self.empty_count.get() - 1);
-        page
-    }
-
     /// Carve a page from the current chunk (a new chunk if there is none).
     fn new_page(&self) -> *mut Page {
         let mut chunk = self.current.get();
@@ -515,91 +491,6 @@ impl Pool {
         }
     }
 
-    /// How many empty pages the cache keeps before it gives whole chunks
-    /// back (P3): [`KEEP_EMPTY_PAGES`], or as many as were in use at the
-    /// peak since the last [`Pool::end_epoch`] or [`Pool::trim`].
-    #[inline]
-    fn keep_empty(&self) -> usize {
-        KEEP_EMPTY_PAGES.max(self.peak_in_use.get())
-    }
-
-    /// End of a full collection (P3): give back every chunk whose pages are
-    /// all in the cache, as long as the cache keeps what the epoch now
-    /// ending used at its peak ([`Pool::keep_empty`]), and restart the
-    /// peak. So a working set that is built, dropped and collected again
-    /// and again keeps its pages (no page faults on each rebuild), and a
-    /// cache the next epoch does not use goes back at the full collection
-    /// after that one.
-    pub(crate) fn end_epoch(&self) {
-        self.release_beyond(self.keep_empty());
-        self.peak_in_use
-            .set(self.carved_pages.get() - self.empty_count.get());
-    }
-
-    /// Give back every chunk whose pages are all in the cache, as long as
-    /// the cache keeps [`KEEP_EMPTY_PAGES`], and restart the peak (P3): for
-    /// a pool no thread uses any more (`sync::pool`).
-    pub(crate) fn trim(&self) {
-        self.release_beyond(KEEP_EMPTY_PAGES);
-        self.peak_in_use
-            .set(self.carved_pages.get() - self.empty_count.get());
-    }
-
-    /// Release fully cached chunks while the cache keeps at least `keep`
-    /// empty pages.
-    fn release_beyond(&self, keep: usize) {
-        let mut chunk = self.chunks.get();
-        while !chunk.is_null() && self.empty_count.get() >= keep + CHUNK_PAGES {
-            // SAFETY: P2: chunks on the list are live; `next` is read before
-            // `release_chunk` frees this one.
-            let (next, cached) = unsafe { ((*chunk).next, (*chunk).cached) };
-            if cached == ALL_CACHED {
-                self.release_chunk(chunk);
-            }
-            chunk = next;
-        }
-    }
-
-    /// Give back a chunk all of whose pages are in the cache (P2).
-    fn release_chunk(&self, chunk: *mut Chunk) {
-        // SAFETY: P2: the chunk is live and fully carved; each of its pages is
-        // in the empty cache (cached == ALL_CACHED), which it leaves here
-        // with its chunk; nothing else refers to its memory; it is freed
-        // once.
-        unsafe {
-            let hot = self.hot.get();
-            if !hot.is_null() && (*hot).chunk == chunk {
-                self.hot.set(ptr::null_mut());
-            }
-            self.uncache_chunk(chunk);
-            unlink(chunk, &self.chunks, chunk_links);
-            self.empty_count.set(self.empty_count.get() - CHUNK_PAGES);
-            self.carved_pages.set(self.carved_pages.get() - CHUNK_PAGES);
-            std::alloc::dealloc((*chunk).base, CHUNK_LAYOUT);
-            drop(Box::from_raw(chunk));
-        }
-    }
-
-    /// Put a chunk whose first page enters the cache on the cache list (at
-    /// the front: the chunk freed into last is reused first).
-    ///
-    /// # Safety
-    /// P2: `chunk` is a live chunk of this pool, on no cache list.
-    unsafe fn cache_chunk(&self, chunk: *mut Chunk) {
-        // SAFETY: P2: caller's contract; chunks on the cache list are live.
-        unsafe { push_front(chunk, &self.empty, cache_links) }
-    }
-
-    /// Take a chunk off the cache list (its last cached page was taken, or
-    /// it is being released).
-    ///
-    /// # Safety
-    /// P2: `chunk` is a live chunk of this pool on the cache list.
-    unsafe fn uncache_chunk(&self, chunk: *mut Chunk) {
-        // SAFETY: P2: caller's contract; chunks on the cache list are live.
-        unsafe { unlink(chunk, &self.empty, cache_links) }
-    }
-
     /// Visit every carved page.
     fn for_each_page(&self, mut f: impl FnMut(&Page)) {
         let mut chunk = self.chunks.get();
@@ -613,84 +504,6 @@ impl Pool {
                 }
                 chunk = c.next;
             }
-        }
-    }
-
-    /// Call `f` with the start of every allocated block (P4), page by page
-    /// in address order within each chunk, newest chunk first: the
-    /// collector's full-collection sweep. A page with free blocks first maps them (one bit per 8-byte
-    /// granule, on the stack): the pool's `alloc` and `free` pay nothing
-    /// for the sweep. `f` must neither allocate nor free pool blocks (the
-    /// collector calls it while tracing: `Trace` rule T3).
-    ///
-    /// `f` also gets the block's side index, `side_base + (offset -
-    /// FIRST_BLOCK) / block`: what [`side::side_index`] computes from the
-    /// block's address (P5), counted as the walk goes (meaningful while the
-    /// last [`Pool::number_blocks`] holds, as that function's are).
-    #[inline(always)]
-    pub(crate) fn for_each_allocated_block(&self, mut f: impl FnMut(NonNull<u8>, usize)) {
-        let mut chunk = self.chunks.get();
-        while !chunk.is_null() {
-            // SAFETY: P2: chunks on the list are live; `f` frees no block
-            // (caller), so no page or chunk is released while they are
-            // visited.
-            let (base, carved, next) = unsafe { ((*chunk).base, (*chunk).carved, (*chunk).next) };
-            for i in 0..carved {
-                // SAFETY: P2: carved pages lie in the chunk and are
-                // initialised; the header's fields are copied out, no
-                // reference to it is kept across `f`.
-                let (page, used, block, bump, free, side_base) = unsafe {
-                    let page = base.add(i * PAGE_SIZE);
-                    let p = page.cast::<Page>();
-                    (
-                        page,
-                        (*p).used,
-                        (*p).block as usize,
-                        (*p).bump,
-                        (*p).free,
-                        (*p).side_base as usize,
-                    )
-                };
-                if used == 0 {
-                    // Empty (maybe in the cache, with stale fields).
-                    continue;
-                }
-                // SAFETY: P2: `bump <= PAGE_SIZE` (see `Page::bump`) and the
-                // first block lies in the page.
-                let (end, mut b) = unsafe { (page.add(bump as usize), page.add(FIRST_BLOCK)) };
-                let mut index = side_base;
-                if free.is_null() {
-                    while b < end {
-                        // SAFETY: P4: below `bump` and not free: allocated.
-                        f(unsafe { NonNull::new_unchecked(b) }, index);
-                        // SAFETY: P2: at most `end`, inside the page.
-                        b = unsafe { b.add(block) };
-                        index += 1;
-                    }
-                    continue;
-                }
-                let mut map = [0u64; GRANULE_WORDS];
-                let granule = |b: *mut u8| (b as usize - page as usize) / CLASS_GRANULE;
-                let mut fb = free;
-                while !fb.is_null() {
-                    let g = granule(fb);
-                    map[g / 64] |= 1 << (g % 64);
-                    // SAFETY: P2: free blocks of the page hold the next one
-                    // in their first word.
-                    fb = unsafe { fb.cast::<*mut u8>().read() };
-                }
-                while b < end {
-                    let g = granule(b);
-                    if map[g / 64] & (1 << (g % 64)) == 0 {
-                        // SAFETY: P4: below `bump` and not free: allocated.
-                        f(unsafe { NonNull::new_unchecked(b) }, index);
-                    }
-                    // SAFETY: P2: at most `end`, inside the page.
-                    b = unsafe { b.add(block) };
-                    index += 1;
-                }
-            }
-            chunk = next;
         }
     }
 
@@ -815,17 +628,6 @@ unsafe fn chunk_links(chunk: *mut Chunk) -> (*mut *mut Chunk, *mut *mut Chunk) {
     }
 }
 
-/// A chunk's links on the cache list (chunks with a cached page).
-unsafe fn cache_links(chunk: *mut Chunk) -> (*mut *mut Chunk, *mut *mut Chunk) {
-    // SAFETY: P2: a live chunk (the `Links` contract).
-    unsafe {
-        (
-            ptr::addr_of_mut!((*chunk).cache_next),
-            ptr::addr_of_mut!((*chunk).cache_prev),
-        )
-    }
-}
-
 /// Put `node` at the front of the list `head` whose links `links` names.
 ///
 /// # Safety
@@ -870,6 +672,7 @@ unsafe fn unlink<T>(node: *mut T, head: &Cell<*mut T>, links: Links<T>) {
     }
 }
 
+mod cache;
 pub(crate) mod side;
 #[cfg(test)]
 mod tests;

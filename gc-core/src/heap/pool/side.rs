@@ -16,7 +16,8 @@
 //!   `Trace` rule T3 gets an index out of range if its page was empty —
 //!   carved or reused pages are reset — and an unrelated one otherwise.)
 
-use super::{page_of, Page, Pool, FIRST_BLOCK, PAGE_SIZE};
+use super::{page_of, Page, Pool, CLASS_GRANULE, FIRST_BLOCK, GRANULE_WORDS, PAGE_SIZE};
+use std::ptr::NonNull;
 
 impl Pool {
     /// Number the allocated blocks of the pool for a side table (P5): each
@@ -74,4 +75,84 @@ pub(crate) unsafe fn side_index(block: *const u8) -> usize {
     let (base, magic) = unsafe { ((*page).side_base, (*page).magic) };
     let offset = (block as usize - page as usize - FIRST_BLOCK) as u64;
     base as usize + ((offset * u64::from(magic)) >> 32) as usize
+}
+
+impl Pool {
+    /// Call `f` with the start of every allocated block (P4), page by page
+    /// in address order within each chunk, newest chunk first: the
+    /// collector's full-collection sweep. A page with free blocks first maps them (one bit per 8-byte
+    /// granule, on the stack): the pool's `alloc` and `free` pay nothing
+    /// for the sweep. `f` must neither allocate nor free pool blocks (the
+    /// collector calls it while tracing: `Trace` rule T3).
+    ///
+    /// `f` also gets the block's side index, `side_base + (offset -
+    /// FIRST_BLOCK) / block`: what [`side_index`] computes from the
+    /// block's address (P5), counted as the walk goes (meaningful while the
+    /// last [`Pool::number_blocks`] holds, as that function's are).
+    #[inline(always)]
+    pub(crate) fn for_each_allocated_block(&self, mut f: impl FnMut(NonNull<u8>, usize)) {
+        let mut chunk = self.chunks.get();
+        while !chunk.is_null() {
+            // SAFETY: P2: chunks on the list are live; `f` frees no block
+            // (caller), so no page or chunk is released while they are
+            // visited.
+            let (base, carved, next) = unsafe { ((*chunk).base, (*chunk).carved, (*chunk).next) };
+            for i in 0..carved {
+                // SAFETY: P2: carved pages lie in the chunk and are
+                // initialised; the header's fields are copied out, no
+                // reference to it is kept across `f`.
+                let (page, used, block, bump, free, side_base) = unsafe {
+                    let page = base.add(i * PAGE_SIZE);
+                    let p = page.cast::<Page>();
+                    (
+                        page,
+                        (*p).used,
+                        (*p).block as usize,
+                        (*p).bump,
+                        (*p).free,
+                        (*p).side_base as usize,
+                    )
+                };
+                if used == 0 {
+                    // Empty (maybe in the cache, with stale fields).
+                    continue;
+                }
+                // SAFETY: P2: `bump <= PAGE_SIZE` (see `Page::bump`) and the
+                // first block lies in the page.
+                let (end, mut b) = unsafe { (page.add(bump as usize), page.add(FIRST_BLOCK)) };
+                let mut index = side_base;
+                if free.is_null() {
+                    while b < end {
+                        // SAFETY: P4: below `bump` and not free: allocated.
+                        f(unsafe { NonNull::new_unchecked(b) }, index);
+                        // SAFETY: P2: at most `end`, inside the page.
+                        b = unsafe { b.add(block) };
+                        index += 1;
+                    }
+                    continue;
+                }
+                let mut map = [0u64; GRANULE_WORDS];
+                let granule = |b: *mut u8| (b as usize - page as usize) / CLASS_GRANULE;
+                let mut fb = free;
+                while !fb.is_null() {
+                    let g = granule(fb);
+                    map[g / 64] |= 1 << (g % 64);
+                    // SAFETY: P2: free blocks of the page hold the next one
+                    // in their first word.
+                    fb = unsafe { fb.cast::<*mut u8>().read() };
+                }
+                while b < end {
+                    let g = granule(b);
+                    if map[g / 64] & (1 << (g % 64)) == 0 {
+                        // SAFETY: P4: below `bump` and not free: allocated.
+                        f(unsafe { NonNull::new_unchecked(b) }, index);
+                    }
+                    // SAFETY: P2: at most `end`, inside the page.
+                    b = unsafe { b.add(block) };
+                    index += 1;
+                }
+            }
+            chunk = next;
+        }
+    }
 }
