@@ -153,9 +153,8 @@ pub(crate) trait CollectorHeap {
     /// allocated (linked or not, I4), in the pool's address order; only while
     /// [`CollectorHeap::sweepable`] holds, and `f` frees and allocates
     /// nothing (it traces: `Trace` rule T3).
-    fn sweep(&self, f: impl FnMut(Node)) {
-        let _ = f;
-        unreachable!("gc: this heap has no sweep")
+    fn sweep(&self, mut f: impl FnMut(Node)) {
+        self.sweep_numbered(|node, _| f(node))
     }
     /// [`CollectorHeap::sweep`], with each object's side-table index as
     /// the running side-table collection's numbering gave it (pool P5: the

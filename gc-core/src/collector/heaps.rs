@@ -155,10 +155,6 @@ impl CollectorHeap for Heap {
         self.all_swept()
     }
     #[inline(always)]
-    fn sweep(&self, mut f: impl FnMut(Node)) {
-        self.sweep_numbered(|node, _| f(node))
-    }
-    #[inline(always)]
     fn sweep_numbered(&self, mut f: impl FnMut(Node, usize)) {
         debug_assert!(self.all_swept());
         self.pool.for_each_allocated_block(|block, index| {

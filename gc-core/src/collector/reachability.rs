@@ -3,8 +3,8 @@
 use super::heap::CollectorHeap;
 use super::validate::validate_list;
 use super::visit::{
-    retry_skipped, trace_object, trace_object_reachable, trace_value, trace_value_subtract,
-    AbortOnPanic, OVER_REPORTED,
+    is_member, retry_skipped, trace_object, trace_object_reachable, trace_value,
+    trace_value_subtract, AbortOnPanic, OVER_REPORTED,
 };
 use crate::heap::header::Node;
 use crate::heap::list;
@@ -135,13 +135,7 @@ fn subtract_refs_swept<H: CollectorHeap, const FROZEN: bool>(heap: &H) -> (usize
         // PREV_DROPPED (I4, bit 0 clear), and this pass sets it on members
         // only.
         if !node.is_collecting() {
-            if !node.is_linked() {
-                // Memory kept by weak handles after a drop, a zombie, a
-                // deferred death, a `new_cyclic` value being built (I4, I5).
-                return;
-            }
-            if FROZEN && node.tag() > g {
-                // The permanent generation (I7).
+            if !is_member::<FROZEN>(node) {
                 return;
             }
             first_sight::<H>(node, &mut tracer);

@@ -86,11 +86,10 @@
 
 use super::heap::CollectorHeap;
 use super::side_visit::{side_entry, SIDE_REACHABLE, SIDE_SHIFT, SIDE_TENTATIVE};
-use super::visit::{over_reported, retry_skipped};
+use super::visit::{is_member, over_reported, retry_skipped};
 use crate::heap::header::Node;
 use crate::heap::list;
 use crate::trace::{Tracer, FAST_SIDE_COUNT, FAST_SIDE_REACH, NOT_FUSED};
-use crate::types::NUM_GENERATIONS;
 
 /// Most edges the first pass may count: with fewer, no entry's count
 /// (`u32` above [`SIDE_SHIFT`] flag bits) can wrap.
@@ -215,9 +214,10 @@ struct Counted {
 /// shortcut does. The walk is the first pass's sweep (address order, each
 /// entry's index counted as it goes, not computed from the address); the
 /// marks need no order, as the list's `next` links stay. If a member is
-/// not trash after all, the walk stops and the marked members get their
-/// `prev` links back (tagged `tag`) from one walk of the list, and `false`
-/// is returned: nothing else changed, and `move_unreachable_side` runs.
+/// not trash after all, the sweep marks nothing more, the marked members
+/// get their `prev` links back (tagged `tag`) from one walk of the list,
+/// and `false` is returned: nothing else changed, and
+/// `move_unreachable_side` runs.
 fn take_all_trash<H: CollectorHeap, const FROZEN: bool>(
     heap: &H,
     side: &Side,
@@ -246,15 +246,6 @@ fn take_all_trash<H: CollectorHeap, const FROZEN: bool>(
     debug_assert_eq!(marked, list::len(base), "gc: members and list differ");
     list::take_singly(base, unreachable);
     true
-}
-
-/// Whether a swept object is a member of the full collection's set: linked
-/// (not memory kept by weak handles after a drop, a zombie, a deferred
-/// death or a `new_cyclic` value being built: I4, I5) and, if the heap has
-/// frozen objects, not one of them (I7).
-#[inline(always)]
-fn is_member<const FROZEN: bool>(node: Node) -> bool {
-    node.is_linked() && !(FROZEN && node.tag() > NUM_GENERATIONS - 1)
 }
 
 /// The first pass (see the module docs).

@@ -12,6 +12,7 @@ use crate::trace::{
     Trace, TraceMode, Tracer, FAST_CLOSURE, FAST_REACHABLE, FAST_SIDE_COUNT, FAST_SIDE_REACH,
     FAST_SUBTRACT, NOT_FUSED,
 };
+use crate::types::NUM_GENERATIONS;
 use std::ptr::NonNull;
 
 /// Trace the object of `header` with `tracer` — unless `Gc::get_mut` may
@@ -632,4 +633,14 @@ pub(super) fn visit_reachable(target: Node, young: Node) {
         // Still ahead in move_unreachable's scan: just mark it reachable.
         t.set_gc_refs(1);
     }
+}
+
+/// Whether a swept object is a member of the full collection's set: linked
+/// (not memory kept by weak handles after a drop, a zombie, a deferred
+/// death or a `new_cyclic` value being built: I4, I5) and, if the heap has
+/// frozen objects (`FROZEN`), not one of them (the permanent generation,
+/// I7).
+#[inline(always)]
+pub(super) fn is_member<const FROZEN: bool>(node: Node) -> bool {
+    node.is_linked() && !(FROZEN && node.tag() > NUM_GENERATIONS - 1)
 }

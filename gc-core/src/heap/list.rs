@@ -420,32 +420,23 @@ pub(crate) fn side_rescue(node: Node, young: Node, tag: usize) {
     node.set_prev_word(last.addr() | (tag << 1));
 }
 
-/// A side-table collection's all-trash walk (`collector::side`) found a
-/// member that is not trash after `update_refs`-marking the ones before
-/// it (`gc_refs` 0 in `prev`, L2's exception): give each node from the
-/// head's first up to (not including) `stop` its `prev` link back,
-/// tagged `tag` (the whole list if `stop` is the head).
-pub(crate) fn relink_prefix(head: Node, stop: Node, tag: usize) {
-    let mut prev = head;
-    let mut node = next(head);
-    while node != stop {
-        node.set_prev_word(prev.addr() | (tag << 1));
-        prev = node;
-        node = next(node);
-    }
-    // `stop` was not marked: its `prev` still names `prev`.
-}
-
 /// A side-table collection's all-trash walk found a member that is not
 /// trash (`collector::side::take_all_trash`): give every node it marked
 /// (COLLECTING, its `prev` word holding `gc_refs`) its `prev` link back,
-/// tagged `tag`, from one walk over the `next` links, which it left alone.
-/// The nodes it did not mark keep their words.
+/// tagged `tag`. The nodes it did not mark keep their words.
 pub(crate) fn relink_marked(head: Node, tag: usize) {
+    relink(head, tag, |node| node.is_collecting());
+}
+
+/// Give each node of the list at `head` that `which` picks its `prev`
+/// link back, tagged `tag` with COLLECTING clear, from one walk over the
+/// `next` links.
+#[inline(always)]
+fn relink(head: Node, tag: usize, which: impl Fn(Node) -> bool) {
     let mut prev = head;
     let mut node = next(head);
     while node != head {
-        if node.is_collecting() {
+        if which(node) {
             node.set_prev_word(prev.addr() | (tag << 1));
         }
         prev = node;
@@ -466,7 +457,7 @@ pub(crate) fn side_restore(unreachable: Node, young: Node, tag: usize) {
     }
     unreachable.clear_unreachable_mask();
     merge(unreachable, young);
-    relink_prefix(young, young, tag);
+    relink(young, tag, |_| true);
 }
 
 /// `move_unreachable`'s end: `young`'s tail is `last` (restores L2 for

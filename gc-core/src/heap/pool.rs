@@ -300,23 +300,7 @@ impl Pool {
     #[cold]
     #[inline(never)]
     fn alloc_slow(&self, class: usize) -> NonNull<u8> {
-        let hot = self.hot.replace(ptr::null_mut());
-        let page = if !hot.is_null() {
-            // SAFETY: P2: `hot` is a cached page of this pool; its chunk is
-            // live and on the cache list.
-            unsafe { self.take_cached(hot) }
-        } else if let Some(chunk) = NonNull::new(self.empty.get()) {
-            // SAFETY: P2: chunks on the cache list are live chunks of this
-            // pool with a cached page, which is a live page of theirs; the
-            // lowest is taken.
-            unsafe {
-                let chunk = chunk.as_ptr();
-                let i = (*chunk).cached.trailing_zeros() as usize;
-                self.take_cached((*chunk).base.add(i * PAGE_SIZE).cast::<Page>())
-            }
-        } else {
-            self.new_page()
-        };
+        let page = self.take_from_cache().unwrap_or_else(|| self.new_page());
         let in_use = self.carved_pages.get() - self.empty_count.get();
         if in_use > self.peak_in_use.get() {
             self.peak_in_use.set(in_use);
@@ -464,29 +448,11 @@ impl Pool {
         // SAFETY: P2: a live page of this pool (caller).
         if used == 0 && (head.get() != page || !unsafe { (*page).next }.is_null()) {
             // Empty and not the class's only usable page: to the cache.
-            // SAFETY: P2: it is on the usable list (it was not full, or was just
-            // pushed); then on no list until pushed on the cache. Its chunk
-            // is live.
-            let chunk = unsafe {
+            // SAFETY: P2: it is on the usable list (it was not full, or was
+            // just pushed); then on no list until it enters the cache.
+            unsafe {
                 unlink(page, head, usable_links);
-                (*page).chunk
-            };
-            self.empty_count.set(self.empty_count.get() + 1);
-            // SAFETY: P2: a live chunk of this pool, which the page lies in;
-            // on the cache list iff `cached` is not 0. (Raw accesses only:
-            // `cache_chunk` writes the chunk through the pointer.)
-            let cached = unsafe {
-                let cached = (*chunk).cached;
-                if cached == 0 {
-                    self.cache_chunk(chunk);
-                }
-                let i = (page as usize - (*chunk).base as usize) / PAGE_SIZE;
-                (*chunk).cached = cached | 1 << i;
-                cached | 1 << i
-            };
-            self.hot.set(page);
-            if cached == ALL_CACHED && self.empty_count.get() > self.keep_empty() {
-                self.release_chunk(chunk);
+                self.cache_page(page);
             }
         }
     }
