@@ -322,7 +322,14 @@ fn move_unreachable_side<H: CollectorHeap>(
     let mut survivors = 0;
     let mut node = list::next(young);
     while node != young {
-        let Some(e) = side.entry(node) else {
+        // The table, its length and the tag are read from the tracer, not
+        // kept in registers: the trace below is an opaque call, across
+        // which this loop's other values then fit in the callee-saved
+        // registers (no spills around each call).
+        let (table, len, tag) = (tracer.side, tracer.side_len, tracer.member_tag);
+        // SAFETY: SD1: this collection's table; a member is a tracked
+        // object of the heap, allocated while it is on the list (I4).
+        let Some(e) = (unsafe { side_entry(table, len, node) }) else {
             // SD1: every member has an entry; keep it, to be safe.
             debug_assert!(false, "gc: a member without a side-table entry");
             node.set_tag(tag);
