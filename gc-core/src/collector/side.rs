@@ -161,20 +161,30 @@ pub(super) fn deduce_side<H: CollectorHeap>(
 ) -> Option<(usize, bool)> {
     debug_assert!(!H::SYNC && heap.sweepable());
     let side = Side::new(heap.side_table()?);
-    let frozen = !list::is_empty(heap.permanent_head());
-    let pass = if frozen {
-        count_edges::<H, true>(heap, &side)
+    let result = if list::is_empty(heap.permanent_head()) {
+        deduce_with::<H, false>(heap, &side, base, unreachable, tag, singly_ok)
     } else {
-        count_edges::<H, false>(heap, &side)
+        deduce_with::<H, true>(heap, &side, base, unreachable, tag, singly_ok)
     };
-    let result = if pass.edges >= MAX_EDGES {
+    heap.return_side_table(side.table);
+    result
+}
+
+/// [`deduce_side`] once the table is taken, for a heap with frozen
+/// objects (`FROZEN`: the member test reads the tag, I7) or without.
+fn deduce_with<H: CollectorHeap, const FROZEN: bool>(
+    heap: &H,
+    side: &Side,
+    base: Node,
+    unreachable: Node,
+    tag: usize,
+    singly_ok: bool,
+) -> Option<(usize, bool)> {
+    let pass = count_edges::<H, FROZEN>(heap, side);
+    if pass.edges >= MAX_EDGES {
         None
     } else if pass.strong == pass.edges
-        && if frozen {
-            take_all_trash::<H, true>(heap, &side, base, unreachable, tag)
-        } else {
-            take_all_trash::<H, false>(heap, &side, base, unreachable, tag)
-        }
+        && take_all_trash::<H, FROZEN>(heap, side, base, unreachable, tag)
     {
         // All trash (see `take_all_trash`).
         if !singly_ok {
@@ -183,12 +193,10 @@ pub(super) fn deduce_side<H: CollectorHeap>(
         heap.note_full_collection(pass.members, pass.members, true);
         Some((0, singly_ok))
     } else {
-        let (survivors, moves) = move_unreachable_side::<H>(&side, base, unreachable, tag);
+        let (survivors, moves) = move_unreachable_side::<H>(side, base, unreachable, tag);
         heap.note_full_collection(pass.members, moves, true);
         Some((survivors, false))
-    };
-    heap.return_side_table(side.table);
-    result
+    }
 }
 
 /// What the first pass counted.

@@ -51,9 +51,10 @@
 //!   class keeps at most [`MAX_IDLE_PAGES_ONE_CLASS`] after two.
 //!   (pymalloc frees an empty arena at once; glibc's `malloc`, behind `Rc`,
 //!   keeps small freed blocks in its bins and trims its top past a
-//!   threshold that grows with the program's use.) The cache is used before any page is carved, so the pages
-//!   the pool holds never exceed its peak use: keeping them delays their
-//!   return, never raises the peak.
+//!   threshold that grows with the program's use.) The cache is used
+//!   before any page is carved, so the pages the pool holds never exceed
+//!   its peak use: keeping them delays their return, never raises the
+//!   peak.
 //! * The pool keeps a list of its chunks, so the heap can tell at thread
 //!   exit whether any block is still allocated.
 //!
@@ -73,18 +74,18 @@
 //!   cache iff `used == 0` and it was taken off `usable`. Bit `i` of a
 //!   chunk's `cached` is set iff its page `i` is in the cache (so only
 //!   carved pages' bits are set); a chunk is on the pool's cache list
-//!   (`empty`) iff `cached != 0`; `hot` is null or a page in the cache;
-//!   a chunk is freed only when
-//!   `cached == ALL_CACHED` (every page carved and cached: no block of it
-//!   is in use).
+//!   (`empty`) iff `cached != 0`; `hot` is null or a page in the cache; a
+//!   chunk is freed only when `cached == ALL_CACHED` (every page carved
+//!   and cached: no block of it is in use).
 //! * **P3 (retention).** `carved_pages` counts the pages carved from the
 //!   pool's live chunks, `empty_count` those in the cache; `peak_in_use`
-//!   is at least `carved_pages - empty_count` and only [`Pool::end_epoch`] and
-//!   [`Pool::trim`] lower it (to that value). A chunk is released by `free_slow` only when the
-//!   cache holds more than `max(KEEP_EMPTY_PAGES, peak_in_use)` pages, and
-//!   by `end_epoch` only while it holds at least
-//!   `max(KEEP_EMPTY_PAGES, peak_in_use) + CHUNK_PAGES` (by `trim`, for a
-//!   pool no thread uses, `KEEP_EMPTY_PAGES + CHUNK_PAGES`).
+//!   is at least `carved_pages - empty_count` and only
+//!   [`Pool::end_epoch`] and [`Pool::trim`] lower it (to that value). A
+//!   chunk is released by `free_slow` only when the cache holds more than
+//!   `max(KEEP_EMPTY_PAGES, peak_in_use)` pages, and by `end_epoch` only
+//!   while it holds at least `max(KEEP_EMPTY_PAGES, peak_in_use) +
+//!   CHUNK_PAGES` (by `trim`, for a pool no thread uses,
+//!   `KEEP_EMPTY_PAGES + CHUNK_PAGES`).
 //!   (Bookkeeping only: no `unsafe` relies on P3.)
 //! * **P4 (blocks in use).** In a page with `used > 0` the blocks below
 //!   `bump` are exactly its allocated blocks and the blocks on its free

@@ -19,6 +19,31 @@
 use super::{page_of, Page, Pool, CLASS_GRANULE, FIRST_BLOCK, GRANULE_WORDS, PAGE_SIZE};
 use std::ptr::NonNull;
 
+/// `ceil(2^32 / block)`, a page's `magic`: `offset * magic >> 32 ==
+/// offset / block` for every offset within a page (the error, `offset /
+/// 2^32` at most, stays below `1 / block`).
+pub(super) const fn magic(block: u32) -> u32 {
+    (1u64 << 32).div_ceil(block as u64) as u32
+}
+
+/// The side-table index of an allocated block (P5): distinct for each
+/// allocated block of the pool and below [`Pool::number_blocks`]'s total
+/// while no block has been allocated since the numbering; at least
+/// `u32::MAX` for a block of a page carved or reused since.
+///
+/// # Safety
+/// `block` was returned by [`Pool::alloc`] of a live pool and has not been
+/// freed since (its page is live, P2).
+#[inline(always)]
+pub(crate) unsafe fn side_index(block: *const u8) -> usize {
+    let page = page_of(block);
+    // SAFETY: P2: the page of a used block is live; its fields are read
+    // through the raw pointer (the owner may hold no reference now).
+    let (base, magic) = unsafe { ((*page).side_base, (*page).magic) };
+    let offset = (block as usize - page as usize - FIRST_BLOCK) as u64;
+    base as usize + ((offset * u64::from(magic)) >> 32) as usize
+}
+
 impl Pool {
     /// Number the allocated blocks of the pool for a side table (P5): each
     /// page with a used block gets its `side_base`, the others
@@ -50,39 +75,12 @@ impl Pool {
         u32::try_from(total).ok().filter(|&t| t < u32::MAX)?;
         Some(total)
     }
-}
 
-/// `ceil(2^32 / block)`, a page's `magic`: `offset * magic >> 32 ==
-/// offset / block` for every offset within a page (the error, `offset /
-/// 2^32` at most, stays below `1 / block`).
-pub(super) const fn magic(block: u32) -> u32 {
-    (1u64 << 32).div_ceil(block as u64) as u32
-}
-
-/// The side-table index of an allocated block (P5): distinct for each
-/// allocated block of the pool and below [`Pool::number_blocks`]'s total
-/// while no block has been allocated since the numbering; at least
-/// `u32::MAX` for a block of a page carved or reused since.
-///
-/// # Safety
-/// `block` was returned by [`Pool::alloc`] of a live pool and has not been
-/// freed since (its page is live, P2).
-#[inline(always)]
-pub(crate) unsafe fn side_index(block: *const u8) -> usize {
-    let page = page_of(block);
-    // SAFETY: P2: the page of a used block is live; its fields are read
-    // through the raw pointer (the owner may hold no reference now).
-    let (base, magic) = unsafe { ((*page).side_base, (*page).magic) };
-    let offset = (block as usize - page as usize - FIRST_BLOCK) as u64;
-    base as usize + ((offset * u64::from(magic)) >> 32) as usize
-}
-
-impl Pool {
     /// Call `f` with the start of every allocated block (P4), page by page
     /// in address order within each chunk, newest chunk first: the
-    /// collector's full-collection sweep. A page with free blocks first maps them (one bit per 8-byte
-    /// granule, on the stack): the pool's `alloc` and `free` pay nothing
-    /// for the sweep. `f` must neither allocate nor free pool blocks (the
+    /// collector's full-collection sweep. A page with free blocks first
+    /// maps them (one bit per 8-byte granule, on the stack): the pool's
+    /// `alloc` and `free` pay nothing for the sweep. `f` must neither allocate nor free pool blocks (the
     /// collector calls it while tracing: `Trace` rule T3).
     ///
     /// `f` also gets the block's side index, `side_base + (offset -
